@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# fragalloc top-level Makefile.
+#
+#   make            build the module for every installed target kernel, the
+#                   library, the CLI and the tests
+#   make demo       the original report's scenario, end to end, in a VM
+#   make check      every test: host unit tests, style, sparse, VM selftests
+#                   on Debian 6.1 and 6.12; last line "N passed, N failed"
+#   make deps       install what the above need (called by demo and check)
+#   make KDIR=...   build the module against one kernel tree only
+#
+# See README.md.
+
+TOP	:= $(CURDIR)
+BUILD	:= $(TOP)/build
+
+# Kernel versions to build for: all installed targets, or the one in KDIR.
+ifneq ($(KDIR),)
+KVERS	:= $(shell make -s -C $(KDIR) kernelrelease 2>/dev/null)
+else
+KVERS	:= $(shell $(TOP)/scripts/kvers.sh 2>/dev/null)
+endif
+
+all: modules lib tools selftests
+
+deps:
+	@$(TOP)/scripts/deps.sh
+
+# The module is built in a per-kernel copy of driver/ and uapi/, so that the
+# builds for several kernels do not overwrite each other.
+modules:
+	@for k in $(KVERS); do \
+		$(TOP)/scripts/build-module.sh "$$k" $(if $(KDIR),"$(KDIR)") \
+			|| exit 1; \
+	done
+
+lib:
+	$(MAKE) -C libfragalloc O=$(BUILD)/lib
+
+tools: lib
+	$(MAKE) -C tools O=$(BUILD)/tools LIBO=$(BUILD)/lib
+
+selftests:
+	$(MAKE) -C tests/selftests O=$(BUILD)/selftests
+
+unit:
+	$(MAKE) -C tests/unit check
+
+check:
+	@$(TOP)/scripts/check.sh
+
+demo:
+	@$(TOP)/scripts/demo.sh
+
+fuzz:
+	$(MAKE) -C tests/unit fuzz
+
+bench-core:
+	$(MAKE) -C tests/unit bench
+
+install:
+	$(MAKE) -C libfragalloc install O=$(BUILD)/lib
+	$(MAKE) -C tools install O=$(BUILD)/tools LIBO=$(BUILD)/lib
+
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -C tests/unit clean
+
+.PHONY: all deps modules lib tools selftests unit check demo fuzz bench-core \
+	install clean

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc: /dev/fragalloc, its ioctls and the per-fd batch table.
+ *
+ * Every ioctl is validated here, once, then becomes calls on the page
+ * sources and the pool.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "fa.h"
+
+/* Largest mmap page offset: byte offsets must stay below 2^63. */
+#define FA_PGOFF_MAX	(1UL << (63 - PAGE_SHIFT - 1))
+/* PFNs copied per step of BATCH_INFO. */
+#define FA_PFN_CHUNK	512UL
+
+/*
+ * Charge @nr pages to the module limits and to @mm's RLIMIT_MEMLOCK.
+ * account_locked_vm() takes mmap_lock, so no fa_file lock may be held.
+ */
+static int fa_charge(struct fa_file *ff, struct mm_struct *mm,
+		     unsigned long nr)
+{
+	long total = atomic_long_add_return(nr, &fa_dev.total_pages);
+	long mine = atomic_long_add_return(nr, &ff->nr_pages);
+	int ret = -ENOSPC;
+
+	if (fa_max_total_pages && total > fa_max_total_pages)
+		goto undo;
+	if (fa_max_fd_pages && mine > fa_max_fd_pages)
+		goto undo;
+	if (mm) {
+		ret = account_locked_vm(mm, nr, true);
+		if (ret) {
+			ret = -EDQUOT;
+			goto undo;
+		}
+	}
+	return 0;
+undo:
+	atomic_long_sub(nr, &fa_dev.total_pages);
+	atomic_long_sub(nr, &ff->nr_pages);
+	return ret;
+}
+
+static void fa_uncharge(struct fa_file *ff, struct mm_struct *mm,
+			unsigned long nr)
+{
+	if (!nr)
+		return;
+	atomic_long_sub(nr, &fa_dev.total_pages);
+	atomic_long_sub(nr, &ff->nr_pages);
+	if (mm && mmget_not_zero(mm)) {
+		account_locked_vm(mm, nr, false);
+		mmput(mm);
+	}
+}
+
+static void fa_batch_destroy(struct fa_batch *b)
+{
+	kvfree(b->pages);
+	if (b->mm)
+		mmdrop(b->mm);
+	kfree(b);
+}
+
+/* Pages of @b from @first, @nr of them: zap, free, and punch the holes. */
+static unsigned long fa_batch_release_range(struct fa_file *ff,
+					    struct fa_batch *b,
+					    unsigned long first,
+					    unsigned long nr)
+{
+	unsigned long i, freed = 0;
+
+	fa_zap_range(ff, b->pgoff + first, nr);
+	for (i = first; i < first + nr; i++)
+		freed += !!b->pages[i];
+	fa_pages_free(b->policy, b->pages + first, nr);
+	memset(b->pages + first, 0, nr * sizeof(*b->pages));
+	b->nr_present -= freed;
+	return freed;
+}
+
+static int fa_ioctl_info(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_info *cmd = arg;
+
+	if (cmd->flags)
+		return -EINVAL;
+	cmd->out_abi_version = FRAGALLOC_ABI_VERSION;
+	cmd->out_page_size = PAGE_SIZE;
+	cmd->out_pageblock_order = pageblock_order;
+	cmd->out_nr_mobility = FRAGALLOC_NR_MOBILITY;
+	cmd->out_features = FRAGALLOC_FEAT_RANGE_FREE |
+			    FRAGALLOC_FEAT_RECOMPACT |
+			    FRAGALLOC_FEAT_POLICIES | FRAGALLOC_FEAT_MMAP;
+	cmd->out_max_batch_pages = fa_max_batch_pages;
+	cmd->out_max_fd_pages = fa_max_fd_pages;
+	cmd->out_max_total_pages = fa_max_total_pages;
+	cmd->out_alloc_flags = FRAGALLOC_ALLOC_FLAGS_MASK;
+	cmd->out_free_flags = FRAGALLOC_FREE_FLAGS_MASK;
+	cmd->out_batch_info_flags = FRAGALLOC_BATCH_INFO_FLAGS_MASK;
+	cmd->out_recompact_flags = FRAGALLOC_RECOMPACT_FLAGS_MASK;
+	return 0;
+}
+
+static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_alloc *cmd = arg;
+	struct mm_struct *mm = current->mm;
+	unsigned long nr, done = 0, loose = 0, i;
+	struct fa_batch *b;
+	int ret;
+
+	if (cmd->flags & ~FRAGALLOC_ALLOC_FLAGS_MASK || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->mobility >= FRAGALLOC_NR_MOBILITY ||
+	    cmd->policy >= FRAGALLOC_NR_POLICIES)
+		return -EINVAL;
+	if (!cmd->nr_pages || cmd->nr_pages > fa_max_batch_pages)
+		return -EINVAL;
+	if ((cmd->flags & FRAGALLOC_ALLOC_STRICT) &&
+	    cmd->policy != FRAGALLOC_POLICY_COMPACT)
+		return -EINVAL;
+	nr = cmd->nr_pages;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	b->pages = kvcalloc(nr, sizeof(*b->pages), GFP_KERNEL);
+	if (!b->pages) {
+		ret = -ENOMEM;
+		goto err_batch;
+	}
+	ret = fa_charge(ff, mm, nr);
+	if (ret)
+		goto err_batch;
+	if (mm) {
+		mmgrab(mm);
+		b->mm = mm;
+	}
+
+	ret = fa_pages_alloc(cmd->policy, cmd->mobility, cmd->flags, nr,
+			     b->pages, &done);
+	if (ret)
+		goto err_charge;
+	fa_uncharge(ff, mm, nr - done);
+
+	b->mobility = cmd->mobility;
+	b->policy = cmd->policy;
+	b->nr_pages = done;
+	b->nr_present = done;
+	b->owner = ff;
+	/* One unmapped guard page between batches. */
+	b->pgoff = atomic64_fetch_add(done + 1, &fa_dev.next_pgoff);
+	if (b->pgoff + done >= FA_PGOFF_MAX) {
+		ret = -ENOSPC;
+		goto err_pages;
+	}
+
+	down_write(&ff->lock);
+	ret = xa_alloc_cyclic(&ff->batches, &b->handle, b,
+			      XA_LIMIT(1, INT_MAX), &ff->next_handle,
+			      GFP_KERNEL);
+	if (ret < 0)
+		goto err_unlock;
+	ret = mtree_store_range(&ff->offsets, b->pgoff, b->pgoff + done - 1,
+				b, GFP_KERNEL);
+	if (ret) {
+		xa_erase(&ff->batches, b->handle);
+		goto err_unlock;
+	}
+	if (b->policy == FRAGALLOC_POLICY_COMPACT)
+		for (i = 0; i < done; i++)
+			fa_page_tag(b->pages[i], ff, b->handle, i);
+	ff->nr_batches++;
+	up_write(&ff->lock);
+
+	cmd->out_handle = b->handle;
+	cmd->out_nr_pages = done;
+	cmd->out_mmap_offset = (u64)b->pgoff << PAGE_SHIFT;
+	cmd->out_nr_blocks = fa_pages_count_blocks(b->pages, done, &loose);
+	cmd->out_nr_loose = loose;
+	return 0;
+
+err_unlock:
+	up_write(&ff->lock);
+	if (ret > 0)
+		ret = -ENOMEM;
+err_pages:
+	fa_pages_free(b->policy, b->pages, done);
+	nr = done;
+err_charge:
+	fa_uncharge(ff, mm, nr);
+err_batch:
+	fa_batch_destroy(b);
+	return ret;
+}
+
+static int fa_ioctl_free(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_free *cmd = arg;
+	struct mm_struct *mm = NULL;
+	struct fa_batch *b;
+	unsigned long freed;
+	bool range = cmd->flags & FRAGALLOC_FREE_RANGE;
+
+	if (cmd->flags & ~FRAGALLOC_FREE_FLAGS_MASK || cmd->__reserved)
+		return -EINVAL;
+	if (!range && (cmd->first_page || cmd->nr_pages))
+		return -EINVAL;
+
+	down_write(&ff->lock);
+	b = xa_load(&ff->batches, cmd->handle);
+	if (!b) {
+		up_write(&ff->lock);
+		return -ENOENT;
+	}
+	if (range) {
+		if (!cmd->nr_pages || cmd->first_page >= b->nr_pages ||
+		    cmd->nr_pages > b->nr_pages - cmd->first_page) {
+			up_write(&ff->lock);
+			return -EINVAL;
+		}
+		freed = fa_batch_release_range(ff, b, cmd->first_page,
+					       cmd->nr_pages);
+		mm = b->mm;
+		if (mm)
+			mmgrab(mm);
+		b = NULL;
+	} else {
+		xa_erase(&ff->batches, b->handle);
+		mtree_erase(&ff->offsets, b->pgoff);
+		freed = fa_batch_release_range(ff, b, 0, b->nr_pages);
+		ff->nr_batches--;
+		mm = b->mm;
+	}
+	up_write(&ff->lock);
+
+	fa_uncharge(ff, mm, freed);
+	if (b)
+		fa_batch_destroy(b);
+	else if (mm)
+		mmdrop(mm);
+	cmd->out_nr_freed = freed;
+	return 0;
+}
+
+/*
+ * Copy the PFNs of pages [start, start + n) of batch @handle into @buf.
+ * Return: the batch's length, or 0 if the batch is gone.
+ */
+static unsigned long fa_batch_pfns(struct fa_file *ff, u32 handle,
+				   unsigned long start, unsigned long n,
+				   u64 *buf, bool show)
+{
+	unsigned long i, len = 0;
+	struct fa_batch *b;
+
+	down_read(&ff->lock);
+	b = xa_load(&ff->batches, handle);
+	if (b) {
+		len = b->nr_pages;
+		for (i = 0; i < n && start + i < len; i++) {
+			struct page *page = b->pages[start + i];
+
+			if (!page)
+				buf[i] = FRAGALLOC_PFN_HOLE;
+			else
+				buf[i] = show ? page_to_pfn(page) : 0;
+		}
+	}
+	up_read(&ff->lock);
+	return len;
+}
+
+static int fa_ioctl_batch_info(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_batch_info *cmd = arg;
+	bool want_pfns = cmd->flags & FRAGALLOC_BATCH_INFO_PFNS;
+	u64 __user *upfns = u64_to_user_ptr(cmd->pfns);
+	bool show = capable(CAP_SYS_ADMIN);
+	unsigned long i, n, loose = 0;
+	struct fa_batch *b;
+	u64 *buf;
+
+	if (cmd->flags & ~FRAGALLOC_BATCH_INFO_FLAGS_MASK || cmd->__reserved)
+		return -EINVAL;
+	if (!want_pfns && (cmd->pfns || cmd->nr_pfns))
+		return -EINVAL;
+
+	down_read(&ff->lock);
+	b = xa_load(&ff->batches, cmd->handle);
+	if (!b) {
+		up_read(&ff->lock);
+		return -ENOENT;
+	}
+	cmd->out_nr_pages = b->nr_pages;
+	cmd->out_nr_present = b->nr_present;
+	cmd->out_mmap_offset = (u64)b->pgoff << PAGE_SHIFT;
+	cmd->out_mobility = b->mobility;
+	cmd->out_policy = b->policy;
+	cmd->out_nr_blocks = fa_pages_count_blocks(b->pages, b->nr_pages,
+						   &loose);
+	cmd->out_nr_loose = loose;
+	up_read(&ff->lock);
+
+	if (!want_pfns || !cmd->nr_pfns)
+		return 0;
+	/* Copy outside the lock: the user buffer may be one of our mappings. */
+	buf = kmalloc_array(FA_PFN_CHUNK, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	n = min_t(u64, cmd->nr_pfns, cmd->out_nr_pages);
+	for (i = 0; i < n; i += FA_PFN_CHUNK) {
+		unsigned long step = min(FA_PFN_CHUNK, n - i);
+
+		if (!fa_batch_pfns(ff, cmd->handle, i, step, buf, show)) {
+			kfree(buf);
+			return -ENOENT;
+		}
+		if (copy_to_user(upfns + i, buf, step * sizeof(*buf))) {
+			kfree(buf);
+			return -EFAULT;
+		}
+	}
+	kfree(buf);
+	return 0;
+}
+
+static int fa_ioctl_stats(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_stats *cmd = arg;
+
+	if (cmd->flags)
+		return -EINVAL;
+	fa_fill_pool_stats(cmd);
+	down_read(&ff->lock);
+	cmd->out_fd_batches = ff->nr_batches;
+	up_read(&ff->lock);
+	cmd->out_fd_pages = atomic_long_read(&ff->nr_pages);
+	return 0;
+}
+
+static int fa_ioctl_recompact(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_recompact *cmd = arg;
+
+	if (cmd->flags & ~FRAGALLOC_RECOMPACT_FLAGS_MASK)
+		return -EINVAL;
+	if (cmd->scope >= FRAGALLOC_NR_SCOPES)
+		return -EINVAL;
+	if (cmd->scope != FRAGALLOC_SCOPE_BATCH && cmd->handle)
+		return -EINVAL;
+	if (cmd->scope == FRAGALLOC_SCOPE_POOL && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return fa_recompact(ff, cmd->scope, cmd->handle, cmd->max_pages,
+			    cmd->flags & FRAGALLOC_RECOMPACT_DRY_RUN, cmd);
+}
+
+union fa_ucmd_buffer {
+	struct fragalloc_info info;
+	struct fragalloc_alloc alloc;
+	struct fragalloc_free free;
+	struct fragalloc_batch_info batch_info;
+	struct fragalloc_stats stats;
+	struct fragalloc_recompact recompact;
+};
+
+struct fa_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	int (*execute)(struct fa_file *ff, void *arg);
+};
+
+#define FA_IOCTL_OP(_cmd, _fn, _struct, _last)				\
+	[FRAGALLOC_CMD_##_cmd - FRAGALLOC_CMD_BASE] = {			\
+		.size = sizeof(_struct),				\
+		.min_size = offsetofend(_struct, _last),		\
+		.execute = _fn,						\
+	}
+
+static const struct fa_ioctl_op fa_ioctl_ops[] = {
+	FA_IOCTL_OP(INFO, fa_ioctl_info, struct fragalloc_info,
+		    out_recompact_flags),
+	FA_IOCTL_OP(ALLOC, fa_ioctl_alloc, struct fragalloc_alloc,
+		    out_mmap_offset),
+	FA_IOCTL_OP(FREE, fa_ioctl_free, struct fragalloc_free,
+		    out_nr_freed),
+	FA_IOCTL_OP(BATCH_INFO, fa_ioctl_batch_info,
+		    struct fragalloc_batch_info, out_policy),
+	FA_IOCTL_OP(STATS, fa_ioctl_stats, struct fragalloc_stats,
+		    out_meta_bytes),
+	FA_IOCTL_OP(RECOMPACT, fa_ioctl_recompact, struct fragalloc_recompact,
+		    out_blocks_after),
+};
+
+static long fa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct fa_file *ff = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct fa_ioctl_op *op;
+	union fa_ucmd_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	u32 usize;
+	int ret;
+
+	if (nr < FRAGALLOC_CMD_BASE ||
+	    nr - FRAGALLOC_CMD_BASE >= ARRAY_SIZE(fa_ioctl_ops) ||
+	    cmd != _IO(FRAGALLOC_TYPE, nr))
+		return -ENOTTY;
+	op = &fa_ioctl_ops[nr - FRAGALLOC_CMD_BASE];
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+
+	ret = op->execute(ff, &buf);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
+		return -EFAULT;
+	return 0;
+}
+
+static int fa_open(struct inode *inode, struct file *file)
+{
+	struct fa_file *ff;
+
+	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
+	if (!ff)
+		return -ENOMEM;
+	init_rwsem(&ff->lock);
+	xa_init_flags(&ff->batches, XA_FLAGS_ALLOC1);
+	mt_init(&ff->offsets);
+	ff->mapping = file->f_mapping;
+	file->private_data = ff;
+
+	mutex_lock(&fa_dev.files_lock);
+	list_add_tail(&ff->node, &fa_dev.files);
+	mutex_unlock(&fa_dev.files_lock);
+	return 0;
+}
+
+/*
+ * No mapping is left: every VMA holds a reference on the file. The teardown
+ * runs under files_lock so that a pool-wide recompaction, which holds it,
+ * never sees a file going away.
+ */
+static int fa_release(struct inode *inode, struct file *file)
+{
+	struct fa_file *ff = file->private_data;
+	struct fa_batch *b;
+	unsigned long handle, freed;
+
+	mutex_lock(&fa_dev.files_lock);
+	list_del(&ff->node);
+	xa_for_each(&ff->batches, handle, b) {
+		xa_erase(&ff->batches, handle);
+		freed = fa_batch_release_range(ff, b, 0, b->nr_pages);
+		fa_uncharge(ff, b->mm, freed);
+		fa_batch_destroy(b);
+		cond_resched();
+	}
+	mutex_unlock(&fa_dev.files_lock);
+	xa_destroy(&ff->batches);
+	mtree_destroy(&ff->offsets);
+	kfree(ff);
+	return 0;
+}
+
+static const struct file_operations fa_fops = {
+	.owner = THIS_MODULE,
+	.open = fa_open,
+	.release = fa_release,
+	.unlocked_ioctl = fa_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = fa_mmap,
+};
+
+static struct miscdevice fa_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "fragalloc",
+	.fops = &fa_fops,
+	.mode = 0600,
+};
+
+int fa_chardev_init(void)
+{
+	return misc_register(&fa_misc);
+}
+
+void fa_chardev_exit(void)
+{
+	misc_deregister(&fa_misc);
+}

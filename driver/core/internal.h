@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fragalloc portable core: private structures shared by blockmap.c,
+ * pool.c, planner.c and the host invariant checker.
+ */
+#ifndef _FRAGALLOC_CORE_INTERNAL_H
+#define _FRAGALLOC_CORE_INTERNAL_H
+
+#include "core.h"
+
+/*
+ * Sparse blockmap: a radix tree over pageblock indices (pfn >> block_order).
+ * Leaves (chunks) cover FA_BM_CHUNK_BLOCKS pageblocks each and hold the
+ * flag bits plus a struct fa_block pointer per pageblock; interior nodes
+ * have FA_BM_FANOUT slots.  The tree grows in height on demand, so no
+ * memory is sized by the largest pfn; empty chunks and nodes are freed.
+ */
+#define FA_BM_CHUNK_SHIFT	6
+#define FA_BM_CHUNK_BLOCKS	BIT(FA_BM_CHUNK_SHIFT)
+#define FA_BM_FANOUT_SHIFT	6
+#define FA_BM_FANOUT		BIT(FA_BM_FANOUT_SHIFT)
+#define FA_BM_FLAG_WORDS \
+	FA_BITS_TO_LONGS(FA_BM_CHUNK_BLOCKS * FA_BLOCK_FLAG_BITS)
+
+struct fa_block;
+
+struct fa_bm_chunk {
+	unsigned long flags[FA_BM_FLAG_WORDS];
+	struct fa_block *blk[FA_BM_CHUNK_BLOCKS];
+	unsigned int nr_attached;
+};
+
+struct fa_bm_node {
+	void *slot[FA_BM_FANOUT];
+	unsigned int nr_slots;
+};
+
+struct fa_blockmap {
+	unsigned int block_order;
+	unsigned int height;		/* 0: empty; 1: root is a chunk */
+	void *root;
+	u64 meta_bytes;
+};
+
+void fa_bm_init(struct fa_blockmap *bm, unsigned int block_order);
+void fa_bm_destroy(struct fa_blockmap *bm);
+int fa_bm_attach(struct fa_blockmap *bm, unsigned long pfn,
+		 struct fa_block *blk, unsigned int flags);
+void fa_bm_detach(struct fa_blockmap *bm, unsigned long pfn);
+struct fa_block *fa_bm_lookup(const struct fa_blockmap *bm,
+			      unsigned long pfn);
+unsigned int fa_bm_get_flags(const struct fa_blockmap *bm, unsigned long pfn,
+			     unsigned int mask);
+void fa_bm_set_flags(struct fa_blockmap *bm, unsigned long pfn,
+		     unsigned int flags, unsigned int mask);
+int fa_bm_for_each(const struct fa_blockmap *bm,
+		   int (*fn)(void *arg, struct fa_block *blk,
+			     unsigned int flags),
+		   void *arg);
+
+/*
+ * One pageblock known to the pool: either owned whole (state OWNED or
+ * ISOLATED, bitmap of used pages in map[]) or a LOOSE pageblock whose
+ * individual pages the pool holds (one bitmap per class in map[]).
+ */
+struct fa_block {
+	struct fa_list node;		/* bucket, isolated, reserve or loose */
+	unsigned long pfn;		/* first pfn of the pageblock */
+	u32 nr_used;
+	u32 stamp;			/* alloc call generation (touched) */
+	u32 nr_cls[FA_NR_CLASSES];	/* loose: used pages per class */
+	u8 cls;
+	u8 state;			/* FA_BS_* */
+	u8 plan;			/* planner scratch */
+	unsigned long map[];
+};
+
+struct fa_class {
+	struct fa_list *bucket;		/* [nr_free], 0..bp-1 */
+	unsigned long *nonempty;	/* bit per bucket 1..bp-1 */
+	struct fa_list isolated;
+	u64 blocks;
+	u64 pages_used;
+	u64 loose_pages;
+	bool planning;
+};
+
+struct fa_pool {
+	struct fa_pool_config cfg;
+	const struct fa_source_ops *ops;
+	void *ctx;
+	unsigned int bp;		/* pages per block */
+	unsigned int words;		/* bitmap words per block */
+	unsigned int bucket_words;
+	struct fa_blockmap bm;
+	struct fa_class cls[FA_NR_CLASSES];
+	struct fa_list reserve;
+	unsigned long nr_reserve;
+	struct fa_list loose;
+	unsigned long nr_loose_blocks;
+	u32 gen;
+	u64 fill_hist[FA_FILL_BUCKETS];
+	u64 fallbacks;
+	u64 blocks_acquired;
+	u64 blocks_released;
+	u64 loose_acquired;
+	u64 loose_released;
+	u64 meta_bytes;
+};
+
+void *fa_meta_zalloc(u64 *ctr, size_t size);
+void fa_meta_free(u64 *ctr, void *p, size_t size);
+
+void fa_pool_block_set_used(struct fa_pool *pool, struct fa_block *b,
+			    unsigned int bit);
+void fa_pool_block_isolate(struct fa_pool *pool, struct fa_block *b);
+void fa_pool_block_unlink(struct fa_pool *pool, struct fa_block *b);
+void fa_pool_block_link(struct fa_pool *pool, struct fa_block *b);
+
+static inline bool fa_test_bit(const unsigned long *map, unsigned long bit)
+{
+	return (map[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1UL;
+}
+
+static inline void fa_set_bit(unsigned long *map, unsigned long bit)
+{
+	map[bit / BITS_PER_LONG] |= 1UL << (bit % BITS_PER_LONG);
+}
+
+static inline void fa_clear_bit(unsigned long *map, unsigned long bit)
+{
+	map[bit / BITS_PER_LONG] &= ~(1UL << (bit % BITS_PER_LONG));
+}
+
+#endif /* _FRAGALLOC_CORE_INTERNAL_H */

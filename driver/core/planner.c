@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc portable core: recompaction planner.
+ *
+ * For one class with U pages in use in its owned blocks, P blocks pinned
+ * by an immovable page and Lm movable loose pages, keep
+ *
+ *	B = max(P, min(nr_blocks, ceil((U + Lm) / bp)))
+ *
+ * blocks: all pinned ones plus the fullest unpinned ones.  Every page of
+ * the other blocks moves into free slots of kept blocks (fullest kept
+ * block first), then up to B * bp - U movable loose pages follow.  Among
+ * all choices this leaves the fewest loose pages, then the fewest blocks,
+ * then takes the fewest moves: the block count and the loose room only
+ * depend on B, and the moves out of non-kept blocks are the pages they
+ * hold, minimal when the kept ones are the fullest.
+ *
+ * Source blocks are emitted emptiest first and only whole, so a plan
+ * capped by max_moves is a prefix that still frees as many blocks as the
+ * cap allows.
+ */
+#include "internal.h"
+
+#define FA_PLAN_PINNED	0x1
+#define FA_PLAN_KEEP	0x2
+
+struct fa_dst_cursor {
+	struct fa_block **blk;
+	unsigned long nb;
+	unsigned long idx;
+	unsigned int bit;
+};
+
+/* Next free slot of a kept block, fullest kept block first. */
+static bool fa_next_dst(struct fa_pool *pool, struct fa_dst_cursor *dc,
+			bool dry, unsigned long *pfn)
+{
+	while (dc->idx < dc->nb) {
+		struct fa_block *b = dc->blk[dc->idx];
+
+		if (b->plan & FA_PLAN_KEEP) {
+			while (dc->bit < pool->bp &&
+			       fa_test_bit(b->map, dc->bit))
+				dc->bit++;
+			if (dc->bit < pool->bp) {
+				*pfn = b->pfn + dc->bit;
+				if (!dry)
+					fa_pool_block_set_used(pool, b, dc->bit);
+				dc->bit++;
+				return true;
+			}
+		}
+		dc->idx++;
+		dc->bit = 0;
+	}
+	return false;
+}
+
+static bool fa_is_movable(bool (*movable)(void *ctx, unsigned long pfn),
+			  void *mctx, unsigned long pfn)
+{
+	return !movable || movable(mctx, pfn);
+}
+
+/**
+ * fa_plan() - plan the minimal set of page moves that compacts a class
+ * @pool: pool
+ * @cls: FA_CLASS_*
+ * @movable: returns false for pages that cannot move (they pin their
+ *	block); NULL means every page is movable
+ * @mctx: passed to @movable
+ * @moves: receives up to @max_moves moves (unused with FA_PLAN_DRY_RUN)
+ * @max_moves: cap on the number of pages moved
+ * @flags: FA_PLAN_*
+ * @res: optional summary
+ *
+ * Unless FA_PLAN_DRY_RUN, destination pages are allocated and the source
+ * blocks the plan empties are isolated until fa_plan_finish(), which must
+ * follow every successful non-dry call.  For each move the mover completes
+ * it frees the source page, for each it abandons the destination page.
+ *
+ * Return: number of moves, or -EINVAL, -EBUSY (a plan of this class is
+ * still open), -ENOMEM.
+ */
+long fa_plan(struct fa_pool *pool, unsigned int cls,
+	     bool (*movable)(void *ctx, unsigned long pfn), void *mctx,
+	     struct fa_move *moves, unsigned long max_moves,
+	     unsigned int flags, struct fa_plan_result *res)
+{
+	bool dry = flags & FA_PLAN_DRY_RUN;
+	struct fa_plan_result r = { 0 };
+	struct fa_dst_cursor dc = { 0 };
+	unsigned long nb, i, j, keep, room, emptied = 0, nr = 0;
+	unsigned long used = 0, pinned = 0, lm = 0, lmoved = 0;
+	struct fa_block **blk = NULL;
+	struct fa_class *c;
+	struct fa_list *pos;
+	size_t bytes;
+	unsigned int bit;
+
+	if (res)
+		*res = r;
+	if (!pool || cls >= FA_NR_CLASSES || (flags & ~FA_PLAN_VALID_FLAGS) ||
+	    (!dry && max_moves && !moves))
+		return -EINVAL;
+	c = &pool->cls[cls];
+	if (c->planning)
+		return -EBUSY;
+	nb = c->blocks;
+	bytes = nb * sizeof(*blk);
+	if (nb) {
+		blk = fa_meta_zalloc(&pool->meta_bytes, bytes);
+		if (!blk)
+			return -ENOMEM;
+	}
+	/* owned blocks, fullest first */
+	j = 0;
+	for (i = 0; i < pool->bp; i++) {
+		for (pos = c->bucket[i].next; pos != &c->bucket[i];
+		     pos = pos->next) {
+			struct fa_block *b = fa_container_of(pos,
+							     struct fa_block,
+							     node);
+
+			if (FA_WARN_ON(j >= nb))
+				break;
+			blk[j++] = b;
+		}
+	}
+	FA_WARN_ON(j != nb);
+	nb = j;
+	for (i = 0; i < nb; i++) {
+		struct fa_block *b = blk[i];
+
+		b->plan = 0;
+		used += b->nr_used;
+		for (bit = 0; bit < pool->bp; bit++) {
+			if (fa_test_bit(b->map, bit) &&
+			    !fa_is_movable(movable, mctx, b->pfn + bit)) {
+				b->plan = FA_PLAN_PINNED | FA_PLAN_KEEP;
+				pinned++;
+				break;
+			}
+		}
+	}
+	for (pos = pool->loose.next; pos != &pool->loose; pos = pos->next) {
+		struct fa_block *b = fa_container_of(pos, struct fa_block, node);
+
+		if (!b->nr_cls[cls])
+			continue;
+		for (bit = 0; bit < pool->bp; bit++)
+			if (fa_test_bit(b->map, cls * pool->words *
+					BITS_PER_LONG + bit) &&
+			    fa_is_movable(movable, mctx, b->pfn + bit))
+				lm++;
+	}
+	keep = (used + lm + pool->bp - 1) >> pool->cfg.block_order;
+	if (keep > nb)
+		keep = nb;
+	if (keep < pinned)
+		keep = pinned;
+	room = keep * pool->bp - used;
+	/* keep the fullest unpinned blocks */
+	for (i = 0, j = pinned; i < nb && j < keep; i++) {
+		if (!(blk[i]->plan & FA_PLAN_PINNED)) {
+			blk[i]->plan = FA_PLAN_KEEP;
+			j++;
+		}
+	}
+	dc.blk = blk;
+	dc.nb = nb;
+	/* empty the other blocks, emptiest first, whole blocks only */
+	for (i = nb; i-- > 0;) {
+		struct fa_block *b = blk[i];
+
+		if (b->plan & FA_PLAN_KEEP)
+			continue;
+		if (b->nr_used > max_moves - nr)
+			break;
+		for (bit = 0; bit < pool->bp; bit++) {
+			unsigned long dst;
+
+			if (!fa_test_bit(b->map, bit))
+				continue;
+			if (FA_WARN_ON(!fa_next_dst(pool, &dc, dry, &dst)))
+				goto out;
+			if (!dry) {
+				moves[nr].src = b->pfn + bit;
+				moves[nr].dst = dst;
+			}
+			nr++;
+		}
+		emptied++;
+		if (!dry)
+			fa_pool_block_isolate(pool, b);
+	}
+	/* then loose pages into the room left */
+	for (pos = pool->loose.next; pos != &pool->loose && lmoved < room &&
+	     nr < max_moves; pos = pos->next) {
+		struct fa_block *b = fa_container_of(pos, struct fa_block, node);
+
+		if (!b->nr_cls[cls])
+			continue;
+		for (bit = 0; bit < pool->bp && lmoved < room && nr < max_moves;
+		     bit++) {
+			unsigned long src = b->pfn + bit, dst;
+
+			if (!fa_test_bit(b->map, cls * pool->words *
+					 BITS_PER_LONG + bit) ||
+			    !fa_is_movable(movable, mctx, src))
+				continue;
+			if (FA_WARN_ON(!fa_next_dst(pool, &dc, dry, &dst)))
+				goto out;
+			if (!dry) {
+				moves[nr].src = src;
+				moves[nr].dst = dst;
+			}
+			nr++;
+			lmoved++;
+		}
+	}
+out:
+	r.nr_moves = nr;
+	r.blocks_before = nb;
+	r.blocks_after = nb - emptied;
+	room = pool->cfg.reserve_blocks > pool->nr_reserve ?
+	       pool->cfg.reserve_blocks - pool->nr_reserve : 0;
+	r.blocks_released = emptied > room ? emptied - room : 0;
+	r.loose_before = c->loose_pages;
+	r.loose_after = c->loose_pages - lmoved;
+	if (res)
+		*res = r;
+	if (!dry)
+		c->planning = true;
+	fa_meta_free(&pool->meta_bytes, blk, bytes);
+	return nr;
+}
+
+/**
+ * fa_plan_finish() - close the plan of a class
+ * @pool: pool
+ * @cls: FA_CLASS_*
+ *
+ * Isolated blocks that did not empty return to the fill buckets.
+ */
+void fa_plan_finish(struct fa_pool *pool, unsigned int cls)
+{
+	struct fa_class *c;
+
+	if (FA_WARN_ON(!pool || cls >= FA_NR_CLASSES))
+		return;
+	c = &pool->cls[cls];
+	while (!fa_list_empty(&c->isolated)) {
+		struct fa_block *b = fa_container_of(c->isolated.next,
+						     struct fa_block, node);
+
+		fa_list_del(&b->node);
+		b->state = FA_BS_OWNED;
+		fa_bm_set_flags(&pool->bm, b->pfn, b->cls | b->state, ~0U);
+		fa_pool_block_link(pool, b);
+	}
+	c->planning = false;
+}

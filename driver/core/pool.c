@@ -1,0 +1,777 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc portable core: compact pool.
+ *
+ * Whole pageblocks come from the page source; order-0 pages are handed out
+ * best fit: the partial block of the class with the fewest free pages
+ * first.  Partial blocks sit in per-class buckets indexed by their number
+ * of free pages, with a bitmap of non-empty buckets, so picking the best
+ * block is a find-first-set over bp / BITS_PER_LONG words and never a scan
+ * over blocks.  Empty blocks go back to the source whole (beyond a small
+ * reserve).  When the source has no whole block left, pages are taken as
+ * "loose" lower-order chunks and recorded per physical pageblock.
+ */
+#include "internal.h"
+
+static size_t fa_block_bytes(const struct fa_pool *pool, bool loose)
+{
+	return sizeof(struct fa_block) +
+	       (loose ? FA_NR_CLASSES : 1) * pool->words * sizeof(unsigned long);
+}
+
+static unsigned long fa_valid_mask(const struct fa_pool *pool, unsigned int w)
+{
+	unsigned int rem = pool->bp - w * BITS_PER_LONG;
+
+	return rem >= BITS_PER_LONG ? ~0UL : (1UL << rem) - 1;
+}
+
+static unsigned int fa_fill_idx(const struct fa_pool *pool, u32 nr_used)
+{
+	unsigned int i = (u64)nr_used * FA_FILL_BUCKETS >> pool->cfg.block_order;
+
+	return i < FA_FILL_BUCKETS ? i : FA_FILL_BUCKETS - 1;
+}
+
+static void fa_block_flags_sync(struct fa_pool *pool, struct fa_block *b)
+{
+	fa_bm_set_flags(&pool->bm, b->pfn, b->cls | b->state, ~0U);
+}
+
+/*
+ * Bucket membership depends on nr_used: always unlink before changing it
+ * and link again afterwards.
+ */
+void fa_pool_block_unlink(struct fa_pool *pool, struct fa_block *b)
+{
+	struct fa_class *c = &pool->cls[b->cls];
+	unsigned int nr_free = pool->bp - b->nr_used;
+
+	fa_list_del(&b->node);
+	if (b->state == FA_BS_OWNED && nr_free > 0 && nr_free < pool->bp &&
+	    fa_list_empty(&c->bucket[nr_free]))
+		fa_clear_bit(c->nonempty, nr_free);
+}
+
+void fa_pool_block_link(struct fa_pool *pool, struct fa_block *b)
+{
+	struct fa_class *c = &pool->cls[b->cls];
+	unsigned int nr_free = pool->bp - b->nr_used;
+
+	if (b->state == FA_BS_ISOLATED) {
+		fa_list_add(&b->node, &c->isolated);
+		return;
+	}
+	fa_list_add(&b->node, &c->bucket[nr_free]);
+	if (nr_free)
+		fa_set_bit(c->nonempty, nr_free);
+}
+
+static void fa_fill_move(struct fa_pool *pool, u32 old_used, u32 new_used)
+{
+	pool->fill_hist[fa_fill_idx(pool, old_used)]--;
+	pool->fill_hist[fa_fill_idx(pool, new_used)]++;
+}
+
+void fa_pool_block_set_used(struct fa_pool *pool, struct fa_block *b,
+			    unsigned int bit)
+{
+	if (FA_WARN_ON(fa_test_bit(b->map, bit)))
+		return;
+	fa_pool_block_unlink(pool, b);
+	fa_set_bit(b->map, bit);
+	fa_fill_move(pool, b->nr_used, b->nr_used + 1);
+	b->nr_used++;
+	pool->cls[b->cls].pages_used++;
+	fa_pool_block_link(pool, b);
+}
+
+void fa_pool_block_isolate(struct fa_pool *pool, struct fa_block *b)
+{
+	fa_pool_block_unlink(pool, b);
+	b->state = FA_BS_ISOLATED;
+	fa_block_flags_sync(pool, b);
+	fa_pool_block_link(pool, b);
+}
+
+/* Give an empty owned block (already unlinked) back to the source. */
+static void fa_block_release(struct fa_pool *pool, struct fa_block *b)
+{
+	unsigned long pfn = b->pfn;
+
+	fa_bm_detach(&pool->bm, pfn);
+	fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, false));
+	pool->blocks_released++;
+	pool->ops->put(pool->ctx, pfn, pool->cfg.block_order);
+}
+
+/* An owned block (unlinked) just became empty: reserve or release it. */
+static void fa_block_emptied(struct fa_pool *pool, struct fa_block *b)
+{
+	pool->cls[b->cls].blocks--;
+	pool->fill_hist[0]--;
+	if (pool->nr_reserve < pool->cfg.reserve_blocks) {
+		b->cls = FA_CLASS_NONE;
+		b->state = FA_BS_OWNED;
+		fa_block_flags_sync(pool, b);
+		fa_list_add(&b->node, &pool->reserve);
+		pool->nr_reserve++;
+		return;
+	}
+	fa_block_release(pool, b);
+}
+
+static void fa_release_reserve_one(struct fa_pool *pool)
+{
+	struct fa_block *b = fa_container_of(pool->reserve.next,
+					     struct fa_block, node);
+
+	fa_list_del(&b->node);
+	pool->nr_reserve--;
+	fa_block_release(pool, b);
+}
+
+/**
+ * fa_pool_create() - create a pool
+ * @cfg: configuration (copied)
+ * @ops: page source (must stay valid for the life of the pool)
+ * @ctx: page source context
+ *
+ * Return: the pool, or NULL on bad arguments or out of memory.
+ */
+struct fa_pool *fa_pool_create(const struct fa_pool_config *cfg,
+			       const struct fa_source_ops *ops, void *ctx)
+{
+	struct fa_pool *pool;
+	unsigned int i, j;
+	u64 meta = 0;
+
+	if (!cfg || !ops || !ops->get || !ops->put || !cfg->block_order ||
+	    cfg->block_order > FA_MAX_BLOCK_ORDER)
+		return NULL;
+	pool = fa_meta_zalloc(&meta, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	pool->meta_bytes = meta;
+	pool->cfg = *cfg;
+	pool->ops = ops;
+	pool->ctx = ctx;
+	pool->bp = 1U << cfg->block_order;
+	pool->words = FA_BITS_TO_LONGS(pool->bp);
+	pool->bucket_words = FA_BITS_TO_LONGS(pool->bp);
+	fa_bm_init(&pool->bm, cfg->block_order);
+	fa_list_init(&pool->reserve);
+	fa_list_init(&pool->loose);
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		struct fa_class *c = &pool->cls[i];
+
+		fa_list_init(&c->isolated);
+		c->bucket = fa_meta_zalloc(&pool->meta_bytes,
+					   pool->bp * sizeof(*c->bucket));
+		c->nonempty = fa_meta_zalloc(&pool->meta_bytes,
+					     pool->bucket_words *
+					     sizeof(unsigned long));
+		if (!c->bucket || !c->nonempty)
+			goto fail;
+		for (j = 0; j < pool->bp; j++)
+			fa_list_init(&c->bucket[j]);
+	}
+	return pool;
+fail:
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		fa_free(pool->cls[i].bucket);
+		fa_free(pool->cls[i].nonempty);
+	}
+	fa_free(pool);
+	return NULL;
+}
+
+static void fa_destroy_list(struct fa_pool *pool, struct fa_list *head,
+			    bool loose)
+{
+	while (!fa_list_empty(head)) {
+		struct fa_block *b = fa_container_of(head->next,
+						     struct fa_block, node);
+
+		/* pages still in use: leak them rather than free them */
+		fa_list_del(&b->node);
+		fa_bm_detach(&pool->bm, b->pfn);
+		fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, loose));
+	}
+}
+
+/**
+ * fa_pool_destroy() - destroy a pool
+ * @pool: pool (may be NULL)
+ *
+ * All pages must already be freed; the reserve is released to the source.
+ * Pages still in use trigger a warning and are leaked, never given back.
+ */
+void fa_pool_destroy(struct fa_pool *pool)
+{
+	unsigned int i, j;
+	bool leak = false;
+
+	if (!pool)
+		return;
+	for (i = 0; i < FA_NR_CLASSES; i++)
+		if (pool->cls[i].pages_used || pool->cls[i].loose_pages ||
+		    pool->cls[i].blocks)
+			leak = true;
+	FA_WARN_ON(leak);
+	while (!fa_list_empty(&pool->reserve))
+		fa_release_reserve_one(pool);
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		struct fa_class *c = &pool->cls[i];
+
+		for (j = 0; j < pool->bp; j++)
+			fa_destroy_list(pool, &c->bucket[j], false);
+		fa_destroy_list(pool, &c->isolated, false);
+		fa_meta_free(&pool->meta_bytes, c->bucket,
+			     pool->bp * sizeof(*c->bucket));
+		fa_meta_free(&pool->meta_bytes, c->nonempty,
+			     pool->bucket_words * sizeof(unsigned long));
+	}
+	fa_destroy_list(pool, &pool->loose, true);
+	fa_bm_destroy(&pool->bm);
+	fa_free(pool);
+}
+
+/* Partial block of class @cls with the fewest free pages, or NULL. */
+static struct fa_block *fa_best_partial(struct fa_pool *pool, unsigned int cls)
+{
+	struct fa_class *c = &pool->cls[cls];
+	unsigned int w;
+
+	for (w = 0; w < pool->bucket_words; w++) {
+		unsigned long word = c->nonempty[w];
+
+		if (!w)
+			word &= ~1UL;
+		if (word) {
+			unsigned int i = w * BITS_PER_LONG + fa_ffs_word(word);
+
+			return fa_container_of(c->bucket[i].next,
+					       struct fa_block, node);
+		}
+	}
+	return NULL;
+}
+
+/* Take @k free pages of an owned, unlinked block into @out. */
+static void fa_block_take(struct fa_pool *pool, struct fa_block *b,
+			  unsigned long k, unsigned long *out)
+{
+	u32 old = b->nr_used;
+	unsigned int w;
+
+	for (w = 0; k && w < pool->words; w++) {
+		unsigned long free = ~b->map[w] & fa_valid_mask(pool, w);
+
+		if (free == ~0UL && k >= BITS_PER_LONG) {
+			unsigned long base = b->pfn + w * BITS_PER_LONG;
+			unsigned int i;
+
+			for (i = 0; i < BITS_PER_LONG; i++)
+				*out++ = base + i;
+			b->map[w] = ~0UL;
+			k -= BITS_PER_LONG;
+			b->nr_used += BITS_PER_LONG;
+			continue;
+		}
+		while (free && k) {
+			unsigned int bit = fa_ffs_word(free);
+
+			free &= free - 1;
+			b->map[w] |= 1UL << bit;
+			*out++ = b->pfn + w * BITS_PER_LONG + bit;
+			b->nr_used++;
+			k--;
+		}
+	}
+	FA_WARN_ON(k);
+	pool->cls[b->cls].pages_used += b->nr_used - old;
+	fa_fill_move(pool, old, b->nr_used);
+}
+
+/*
+ * Open an empty block for @cls: from the reserve, else from the source.
+ * Returns NULL with *err = 0 when the source has no whole block, or with
+ * *err = -ENOMEM when metadata could not be allocated.
+ */
+static struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
+				      int *err)
+{
+	struct fa_block *b;
+	unsigned long pfn;
+
+	*err = 0;
+	if (!fa_list_empty(&pool->reserve)) {
+		b = fa_container_of(pool->reserve.next, struct fa_block, node);
+		fa_list_del(&b->node);
+		pool->nr_reserve--;
+	} else {
+		if (pool->ops->get(pool->ctx, pool->cfg.block_order, &pfn))
+			return NULL;
+		b = fa_meta_zalloc(&pool->meta_bytes,
+				   fa_block_bytes(pool, false));
+		if (!b || fa_bm_attach(&pool->bm, pfn, b, 0)) {
+			fa_meta_free(&pool->meta_bytes, b,
+				     fa_block_bytes(pool, false));
+			pool->ops->put(pool->ctx, pfn, pool->cfg.block_order);
+			*err = -ENOMEM;
+			return NULL;
+		}
+		fa_list_init(&b->node);
+		b->pfn = pfn;
+		pool->blocks_acquired++;
+	}
+	b->cls = cls;
+	b->state = FA_BS_OWNED;
+	fa_block_flags_sync(pool, b);
+	pool->cls[cls].blocks++;
+	pool->fill_hist[0]++;
+	return b;
+}
+
+static void fa_loose_sync_class(struct fa_pool *pool, struct fa_block *b)
+{
+	unsigned int i, cls = FA_CLASS_NONE, nr = 0;
+
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		if (b->nr_cls[i]) {
+			cls = i;
+			nr++;
+		}
+	}
+	b->cls = nr == 1 ? cls : FA_CLASS_NONE;
+	fa_block_flags_sync(pool, b);
+}
+
+/* Record one loose page of class @cls. */
+static int fa_loose_add(struct fa_pool *pool, unsigned int cls,
+			unsigned long pfn, struct fa_block **bp)
+{
+	unsigned long base = pfn & ~((unsigned long)pool->bp - 1);
+	struct fa_block *b = *bp;
+	unsigned int off = pfn - base;
+
+	if (!b || b->pfn != base) {
+		b = fa_bm_lookup(&pool->bm, pfn);
+		if (!b) {
+			b = fa_meta_zalloc(&pool->meta_bytes,
+					   fa_block_bytes(pool, true));
+			if (!b)
+				return -ENOMEM;
+			if (fa_bm_attach(&pool->bm, pfn, b, FA_BS_LOOSE)) {
+				fa_meta_free(&pool->meta_bytes, b,
+					     fa_block_bytes(pool, true));
+				return -ENOMEM;
+			}
+			b->pfn = base;
+			b->state = FA_BS_LOOSE;
+			fa_list_add(&b->node, &pool->loose);
+			pool->nr_loose_blocks++;
+		}
+		*bp = b;
+	}
+	/* the source handed out a page of a block it gave us whole */
+	if (FA_WARN_ON(b->state != FA_BS_LOOSE))
+		return -EINVAL;
+	if (FA_WARN_ON(fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG +
+				  off)))
+		return -EINVAL;
+	fa_set_bit(b->map, cls * pool->words * BITS_PER_LONG + off);
+	b->nr_used++;
+	b->nr_cls[cls]++;
+	fa_loose_sync_class(pool, b);
+	pool->cls[cls].loose_pages++;
+	pool->loose_acquired++;
+	return 0;
+}
+
+static void fa_loose_free(struct fa_pool *pool, struct fa_block *b,
+			  unsigned long pfn)
+{
+	unsigned int off = pfn - b->pfn;
+	unsigned int cls;
+
+	for (cls = 0; cls < FA_NR_CLASSES; cls++)
+		if (fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG + off))
+			break;
+	if (FA_WARN_ON(cls == FA_NR_CLASSES))
+		return;
+	fa_clear_bit(b->map, cls * pool->words * BITS_PER_LONG + off);
+	b->nr_used--;
+	b->nr_cls[cls]--;
+	pool->cls[cls].loose_pages--;
+	pool->loose_released++;
+	if (!b->nr_used) {
+		fa_list_del(&b->node);
+		fa_bm_detach(&pool->bm, b->pfn);
+		fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, true));
+		pool->nr_loose_blocks--;
+	} else {
+		fa_loose_sync_class(pool, b);
+	}
+	pool->ops->put(pool->ctx, pfn, 0);
+}
+
+static unsigned int fa_ilog2(unsigned long n)
+{
+	unsigned int r = 0;
+
+	while (n >>= 1)
+		r++;
+	return r;
+}
+
+static bool fa_should_stop(struct fa_pool *pool)
+{
+	return pool->ops->should_stop && pool->ops->should_stop(pool->ctx);
+}
+
+static void fa_touch(struct fa_pool *pool, struct fa_block *b,
+		     struct fa_alloc_result *r)
+{
+	if (b->stamp != pool->gen) {
+		b->stamp = pool->gen;
+		r->nr_blocks_touched++;
+	}
+}
+
+/**
+ * fa_pool_alloc() - allocate order-0 pages
+ * @pool: pool
+ * @cls: FA_CLASS_*
+ * @n: number of pages
+ * @pfns: receives the n pfns
+ * @flags: FA_ALLOC_*
+ * @res: optional result details (zeroed on failure)
+ *
+ * floor(n / block pages) whole blocks are opened for the request; the rest
+ * goes best fit into partial blocks of the class, then into a new block,
+ * then (unless FA_ALLOC_STRICT) into loose pages from the largest
+ * lower-order chunks the source still has.  All or nothing.
+ *
+ * Return: 0; -EINVAL on bad arguments, -ENOMEM, or -EINTR when
+ * should_stop() fired.  On failure nothing stays allocated.
+ */
+int fa_pool_alloc(struct fa_pool *pool, unsigned int cls, unsigned long n,
+		  unsigned long *pfns, unsigned int flags,
+		  struct fa_alloc_result *res)
+{
+	struct fa_alloc_result r = { 0 };
+	unsigned int bo = pool ? pool->cfg.block_order : 0;
+	unsigned int loose_order = bo ? bo - 1 : 0;
+	unsigned long done = 0, since = 0, whole, i;
+	struct fa_block *b, *lb = NULL;
+	bool no_block = false;
+	int err = 0;
+
+	if (res)
+		*res = r;
+	if (!pool || cls >= FA_NR_CLASSES || (flags & ~FA_ALLOC_VALID_FLAGS) ||
+	    (n && !pfns))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	if (!++pool->gen)
+		pool->gen = 1;
+	whole = n >> bo;
+	for (i = 0; i < whole; i++) {
+		if (fa_should_stop(pool)) {
+			err = -EINTR;
+			goto fail;
+		}
+		b = fa_open_block(pool, cls, &err);
+		if (!b) {
+			if (err)
+				goto fail;
+			no_block = true;
+			break;
+		}
+		fa_block_take(pool, b, pool->bp, pfns + done);
+		fa_pool_block_link(pool, b);
+		fa_touch(pool, b, &r);
+		done += pool->bp;
+		r.nr_fresh_blocks++;
+	}
+	while (done < n) {
+		unsigned long need = n - done, k;
+		unsigned int order;
+		unsigned long pfn;
+
+		if (since >= pool->bp) {
+			since = 0;
+			if (fa_should_stop(pool)) {
+				err = -EINTR;
+				goto fail;
+			}
+		}
+		b = fa_best_partial(pool, cls);
+		if (!b && !no_block) {
+			if (fa_should_stop(pool)) {
+				err = -EINTR;
+				goto fail;
+			}
+			b = fa_open_block(pool, cls, &err);
+			if (err)
+				goto fail;
+			if (b)
+				r.nr_fresh_blocks++;
+			else
+				no_block = true;
+		} else if (b) {
+			fa_pool_block_unlink(pool, b);
+		}
+		if (b) {
+			k = pool->bp - b->nr_used;
+			if (k > need)
+				k = need;
+			fa_block_take(pool, b, k, pfns + done);
+			fa_pool_block_link(pool, b);
+			fa_touch(pool, b, &r);
+			done += k;
+			since += k;
+			continue;
+		}
+		if (flags & FA_ALLOC_STRICT) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		/* loose fallback: largest chunk that does not over-allocate */
+		if (fa_should_stop(pool)) {
+			err = -EINTR;
+			goto fail;
+		}
+		order = fa_ilog2(need);
+		if (order > loose_order)
+			order = loose_order;
+		for (;;) {
+			if (!pool->ops->get(pool->ctx, order, &pfn))
+				break;
+			if (!order) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			order--;
+		}
+		loose_order = order;
+		for (k = 0; k < (1UL << order); k++) {
+			err = fa_loose_add(pool, cls, pfn + k, &lb);
+			if (err) {
+				for (; k < (1UL << order); k++)
+					pool->ops->put(pool->ctx, pfn + k, 0);
+				goto fail;
+			}
+			fa_touch(pool, lb, &r);
+			pfns[done++] = pfn + k;
+			r.nr_loose++;
+		}
+		since += k;
+	}
+	if (r.nr_loose)
+		pool->fallbacks++;
+	r.nr_pages = n;
+	if (res)
+		*res = r;
+	return 0;
+fail:
+	fa_pool_free(pool, pfns, done);
+	return err;
+}
+
+/**
+ * fa_pool_free() - free pages handed out by fa_pool_alloc() or fa_plan()
+ * @pool: pool
+ * @pfns: pages
+ * @n: number of pages
+ *
+ * Loose pages go back to the source at once; a block that becomes empty
+ * goes to the reserve, or back to the source whole.
+ */
+void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
+		  unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		unsigned long pfn = pfns[i];
+		struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
+		unsigned int off;
+
+		if (FA_WARN_ON(!b))
+			continue;
+		if (b->state == FA_BS_LOOSE) {
+			fa_loose_free(pool, b, pfn);
+			continue;
+		}
+		off = pfn - b->pfn;
+		if (FA_WARN_ON(!b->nr_used || !fa_test_bit(b->map, off)))
+			continue;
+		fa_pool_block_unlink(pool, b);
+		fa_clear_bit(b->map, off);
+		fa_fill_move(pool, b->nr_used, b->nr_used - 1);
+		b->nr_used--;
+		pool->cls[b->cls].pages_used--;
+		if (b->nr_used)
+			fa_pool_block_link(pool, b);
+		else
+			fa_block_emptied(pool, b);
+	}
+}
+
+/**
+ * fa_pool_trim() - release empty reserve blocks to the source
+ * @pool: pool
+ * @nr_blocks: at most this many
+ *
+ * Return: number of blocks released.
+ */
+unsigned long fa_pool_trim(struct fa_pool *pool, unsigned long nr_blocks)
+{
+	unsigned long done = 0;
+
+	while (done < nr_blocks && !fa_list_empty(&pool->reserve)) {
+		fa_release_reserve_one(pool);
+		done++;
+	}
+	return done;
+}
+
+/**
+ * fa_pool_reserve_blocks() - number of empty blocks in the reserve
+ * @pool: pool
+ *
+ * Return: the count (what a shrinker could free).
+ */
+unsigned long fa_pool_reserve_blocks(const struct fa_pool *pool)
+{
+	return pool->nr_reserve;
+}
+
+/**
+ * fa_pool_set_reserve() - change the number of empty blocks kept
+ * @pool: pool
+ * @reserve_blocks: new limit; excess reserve blocks are released now
+ */
+void fa_pool_set_reserve(struct fa_pool *pool, unsigned int reserve_blocks)
+{
+	pool->cfg.reserve_blocks = reserve_blocks;
+	while (pool->nr_reserve > reserve_blocks)
+		fa_release_reserve_one(pool);
+}
+
+/**
+ * fa_pool_get_stats() - snapshot of the pool counters
+ * @pool: pool
+ * @st: filled in
+ */
+void fa_pool_get_stats(const struct fa_pool *pool, struct fa_pool_stats *st)
+{
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		const struct fa_class *c = &pool->cls[i];
+
+		st->cls[i].blocks = c->blocks;
+		st->cls[i].pages_used = c->pages_used;
+		st->cls[i].pages_free = c->blocks * pool->bp - c->pages_used;
+		st->cls[i].loose_pages = c->loose_pages;
+	}
+	st->reserve_blocks = pool->nr_reserve;
+	for (i = 0; i < FA_FILL_BUCKETS; i++)
+		st->fill_hist[i] = pool->fill_hist[i];
+	st->fill_hist[0] += pool->nr_reserve;
+	st->fallbacks = pool->fallbacks;
+	st->blocks_acquired = pool->blocks_acquired;
+	st->blocks_released = pool->blocks_released;
+	st->loose_acquired = pool->loose_acquired;
+	st->loose_released = pool->loose_released;
+	st->meta_bytes = pool->meta_bytes + pool->bm.meta_bytes;
+}
+
+/**
+ * fa_pool_block_flags() - blockmap flags of the pageblock holding a pfn
+ * @pool: pool
+ * @pfn: pfn
+ *
+ * Return: FA_BF_CLASS_MASK and FA_BF_STATE_MASK bits; 0 (FA_BS_NONE) for
+ * pageblocks the pool does not know.
+ */
+unsigned int fa_pool_block_flags(const struct fa_pool *pool, unsigned long pfn)
+{
+	return fa_bm_get_flags(&pool->bm, pfn, ~0U);
+}
+
+/**
+ * fa_pool_block_order() - pageblock order of the pool
+ * @pool: pool
+ *
+ * Return: block_order from the configuration.
+ */
+unsigned int fa_pool_block_order(const struct fa_pool *pool)
+{
+	return pool->cfg.block_order;
+}
+
+/**
+ * fa_pool_page_in_use() - whether a pfn is a page handed out by the pool
+ * @pool: pool
+ * @pfn: pfn
+ *
+ * Return: true for pages in use (owned or loose).
+ */
+bool fa_pool_page_in_use(const struct fa_pool *pool, unsigned long pfn)
+{
+	const struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
+	unsigned int off, cls;
+
+	if (!b)
+		return false;
+	off = pfn - b->pfn;
+	if (b->state != FA_BS_LOOSE)
+		return fa_test_bit(b->map, off);
+	for (cls = 0; cls < FA_NR_CLASSES; cls++)
+		if (fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG + off))
+			return true;
+	return false;
+}
+
+struct fa_iter_ctx {
+	int (*fn)(void *arg, const struct fa_block_info *bi);
+	void *arg;
+};
+
+static int fa_iter_one(void *arg, struct fa_block *b, unsigned int flags)
+{
+	struct fa_iter_ctx *it = arg;
+	struct fa_block_info bi = {
+		.pfn = b->pfn,
+		.flags = flags,
+		.nr_used = b->nr_used,
+	};
+
+	return it->fn(it->arg, &bi);
+}
+
+/**
+ * fa_pool_walk_blocks() - walk the pageblocks known to the pool
+ * @pool: pool
+ * @fn: called for each pageblock in ascending pfn order; a non-zero
+ *	return stops the walk
+ * @arg: passed to @fn
+ *
+ * Return: 0, or the first non-zero value returned by @fn.
+ */
+int fa_pool_walk_blocks(const struct fa_pool *pool,
+			int (*fn)(void *arg,
+				  const struct fa_block_info *bi),
+			void *arg)
+{
+	struct fa_iter_ctx it = { .fn = fn, .arg = arg };
+
+	return fa_bm_for_each(&pool->bm, fa_iter_one, &it);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc: module init/exit and parameters.
+ *
+ * fragalloc hands out order-0 pages packed into as few pageblocks as
+ * possible, so that unmovable driver memory pollutes the fewest pageblocks,
+ * gives empty pageblocks back to the buddy allocator whole, and recompacts
+ * live, mapped pages into denser pageblocks on request.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "fa.h"
+
+struct fa_device fa_dev = {
+	.pool_lock = __MUTEX_INITIALIZER(fa_dev.pool_lock),
+	.recompact_lock = __MUTEX_INITIALIZER(fa_dev.recompact_lock),
+	.files_lock = __MUTEX_INITIALIZER(fa_dev.files_lock),
+	.files = LIST_HEAD_INIT(fa_dev.files),
+};
+
+unsigned long fa_max_batch_pages = 1UL << 18;
+unsigned long fa_max_fd_pages;
+unsigned long fa_max_total_pages;
+
+static int fa_set_batch_limit(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+	int ret = kstrtoul(val, 0, &v);
+
+	/* Batch page indexes must fit in 32 bits (see fa_page_tag()). */
+	if (ret || !v || v > U32_MAX)
+		return -EINVAL;
+	*(unsigned long *)kp->arg = v;
+	return 0;
+}
+
+static const struct kernel_param_ops fa_batch_limit_ops = {
+	.set = fa_set_batch_limit,
+	.get = param_get_ulong,
+};
+
+module_param_cb(max_batch_pages, &fa_batch_limit_ops, &fa_max_batch_pages,
+		0644);
+MODULE_PARM_DESC(max_batch_pages,
+		 "Most pages in one batch (default 262144 = 1 GiB)");
+module_param_named(max_fd_pages, fa_max_fd_pages, ulong, 0644);
+MODULE_PARM_DESC(max_fd_pages,
+		 "Most pages one open file may hold, 0 = no limit (default)");
+module_param_named(max_total_pages, fa_max_total_pages, ulong, 0644);
+MODULE_PARM_DESC(max_total_pages,
+		 "Most pages all users together may hold, 0 = no limit (default)");
+
+static int __init fa_init(void)
+{
+	int ret;
+
+	ret = fa_source_init();
+	if (ret)
+		return ret;
+	ret = fa_chardev_init();
+	if (ret)
+		goto err_source;
+	fa_debugfs_init();
+	return 0;
+
+err_source:
+	fa_source_exit();
+	return ret;
+}
+
+static void __exit fa_exit(void)
+{
+	fa_debugfs_exit();
+	fa_chardev_exit();
+	fa_source_exit();
+}
+
+module_init(fa_init);
+module_exit(fa_exit);
+
+MODULE_DESCRIPTION("fragalloc: order-0 page batches packed into few pageblocks");
+MODULE_AUTHOR("The fragalloc authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc: recompaction, the mover.
+ *
+ * The core's planner picks the fewest page moves that leave each class with
+ * at most one partial pageblock and reserves their destinations. Each move
+ * then runs under the owning file's lock, taken for writing, so no fault can
+ * map the page meanwhile: zap the page's PTEs, copy it, switch the batch's
+ * pointer, and give the old page back (its block returns to the buddy
+ * allocator when it empties). A thread touching the page either wrote to the
+ * old page before the zap, which the copy carries over, or faults after the
+ * switch and gets the new page. Between moves no lock is held, so faults and
+ * other ioctls go on; a fatal signal stops the run with everything
+ * consistent and the moves made so far kept.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "fa.h"
+
+/**
+ * fa_page_tag() - record which batch page a pool page is
+ * @page: the page
+ * @ff: its file, or NULL to clear the record
+ * @handle: its batch
+ * @idx: its index in the batch
+ */
+void fa_page_tag(struct page *page, struct fa_file *ff, u32 handle,
+		 unsigned long idx)
+{
+	set_page_private(page, (unsigned long)ff);
+	page->index = ff ? ((unsigned long)handle << 32) | idx : 0;
+}
+
+struct fa_move_ctx {
+	unsigned int scope;
+	struct fa_file *ff;
+	u32 handle;
+};
+
+/* Called under the pool lock; reads the tag only, follows no pointer. */
+static bool fa_movable(void *data, unsigned long pfn)
+{
+	struct fa_move_ctx *ctx = data;
+	struct page *page = pfn_to_page(pfn);
+	unsigned long owner = page_private(page);
+
+	if (!owner)
+		return false;
+	if (ctx->scope == FRAGALLOC_SCOPE_POOL)
+		return true;
+	if (owner != (unsigned long)ctx->ff)
+		return false;
+	return ctx->scope == FRAGALLOC_SCOPE_FD ||
+	       (page->index >> 32) == ctx->handle;
+}
+
+static void fa_pool_put_page(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	fa_page_tag(page, NULL, 0, 0);
+	mutex_lock(&fa_dev.pool_lock);
+	fa_pool_free(fa_dev.pool, &pfn, 1);
+	mutex_unlock(&fa_dev.pool_lock);
+}
+
+/*
+ * Move one page. The owner is alive: in the fd scopes it is the caller's
+ * own file, in the pool scope fa_dev.files_lock keeps every file alive.
+ */
+static bool fa_move_one(struct fa_move_ctx *ctx, struct page *src,
+			struct page *dst)
+{
+	struct fa_file *owner = (struct fa_file *)page_private(src);
+	unsigned long idx;
+	struct fa_batch *b;
+	bool moved = false;
+	u32 handle;
+
+	if (!owner || (ctx->scope != FRAGALLOC_SCOPE_POOL && owner != ctx->ff))
+		return false;
+	down_write(&owner->lock);
+	/* Freed, or freed and reused, since the plan? Then leave it. */
+	if (page_private(src) != (unsigned long)owner)
+		goto out;
+	handle = src->index >> 32;
+	idx = src->index & U32_MAX;
+	b = xa_load(&owner->batches, handle);
+	if (!b || idx >= b->nr_pages || b->pages[idx] != src)
+		goto out;
+
+	fa_zap_range(owner, b->pgoff + idx, 1);
+	copy_highpage(dst, src);
+	b->pages[idx] = dst;
+	fa_page_tag(dst, owner, handle, idx);
+	moved = true;
+out:
+	up_write(&owner->lock);
+	return moved;
+}
+
+static int fa_apply_moves(struct fa_move_ctx *ctx, const struct fa_move *moves,
+			  unsigned long n, unsigned long *nr_moved)
+{
+	unsigned long i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		struct page *src = pfn_to_page(moves[i].src);
+		struct page *dst = pfn_to_page(moves[i].dst);
+
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
+		if (!ret && fa_move_one(ctx, src, dst)) {
+			fa_pool_put_page(src);
+			(*nr_moved)++;
+		} else {
+			/* Abandoned: the reserved destination goes back. */
+			fa_pool_put_page(dst);
+		}
+		cond_resched();
+	}
+	return ret;
+}
+
+static u64 fa_pool_blocks(void)
+{
+	struct fa_pool_stats st;
+	u64 blocks = 0;
+	unsigned int i;
+
+	mutex_lock(&fa_dev.pool_lock);
+	fa_pool_get_stats(fa_dev.pool, &st);
+	mutex_unlock(&fa_dev.pool_lock);
+	for (i = 0; i < FA_NR_CLASSES; i++)
+		blocks += st.cls[i].blocks;
+	return blocks;
+}
+
+static int fa_recompact_class(struct fa_move_ctx *ctx, unsigned int cls,
+			      struct fa_move *moves, unsigned long cap,
+			      bool dry_run, struct fragalloc_recompact *out)
+{
+	struct fa_plan_result res = { 0 };
+	unsigned long moved = 0;
+	long n;
+	int ret;
+
+	mutex_lock(&fa_dev.pool_lock);
+	n = fa_plan(fa_dev.pool, cls, fa_movable, ctx, moves, cap,
+		    dry_run ? FA_PLAN_DRY_RUN : 0, &res);
+	mutex_unlock(&fa_dev.pool_lock);
+	if (n < 0)
+		return n;
+	/* Emptied blocks all go back: the reserve is drained afterwards. */
+	out->out_blocks_released += res.blocks_before - res.blocks_after;
+	if (dry_run) {
+		out->out_pages_planned += res.nr_moves;
+		return 0;
+	}
+	out->out_pages_planned += n;
+
+	ret = fa_apply_moves(ctx, moves, n, &moved);
+
+	mutex_lock(&fa_dev.pool_lock);
+	fa_plan_finish(fa_dev.pool, cls);
+	fa_dev.recompact_moved += moved;
+	mutex_unlock(&fa_dev.pool_lock);
+	out->out_pages_moved += moved;
+	out->out_bytes_copied += (u64)moved << PAGE_SHIFT;
+	return ret;
+}
+
+/**
+ * fa_recompact() - migrate pages into the fullest pageblocks of their class
+ * @ff: the calling file
+ * @scope: &enum fragalloc_scope
+ * @handle: the batch, for FRAGALLOC_SCOPE_BATCH
+ * @max_pages: most pages to move, 0 for no cap
+ * @dry_run: plan only
+ * @out: receives the out_ figures
+ *
+ * Return: 0, -ENOENT for an unknown batch, -ENOMEM, or -EINTR.
+ */
+int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
+		 u64 max_pages, bool dry_run, struct fragalloc_recompact *out)
+{
+	struct fa_move_ctx ctx = { .scope = scope, .ff = ff, .handle = handle };
+	unsigned long cap, left;
+	struct fa_move *moves;
+	unsigned int cls;
+	int ret = 0;
+
+	out->out_pages_planned = 0;
+	out->out_pages_moved = 0;
+	out->out_bytes_copied = 0;
+	out->out_blocks_released = 0;
+
+	if (scope == FRAGALLOC_SCOPE_BATCH) {
+		down_read(&ff->lock);
+		if (!xa_load(&ff->batches, handle))
+			ret = -ENOENT;
+		up_read(&ff->lock);
+		if (ret)
+			return ret;
+	}
+
+	mutex_lock(&fa_dev.recompact_lock);
+	if (scope == FRAGALLOC_SCOPE_POOL)
+		mutex_lock(&fa_dev.files_lock);
+
+	/* A plan never moves more pages than are handed out. */
+	cap = atomic_long_read(&fa_dev.total_pages);
+	if (max_pages && max_pages < cap)
+		cap = max_pages;
+	moves = kvmalloc_array(max(cap, 1UL), sizeof(*moves), GFP_KERNEL);
+	if (!moves) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+
+	out->out_blocks_before = fa_pool_blocks();
+	left = cap;
+	for (cls = 0; cls < FA_NR_CLASSES && !ret; cls++) {
+		u64 planned = out->out_pages_planned;
+
+		ret = fa_recompact_class(&ctx, cls, moves, left, dry_run, out);
+		left -= min_t(u64, left, out->out_pages_planned - planned);
+		if (!left)
+			break;
+	}
+	if (!dry_run) {
+		mutex_lock(&fa_dev.pool_lock);
+		/* Emptied blocks go back to the buddy allocator, not the reserve. */
+		fa_pool_trim(fa_dev.pool, ULONG_MAX);
+		fa_dev.recompact_runs++;
+		mutex_unlock(&fa_dev.pool_lock);
+	}
+	if (dry_run)
+		out->out_blocks_after = out->out_blocks_before -
+					out->out_blocks_released;
+	else
+		out->out_blocks_after = fa_pool_blocks();
+	kvfree(moves);
+unlock:
+	if (scope == FRAGALLOC_SCOPE_POOL)
+		mutex_unlock(&fa_dev.files_lock);
+	mutex_unlock(&fa_dev.recompact_lock);
+	return ret;
+}

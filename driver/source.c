@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc: page sources.
+ *
+ * The compact policy takes whole pageblocks from the buddy allocator for the
+ * portable pool (core/pool.c) and, when none can be had, the largest smaller
+ * chunk. The other policies exist for comparison and allocate the way common
+ * drivers do. A shrinker drains the pool's reserve of empty pageblocks.
+ */
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "fa.h"
+#include "compat.h"
+
+#define FA_CHUNK_PAGES	BIT(pageblock_order)
+
+/* Orders tried by the highorder policy, as the dma-buf system heap does. */
+static const unsigned int fa_highorders[] = { 8, 4, 0 };
+
+static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	struct page *page;
+
+	/*
+	 * Whole or partial pageblocks: one try, compaction allowed, no OOM
+	 * killer. Single pages: retry hard but still fail rather than kill.
+	 */
+	gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
+	page = alloc_pages(gfp, order);
+	if (!page)
+		return -ENOMEM;
+	if (order)
+		split_page(page, order);
+	*pfn = page_to_pfn(page);
+	return 0;
+}
+
+static void fa_src_put(void *ctx, unsigned long pfn, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i++)
+		__free_page(pfn_to_page(pfn + i));
+}
+
+static bool fa_src_should_stop(void *ctx)
+{
+	cond_resched();
+	return fatal_signal_pending(current);
+}
+
+static const struct fa_source_ops fa_buddy_source = {
+	.get = fa_src_get,
+	.put = fa_src_put,
+	.should_stop = fa_src_should_stop,
+};
+
+static unsigned long fa_shrink_count(struct shrinker *s,
+				     struct shrink_control *sc)
+{
+	unsigned long blocks = 0;
+
+	if (mutex_trylock(&fa_dev.pool_lock)) {
+		blocks = fa_pool_reserve_blocks(fa_dev.pool);
+		mutex_unlock(&fa_dev.pool_lock);
+	}
+	return blocks << pageblock_order;
+}
+
+static unsigned long fa_shrink_scan(struct shrinker *s,
+				    struct shrink_control *sc)
+{
+	unsigned long blocks;
+
+	if (!mutex_trylock(&fa_dev.pool_lock))
+		return SHRINK_STOP;
+	blocks = fa_pool_trim(fa_dev.pool,
+			      DIV_ROUND_UP(sc->nr_to_scan, FA_CHUNK_PAGES));
+	mutex_unlock(&fa_dev.pool_lock);
+	return blocks ? blocks << pageblock_order : SHRINK_STOP;
+}
+
+/* Pool pages: zero them and clear the owner fields recompaction reads. */
+static void fa_prep_pool_pages(struct page **pages, const unsigned long *pfns,
+			       unsigned long nr)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		pages[i] = pfn_to_page(pfns[i]);
+		set_page_private(pages[i], 0);
+		clear_highpage(pages[i]);
+	}
+}
+
+static int fa_alloc_compact(unsigned int mobility, unsigned int flags,
+			    unsigned long nr, struct page **pages,
+			    unsigned long *nr_done)
+{
+	unsigned int core_flags = 0;
+	unsigned long done = 0, chunk = FA_CHUNK_PAGES;
+	unsigned long *pfns;
+	int ret = 0;
+
+	if (flags & FRAGALLOC_ALLOC_STRICT)
+		core_flags |= FA_ALLOC_STRICT;
+	pfns = kmalloc_array(FA_CHUNK_PAGES, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
+
+	while (done < nr) {
+		unsigned long n = min(chunk, nr - done);
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		mutex_lock(&fa_dev.pool_lock);
+		ret = fa_pool_alloc(fa_dev.pool, mobility, n, pfns, core_flags,
+				    NULL);
+		mutex_unlock(&fa_dev.pool_lock);
+		if (ret == -ENOMEM && (flags & FRAGALLOC_ALLOC_BEST_EFFORT) &&
+		    chunk > 1) {
+			/* Take what fits: halve the request and go on. */
+			chunk /= 2;
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		fa_prep_pool_pages(pages + done, pfns, n);
+		done += n;
+		cond_resched();
+	}
+	kfree(pfns);
+
+	if (ret && ret != -EINTR && (flags & FRAGALLOC_ALLOC_BEST_EFFORT) &&
+	    done)
+		ret = 0;
+	if (ret) {
+		fa_pages_free(FRAGALLOC_POLICY_COMPACT, pages, done);
+		return ret;
+	}
+	*nr_done = done;
+	return 0;
+}
+
+static gfp_t fa_user_gfp(void)
+{
+	return GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+}
+
+static struct page *fa_alloc_highorder_chunk(unsigned long left,
+					     unsigned int *order)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fa_highorders); i++) {
+		unsigned int o = fa_highorders[i];
+		gfp_t gfp = fa_user_gfp();
+		struct page *page;
+
+		if ((1UL << o) > left)
+			continue;
+		if (o)
+			gfp = (gfp & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY;
+		page = alloc_pages(gfp, o);
+		if (page) {
+			if (o)
+				split_page(page, o);
+			*order = o;
+			return page;
+		}
+	}
+	return NULL;
+}
+
+static int fa_alloc_other(unsigned int policy, unsigned int flags,
+			  unsigned long nr, struct page **pages,
+			  unsigned long *nr_done)
+{
+	unsigned long done = 0;
+	int ret = 0;
+
+	while (done < nr) {
+		unsigned long n = min(FA_CHUNK_PAGES, nr - done);
+		unsigned long got = 0, i;
+		unsigned int order;
+		struct page *page;
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		switch (policy) {
+		case FRAGALLOC_POLICY_PLAIN:
+			for (got = 0; got < n; got++) {
+				pages[done + got] = alloc_page(fa_user_gfp());
+				if (!pages[done + got])
+					break;
+			}
+			break;
+		case FRAGALLOC_POLICY_BULK:
+			memset(pages + done, 0, n * sizeof(*pages));
+			got = alloc_pages_bulk_array(fa_user_gfp(), n,
+						     pages + done);
+			break;
+		case FRAGALLOC_POLICY_HIGHORDER:
+			while (got < n) {
+				page = fa_alloc_highorder_chunk(n - got, &order);
+				if (!page)
+					break;
+				for (i = 0; i < (1UL << order); i++)
+					pages[done + got + i] = page + i;
+				got += 1UL << order;
+			}
+			break;
+		}
+		done += got;
+		if (got < n) {
+			ret = -ENOMEM;
+			break;
+		}
+		cond_resched();
+	}
+
+	if (ret == -ENOMEM && (flags & FRAGALLOC_ALLOC_BEST_EFFORT) && done)
+		ret = 0;
+	if (ret) {
+		fa_pages_free(policy, pages, done);
+		return ret;
+	}
+	*nr_done = done;
+	return 0;
+}
+
+/**
+ * fa_pages_alloc() - allocate zeroed order-0 pages by policy
+ * @policy: &enum fragalloc_policy
+ * @mobility: &enum fragalloc_mobility
+ * @flags: FRAGALLOC_ALLOC_* bits
+ * @nr: pages wanted
+ * @pages: receives the pages
+ * @nr_done: pages allocated (== @nr unless FRAGALLOC_ALLOC_BEST_EFFORT)
+ *
+ * Killable. On failure nothing stays allocated.
+ *
+ * Return: 0, -ENOMEM or -EINTR.
+ */
+int fa_pages_alloc(unsigned int policy, unsigned int mobility,
+		   unsigned int flags, unsigned long nr, struct page **pages,
+		   unsigned long *nr_done)
+{
+	int ret;
+
+	if (policy == FRAGALLOC_POLICY_COMPACT)
+		return fa_alloc_compact(mobility, flags, nr, pages, nr_done);
+	ret = fa_alloc_other(policy, flags, nr, pages, nr_done);
+	if (!ret)
+		atomic_long_add(*nr_done, &fa_dev.other_pages);
+	return ret;
+}
+
+/**
+ * fa_pages_free() - give pages back where they came from
+ * @policy: the policy that allocated them
+ * @pages: the pages; NULL entries (holes) are skipped
+ * @nr: entries in @pages
+ */
+void fa_pages_free(unsigned int policy, struct page **pages, unsigned long nr)
+{
+	unsigned long pfns[64];
+	unsigned long i, n = 0, freed = 0;
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+
+		if (!page)
+			continue;
+		freed++;
+		if (policy != FRAGALLOC_POLICY_COMPACT) {
+			__free_page(page);
+			continue;
+		}
+		set_page_private(page, 0);
+		page->index = 0;
+		pfns[n++] = page_to_pfn(page);
+		if (n == ARRAY_SIZE(pfns)) {
+			mutex_lock(&fa_dev.pool_lock);
+			fa_pool_free(fa_dev.pool, pfns, n);
+			mutex_unlock(&fa_dev.pool_lock);
+			n = 0;
+		}
+	}
+	if (n) {
+		mutex_lock(&fa_dev.pool_lock);
+		fa_pool_free(fa_dev.pool, pfns, n);
+		mutex_unlock(&fa_dev.pool_lock);
+	}
+	if (policy != FRAGALLOC_POLICY_COMPACT)
+		atomic_long_sub(freed, &fa_dev.other_pages);
+}
+
+static int fa_cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/**
+ * fa_pages_count_blocks() - distinct pageblocks a set of pages lies in
+ * @pages: the pages; NULL entries are skipped
+ * @nr: entries in @pages
+ * @nr_loose: if not NULL, receives how many pages lie outside whole pool
+ *	pageblocks
+ *
+ * Return: the number of distinct pageblocks, or 0 if memory ran out.
+ */
+unsigned long fa_pages_count_blocks(struct page **pages, unsigned long nr,
+				    unsigned long *nr_loose)
+{
+	unsigned long *blocks, i, n = 0, distinct = 0, loose = 0;
+
+	blocks = kvmalloc_array(max(nr, 1UL), sizeof(*blocks), GFP_KERNEL);
+	if (!blocks)
+		return 0;
+	mutex_lock(&fa_dev.pool_lock);
+	for (i = 0; i < nr; i++) {
+		unsigned long pfn;
+
+		if (!pages[i])
+			continue;
+		pfn = page_to_pfn(pages[i]);
+		if ((fa_pool_block_flags(fa_dev.pool, pfn) & FA_BF_STATE_MASK) ==
+		    FA_BS_LOOSE)
+			loose++;
+		blocks[n++] = pfn >> pageblock_order;
+	}
+	mutex_unlock(&fa_dev.pool_lock);
+	sort(blocks, n, sizeof(*blocks), fa_cmp_ulong, NULL);
+	for (i = 0; i < n; i++)
+		if (!i || blocks[i] != blocks[i - 1])
+			distinct++;
+	kvfree(blocks);
+	if (nr_loose)
+		*nr_loose = loose;
+	return distinct;
+}
+
+int fa_source_init(void)
+{
+	struct fa_pool_config cfg = {
+		.block_order = pageblock_order,
+		.reserve_blocks = 2,
+	};
+
+	fa_dev.pool = fa_pool_create(&cfg, &fa_buddy_source, NULL);
+	if (!fa_dev.pool)
+		return -ENOMEM;
+	fa_dev.shrinker = fa_shrinker_create("fragalloc-reserve",
+					     fa_shrink_count, fa_shrink_scan);
+	if (!fa_dev.shrinker) {
+		fa_pool_destroy(fa_dev.pool);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void fa_source_exit(void)
+{
+	fa_shrinker_destroy(fa_dev.shrinker);
+	mutex_lock(&fa_dev.pool_lock);
+	fa_pool_destroy(fa_dev.pool);
+	mutex_unlock(&fa_dev.pool_lock);
+}

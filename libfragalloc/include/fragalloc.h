@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libfragalloc: userspace library for /dev/fragalloc and for the kernel's
+ * fragmentation tables (/proc/buddyinfo, /proc/pagetypeinfo).
+ *
+ * Conventions:
+ *  - Every function returning int returns 0 (or a non-negative count) on
+ *    success and a negative errno value on failure. errno is not part of the
+ *    interface (it may be clobbered).
+ *  - A struct fragalloc handle is not thread-safe; use one per thread or
+ *    lock around calls.
+ *
+ * Copyright (C) 2026 The fragalloc authors
+ */
+#ifndef FRAGALLOC_H
+#define FRAGALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/fragalloc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FRAGALLOC_DEFAULT_PATH	"/dev/fragalloc"
+
+#define FRAGALLOC_LIB_VERSION_MAJOR	1
+#define FRAGALLOC_LIB_VERSION_MINOR	0
+#define FRAGALLOC_LIB_VERSION_PATCH	0
+
+/* Library version string, e.g. "1.0.0". */
+const char *fragalloc_version(void);
+
+/* ------------------------------------------------------------------------
+ * Device handle
+ */
+struct fragalloc;
+
+/*
+ * Opens @path (NULL: FRAGALLOC_DEFAULT_PATH) read-write, close-on-exec, and
+ * checks that it is a fragalloc device (FRAGALLOC_IOC_INFO). Errors: the
+ * open(2) errno (ENOENT/ENODEV: module not loaded; EACCES: permission),
+ * ENOTTY (not a fragalloc device), ENOMEM.
+ */
+int fragalloc_open(const char *path, struct fragalloc **out);
+/* Closes the fd: every batch of the handle is freed by the kernel. */
+void fragalloc_close(struct fragalloc *h);
+int fragalloc_fd(const struct fragalloc *h);
+/* Cached at open time from FRAGALLOC_IOC_INFO. */
+uint32_t fragalloc_page_size(const struct fragalloc *h);
+uint32_t fragalloc_pageblock_order(const struct fragalloc *h);
+
+/* FRAGALLOC_IOC_INFO. */
+int fragalloc_info(struct fragalloc *h, struct fragalloc_info *out);
+
+/* A batch as returned by fragalloc_alloc(). */
+struct fragalloc_batch {
+	uint32_t handle;	/* valid on this handle's fd only */
+	uint32_t mobility;	/* enum fragalloc_mobility */
+	uint32_t policy;	/* enum fragalloc_policy */
+	uint32_t flags;		/* FRAGALLOC_ALLOC_* used */
+	uint64_t nr_pages;	/* pages allocated */
+	uint64_t nr_blocks;	/* distinct pageblocks */
+	uint64_t nr_loose;	/* pages outside whole pageblocks */
+	uint64_t mmap_offset;	/* for mmap() / fragalloc_map() */
+};
+
+/*
+ * Allocates @nr_pages zeroed order-0 pages. @flags: FRAGALLOC_ALLOC_*.
+ * Errors: EINVAL, ENOMEM, EDQUOT, ENOSPC, EINTR, EOPNOTSUPP (see
+ * fragalloc_strerror()).
+ */
+int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
+		    enum fragalloc_mobility mobility,
+		    enum fragalloc_policy policy, uint32_t flags,
+		    struct fragalloc_batch *out);
+/* Frees a whole batch. Errors: ENOENT. */
+int fragalloc_free(struct fragalloc *h, uint32_t handle);
+/*
+ * Frees pages [first_page, first_page + nr_pages) of a batch. @nr_freed
+ * (may be NULL) receives the pages actually given back. Errors: ENOENT,
+ * EINVAL.
+ */
+int fragalloc_free_range(struct fragalloc *h, uint32_t handle,
+			 uint64_t first_page, uint64_t nr_pages,
+			 uint64_t *nr_freed);
+
+/*
+ * Maps pages [first_page, first_page + nr_pages) of @batch shared,
+ * read-write. @nr_pages 0 means "to the end of the batch".
+ * Errors: EINVAL, ENXIO, ENOMEM, and the other mmap(2) errnos.
+ */
+int fragalloc_map(struct fragalloc *h, const struct fragalloc_batch *batch,
+		  uint64_t first_page, uint64_t nr_pages, void **addr);
+/* Unmaps @nr_pages pages at @addr (as returned by fragalloc_map()). */
+int fragalloc_unmap(struct fragalloc *h, void *addr, uint64_t nr_pages);
+
+/* State of a batch, from FRAGALLOC_IOC_BATCH_INFO. */
+struct fragalloc_batch_status {
+	uint32_t handle;
+	uint32_t mobility;
+	uint32_t policy;
+	uint32_t __pad;
+	uint64_t nr_pages;	/* length, holes included */
+	uint64_t nr_present;	/* pages not punched out */
+	uint64_t nr_blocks;
+	uint64_t nr_loose;
+	uint64_t mmap_offset;
+};
+
+/*
+ * @pfns (may be NULL, then @nr_pfns must be 0) receives up to @nr_pfns page
+ * frame numbers (zeros without CAP_SYS_ADMIN, FRAGALLOC_PFN_HOLE for punched
+ * pages). Errors: ENOENT, EINVAL.
+ */
+int fragalloc_batch_info(struct fragalloc *h, uint32_t handle,
+			 struct fragalloc_batch_status *out,
+			 uint64_t *pfns, size_t nr_pfns);
+
+/* FRAGALLOC_IOC_STATS. */
+int fragalloc_stats(struct fragalloc *h, struct fragalloc_stats *out);
+
+/*
+ * FRAGALLOC_IOC_RECOMPACT. @scope: enum fragalloc_scope; @handle only with
+ * FRAGALLOC_SCOPE_BATCH; @max_pages 0 = no cap; @flags FRAGALLOC_RECOMPACT_*.
+ * @out may be NULL. Errors: ENOENT, EPERM, EINTR, ENOMEM, EINVAL.
+ */
+int fragalloc_recompact(struct fragalloc *h, enum fragalloc_scope scope,
+			uint32_t handle, uint64_t max_pages, uint32_t flags,
+			struct fragalloc_recompact *out);
+
+/* ------------------------------------------------------------------------
+ * Names
+ */
+/* "unmovable", "reclaimable", "movable"; NULL if out of range. */
+const char *fragalloc_mobility_name(unsigned int mobility);
+/* "compact", "plain", "bulk", "highorder"; NULL if out of range. */
+const char *fragalloc_policy_name(unsigned int policy);
+/* "batch", "fd", "pool"; NULL if out of range. */
+const char *fragalloc_scope_name(unsigned int scope);
+/* Parse a name (case-insensitive, unambiguous prefix). -EINVAL if unknown. */
+int fragalloc_mobility_parse(const char *name);
+int fragalloc_policy_parse(const char *name);
+int fragalloc_scope_parse(const char *name);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ */
+/*
+ * Explains an error of this library (@err positive or negative) in
+ * fragalloc's terms, e.g. ENOENT -> unknown handle for this fd. Falls back to
+ * strerror() text for other values. Never NULL; the string is static.
+ */
+const char *fragalloc_strerror(int err);
+/* Same, for an error returned by fragalloc_open(). */
+const char *fragalloc_open_strerror(int err);
+/*
+ * One-line advice on how to fix @err (e.g. "is the module loaded?
+ * (modprobe fragalloc)"), or NULL when there is none. @on_open selects the
+ * meaning for errors of fragalloc_open().
+ */
+const char *fragalloc_hint(int err, int on_open);
+
+/* ------------------------------------------------------------------------
+ * Fragmentation metrics from /proc/buddyinfo and /proc/pagetypeinfo
+ *
+ * They work without the module. Indices are returned as the kernel's
+ * integer thousandths (value 1000 means 1.000), computed exactly as
+ * mm/vmstat.c does for /sys/kernel/debug/extfrag/{unusable_index,
+ * extfrag_index}.
+ */
+#define FRAGALLOC_FRAG_MAX_ORDERS	32
+#define FRAGALLOC_FRAG_MAX_TYPES	12
+#define FRAGALLOC_FRAG_NAME_LEN		32
+/* extfrag_index value meaning "an allocation of this order would succeed" */
+#define FRAGALLOC_FRAG_INDEX_SUCCEEDS	(-1000)
+
+struct fragalloc_frag_zone {
+	int node;
+	char name[FRAGALLOC_FRAG_NAME_LEN];	/* "DMA", "DMA32", "Normal"... */
+	unsigned int nr_orders;			/* columns in /proc/buddyinfo */
+	uint64_t free_blocks[FRAGALLOC_FRAG_MAX_ORDERS];  /* per order */
+	uint64_t free_pages;		/* sum of free_blocks[o] << o */
+	uint64_t free_blocks_total;	/* sum of free_blocks[o] */
+	/*
+	 * Unusable free space index per order, thousandths, 0..1000: share of
+	 * free memory in blocks smaller than the order.
+	 */
+	int unusable_index[FRAGALLOC_FRAG_MAX_ORDERS];
+	/*
+	 * Fragmentation index per order, thousandths: -1000 when a block of
+	 * that order is free (allocation would succeed); else towards 0 means
+	 * failure from lack of memory, towards 1000 from fragmentation.
+	 */
+	int extfrag_index[FRAGALLOC_FRAG_MAX_ORDERS];
+	/* From /proc/pagetypeinfo (only when the report's has_pagetypeinfo). */
+	int has_types;
+	/* free blocks per type (index into the report's type_names) and order */
+	uint64_t type_free[FRAGALLOC_FRAG_MAX_TYPES][FRAGALLOC_FRAG_MAX_ORDERS];
+	/* bit o set: the kernel capped type_free[t][o] (printed ">100000") */
+	uint64_t type_free_capped[FRAGALLOC_FRAG_MAX_TYPES];
+	int has_blocks;
+	uint64_t type_blocks[FRAGALLOC_FRAG_MAX_TYPES];	/* pageblocks per type */
+};
+
+struct fragalloc_frag_report {
+	unsigned int nr_zones;
+	struct fragalloc_frag_zone *zones;
+	unsigned int max_orders;	/* largest nr_orders of any zone */
+	/* pagetypeinfo part; 0/negative errno if it could not be read */
+	int has_pagetypeinfo;
+	int pagetypeinfo_error;		/* e.g. -EACCES when not root */
+	int pageblock_order;		/* -1 if unknown */
+	uint64_t pages_per_block;	/* 0 if unknown */
+	unsigned int nr_types;
+	/* migratetype names as the kernel prints them ("Unmovable", ...) */
+	char type_names[FRAGALLOC_FRAG_MAX_TYPES][FRAGALLOC_FRAG_NAME_LEN];
+};
+
+/*
+ * Reads and parses the tables. @buddyinfo_path NULL: /proc/buddyinfo.
+ * @pagetypeinfo_path NULL: /proc/pagetypeinfo; "" skips it. An unreadable
+ * pagetypeinfo (EACCES/ENOENT) is not an error: the report has
+ * has_pagetypeinfo 0 and pagetypeinfo_error set. Errors: the open/read
+ * errno of buddyinfo, EBADMSG (malformed or truncated content), ERANGE
+ * (more orders or types than the report holds), EFBIG, ENOMEM.
+ */
+int fragalloc_frag_read(const char *buddyinfo_path,
+			const char *pagetypeinfo_path,
+			struct fragalloc_frag_report **out);
+/* Same, from in-memory text (@pagetypeinfo may be NULL). */
+int fragalloc_frag_parse(const char *buddyinfo, size_t buddyinfo_len,
+			 const char *pagetypeinfo, size_t pagetypeinfo_len,
+			 struct fragalloc_frag_report **out);
+void fragalloc_frag_free(struct fragalloc_frag_report *r);
+
+/* Free blocks of order >= @order in @z (counted as blocks, any size). */
+uint64_t fragalloc_frag_free_blocks_ge(const struct fragalloc_frag_zone *z,
+				       unsigned int order);
+/* Free pages that lie in blocks of order >= @order. */
+uint64_t fragalloc_frag_free_pages_ge(const struct fragalloc_frag_zone *z,
+				      unsigned int order);
+/* Index of a migratetype name in @r->type_names, or -ENOENT. */
+int fragalloc_frag_type_index(const struct fragalloc_frag_report *r,
+			      const char *name);
+/* The kernel's formulas, exposed for tests (thousandths). */
+int fragalloc_frag_unusable_index(const uint64_t *free_blocks,
+				  unsigned int nr_orders, unsigned int order);
+int fragalloc_frag_extfrag_index(const uint64_t *free_blocks,
+				 unsigned int nr_orders, unsigned int order);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FRAGALLOC_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libfragalloc internals. Not installed.
+ *
+ * Copyright (C) 2026 The fragalloc authors
+ */
+#ifndef FRAGALLOC_INTERNAL_H
+#define FRAGALLOC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fragalloc.h"
+
+#define FA_EXPORT __attribute__((visibility("default")))
+
+/*
+ * Struct sizes of ABI version 1 (the first published version). A kernel
+ * accepts any size from these up; see fa_ioctl_sized().
+ */
+#define FRAGALLOC_INFO_SIZE_VER1		72
+#define FRAGALLOC_ALLOC_SIZE_VER1		64
+#define FRAGALLOC_FREE_SIZE_VER1		40
+#define FRAGALLOC_BATCH_INFO_SIZE_VER1		80
+#define FRAGALLOC_STATS_SIZE_VER1		248
+#define FRAGALLOC_RECOMPACT_SIZE_VER1		72
+
+struct fragalloc {
+	int fd;
+	uint32_t page_size;
+	uint32_t pageblock_order;
+	uint32_t abi_version;
+};
+
+/* ioctl(2) hook, replaceable by unit tests. Returns -1/errno like ioctl. */
+typedef int (*fa_ioctl_fn)(int fd, unsigned long req, void *arg);
+extern fa_ioctl_fn fa_ioctl_hook;
+
+/*
+ * Issues @req with @arg whose first member is "__u32 size": sets it to
+ * @size; on E2BIG retries with @ver1_size if the bytes [ver1_size, size) of
+ * @arg are all zero, else returns -EOPNOTSUPP. Returns 0 or -errno.
+ */
+int fa_ioctl_sized(int fd, unsigned long req, void *arg, size_t size,
+		   size_t ver1_size);
+
+#endif

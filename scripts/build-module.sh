@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-module.sh - build driver/fragalloc.ko for one kernel, with W=1, in
+# build/kmod/KVER/ (a copy of driver/ and uapi/, so that builds for several
+# kernels do not overwrite each other).
+#
+# Usage: scripts/build-module.sh KVER [KDIR]     (KDIR: /lib/modules/KVER/build)
+# Env:   FA_SPARSE=1  also run sparse (C=2) over the module
+# Warnings and sparse findings are printed and make the build fail.
+
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+kver=$1
+kdir=${2:-/lib/modules/$kver/build}
+out=$repo/build/kmod/$kver
+
+mkdir -p "$out"
+# Mirror the sources; drop files that no longer exist upstream.
+rm -rf "$out/driver.new"
+cp -a "$repo/driver" "$out/driver.new"
+if [[ -d $out/driver ]]; then
+	# keep objects of unchanged files for incremental builds
+	(cd "$out/driver.new" && find . -type f) | sort >"$out/src.list"
+	(cd "$out/driver" && find . -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild -o -name Makefile \)) |
+		sort | comm -23 - "$out/src.list" | (cd "$out/driver" && xargs -r rm -f)
+	cp -a "$out/driver.new/." "$out/driver/"
+	rm -rf "$out/driver.new"
+else
+	mv "$out/driver.new" "$out/driver"
+fi
+rm -rf "$out/uapi"
+cp -a "$repo/uapi" "$out/uapi"
+
+extra=()
+[[ ${FA_SPARSE:-0} == 1 ]] && extra+=(C=2)
+
+log=$out/build.log
+if ! make -C "$kdir" M="$out/driver" W=1 "${extra[@]}" modules >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "build-module: build for $kver failed" >&2
+	exit 1
+fi
+# W=1 warnings, sparse findings and errors in our files fail the build.
+if grep -E "^$out/.*(warning|error):" "$log" >&2; then
+	echo "build-module: $kver: warnings (see above; full log $log)" >&2
+	exit 1
+fi
+echo "build-module: $out/driver/fragalloc.ko"

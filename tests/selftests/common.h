@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers for the fragalloc selftests.
+ *
+ * Every helper that issues an ioctl returns 0 or -errno, so tests read
+ *	EXPECT_EQ(-EINVAL, fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a));
+ * Helpers never use the ASSERT/EXPECT macros themselves (they may run in threads or
+ * forked children, where the harness' longjmp/metadata must not be used).
+ */
+#ifndef FRAGALLOC_SELFTEST_COMMON_H
+#define FRAGALLOC_SELFTEST_COMMON_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/fragalloc.h>
+
+/*
+ * kselftest_harness.h is not -Wextra clean: its EXPECT_EQ(0, unsigned_field)
+ * style compares an int literal with an unsigned value, and one of its
+ * signal handlers has an unused parameter, and its TEST_F wrapper keeps a
+ * local across setjmp (-Wclobbered). The build contract uses
+ * -Wall -Wextra -Werror, so silence exactly these two for the test files.
+ */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#define FA_DEV_DEFAULT	"/dev/fragalloc"
+#define FA_NOBODY	65534
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+static inline const char *fa_dev_path(void)
+{
+	const char *p = getenv("FRAGALLOC_DEV");
+
+	return p && *p ? p : FA_DEV_DEFAULT;
+}
+
+static inline int fa_open_path(const char *path)
+{
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static inline int fa_open(void)
+{
+	return fa_open_path(fa_dev_path());
+}
+
+static inline int fa_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static inline int fa_info(int fd, struct fragalloc_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return fa_ioctl(fd, FRAGALLOC_IOC_INFO, info);
+}
+
+static inline void fa_alloc_init(struct fragalloc_alloc *a, __u64 nr,
+				 __u32 mobility, __u32 policy, __u32 flags)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = flags;
+	a->mobility = mobility;
+	a->policy = policy;
+	a->nr_pages = nr;
+}
+
+/* Allocates a batch; fills *a (may be NULL). */
+static inline int fa_alloc(int fd, __u64 nr, __u32 mobility, __u32 policy,
+			   __u32 flags, struct fragalloc_alloc *out)
+{
+	struct fragalloc_alloc a;
+	int ret;
+
+	fa_alloc_init(&a, nr, mobility, policy, flags);
+	ret = fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a);
+	if (out)
+		*out = a;
+	return ret;
+}
+
+static inline int fa_free(int fd, __u32 handle)
+{
+	struct fragalloc_free f = {
+		.size = sizeof(f),
+		.handle = handle,
+	};
+
+	return fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
+}
+
+static inline int fa_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
+				__u64 *nr_freed)
+{
+	struct fragalloc_free f = {
+		.size = sizeof(f),
+		.flags = FRAGALLOC_FREE_RANGE,
+		.handle = handle,
+		.first_page = first,
+		.nr_pages = nr,
+	};
+	int ret = fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
+
+	if (nr_freed)
+		*nr_freed = f.out_nr_freed;
+	return ret;
+}
+
+/* BATCH_INFO; with pfns != NULL also asks for the pfns. */
+static inline int fa_batch_info(int fd, __u32 handle, __u64 *pfns, __u64 nr_pfns,
+				struct fragalloc_batch_info *bi)
+{
+	memset(bi, 0, sizeof(*bi));
+	bi->size = sizeof(*bi);
+	bi->handle = handle;
+	if (pfns) {
+		bi->flags = FRAGALLOC_BATCH_INFO_PFNS;
+		bi->pfns = (__u64)(uintptr_t)pfns;
+		bi->nr_pfns = nr_pfns;
+	}
+	return fa_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, bi);
+}
+
+static inline int fa_stats(int fd, struct fragalloc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return fa_ioctl(fd, FRAGALLOC_IOC_STATS, st);
+}
+
+/* Pool-wide STATS through a private fd (its own fd figures are zero). */
+static inline int fa_pool_stats(struct fragalloc_stats *st)
+{
+	int fd = fa_open(), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = fa_stats(fd, st);
+	close(fd);
+	return ret;
+}
+
+/* Prints the pool figures as TAP diagnostics. */
+static inline void fa_log_pool(const char *what, const struct fragalloc_stats *s)
+{
+	__u64 hist = 0;
+
+	for (int b = 0; b < FRAGALLOC_FILL_BUCKETS; b++)
+		hist += s->out_fill_hist[b];
+	fprintf(stderr, "# %s: blocks %llu/%llu/%llu used %llu/%llu/%llu free %llu/%llu/%llu loose %llu/%llu/%llu reserve %llu hist-sum %llu acquired %llu released %llu other %llu runs %llu moved %llu meta %llu\n",
+		what,
+		(unsigned long long)s->out_blocks[0], (unsigned long long)s->out_blocks[1],
+		(unsigned long long)s->out_blocks[2],
+		(unsigned long long)s->out_pages_used[0], (unsigned long long)s->out_pages_used[1],
+		(unsigned long long)s->out_pages_used[2],
+		(unsigned long long)s->out_pages_free[0], (unsigned long long)s->out_pages_free[1],
+		(unsigned long long)s->out_pages_free[2],
+		(unsigned long long)s->out_loose_pages[0], (unsigned long long)s->out_loose_pages[1],
+		(unsigned long long)s->out_loose_pages[2],
+		(unsigned long long)s->out_reserve_blocks, (unsigned long long)hist,
+		(unsigned long long)s->out_blocks_acquired,
+		(unsigned long long)s->out_blocks_released,
+		(unsigned long long)s->out_other_pages,
+		(unsigned long long)s->out_recompact_runs,
+		(unsigned long long)s->out_recompact_moved,
+		(unsigned long long)s->out_meta_bytes);
+}
+
+static inline int fa_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
+			       __u64 max_pages, struct fragalloc_recompact *out)
+{
+	struct fragalloc_recompact r = {
+		.size = sizeof(r),
+		.flags = flags,
+		.scope = scope,
+		.handle = handle,
+		.max_pages = max_pages,
+	};
+	int ret = fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r);
+
+	if (out)
+		*out = r;
+	return ret;
+}
+
+static inline size_t fa_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* mmap(MAP_SHARED, RW) of @npages pages at byte offset @off; MAP_FAILED on error. */
+static inline void *fa_map(int fd, __u64 off, size_t npages)
+{
+	return mmap(NULL, npages * fa_page_size(), PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, (off_t)off);
+}
+
+static inline __u64 fa_pool_used_total(const struct fragalloc_stats *st)
+{
+	__u64 n = 0;
+
+	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
+		n += st->out_pages_used[c];
+	return n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Per-page patterns                                                       */
+
+/* A well-mixed 64-bit value (splitmix64 finaliser). */
+static inline __u64 fa_mix(__u64 x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static inline __u64 fa_page_seed(__u64 tag, __u64 batch, __u64 page)
+{
+	return fa_mix((tag << 48) ^ (batch << 32) ^ page);
+}
+
+/*
+ * Fills a page with words derived from @seed: word i = seed + i * odd, and
+ * the last word is a checksum (xor of the others) so a page mixed from two
+ * sources is caught even if its first word is right.
+ */
+static inline void fa_fill_page(void *p, __u64 seed)
+{
+	size_t n = fa_page_size() / sizeof(__u64);
+	volatile __u64 *w = p;
+	__u64 sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		__u64 v = seed + i * 0x100000001b3ULL;
+
+		w[i] = v;
+		sum ^= v;
+	}
+	w[n - 1] = sum ^ seed;
+}
+
+/* Returns the index of the first bad word, or -1 if the page is intact. */
+static inline long fa_check_page(const void *p, __u64 seed)
+{
+	size_t n = fa_page_size() / sizeof(__u64);
+	const volatile __u64 *w = p;
+	__u64 sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		__u64 v = seed + i * 0x100000001b3ULL;
+
+		if (w[i] != v)
+			return (long)i;
+		sum ^= v;
+	}
+	if (w[n - 1] != (sum ^ seed))
+		return (long)(n - 1);
+	return -1;
+}
+
+static inline bool fa_page_is(const void *p, unsigned char byte)
+{
+	const unsigned char *c = p;
+	size_t n = fa_page_size();
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i] != byte)
+			return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Observing SIGBUS/SIGSEGV on a single access (single-threaded callers).  */
+
+static sigjmp_buf fa_probe_env __attribute__((unused));
+static volatile sig_atomic_t fa_probe_sig __attribute__((unused));
+
+static void __attribute__((unused)) fa_probe_handler(int sig)
+{
+	fa_probe_sig = sig;
+	siglongjmp(fa_probe_env, 1);
+}
+
+/*
+ * Touches *addr (a read, or a write of @val if @write). Returns 0 if the
+ * access completed, else the signal number it raised (SIGBUS/SIGSEGV).
+ * *readval gets the value read (if non-NULL).
+ */
+static inline int fa_probe(volatile void *addr, bool write, unsigned char val,
+			   unsigned char *readval)
+{
+	struct sigaction sa = { .sa_handler = fa_probe_handler }, obus, osegv;
+	volatile int sig = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	fa_probe_sig = 0;
+	if (sigsetjmp(fa_probe_env, 1) == 0) {
+		if (write) {
+			*(volatile unsigned char *)addr = val;
+		} else {
+			unsigned char v = *(volatile unsigned char *)addr;
+
+			if (readval)
+				*readval = v;
+		}
+	} else {
+		sig = fa_probe_sig;
+	}
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return sig;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Privilege dropping                                                      */
+
+/* Becomes uid/gid 65534 with no supplementary groups (drops every capability). */
+static inline int fa_drop_privs(void)
+{
+	if (setgroups(0, NULL) && errno != EPERM)
+		return -errno;
+	if (setresgid(FA_NOBODY, FA_NOBODY, FA_NOBODY))
+		return -errno;
+	if (setresuid(FA_NOBODY, FA_NOBODY, FA_NOBODY))
+		return -errno;
+	if (geteuid() != FA_NOBODY)
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * The device node is root-only. To let an unprivileged process open the
+ * device itself (so that both the caller's and the opener's credentials are
+ * unprivileged), make a private 0666 node with the same device number.
+ * Returns 0 and the path in @path, or -errno (callers SKIP).
+ */
+static inline int fa_make_open_node(char *path, size_t len)
+{
+	static const char *const dirs[] = { "/dev", "/tmp", "/run", "." };
+	struct stat st;
+
+	if (stat(fa_dev_path(), &st))
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENODEV;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		int fd;
+
+		snprintf(path, len, "%s/.fragalloc-selftest.%d", dirs[i], (int)getpid());
+		unlink(path);
+		if (mknod(path, S_IFCHR | 0666, st.st_rdev))
+			continue;
+		if (chmod(path, 0666)) {
+			unlink(path);
+			continue;
+		}
+		/* A nodev mount would refuse the open: check it works. */
+		fd = fa_open_path(path);
+		if (fd < 0) {
+			unlink(path);
+			continue;
+		}
+		close(fd);
+		return 0;
+	}
+	path[0] = '\0';
+	return -EPERM;
+}
+
+/* Waits for @pid; returns its exit code, or 128 + signal, or -1. */
+static inline int fa_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/* Anonymous MAP_SHARED memory for results written by forked children. */
+static inline void *fa_shared_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
+/* Number of distinct pageblocks among @n pfns (holes and zeros ignored). */
+static inline __u64 fa_count_blocks(const __u64 *pfns, size_t n, unsigned int order)
+{
+	__u64 *b = malloc((n ? n : 1) * sizeof(*b));
+	size_t m = 0;
+	__u64 count = 0;
+
+	if (!b)
+		return ~0ULL;
+	for (size_t i = 0; i < n; i++)
+		if (pfns[i] != FRAGALLOC_PFN_HOLE && pfns[i] != 0)
+			b[m++] = pfns[i] >> order;
+	/* shell sort, then count runs */
+	for (size_t gap = m / 2; gap > 0; gap /= 2)
+		for (size_t i = gap; i < m; i++)
+			for (size_t j = i; j >= gap && b[j - gap] > b[j]; j -= gap) {
+				__u64 t = b[j];
+
+				b[j] = b[j - gap];
+				b[j - gap] = t;
+			}
+	for (size_t i = 0; i < m; i++)
+		if (i == 0 || b[i] != b[i - 1])
+			count++;
+	free(b);
+	return count;
+}
+
+static inline __u64 fa_div_round_up(__u64 a, __u64 b)
+{
+	return (a + b - 1) / b;
+}
+
+/*
+ * The fixture shared by every test file: an open fd and the module's INFO.
+ * SKIPs when the device is missing (module not loaded).
+ */
+#define FA_FIXTURE_DECLARE(name)					\
+	FIXTURE(name) {							\
+		int fd;							\
+		struct fragalloc_info info;				\
+		size_t ps;						\
+		__u64 bs; /* pages per pageblock */			\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->fd = fa_open();					\
+		if (self->fd < 0)					\
+			SKIP(return, "cannot open %s: %s", fa_dev_path(), \
+			     strerror(errno));				\
+		ASSERT_EQ(0, fa_info(self->fd, &self->info));		\
+		self->ps = fa_page_size();				\
+		self->bs = 1ULL << self->info.out_pageblock_order;	\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		if (self->fd >= 0)					\
+			close(self->fd);				\
+	}
+
+#endif /* FRAGALLOC_SELFTEST_COMMON_H */

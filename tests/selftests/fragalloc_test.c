@@ -1,0 +1,1399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc_test: the ioctl ABI of /dev/fragalloc and every documented errno
+ * (see the DOC sections of uapi/linux/fragalloc.h).
+ */
+#include "common.h"
+
+#include "kselftest_harness.h"
+
+FA_FIXTURE_DECLARE(fa);
+
+/* Reads the fd's own figures and checks it holds nothing. */
+static void expect_fd_empty(struct __test_metadata *_metadata, int fd)
+{
+	struct fragalloc_stats st;
+
+	ASSERT_EQ(0, fa_stats(fd, &st));
+	EXPECT_EQ(0, st.out_fd_batches);
+	EXPECT_EQ(0, st.out_fd_pages);
+}
+
+/* Pool figures that must not move when nothing is allocated or freed. */
+static void expect_pool_same(struct __test_metadata *_metadata,
+			     const struct fragalloc_stats *a,
+			     const struct fragalloc_stats *b)
+{
+	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++) {
+		EXPECT_EQ(a->out_pages_used[c], b->out_pages_used[c]);
+		EXPECT_EQ(a->out_loose_pages[c], b->out_loose_pages[c]);
+	}
+	EXPECT_EQ(a->out_other_pages, b->out_other_pages);
+}
+
+/* ====================================================================== */
+/* INFO                                                                   */
+
+TEST_F(fa, info_success)
+{
+	struct fragalloc_info *i = &self->info;
+
+	EXPECT_EQ(sizeof(*i), i->size);
+	EXPECT_EQ(FRAGALLOC_ABI_VERSION, i->out_abi_version);
+	EXPECT_EQ((__u32)sysconf(_SC_PAGESIZE), i->out_page_size);
+	EXPECT_LE(1, i->out_pageblock_order);
+	EXPECT_GE(11, i->out_pageblock_order);
+	EXPECT_EQ(FRAGALLOC_NR_MOBILITY, i->out_nr_mobility);
+	EXPECT_LE(1, i->out_max_batch_pages);
+	EXPECT_EQ(FRAGALLOC_ALLOC_FLAGS_MASK, i->out_alloc_flags);
+	EXPECT_EQ(FRAGALLOC_FREE_FLAGS_MASK, i->out_free_flags);
+	EXPECT_EQ(FRAGALLOC_BATCH_INFO_FLAGS_MASK, i->out_batch_info_flags);
+	EXPECT_EQ(FRAGALLOC_RECOMPACT_FLAGS_MASK, i->out_recompact_flags);
+	EXPECT_EQ(FRAGALLOC_FEAT_RANGE_FREE | FRAGALLOC_FEAT_RECOMPACT |
+		  FRAGALLOC_FEAT_POLICIES | FRAGALLOC_FEAT_MMAP,
+		  i->out_features);
+	if (i->out_max_fd_pages && i->out_max_total_pages) {
+		EXPECT_LE(i->out_max_fd_pages, i->out_max_total_pages);
+	}
+	TH_LOG("abi %u page %u pageblock_order %u max_batch %llu max_fd %llu max_total %llu features %#llx",
+	       i->out_abi_version, i->out_page_size, i->out_pageblock_order,
+	       (unsigned long long)i->out_max_batch_pages,
+	       (unsigned long long)i->out_max_fd_pages,
+	       (unsigned long long)i->out_max_total_pages,
+	       (unsigned long long)i->out_features);
+}
+
+TEST_F(fa, info_size_too_small_einval)
+{
+	/* Version 1 is the first published version: anything shorter is bad. */
+	const __u32 sizes[] = {
+		0, 4, offsetof(struct fragalloc_info, out_abi_version),
+		sizeof(struct fragalloc_info) - 4,
+	};
+	struct fragalloc_info info;
+
+	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+		memset(&info, 0, sizeof(info));
+		info.size = sizes[k];
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &info)) {
+			TH_LOG("size %u", sizes[k]);
+		}
+		/* Nothing written back on failure. */
+		EXPECT_EQ(0, info.out_abi_version);
+	}
+}
+
+TEST_F(fa, info_larger_zero_tail)
+{
+	struct {
+		struct fragalloc_info info;
+		__u64 tail[8];
+	} big;
+
+	memset(&big, 0, sizeof(big));
+	big.info.size = sizeof(big);
+	ASSERT_EQ(0, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &big));
+	EXPECT_EQ(FRAGALLOC_ABI_VERSION, big.info.out_abi_version);
+	EXPECT_EQ(self->info.out_max_batch_pages, big.info.out_max_batch_pages);
+	EXPECT_EQ(self->info.out_recompact_flags, big.info.out_recompact_flags);
+	/* Output is written up to min(size, kernel size): the tail stays 0. */
+	for (size_t k = 0; k < ARRAY_SIZE(big.tail); k++) {
+		EXPECT_EQ(0, big.tail[k]);
+	}
+}
+
+TEST_F(fa, info_larger_nonzero_tail_e2big)
+{
+	struct {
+		struct fragalloc_info info;
+		__u64 tail[8];
+	} big;
+	const size_t where[] = { 0, 7, sizeof(big.tail) - 1 };
+
+	for (size_t k = 0; k < ARRAY_SIZE(where); k++) {
+		memset(&big, 0, sizeof(big));
+		big.info.size = sizeof(big);
+		((unsigned char *)big.tail)[where[k]] = 1;
+		EXPECT_EQ(-E2BIG, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &big)) {
+			TH_LOG("non-zero tail byte %zu", where[k]);
+		}
+	}
+}
+
+TEST_F(fa, info_flags_einval)
+{
+	struct fragalloc_info info;
+
+	for (int bit = 0; bit < 32; bit++) {
+		memset(&info, 0, sizeof(info));
+		info.size = sizeof(info);
+		info.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &info)) {
+			TH_LOG("flags %#x", info.flags);
+		}
+	}
+}
+
+TEST_F(fa, unknown_ioctl_enotty)
+{
+	struct fragalloc_info info;
+	const unsigned long cmds[] = {
+		_IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_RECOMPACT + 1),
+		_IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_BASE - 1),
+		_IO(FRAGALLOC_TYPE, 0),
+		_IO(FRAGALLOC_TYPE, 0xff),
+		_IO(FRAGALLOC_TYPE + 1, FRAGALLOC_CMD_INFO),
+		/* the right number with a direction/size encoded is another command */
+		_IOWR(FRAGALLOC_TYPE, FRAGALLOC_CMD_INFO, struct fragalloc_info),
+		TCGETS,
+	};
+
+	for (size_t k = 0; k < ARRAY_SIZE(cmds); k++) {
+		memset(&info, 0, sizeof(info));
+		info.size = sizeof(info);
+		EXPECT_EQ(-ENOTTY, fa_ioctl(self->fd, cmds[k], &info)) {
+			TH_LOG("cmd %#lx", cmds[k]);
+		}
+	}
+}
+
+static const struct {
+	const char *name;
+	unsigned long cmd;
+} all_cmds[] = {
+	{ "INFO", FRAGALLOC_IOC_INFO },
+	{ "ALLOC", FRAGALLOC_IOC_ALLOC },
+	{ "FREE", FRAGALLOC_IOC_FREE },
+	{ "BATCH_INFO", FRAGALLOC_IOC_BATCH_INFO },
+	{ "STATS", FRAGALLOC_IOC_STATS },
+	{ "RECOMPACT", FRAGALLOC_IOC_RECOMPACT },
+};
+
+TEST_F(fa, bad_arg_pointer_efault)
+{
+	void *none = mmap(NULL, self->ps, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, none);
+	for (size_t k = 0; k < ARRAY_SIZE(all_cmds); k++) {
+		EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, all_cmds[k].cmd, NULL)) {
+			TH_LOG("%s NULL", all_cmds[k].name);
+		}
+		EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, all_cmds[k].cmd, none)) {
+			TH_LOG("%s PROT_NONE", all_cmds[k].name);
+		}
+	}
+	munmap(none, self->ps);
+	expect_fd_empty(_metadata, self->fd);
+}
+
+/* Every command: @size below the first version is EINVAL, a non-zero
+ * unknown tail is E2BIG. */
+TEST_F(fa, all_cmds_size_checks)
+{
+	union {
+		struct fragalloc_info i;
+		struct fragalloc_alloc a;
+		struct fragalloc_free f;
+		struct fragalloc_batch_info b;
+		struct fragalloc_stats s;
+		struct fragalloc_recompact r;
+		unsigned char raw[1024];
+	} u;
+	const size_t sizes[] = {
+		sizeof(u.i), sizeof(u.a), sizeof(u.f),
+		sizeof(u.b), sizeof(u.s), sizeof(u.r),
+	};
+
+	for (size_t k = 0; k < ARRAY_SIZE(all_cmds); k++) {
+		memset(&u, 0, sizeof(u));
+		u.i.size = 4;
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, all_cmds[k].cmd, &u)) {
+			TH_LOG("%s size 4", all_cmds[k].name);
+		}
+		memset(&u, 0, sizeof(u));
+		u.i.size = sizes[k] + 64;
+		u.raw[sizes[k] + 17] = 0x5a;
+		EXPECT_EQ(-E2BIG, fa_ioctl(self->fd, all_cmds[k].cmd, &u)) {
+			TH_LOG("%s non-zero tail", all_cmds[k].name);
+		}
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+/* ====================================================================== */
+/* ALLOC                                                                  */
+
+TEST_F(fa, alloc_each_mobility_and_policy)
+{
+	struct fragalloc_alloc a[FRAGALLOC_NR_MOBILITY * FRAGALLOC_NR_POLICIES];
+	const __u64 nr = 8;
+	int n = 0;
+
+	for (__u32 m = 0; m < FRAGALLOC_NR_MOBILITY; m++) {
+		for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++, n++) {
+			struct fragalloc_batch_info bi;
+
+			ASSERT_EQ(0, fa_alloc(self->fd, nr, m, p, 0, &a[n])) {
+				TH_LOG("mobility %u policy %u", m, p);
+			}
+			EXPECT_EQ(nr, a[n].out_nr_pages);
+			EXPECT_EQ(0, a[n].out_mmap_offset % self->ps);
+			EXPECT_LE(1, a[n].out_nr_blocks);
+			EXPECT_GE(nr, a[n].out_nr_blocks);
+			EXPECT_GE(nr, a[n].out_nr_loose);
+			ASSERT_EQ(0, fa_batch_info(self->fd, a[n].out_handle, NULL, 0, &bi));
+			EXPECT_EQ(m, bi.out_mobility);
+			EXPECT_EQ(p, bi.out_policy);
+			for (int j = 0; j < n; j++) {
+				__u64 s0 = a[j].out_mmap_offset, e0 = s0 + nr * self->ps;
+				__u64 s1 = a[n].out_mmap_offset, e1 = s1 + nr * self->ps;
+
+				EXPECT_NE(a[j].out_handle, a[n].out_handle);
+				/* mmap ranges of live batches do not overlap */
+				EXPECT_TRUE(e1 <= s0 || e0 <= s1) {
+					TH_LOG("offsets %#llx and %#llx overlap",
+					       (unsigned long long)s0,
+					       (unsigned long long)s1);
+				}
+			}
+		}
+	}
+	for (int j = 0; j < n; j++) {
+		EXPECT_EQ(0, fa_free(self->fd, a[j].out_handle));
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_zero_pages_einval)
+{
+	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 0, 0, 0, FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_too_many_pages_einval)
+{
+	__u64 max = self->info.out_max_batch_pages;
+
+	if (max != ~0ULL) {
+		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, max + 1, 0, 0, 0, NULL));
+	}
+	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, ~0ULL, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1ULL << 63, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, ~0ULL, 0, 0,
+				    FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
+	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
+		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, ~0ULL, 0, p, 0, NULL));
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_bad_mobility_einval)
+{
+	const __u32 bad[] = { FRAGALLOC_NR_MOBILITY, 4, 0x80000000U, ~0U };
+
+	for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
+		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, bad[k], 0, 0, NULL)) {
+			TH_LOG("mobility %#x", bad[k]);
+		}
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_bad_policy_einval)
+{
+	const __u32 bad[] = { FRAGALLOC_NR_POLICIES, 5, ~0U };
+
+	for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
+		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, bad[k], 0, NULL)) {
+			TH_LOG("policy %#x", bad[k]);
+		}
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_unknown_flag_einval)
+{
+	for (int bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & FRAGALLOC_ALLOC_FLAGS_MASK)
+			continue;
+		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, 0, 1U << bit, NULL)) {
+			TH_LOG("flag bit %d", bit);
+		}
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_reserved_einval)
+{
+	const __u32 vals[] = { 1, 0x80000000U, ~0U };
+	struct fragalloc_alloc a;
+
+	for (size_t k = 0; k < ARRAY_SIZE(vals); k++) {
+		fa_alloc_init(&a, 1, 0, 0, 0);
+		a.__reserved = vals[k];
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &a));
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_strict_non_compact_einval)
+{
+	for (__u32 p = FRAGALLOC_POLICY_PLAIN; p < FRAGALLOC_NR_POLICIES; p++) {
+		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, p, FRAGALLOC_ALLOC_STRICT, NULL)) {
+			TH_LOG("policy %u", p);
+		}
+		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, p,
+					    FRAGALLOC_ALLOC_STRICT |
+					    FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
+	}
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, alloc_strict_compact)
+{
+	struct fragalloc_alloc a;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 64, FRAGALLOC_MOVABLE,
+			      FRAGALLOC_POLICY_COMPACT, FRAGALLOC_ALLOC_STRICT, &a));
+	EXPECT_EQ(64, a.out_nr_pages);
+	EXPECT_EQ(0, a.out_nr_loose);
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, alloc_best_effort_small)
+{
+	struct fragalloc_alloc a;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 32, 0, 0, FRAGALLOC_ALLOC_BEST_EFFORT, &a));
+	/* There is plenty of memory: a small request is met in full. */
+	EXPECT_EQ(32, a.out_nr_pages);
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+/* The out_ members are written back on success even with a larger struct. */
+TEST_F(fa, alloc_larger_zero_tail)
+{
+	struct {
+		struct fragalloc_alloc a;
+		__u64 tail[4];
+	} big;
+
+	memset(&big, 0, sizeof(big));
+	big.a.size = sizeof(big);
+	big.a.nr_pages = 3;
+	ASSERT_EQ(0, fa_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &big));
+	EXPECT_EQ(3, big.a.out_nr_pages);
+	for (size_t k = 0; k < ARRAY_SIZE(big.tail); k++) {
+		EXPECT_EQ(0, big.tail[k]);
+	}
+	EXPECT_EQ(0, fa_free(self->fd, big.a.out_handle));
+}
+
+static void check_batch_zero(struct __test_metadata *_metadata, int fd,
+			     const struct fragalloc_alloc *a)
+{
+	size_t ps = fa_page_size();
+	unsigned char *p = fa_map(fd, a->out_mmap_offset, a->out_nr_pages);
+	__u64 bad = 0;
+
+	ASSERT_NE(MAP_FAILED, p);
+	for (__u64 i = 0; i < a->out_nr_pages; i++)
+		if (!fa_page_is(p + i * ps, 0))
+			bad++;
+	EXPECT_EQ(0, bad) {
+		TH_LOG("%llu of %llu pages not zeroed", (unsigned long long)bad,
+		       (unsigned long long)a->out_nr_pages);
+	}
+	munmap(p, a->out_nr_pages * ps);
+}
+
+TEST_F(fa, alloc_zeroed)
+{
+	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
+		struct fragalloc_alloc a;
+
+		ASSERT_EQ(0, fa_alloc(self->fd, 64, p % FRAGALLOC_NR_MOBILITY, p, 0, &a));
+		check_batch_zero(_metadata, self->fd, &a);
+		EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	}
+}
+
+/* Pages written with 0xAA by one fd and freed come back zeroed to another. */
+TEST_F(fa, alloc_zeroed_after_reuse)
+{
+	const __u64 nr = 256;
+
+	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
+		struct fragalloc_alloc a1, a2;
+		struct fragalloc_batch_info bi;
+		__u64 *pf1 = calloc(nr, 8), *pf2 = calloc(nr, 8);
+		int fd2 = fa_open();
+		unsigned char *m;
+		__u64 reused = 0;
+
+		ASSERT_NE(NULL, pf1);
+		ASSERT_NE(NULL, pf2);
+		ASSERT_LE(0, fd2);
+		ASSERT_EQ(0, fa_alloc(fd2, nr, FRAGALLOC_MOVABLE, p, 0, &a1));
+		m = fa_map(fd2, a1.out_mmap_offset, nr);
+		ASSERT_NE(MAP_FAILED, m);
+		memset(m, 0xAA, nr * self->ps);
+		ASSERT_EQ(0, fa_batch_info(fd2, a1.out_handle, pf1, nr, &bi));
+		munmap(m, nr * self->ps);
+		ASSERT_EQ(0, fa_free(fd2, a1.out_handle));
+		close(fd2);
+
+		ASSERT_EQ(0, fa_alloc(self->fd, nr, FRAGALLOC_MOVABLE, p, 0, &a2));
+		ASSERT_EQ(0, fa_batch_info(self->fd, a2.out_handle, pf2, nr, &bi));
+		for (__u64 i = 0; i < nr; i++)
+			for (__u64 j = 0; j < nr; j++)
+				if (pf2[i] && pf2[i] == pf1[j])
+					reused++;
+		TH_LOG("policy %u: %llu of %llu pages reused", p,
+		       (unsigned long long)reused, (unsigned long long)nr);
+		check_batch_zero(_metadata, self->fd, &a2);
+		EXPECT_EQ(0, fa_free(self->fd, a2.out_handle));
+		free(pf1);
+		free(pf2);
+	}
+}
+
+TEST_F_TIMEOUT(fa, alloc_40mb_blocks, 180)
+{
+	__u64 nr = 10240;
+	const char *names[] = { "compact", "plain", "bulk", "highorder" };
+	__u64 *pfns;
+
+	if (self->info.out_max_batch_pages < nr)
+		nr = self->info.out_max_batch_pages;
+	if (self->info.out_max_fd_pages && self->info.out_max_fd_pages < nr)
+		nr = self->info.out_max_fd_pages;
+	if (self->info.out_max_total_pages && self->info.out_max_total_pages < nr)
+		nr = self->info.out_max_total_pages;
+	pfns = calloc(nr, sizeof(*pfns));
+	ASSERT_NE(NULL, pfns);
+	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
+		struct fragalloc_alloc a;
+		struct fragalloc_batch_info bi;
+		__u64 ideal = fa_div_round_up(nr, self->bs);
+		__u64 counted;
+
+		ASSERT_EQ(0, fa_alloc(self->fd, nr, FRAGALLOC_UNMOVABLE, p, 0, &a));
+		ASSERT_EQ(nr, a.out_nr_pages);
+		ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
+		counted = fa_count_blocks(pfns, nr, self->info.out_pageblock_order);
+		ksft_print_msg("%s: %llu pages in %llu pageblocks (ideal %llu), %llu loose\n",
+			       names[p], (unsigned long long)nr,
+			       (unsigned long long)a.out_nr_blocks,
+			       (unsigned long long)ideal,
+			       (unsigned long long)a.out_nr_loose);
+		/* out_nr_blocks is the distinct pageblocks of the pfns */
+		EXPECT_EQ(counted, a.out_nr_blocks);
+		EXPECT_EQ(a.out_nr_blocks, bi.out_nr_blocks);
+		if (p == FRAGALLOC_POLICY_COMPACT) {
+			EXPECT_GE(ideal + 1, a.out_nr_blocks);
+		}
+		EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	}
+	free(pfns);
+}
+
+TEST_F(fa, alloc_over_fd_limit_enospc)
+{
+	__u64 lim = self->info.out_max_fd_pages;
+	struct fragalloc_alloc a;
+
+	if (!lim)
+		SKIP(return, "no max_fd_pages limit");
+	if (lim >= self->info.out_max_batch_pages || lim > (1ULL << 17))
+		SKIP(return, "max_fd_pages %llu too large to reach in a test",
+		     (unsigned long long)lim);
+	EXPECT_EQ(-ENOSPC, fa_alloc(self->fd, lim + 1, 0, 0, 0, NULL));
+	expect_fd_empty(_metadata, self->fd);
+	ASSERT_EQ(0, fa_alloc(self->fd, lim, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOSPC, fa_alloc(self->fd, 1, 0, 0, 0, NULL));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+/* ====================================================================== */
+/* FREE                                                                   */
+
+TEST_F(fa, free_whole)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_free f;
+	struct fragalloc_batch_info bi;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 16, 0, 0, 0, &a));
+	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
+	f.handle = a.out_handle;
+	ASSERT_EQ(0, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	EXPECT_EQ(16, f.out_nr_freed);
+	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, free_twice_enoent)
+{
+	struct fragalloc_alloc a;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, fa_free_range(self->fd, a.out_handle, 0, 1, NULL));
+}
+
+TEST_F(fa, free_unknown_enoent)
+{
+	struct fragalloc_alloc a;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOENT, fa_free(self->fd, a.out_handle + 1000));
+	EXPECT_EQ(-ENOENT, fa_free(self->fd, 0xdeadbeef));
+	EXPECT_EQ(-ENOENT, fa_free(self->fd, ~0U));
+	EXPECT_EQ(-ENOENT, fa_free_range(self->fd, 0xdeadbeef, 0, 1, NULL));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_other_fd_enoent)
+{
+	int fd2 = fa_open();
+	struct fragalloc_alloc a, b;
+	struct fragalloc_batch_info bi;
+	unsigned char *m;
+
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	m = fa_map(self->fd, a.out_mmap_offset, 8);
+	ASSERT_NE(MAP_FAILED, m);
+	for (int i = 0; i < 8; i++)
+		fa_fill_page(m + i * self->ps, fa_page_seed(1, 0, i));
+
+	/* fd2 has no batch at all */
+	EXPECT_EQ(-ENOENT, fa_free(fd2, a.out_handle));
+	EXPECT_EQ(-ENOENT, fa_free_range(fd2, a.out_handle, 0, 1, NULL));
+	EXPECT_EQ(-ENOENT, fa_batch_info(fd2, a.out_handle, NULL, 0, &bi));
+
+	/* fd2 has batches; a.out_handle may or may not be one of its numbers */
+	ASSERT_EQ(0, fa_alloc(fd2, 2, 0, 0, 0, &b));
+	if (b.out_handle != a.out_handle) {
+		EXPECT_EQ(-ENOENT, fa_free(fd2, a.out_handle));
+	}
+
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(-1, fa_check_page(m + i * self->ps, fa_page_seed(1, 0, i)));
+	}
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(8, bi.out_nr_present);
+	munmap(m, 8 * self->ps);
+	close(fd2);
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_range_success)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+	struct fragalloc_stats st;
+	__u64 freed = 0;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 32, 0, 0, 0, &a));
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 4, 8, &freed));
+	EXPECT_EQ(8, freed);
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 31, 1, &freed));
+	EXPECT_EQ(1, freed);
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 1, &freed));
+	EXPECT_EQ(1, freed);
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(32, bi.out_nr_pages);
+	EXPECT_EQ(22, bi.out_nr_present);
+	EXPECT_EQ(a.out_mmap_offset, bi.out_mmap_offset);
+	ASSERT_EQ(0, fa_stats(self->fd, &st));
+	EXPECT_EQ(1, st.out_fd_batches);
+	EXPECT_EQ(22, st.out_fd_pages);
+	/* Punching every remaining page keeps the (empty) batch alive. */
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 32, &freed));
+	EXPECT_EQ(22, freed);
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(0, bi.out_nr_present);
+	EXPECT_EQ(0, bi.out_nr_blocks);
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(fa, free_range_zero_pages_einval)
+{
+	struct fragalloc_alloc a;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 3, 0, NULL));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_range_past_end_einval)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 0, 9, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 7, 2, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 8, 1, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 100, 1, NULL));
+	/* nothing was punched by the failed calls */
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(8, bi.out_nr_present);
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_range_overflow_einval)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 1, ~0ULL, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, ~0ULL, 2, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, ~0ULL, 1, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 1ULL << 63, 1ULL << 63, NULL));
+	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 4, ~0ULL - 2, NULL));
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(8, bi.out_nr_present);
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_range_fields_without_flag_einval)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_free f;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
+	f.handle = a.out_handle;
+	f.first_page = 1;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	f.first_page = 0;
+	f.nr_pages = 1;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	f.first_page = 0;
+	f.nr_pages = 8;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	/* the batch survived */
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_unknown_flags_einval)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_free f;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	for (int bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & FRAGALLOC_FREE_FLAGS_MASK)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.size = sizeof(f);
+		f.handle = a.out_handle;
+		f.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f)) {
+			TH_LOG("flag bit %d", bit);
+		}
+		f.flags |= FRAGALLOC_FREE_RANGE;
+		f.nr_pages = 1;
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	}
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_reserved_einval)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_free f;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
+	f.handle = a.out_handle;
+	f.__reserved = 1;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	f.flags = FRAGALLOC_FREE_RANGE;
+	f.nr_pages = 1;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, free_range_again_zero)
+{
+	struct fragalloc_alloc a;
+	__u64 freed = ~0ULL;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 16, 0, 0, 0, &a));
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 2, 4, &freed));
+	EXPECT_EQ(4, freed);
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 2, 4, &freed));
+	EXPECT_EQ(0, freed);
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 3, 1, &freed));
+	EXPECT_EQ(0, freed);
+	/* overlapping: only the not-yet-punched pages count */
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 8, &freed));
+	EXPECT_EQ(4, freed);
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+/* ====================================================================== */
+/* BATCH_INFO                                                             */
+
+TEST_F(fa, batch_info_fields)
+{
+	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
+		struct fragalloc_alloc a;
+		struct fragalloc_batch_info bi;
+		__u32 m = (p + 1) % FRAGALLOC_NR_MOBILITY;
+
+		ASSERT_EQ(0, fa_alloc(self->fd, 40, m, p, 0, &a));
+		ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+		EXPECT_EQ(40, bi.out_nr_pages);
+		EXPECT_EQ(40, bi.out_nr_present);
+		EXPECT_EQ(a.out_nr_blocks, bi.out_nr_blocks);
+		EXPECT_EQ(a.out_nr_loose, bi.out_nr_loose);
+		EXPECT_EQ(a.out_mmap_offset, bi.out_mmap_offset);
+		EXPECT_EQ(m, bi.out_mobility);
+		EXPECT_EQ(p, bi.out_policy);
+		EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	}
+}
+
+TEST_F(fa, batch_info_pfns)
+{
+	const __u64 nr = 64;
+	__u64 pfns[64 + 4];
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, nr, 0, 0, 0, &a));
+	memset(pfns, 0, sizeof(pfns));
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
+	for (__u64 i = 0; i < nr; i++) {
+		EXPECT_NE(0, pfns[i]);
+		EXPECT_NE(FRAGALLOC_PFN_HOLE, pfns[i]);
+		for (__u64 j = 0; j < i; j++) {
+			EXPECT_NE(pfns[i], pfns[j]);
+		}
+	}
+	EXPECT_EQ(bi.out_nr_blocks,
+		  fa_count_blocks(pfns, nr, self->info.out_pageblock_order));
+
+	/* holes */
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 1, 1, NULL));
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 10, 5, NULL));
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, nr - 1, 1, NULL));
+	memset(pfns, 0, sizeof(pfns));
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
+	EXPECT_EQ(nr - 7, bi.out_nr_present);
+	for (__u64 i = 0; i < nr; i++) {
+		bool hole = i == 1 || (i >= 10 && i < 15) || i == nr - 1;
+
+		if (hole) {
+			EXPECT_EQ(FRAGALLOC_PFN_HOLE, pfns[i]);
+		} else {
+			EXPECT_NE(FRAGALLOC_PFN_HOLE, pfns[i]);
+		}
+		EXPECT_NE(0, pfns[i]);
+	}
+	EXPECT_EQ(bi.out_nr_blocks,
+		  fa_count_blocks(pfns, nr, self->info.out_pageblock_order));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+/* At most nr_pfns entries are written, and never more than the batch has. */
+TEST_F(fa, batch_info_pfns_array_bounds)
+{
+	const __u64 nr = 16, sentinel = 0x5a5a5a5a5a5a5a5aULL;
+	__u64 pfns[32];
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, nr, 0, 0, 0, &a));
+	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++)
+		pfns[i] = sentinel;
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, 5, &bi));
+	EXPECT_EQ(nr, bi.out_nr_pages);
+	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++) {
+		if (i < 5) {
+			EXPECT_NE(sentinel, pfns[i]);
+		} else {
+			EXPECT_EQ(sentinel, pfns[i]);
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++)
+		pfns[i] = sentinel;
+	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, ARRAY_SIZE(pfns), &bi));
+	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++) {
+		if (i < nr) {
+			EXPECT_NE(sentinel, pfns[i]);
+		} else {
+			EXPECT_EQ(sentinel, pfns[i]) {
+				TH_LOG("entry %zu past the batch was written", i);
+			}
+		}
+	}
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+struct unpriv_result {
+	int setup;		/* -errno of privilege drop / open / alloc */
+	int ret;		/* -errno of the ioctl under test */
+	int ret2;
+	int ret3;
+	int ret4;
+	__u64 nonzero;		/* pfns reported non-zero */
+	__u64 holes;		/* pfns reported FRAGALLOC_PFN_HOLE */
+	__u64 n;
+};
+
+/* In a child: drop privileges (fd stays open), then ask for the pfns. */
+TEST_F(fa, batch_info_pfns_dropped_after_open)
+{
+	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	struct fragalloc_alloc a;
+	pid_t pid;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, fa_alloc(self->fd, 16, 0, 0, 0, &a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u64 pfns[16];
+		struct fragalloc_batch_info bi;
+
+		r->setup = fa_drop_privs();
+		if (r->setup)
+			_exit(1);
+		memset(pfns, 0xff, sizeof(pfns));
+		r->ret = fa_batch_info(self->fd, a.out_handle, pfns, 16, &bi);
+		for (int i = 0; i < 16; i++)
+			r->nonzero += pfns[i] != 0;
+		r->n = bi.out_nr_present;
+		_exit(0);
+	}
+	ASSERT_EQ(0, fa_wait(pid));
+	ASSERT_EQ(0, r->setup);
+	EXPECT_EQ(0, r->ret);
+	EXPECT_EQ(16, r->n);
+	EXPECT_EQ(0, r->nonzero) {
+		TH_LOG("an fd opened by root, used after dropping CAP_SYS_ADMIN, still shows pfns");
+	}
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+/* In a child: drop privileges, open the device itself, ask for the pfns. */
+TEST_F(fa, batch_info_pfns_unprivileged_open)
+{
+	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	char node[PATH_MAX];
+	pid_t pid;
+	int ret;
+
+	ASSERT_NE(NULL, r);
+	ret = fa_make_open_node(node, sizeof(node));
+	if (ret)
+		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u64 pfns[16];
+		struct fragalloc_batch_info bi;
+		struct fragalloc_alloc a;
+		int fd;
+
+		r->setup = fa_drop_privs();
+		if (r->setup)
+			_exit(1);
+		fd = fa_open_path(node);
+		if (fd < 0) {
+			r->setup = -errno;
+			_exit(1);
+		}
+		r->setup = fa_alloc(fd, 16, 0, 0, 0, &a);
+		if (r->setup)
+			_exit(1);
+		r->ret2 = fa_free_range(fd, a.out_handle, 3, 1, NULL);
+		memset(pfns, 0x11, sizeof(pfns));
+		r->ret = fa_batch_info(fd, a.out_handle, pfns, 16, &bi);
+		for (int i = 0; i < 16; i++) {
+			r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
+			r->holes += pfns[i] == FRAGALLOC_PFN_HOLE;
+		}
+		r->n = bi.out_nr_present;
+		_exit(0);
+	}
+	ret = fa_wait(pid);
+	unlink(node);
+	ASSERT_EQ(0, r->setup);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(0, r->ret);
+	EXPECT_EQ(0, r->ret2);
+	EXPECT_EQ(15, r->n);
+	EXPECT_EQ(0, r->nonzero);
+	TH_LOG("unprivileged: the punched page reads as %s",
+	       r->holes ? "FRAGALLOC_PFN_HOLE" : "0");
+}
+
+TEST_F(fa, batch_info_pfns_without_flag_einval)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+	__u64 pfns[4];
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	memset(&bi, 0, sizeof(bi));
+	bi.size = sizeof(bi);
+	bi.handle = a.out_handle;
+	bi.pfns = (__u64)(uintptr_t)pfns;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	bi.pfns = 0;
+	bi.nr_pfns = 4;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	bi.pfns = (__u64)(uintptr_t)pfns;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	/* unknown flags and __reserved */
+	bi.pfns = 0;
+	bi.nr_pfns = 0;
+	for (int bit = 1; bit < 32; bit++) {
+		bi.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	}
+	bi.flags = 0;
+	bi.__reserved = 1;
+	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, batch_info_bad_pfns_efault)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+	void *none = mmap(NULL, self->ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	__u64 *ro = mmap(NULL, self->ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, none);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-EFAULT, fa_batch_info(self->fd, a.out_handle, NULL, 4, &bi));
+	EXPECT_EQ(-EFAULT, fa_batch_info(self->fd, a.out_handle, none, 4, &bi));
+	EXPECT_EQ(-EFAULT, fa_batch_info(self->fd, a.out_handle, ro, 4, &bi));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	munmap(none, self->ps);
+	munmap(ro, self->ps);
+}
+
+TEST_F(fa, batch_info_unknown_enoent)
+{
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+	__u64 pfns[4];
+
+	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, 0xdeadbeef, NULL, 0, &bi));
+	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle + 777, NULL, 0, &bi));
+	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle + 777, pfns, 4, &bi));
+	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+}
+
+/* ====================================================================== */
+/* STATS                                                                  */
+
+TEST_F(fa, stats_compact_accounting)
+{
+	struct fragalloc_stats s0, s1, s2, s3;
+	const __u64 nr = 300;
+
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+	for (__u32 m = 0; m < FRAGALLOC_NR_MOBILITY; m++) {
+		struct fragalloc_alloc a;
+		__u64 freed;
+
+		ASSERT_EQ(0, fa_stats(self->fd, &s1));
+		ASSERT_EQ(0, fa_alloc(self->fd, nr, m, FRAGALLOC_POLICY_COMPACT, 0, &a));
+		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+		TH_LOG("class %u: +%llu used, +%llu loose (batch loose %llu), blocks %llu -> %llu, free %llu",
+		       m,
+		       (unsigned long long)(s2.out_pages_used[m] - s1.out_pages_used[m]),
+		       (unsigned long long)(s2.out_loose_pages[m] - s1.out_loose_pages[m]),
+		       (unsigned long long)a.out_nr_loose,
+		       (unsigned long long)s1.out_blocks[m],
+		       (unsigned long long)s2.out_blocks[m],
+		       (unsigned long long)s2.out_pages_free[m]);
+		EXPECT_EQ(nr, s2.out_pages_used[m] - s1.out_pages_used[m]);
+		EXPECT_EQ(a.out_nr_loose, s2.out_loose_pages[m] - s1.out_loose_pages[m]);
+		EXPECT_EQ(s1.out_other_pages, s2.out_other_pages);
+		EXPECT_EQ(s1.out_fd_batches + 1, s2.out_fd_batches);
+		EXPECT_EQ(s1.out_fd_pages + nr, s2.out_fd_pages);
+		for (__u32 o = 0; o < FRAGALLOC_NR_MOBILITY; o++)
+			if (o != m) {
+				EXPECT_EQ(s1.out_pages_used[o], s2.out_pages_used[o]);
+			}
+		EXPECT_LE(s2.out_pages_free[m], s2.out_blocks[m] * self->bs);
+
+		ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 100, &freed));
+		ASSERT_EQ(0, fa_stats(self->fd, &s3));
+		EXPECT_EQ(nr - 100, s3.out_pages_used[m] - s1.out_pages_used[m]);
+		EXPECT_EQ(s1.out_fd_pages + nr - 100, s3.out_fd_pages);
+	}
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, fa_pool_stats(&s3));
+	for (int m = 0; m < FRAGALLOC_NR_MOBILITY; m++) {
+		EXPECT_EQ(s0.out_pages_used[m], s3.out_pages_used[m]);
+		EXPECT_EQ(s0.out_loose_pages[m], s3.out_loose_pages[m]);
+	}
+	EXPECT_EQ(0, s3.out_fd_batches);
+	EXPECT_EQ(0, s3.out_fd_pages);
+	fa_log_pool("after close", &s3);
+}
+
+TEST_F(fa, stats_other_policy_accounting)
+{
+	struct fragalloc_stats s0, s1, s2;
+
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+	for (__u32 p = FRAGALLOC_POLICY_PLAIN; p < FRAGALLOC_NR_POLICIES; p++) {
+		struct fragalloc_alloc a;
+
+		ASSERT_EQ(0, fa_stats(self->fd, &s1));
+		ASSERT_EQ(0, fa_alloc(self->fd, 50, FRAGALLOC_RECLAIMABLE, p, 0, &a));
+		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+		EXPECT_EQ(s1.out_other_pages + 50, s2.out_other_pages);
+		expect_pool_same(_metadata, &s1, &s2);
+		/* other_pages aside, the pool figures did not move */
+		EXPECT_EQ(s1.out_fd_pages + 50, s2.out_fd_pages);
+		EXPECT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 10, NULL));
+		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+		EXPECT_EQ(s1.out_other_pages + 40, s2.out_other_pages);
+	}
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, fa_pool_stats(&s2));
+	EXPECT_EQ(s0.out_other_pages, s2.out_other_pages);
+}
+
+TEST_F(fa, stats_unknown_flags_einval)
+{
+	struct fragalloc_stats st;
+
+	for (int bit = 0; bit < 32; bit++) {
+		memset(&st, 0, sizeof(st));
+		st.size = sizeof(st);
+		st.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_STATS, &st));
+	}
+}
+
+/* ====================================================================== */
+/* RECOMPACT (errnos; behaviour is in recompact_test)                     */
+
+TEST_F(fa, recompact_bad_scope_einval)
+{
+	const __u32 bad[] = { FRAGALLOC_NR_SCOPES, 4, ~0U };
+
+	for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
+		EXPECT_EQ(-EINVAL, fa_recompact(self->fd, bad[k], 0, 0, 0, NULL));
+		EXPECT_EQ(-EINVAL, fa_recompact(self->fd, bad[k], 0,
+						FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
+	}
+}
+
+TEST_F(fa, recompact_unknown_flags_einval)
+{
+	for (int bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & FRAGALLOC_RECOMPACT_FLAGS_MASK)
+			continue;
+		EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+						1U << bit, 0, NULL)) {
+			TH_LOG("flag bit %d", bit);
+		}
+	}
+}
+
+TEST_F(fa, recompact_handle_with_scope_einval)
+{
+	struct fragalloc_alloc a;
+
+	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0xdeadbeef,
+					FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
+	EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+}
+
+TEST_F(fa, recompact_unknown_batch_enoent)
+{
+	struct fragalloc_alloc a;
+
+	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, 0xdeadbeef, 0, 0, NULL));
+	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH,
+					a.out_handle + 777, 0, 0, NULL));
+	EXPECT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle, 0, 0, NULL));
+	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle,
+					FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
+}
+
+/* Child: fd opened as root, then privileges dropped. */
+TEST_F(fa, recompact_pool_eperm_dropped_after_open)
+{
+	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	pid_t pid;
+
+	ASSERT_NE(NULL, r);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		r->setup = fa_drop_privs();
+		if (r->setup)
+			_exit(1);
+		r->ret = fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
+		r->ret2 = fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
+				       FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
+		r->ret3 = fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+		_exit(0);
+	}
+	ASSERT_EQ(0, fa_wait(pid));
+	ASSERT_EQ(0, r->setup);
+	EXPECT_EQ(-EPERM, r->ret);
+	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
+	EXPECT_EQ(0, r->ret3);
+	/* root may */
+	EXPECT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
+				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
+}
+
+/* Child: privileges dropped, then the device opened. */
+TEST_F(fa, recompact_pool_eperm_unprivileged_open)
+{
+	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	char node[PATH_MAX];
+	pid_t pid;
+	int ret;
+
+	ASSERT_NE(NULL, r);
+	ret = fa_make_open_node(node, sizeof(node));
+	if (ret)
+		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+
+		r->setup = fa_drop_privs();
+		if (r->setup)
+			_exit(1);
+		fd = fa_open_path(node);
+		if (fd < 0) {
+			r->setup = -errno;
+			_exit(1);
+		}
+		r->ret = fa_recompact(fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
+		r->ret2 = fa_recompact(fd, FRAGALLOC_SCOPE_POOL, 0,
+				       FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
+		r->ret3 = fa_recompact(fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+		_exit(0);
+	}
+	ret = fa_wait(pid);
+	unlink(node);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, r->setup);
+	EXPECT_EQ(-EPERM, r->ret);
+	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
+	EXPECT_EQ(0, r->ret3);
+}
+
+TEST_F(fa, recompact_dry_run_changes_nothing)
+{
+	struct fragalloc_alloc a[4];
+	struct fragalloc_stats s1, s2;
+	struct fragalloc_recompact rc;
+	struct fragalloc_batch_info bi;
+	const __u64 nr = 200;
+	__u64 *p1 = calloc(4 * nr, 8), *p2 = calloc(4 * nr, 8);
+
+	ASSERT_NE(NULL, p1);
+	ASSERT_NE(NULL, p2);
+	for (int b = 0; b < 4; b++) {
+		ASSERT_EQ(0, fa_alloc(self->fd, nr, FRAGALLOC_MOVABLE, 0, 0, &a[b]));
+		/* every other page: lots of half-empty space */
+		for (__u64 i = b & 1; i < nr; i += 2) {
+			ASSERT_EQ(0, fa_free_range(self->fd, a[b].out_handle, i, 1, NULL));
+		}
+	}
+	for (int b = 0; b < 4; b++) {
+		ASSERT_EQ(0, fa_batch_info(self->fd, a[b].out_handle, p1 + b * nr, nr, &bi));
+	}
+	for (__u32 scope = FRAGALLOC_SCOPE_BATCH; scope < FRAGALLOC_NR_SCOPES; scope++) {
+		ASSERT_EQ(0, fa_stats(self->fd, &s1));
+		ASSERT_EQ(0, fa_recompact(self->fd, scope,
+					  scope == FRAGALLOC_SCOPE_BATCH ? a[0].out_handle : 0,
+					  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &rc));
+		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+		TH_LOG("scope %u dry run: planned %llu released %llu blocks %llu -> %llu",
+		       scope, (unsigned long long)rc.out_pages_planned,
+		       (unsigned long long)rc.out_blocks_released,
+		       (unsigned long long)rc.out_blocks_before,
+		       (unsigned long long)rc.out_blocks_after);
+		EXPECT_EQ(0, rc.out_pages_moved);
+		EXPECT_EQ(0, rc.out_bytes_copied);
+		EXPECT_EQ(rc.out_blocks_before - rc.out_blocks_released, rc.out_blocks_after);
+		if (s1.out_meta_bytes != s2.out_meta_bytes)
+			TH_LOG("meta_bytes %llu -> %llu",
+			       (unsigned long long)s1.out_meta_bytes,
+			       (unsigned long long)s2.out_meta_bytes);
+		s2.out_meta_bytes = s1.out_meta_bytes;
+		EXPECT_EQ(0, memcmp(&s1, &s2, sizeof(s1))) {
+			TH_LOG("a dry run changed the stats");
+		}
+	}
+	for (int b = 0; b < 4; b++) {
+		ASSERT_EQ(0, fa_batch_info(self->fd, a[b].out_handle, p2 + b * nr, nr, &bi));
+	}
+	EXPECT_EQ(0, memcmp(p1, p2, 4 * nr * 8)) {
+		TH_LOG("a dry run moved pages");
+	}
+	free(p1);
+	free(p2);
+}
+
+/* ====================================================================== */
+/* Lifetimes                                                              */
+
+TEST_F(fa, close_with_live_mapping)
+{
+	struct fragalloc_stats s0, s1;
+	struct fragalloc_alloc a;
+	unsigned char *m;
+
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	m = fa_map(self->fd, a.out_mmap_offset, 8);
+	ASSERT_NE(MAP_FAILED, m);
+	for (int i = 0; i < 8; i++)
+		fa_fill_page(m + i * self->ps, fa_page_seed(2, 0, i));
+	close(self->fd);
+	self->fd = -1;
+	/* the vma holds the file: the pages are still there */
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(-1, fa_check_page(m + i * self->ps, fa_page_seed(2, 0, i)));
+	}
+	for (int i = 0; i < 8; i++)
+		fa_fill_page(m + i * self->ps, fa_page_seed(3, 0, i));
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(-1, fa_check_page(m + i * self->ps, fa_page_seed(3, 0, i)));
+	}
+	ASSERT_EQ(0, fa_pool_stats(&s1));
+	EXPECT_EQ(fa_pool_used_total(&s0) + 8, fa_pool_used_total(&s1));
+	munmap(m, 8 * self->ps);
+	/* the last reference is gone: everything is given back */
+	ASSERT_EQ(0, fa_pool_stats(&s1));
+	EXPECT_EQ(fa_pool_used_total(&s0), fa_pool_used_total(&s1));
+}
+
+TEST_F(fa, many_fds)
+{
+	enum { NFD = 64 };
+	int fds[NFD];
+	struct fragalloc_stats s0, s1;
+	__u64 total = 0;
+
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < NFD; i++) {
+			struct fragalloc_alloc a;
+
+			fds[i] = fa_open();
+			ASSERT_LE(0, fds[i]);
+			ASSERT_EQ(0, fa_alloc(fds[i], 1 + i % 7, i % FRAGALLOC_NR_MOBILITY,
+					      i % FRAGALLOC_NR_POLICIES, 0, &a));
+			ASSERT_EQ(0, fa_alloc(fds[i], 3, 0, 0, 0, &a));
+			if (i & 1) {
+				ASSERT_EQ(0, fa_free_range(fds[i], a.out_handle, 1, 1, NULL));
+			}
+			total += 1 + i % 7 + 3 - (i & 1);
+		}
+		ASSERT_EQ(0, fa_pool_stats(&s1));
+		TH_LOG("round %d: %llu pages held", round,
+		       (unsigned long long)(fa_pool_used_total(&s1) + s1.out_other_pages -
+					    fa_pool_used_total(&s0) - s0.out_other_pages));
+		EXPECT_EQ(total, fa_pool_used_total(&s1) + s1.out_other_pages -
+				 fa_pool_used_total(&s0) - s0.out_other_pages);
+		for (int i = 0; i < NFD; i++)
+			close(fds[i]);
+		total = 0;
+		ASSERT_EQ(0, fa_pool_stats(&s1));
+		EXPECT_EQ(fa_pool_used_total(&s0), fa_pool_used_total(&s1));
+		EXPECT_EQ(s0.out_other_pages, s1.out_other_pages);
+	}
+}
+
+TEST_F(fa, memlock_edquot)
+{
+	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	char node[PATH_MAX];
+	bool have_node;
+	pid_t pid;
+	int ret;
+
+	ASSERT_NE(NULL, r);
+	have_node = fa_make_open_node(node, sizeof(node)) == 0;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* 64 pages of memlock, no CAP_IPC_LOCK */
+		struct rlimit rl = { 64 * fa_page_size(), 64 * fa_page_size() };
+		struct fragalloc_alloc a;
+		int fd = self->fd;
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl)) {
+			r->setup = -errno;
+			_exit(1);
+		}
+		r->setup = fa_drop_privs();
+		if (r->setup)
+			_exit(1);
+		if (have_node) {
+			close(self->fd);
+			fd = fa_open_path(node);
+			if (fd < 0) {
+				r->setup = -errno;
+				_exit(1);
+			}
+		}
+		r->ret = fa_alloc(fd, 128, 0, 0, 0, NULL);	/* over */
+		r->ret2 = fa_alloc(fd, 16, 0, 0, 0, &a);	/* within */
+		r->ret3 = fa_alloc(fd, 56, 0, 0, 0, NULL);	/* 16 + 56 > 64 */
+		if (!r->ret2)
+			fa_free(fd, a.out_handle);
+		r->ret4 = fa_alloc(fd, 48, FRAGALLOC_MOVABLE,
+				   FRAGALLOC_POLICY_PLAIN, 0, NULL); /* fits again */
+		_exit(0);
+	}
+	ret = fa_wait(pid);
+	if (have_node)
+		unlink(node);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, r->setup);
+	TH_LOG("child opened the device %s", have_node ? "itself" : "before dropping privileges");
+	EXPECT_EQ(-EDQUOT, r->ret);
+	EXPECT_EQ(0, r->ret2);
+	EXPECT_EQ(-EDQUOT, r->ret3);
+	EXPECT_EQ(0, r->ret4);
+}
+
+TEST_HARNESS_MAIN

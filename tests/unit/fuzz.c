@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer harness: the input bytes are an operation sequence (see ops.c)
+ * run against the core with the simulated page source and the invariant
+ * checker after every operation.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include "ops.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 4096)
+		return 0;
+	if (ops_run(data, size, 0, NULL))
+		abort();
+	return 0;
+}

@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests for the fragalloc portable core.  Prints one TAP line per
+ * test and a summary line "# core: P passed, F failed" for run_check.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "ops.h"
+
+static int t_pass, t_fail, t_num;
+
+#define T_ASSERT(c) do { if (!(c)) { \
+	fprintf(stderr, "  %s:%d: assertion failed: %s\n", __FILE__, \
+		__LINE__, #c); return false; } } while (0)
+#define T_CHECK(pool, s) T_ASSERT(check_pool(pool, s))
+
+static void run(const char *name, bool (*fn)(void))
+{
+	bool ok;
+
+	fa_warn_fatal = true;
+	ok = fn();
+	t_num++;
+	if (ok)
+		t_pass++;
+	else
+		t_fail++;
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", t_num, name);
+	fflush(stdout);
+}
+
+static u64 rng_state;
+
+static u64 rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+static struct fa_pool *mkpool(struct sim *s, unsigned int bo,
+			      unsigned int reserve, unsigned long nblocks)
+{
+	struct fa_pool_config cfg = { .block_order = bo,
+				      .reserve_blocks = reserve };
+
+	sim_init(s, bo);
+	sim_add_region(s, 0, nblocks);
+	return fa_pool_create(&cfg, &sim_ops, s);
+}
+
+static u64 meta(struct fa_pool *pool)
+{
+	struct fa_pool_stats st;
+
+	fa_pool_get_stats(pool, &st);
+	return st.meta_bytes;
+}
+
+static bool teardown(struct fa_pool *pool, struct sim *s, u64 base)
+{
+	fa_pool_set_reserve(pool, 0);
+	T_CHECK(pool, s);
+	T_ASSERT(meta(pool) == base);
+	fa_pool_destroy(pool);
+	T_ASSERT(s->outstanding == 0);
+	T_ASSERT(s->errors == 0);
+	sim_destroy(s);
+	return true;
+}
+
+/* ---- blockmap ---- */
+
+static int count_cb(void *arg, struct fa_block *b, unsigned int flags)
+{
+	unsigned long *last = arg;
+
+	(void)flags;
+	if (last[1] && b->pfn <= last[0])
+		return -1;
+	last[0] = b->pfn;
+	last[1]++;
+	return 0;
+}
+
+static bool test_blockmap_basic(void)
+{
+	struct fa_blockmap bm;
+	struct fa_block dummy[4];
+	unsigned long st[2] = { 0 };
+
+	fa_bm_init(&bm, 9);
+	dummy[0].pfn = 512 * 7;
+	dummy[1].pfn = 512 * 6;
+	dummy[2].pfn = 512 * 8;
+	T_ASSERT(fa_bm_lookup(&bm, 12345) == NULL);
+	T_ASSERT(fa_bm_get_flags(&bm, 12345, ~0U) == 0);
+	T_ASSERT(fa_bm_attach(&bm, 512 * 7 + 3, &dummy[0],
+			      FA_BS_OWNED | 2) == 0);
+	T_ASSERT(fa_bm_lookup(&bm, 512 * 7) == &dummy[0]);
+	T_ASSERT(fa_bm_lookup(&bm, 512 * 7 + 511) == &dummy[0]);
+	T_ASSERT(fa_bm_lookup(&bm, 512 * 8) == NULL);
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == (FA_BS_OWNED | 2));
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, FA_BF_CLASS_MASK) == 2);
+	fa_bm_set_flags(&bm, 512 * 7, 1, FA_BF_CLASS_MASK);
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == (FA_BS_OWNED | 1));
+	fa_bm_set_flags(&bm, 512 * 7, FA_BS_ISOLATED, FA_BF_STATE_MASK);
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == (FA_BS_ISOLATED | 1));
+	/* neighbours in the same flag word are untouched */
+	T_ASSERT(fa_bm_attach(&bm, 512 * 6, &dummy[1], FA_BS_LOOSE | 3) == 0);
+	T_ASSERT(fa_bm_attach(&bm, 512 * 8, &dummy[2], FA_BS_OWNED) == 0);
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == (FA_BS_ISOLATED | 1));
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 6, ~0U) == (FA_BS_LOOSE | 3));
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 8, ~0U) == FA_BS_OWNED);
+	T_ASSERT(fa_bm_for_each(&bm, count_cb, st) == 0 && st[1] == 3);
+	fa_bm_detach(&bm, 512 * 7);
+	T_ASSERT(fa_bm_lookup(&bm, 512 * 7) == NULL);
+	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == 0);
+	fa_bm_detach(&bm, 512 * 6);
+	fa_bm_detach(&bm, 512 * 8);
+	T_ASSERT(bm.meta_bytes == 0 && bm.height == 0 && !bm.root);
+	fa_bm_destroy(&bm);
+	return true;
+}
+
+static bool test_blockmap_sparse(void)
+{
+	static const unsigned long pfns[] = {
+		0, 4, 1UL << 20, 1UL << 40, (1UL << 40) + 4, (1UL << 52) + 16,
+		~0UL & ~3UL,
+	};
+	struct fa_block dummy[8];
+	struct fa_blockmap bm;
+	unsigned long st[2] = { 0 };
+	unsigned int i;
+
+	fa_bm_init(&bm, 2);
+	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+		dummy[i].pfn = pfns[i];
+		T_ASSERT(fa_bm_attach(&bm, pfns[i], &dummy[i], i & 3) == 0);
+	}
+	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+		T_ASSERT(fa_bm_lookup(&bm, pfns[i] + 3) == &dummy[i]);
+		T_ASSERT(fa_bm_get_flags(&bm, pfns[i], ~0U) == (i & 3));
+	}
+	T_ASSERT(fa_bm_lookup(&bm, 8) == NULL);
+	T_ASSERT(fa_bm_lookup(&bm, (1UL << 40) + 8) == NULL);
+	/* a few chunks and a short path per pfn, not sized by the max pfn */
+	T_ASSERT(bm.meta_bytes < 64 * 1024);
+	T_ASSERT(fa_bm_for_each(&bm, count_cb, st) == 0 && st[1] == 7);
+	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++)
+		fa_bm_detach(&bm, pfns[i]);
+	T_ASSERT(bm.meta_bytes == 0 && bm.height == 0);
+	/* detaching unknown pfns is harmless */
+	fa_bm_detach(&bm, 1UL << 33);
+	fa_bm_destroy(&bm);
+	return true;
+}
+
+/* ---- pool ---- */
+
+static bool test_create_invalid(void)
+{
+	struct fa_pool_config cfg = { .block_order = 0 };
+	struct fa_source_ops bad = { 0 };
+	struct sim s;
+	struct fa_pool *pool;
+	unsigned long pfn;
+
+	sim_init(&s, 3);
+	sim_add_region(&s, 0, 4);
+	T_ASSERT(!fa_pool_create(&cfg, &sim_ops, &s));
+	cfg.block_order = FA_MAX_BLOCK_ORDER + 1;
+	T_ASSERT(!fa_pool_create(&cfg, &sim_ops, &s));
+	cfg.block_order = 3;
+	T_ASSERT(!fa_pool_create(&cfg, &bad, &s));
+	T_ASSERT(!fa_pool_create(NULL, &sim_ops, &s));
+	pool = fa_pool_create(&cfg, &sim_ops, &s);
+	T_ASSERT(pool);
+	T_ASSERT(fa_pool_alloc(pool, 3, 1, &pfn, 0, NULL) == -EINVAL);
+	T_ASSERT(fa_pool_alloc(pool, 0, 1, &pfn, 0x80, NULL) == -EINVAL);
+	T_ASSERT(fa_pool_alloc(pool, 0, 1, NULL, 0, NULL) == -EINVAL);
+	T_ASSERT(fa_pool_alloc(NULL, 0, 1, &pfn, 0, NULL) == -EINVAL);
+	T_ASSERT(fa_pool_alloc(pool, 0, 0, NULL, 0, NULL) == 0);
+	T_ASSERT(fa_plan(pool, 3, NULL, NULL, NULL, 0, 0, NULL) == -EINVAL);
+	T_ASSERT(fa_plan(pool, 0, NULL, NULL, NULL, 0, 0x10, NULL) == -EINVAL);
+	T_ASSERT(fa_pool_block_order(pool) == 3);
+	return teardown(pool, &s, sizeof(struct fa_pool) ? meta(pool) : 0);
+}
+
+static bool test_best_fit(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 0, 16);
+	unsigned long a[8], b[8], c[8], d[8];
+	struct fa_alloc_result r;
+	u64 base = meta(pool);
+
+	/* A: 3 used; B: 6 used (2 free) */
+	T_ASSERT(check_alloc(pool, &s, 0, 3, a, 0, &r) == 0);
+	T_ASSERT(r.nr_fresh_blocks == 1 && r.nr_blocks_touched == 1);
+	T_ASSERT(check_alloc(pool, &s, 0, 5, b, 0, &r) == 0);
+	/* 5 free in A: fits, no fresh block */
+	T_ASSERT(r.nr_fresh_blocks == 0);
+	T_ASSERT((a[0] >> 3) == (b[0] >> 3));
+	T_ASSERT(check_alloc(pool, &s, 0, 6, c, 0, &r) == 0);
+	T_ASSERT(r.nr_fresh_blocks == 1);
+	check_free(pool, &s, c, 2);	/* C block: 4 used, 4 free */
+	check_free(pool, &s, a, 2);	/* A block: 6 used, 2 free */
+	T_CHECK(pool, &s);
+	/* 1 page: the block with the fewest free pages (A) */
+	T_ASSERT(check_alloc(pool, &s, 0, 1, d, 0, &r) == 0);
+	T_ASSERT((d[0] >> 3) == (a[0] >> 3));
+	/* 3 pages: 1 from A then 2 from C, no fresh block */
+	T_ASSERT(check_alloc(pool, &s, 0, 3, d + 1, 0, &r) == 0);
+	T_ASSERT(r.nr_fresh_blocks == 0 && r.nr_blocks_touched == 2);
+	T_CHECK(pool, &s);
+	check_free(pool, &s, a + 2, 1);
+	check_free(pool, &s, b, 5);
+	check_free(pool, &s, c + 2, 4);
+	check_free(pool, &s, d, 4);
+	return teardown(pool, &s, base);
+}
+
+static bool test_batch_affinity(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 0, 16);
+	unsigned long a[8], big[19];
+	struct fa_alloc_result r;
+	u64 base = meta(pool);
+	unsigned int i, inpart = 0;
+
+	T_ASSERT(check_alloc(pool, &s, 1, 4, a, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, &s, 1, 19, big, 0, &r) == 0);
+	/* 2 whole blocks of its own, the 3 tail pages into the partial */
+	T_ASSERT(r.nr_fresh_blocks == 2 && r.nr_blocks_touched == 3);
+	for (i = 0; i < 19; i++)
+		inpart += (big[i] >> 3) == (a[0] >> 3);
+	T_ASSERT(inpart == 3);
+	T_CHECK(pool, &s);
+	check_free(pool, &s, big, 19);
+	check_free(pool, &s, a, 4);
+	return teardown(pool, &s, base);
+}
+
+static bool test_classes(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 2, 0, 16);
+	unsigned long p[3][5];
+	u64 base = meta(pool);
+	unsigned int c, d, i, j;
+
+	for (c = 0; c < 3; c++)
+		T_ASSERT(check_alloc(pool, &s, c, 5, p[c], 0, NULL) == 0);
+	for (c = 0; c < 3; c++)
+		for (d = 0; d < 3; d++)
+			for (i = 0; c != d && i < 5; i++)
+				for (j = 0; j < 5; j++)
+					T_ASSERT(p[c][i] >> 2 != p[d][j] >> 2);
+	T_CHECK(pool, &s);
+	for (c = 0; c < 3; c++)
+		check_free(pool, &s, p[c], 5);
+	return teardown(pool, &s, base);
+}
+
+static bool test_reserve(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 1, 16);
+	unsigned long p[24], q[8];
+	struct fa_pool_stats st;
+	u64 base = meta(pool);
+
+	T_ASSERT(check_alloc(pool, &s, 0, 24, p, 0, NULL) == 0);
+	check_free(pool, &s, p, 24);
+	T_CHECK(pool, &s);
+	fa_pool_get_stats(pool, &st);
+	T_ASSERT(st.reserve_blocks == 1 && fa_pool_reserve_blocks(pool) == 1);
+	T_ASSERT(st.blocks_released == 2 && s.outstanding == 8);
+	/* reused with another class */
+	T_ASSERT(check_alloc(pool, &s, 2, 3, q, 0, NULL) == 0);
+	fa_pool_get_stats(pool, &st);
+	T_ASSERT(st.reserve_blocks == 0 && st.blocks_acquired == 3);
+	T_ASSERT((fa_pool_block_flags(pool, q[0]) & FA_BF_CLASS_MASK) == 2);
+	check_free(pool, &s, q, 3);
+	T_ASSERT(fa_pool_reserve_blocks(pool) == 1);
+	T_ASSERT(fa_pool_trim(pool, 5) == 1);
+	T_ASSERT(fa_pool_reserve_blocks(pool) == 0 && s.outstanding == 0);
+	fa_pool_set_reserve(pool, 3);
+	T_ASSERT(check_alloc(pool, &s, 0, 24, p, 0, NULL) == 0);
+	check_free(pool, &s, p, 24);
+	T_ASSERT(fa_pool_reserve_blocks(pool) == 3);
+	fa_pool_set_reserve(pool, 1);
+	T_ASSERT(fa_pool_reserve_blocks(pool) == 1);
+	T_CHECK(pool, &s);
+	return teardown(pool, &s, base);
+}
+
+static bool test_loose_fallback(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 4, 0, 8);
+	unsigned long p[40], q[16];
+	struct fa_alloc_result r;
+	struct fa_pool_stats st;
+	u64 base = meta(pool);
+	unsigned long before;
+	unsigned int i;
+
+	/* one whole block, then the source only has order <= 1 chunks */
+	T_ASSERT(check_alloc(pool, &s, 0, 16, q, 0, &r) == 0);
+	for (i = 16; i < 8 * 16; i += 4)
+		T_ASSERT(sim_take_other(&s, i));
+	T_ASSERT(check_alloc(pool, &s, 0, 13, p, FA_ALLOC_STRICT, &r) ==
+		 -ENOMEM);
+	T_ASSERT(s.outstanding == 16);
+	before = s.outstanding;
+	T_ASSERT(check_alloc(pool, &s, 0, 13, p, 0, &r) == 0);
+	T_ASSERT(r.nr_loose == 13);
+	/* never over-allocates: exactly 13 pages more from the source */
+	T_ASSERT(s.outstanding == before + 13);
+	for (i = 0; i < 13; i++)
+		T_ASSERT((fa_pool_block_flags(pool, p[i]) & FA_BF_STATE_MASK) ==
+			 FA_BS_LOOSE);
+	fa_pool_get_stats(pool, &st);
+	T_ASSERT(st.fallbacks == 1 && st.cls[0].loose_pages == 13 &&
+		 st.loose_acquired == 13);
+	T_CHECK(pool, &s);
+	/* loose pages go back at once */
+	check_free(pool, &s, p, 5);
+	T_ASSERT(s.outstanding == before + 8);
+	/* a freed owned page makes room: used before any loose page */
+	check_free(pool, &s, q, 1);
+	T_ASSERT(check_alloc(pool, &s, 0, 1, q, FA_ALLOC_STRICT, &r) == 0);
+	T_ASSERT(r.nr_loose == 0);
+	/* two classes' loose pages may share a physical pageblock */
+	T_ASSERT(check_alloc(pool, &s, 1, 3, p + 20, 0, &r) == 0);
+	T_ASSERT(r.nr_loose == 3);
+	T_CHECK(pool, &s);
+	check_free(pool, &s, p + 5, 8);
+	check_free(pool, &s, p + 20, 3);
+	check_free(pool, &s, q, 16);
+	T_CHECK(pool, &s);
+	sim_release_others(&s);
+	return teardown(pool, &s, base);
+}
+
+static bool test_no_source(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 2, 4);
+	unsigned long p[40];
+	struct fa_pool_stats st, st2;
+	u64 base = meta(pool);
+
+	T_ASSERT(check_alloc(pool, &s, 0, 10, p, 0, NULL) == 0);
+	fa_pool_get_stats(pool, &st);
+	/* 33 > 32 total: -ENOMEM, everything rolled back */
+	T_ASSERT(check_alloc(pool, &s, 1, 23, p + 10, 0, NULL) == -ENOMEM);
+	T_CHECK(pool, &s);
+	fa_pool_get_stats(pool, &st2);
+	T_ASSERT(st2.cls[1].pages_used == 0 && st2.cls[1].loose_pages == 0);
+	T_ASSERT(st2.cls[0].pages_used == 10);
+	T_ASSERT(s.outstanding <= 16 + 16);
+	/* exactly the rest fits */
+	T_ASSERT(check_alloc(pool, &s, 0, 22, p + 10, 0, NULL) == 0);
+	T_CHECK(pool, &s);
+	check_free(pool, &s, p, 32);
+	(void)st;
+	return teardown(pool, &s, base);
+}
+
+static bool test_eintr(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 0, 32);
+	unsigned long p[200];
+	u64 base = meta(pool);
+
+	s.stop_after = 3;
+	T_ASSERT(check_alloc(pool, &s, 0, 200, p, 0, NULL) == -EINTR);
+	T_ASSERT(s.outstanding == 0);
+	T_CHECK(pool, &s);
+	/* should_stop consulted at least once per block's worth of pages */
+	s.stop_after = -1;
+	s.nstop = 0;
+	T_ASSERT(check_alloc(pool, &s, 0, 200, p, 0, NULL) == 0);
+	T_ASSERT(s.nstop >= 200 / 8);
+	check_free(pool, &s, p, 200);
+	return teardown(pool, &s, base);
+}
+
+static bool test_misuse(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 0, 8);
+	unsigned long p[4], bogus = 12345;
+
+	T_ASSERT(check_alloc(pool, &s, 0, 4, p, 0, NULL) == 0);
+	fa_warn_fatal = false;
+	fa_warn_count = 0;
+	check_free(pool, &s, p, 1);
+	fa_pool_free(pool, p, 1);		/* double free */
+	T_ASSERT(fa_warn_count == 1);
+	fa_pool_free(pool, &bogus, 1);		/* never handed out */
+	T_ASSERT(fa_warn_count == 2);
+	T_CHECK(pool, &s);
+	/* destroy with pages in use: warns, leaks pages, frees metadata */
+	fa_pool_destroy(pool);
+	T_ASSERT(fa_warn_count == 3);
+	T_ASSERT(s.outstanding == 8 && s.errors == 0);
+	fa_warn_fatal = true;
+	sim_destroy(&s);
+	return true;
+}
+
+static bool test_sparse_pool(void)
+{
+	struct fa_pool_config cfg = { .block_order = 9, .reserve_blocks = 0 };
+	struct sim s;
+	struct fa_pool *pool;
+	unsigned long *p = malloc(2048 * sizeof(*p));
+	u64 base;
+	unsigned int i, hi = 0;
+
+	sim_init(&s, 9);
+	sim_add_region(&s, 0, 2);
+	sim_add_region(&s, 1UL << 40, 2);
+	pool = fa_pool_create(&cfg, &sim_ops, &s);
+	base = meta(pool);
+	T_ASSERT(check_alloc(pool, &s, 0, 2048, p, 0, NULL) == 0);
+	for (i = 0; i < 2048; i++)
+		hi += p[i] >= (1UL << 40);
+	T_ASSERT(hi == 1024);
+	T_ASSERT(meta(pool) - base < 8192);
+	T_CHECK(pool, &s);
+	check_free(pool, &s, p, 2048);
+	free(p);
+	return teardown(pool, &s, base);
+}
+
+static bool test_meta_per_page(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 9, 0, 256);
+	unsigned long n = 256UL * 512, *p = malloc(n * sizeof(*p));
+	u64 base = meta(pool), m;
+
+	T_ASSERT(check_alloc(pool, &s, 0, n, p, 0, NULL) == 0);
+	m = meta(pool);
+	fprintf(stderr, "  meta: %llu bytes for %lu pages (%.3f B/page, %.3f excluding fixed %llu)\n",
+		m, n, (double)m / n, (double)(m - base) / n, base);
+	T_ASSERT(m <= n);
+	T_CHECK(pool, &s);
+	check_free(pool, &s, p, n);
+	free(p);
+	return teardown(pool, &s, base);
+}
+
+/* ---- planner ---- */
+
+static unsigned int pin_mod;
+static u64 pin_seed;
+
+static bool is_pinned(unsigned long pfn)
+{
+	return pin_mod && ((pfn * 2654435761UL + pin_seed) >> 7) % 16 < pin_mod;
+}
+
+static bool movable_fn(void *ctx, unsigned long pfn)
+{
+	(void)ctx;
+	return !is_pinned(pfn);
+}
+
+struct oracle {
+	unsigned long loose_after, blocks, moves;
+};
+
+static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
+{
+	struct fa_class *c = &pool->cls[cls];
+	unsigned long used[16], U = 0, L = 0, Lm = 0, n = 0, bp = pool->bp;
+	bool pin[16];
+	struct oracle best = { ~0UL, ~0UL, ~0UL };
+	struct fa_list *p;
+	unsigned int i, bit, mask;
+
+	for (i = 0; i < bp; i++)
+		for (p = c->bucket[i].next; p != &c->bucket[i]; p = p->next) {
+			struct fa_block *b = fa_container_of(p, struct fa_block,
+							     node);
+
+			used[n] = b->nr_used;
+			pin[n] = false;
+			for (bit = 0; bit < bp; bit++)
+				if (fa_test_bit(b->map, bit) &&
+				    is_pinned(b->pfn + bit))
+					pin[n] = true;
+			U += used[n++];
+		}
+	for (p = pool->loose.next; p != &pool->loose; p = p->next) {
+		struct fa_block *b = fa_container_of(p, struct fa_block, node);
+
+		for (bit = 0; bit < bp; bit++)
+			if (fa_test_bit(b->map + cls * pool->words, bit)) {
+				L++;
+				Lm += !is_pinned(b->pfn + bit);
+			}
+	}
+	for (mask = 0; mask < (1U << n); mask++) {
+		unsigned long k = 0, kept_used = 0, absorb;
+		struct oracle o;
+		bool ok = true;
+
+		for (i = 0; i < n; i++) {
+			if (mask & (1U << i)) {
+				k++;
+				kept_used += used[i];
+			} else if (pin[i]) {
+				ok = false;
+			}
+		}
+		if (!ok || k * bp < U)
+			continue;
+		absorb = k * bp - U < Lm ? k * bp - U : Lm;
+		o.loose_after = L - absorb;
+		o.blocks = k;
+		o.moves = U - kept_used + absorb;
+		if (o.loose_after < best.loose_after ||
+		    (o.loose_after == best.loose_after &&
+		     (o.blocks < best.blocks ||
+		      (o.blocks == best.blocks && o.moves < best.moves))))
+			best = o;
+	}
+	return best;
+}
+
+/* random class state: up to nblk owned blocks of cls, some loose pages */
+static bool build_state(struct fa_pool *pool, struct sim *s, unsigned int cls,
+			unsigned int nblk, unsigned int nloose,
+			unsigned long **pages, unsigned long *np)
+{
+	unsigned long bp = pool->bp, n = nblk * bp, i, k = 0;
+	unsigned long *p = malloc((n + nloose + 1) * sizeof(*p));
+
+	if (n)
+		T_ASSERT(check_alloc(pool, s, cls, n, p, 0, NULL) == 0);
+	if (nloose) {
+		s->max_order = pool->cfg.block_order - 1;
+		T_ASSERT(check_alloc(pool, s, cls, nloose, p + n, 0, NULL) == 0);
+		s->max_order = -1;
+	}
+	n += nloose;
+	/* free a random subset, keeping the rest */
+	for (i = 0; i < n; i++) {
+		if (rnd() % 100 < 55) {
+			T_ASSERT(check_free(pool, s, &p[i], 1));
+		} else {
+			p[k++] = p[i];
+		}
+	}
+	*pages = p;
+	*np = k;
+	return true;
+}
+
+static bool apply_plan(struct fa_pool *pool, struct sim *s, unsigned int cls,
+		       struct fa_move *mv, long n, unsigned long *pages,
+		       unsigned long np)
+{
+	long i;
+	unsigned long j;
+
+	(void)cls;
+	for (i = 0; i < n; i++) {
+		T_ASSERT(!is_pinned(mv[i].src));
+		for (j = 0; j < np; j++)
+			if (pages[j] == mv[i].src)
+				pages[j] = mv[i].dst;
+		T_ASSERT(check_move(pool, s, &mv[i], true));
+	}
+	return true;
+}
+
+static bool test_planner_oracle(void)
+{
+	unsigned int iter, passes = 0;
+
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	for (iter = 0; iter < 1500; iter++) {
+		unsigned int bo = 2 + rnd() % 2, cls = rnd() % 3;
+		struct sim s;
+		struct fa_pool *pool = mkpool(&s, bo, rnd() % 3, 24);
+		unsigned long *pages, np, cap = ~0UL;
+		struct fa_plan_result res, dres;
+		struct fa_move mv[256];
+		struct oracle o;
+		u64 base = meta(pool);
+		long n;
+
+		pin_mod = rnd() % 3 ? rnd() % 4 : 0;
+		pin_seed = rnd();
+		if (!build_state(pool, &s, cls, 1 + rnd() % 8, rnd() % 3 ?
+				 rnd() % 12 : 0, &pages, &np))
+			return false;
+		T_CHECK(pool, &s);
+		o = brute_force(pool, cls);
+		n = fa_plan(pool, cls, movable_fn, NULL, NULL, cap,
+			    FA_PLAN_DRY_RUN, &dres);
+		T_ASSERT(n >= 0);
+		n = fa_plan(pool, cls, movable_fn, NULL, mv, 256, 0, &res);
+		T_ASSERT(n >= 0 && memcmp(&res, &dres, sizeof(res)) == 0);
+		T_ASSERT(check_plan_dsts(&s, mv, n, cls));
+		if ((unsigned long)n != o.moves || res.blocks_after != o.blocks ||
+		    res.loose_after != o.loose_after) {
+			fprintf(stderr, "  iter %u: plan moves %ld blocks %lu loose %lu; oracle %lu %lu %lu\n",
+				iter, n, res.blocks_after, res.loose_after,
+				o.moves, o.blocks, o.loose_after);
+			return false;
+		}
+		T_ASSERT(fa_plan(pool, cls, NULL, NULL, mv, 256, 0, NULL) ==
+			 -EBUSY);
+		T_CHECK(pool, &s);
+		if (!apply_plan(pool, &s, cls, mv, n, pages, np))
+			return false;
+		T_CHECK(pool, &s);
+		fa_plan_finish(pool, cls);
+		T_CHECK(pool, &s);
+		T_ASSERT(pool->cls[cls].blocks == res.blocks_after);
+		T_ASSERT(pool->cls[cls].loose_pages == res.loose_after);
+		if (!pin_mod)
+			T_ASSERT(pool->cls[cls].blocks ==
+				 (pool->cls[cls].pages_used + pool->bp - 1) /
+				 pool->bp);
+		/* a second plan has nothing left to do */
+		n = fa_plan(pool, cls, movable_fn, NULL, NULL, cap,
+			    FA_PLAN_DRY_RUN, &res);
+		T_ASSERT(n == 0);
+		check_free(pool, &s, pages, np);
+		free(pages);
+		if (!teardown(pool, &s, base))
+			return false;
+		passes++;
+	}
+	return passes == 1500;
+}
+
+static bool test_planner_cap(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 0, 32);
+	unsigned long p[64], keep[64], nk = 0;
+	struct fa_plan_result res;
+	struct fa_move mv[64];
+	u64 base = meta(pool);
+	unsigned int i;
+	long n;
+
+	pin_mod = 0;
+	/* 8 blocks with 7,6,5,4,3,2,1,1 used pages (29 pages: 4 blocks) */
+	T_ASSERT(check_alloc(pool, &s, 0, 64, p, 0, NULL) == 0);
+	{
+		static const unsigned int u[8] = { 7, 6, 5, 4, 3, 2, 1, 1 };
+		unsigned int b;
+
+		for (b = 0; b < 8; b++)
+			for (i = 0; i < 8; i++) {
+				if (i < u[b])
+					keep[nk++] = p[b * 8 + i];
+				else
+					check_free(pool, &s, &p[b * 8 + i], 1);
+			}
+	}
+	T_CHECK(pool, &s);
+	/* cap 3: empties the two 1-page blocks (2 moves), not the 2-page one */
+	n = fa_plan(pool, 0, NULL, NULL, mv, 3, 0, &res);
+	T_ASSERT(n == 2 && res.blocks_after == 6 && res.blocks_before == 8);
+	T_ASSERT(check_plan_dsts(&s, mv, n, 0));
+	T_ASSERT(res.blocks_released == 2);
+	for (i = 0; i < 2; i++)
+		T_ASSERT((fa_pool_block_flags(pool, mv[i].src) &
+			  FA_BF_STATE_MASK) == FA_BS_ISOLATED);
+	/* the allocator does not use isolated blocks */
+	T_ASSERT(check_alloc(pool, &s, 0, 2, p, 0, NULL) == 0);
+	T_ASSERT((fa_pool_block_flags(pool, p[0]) & FA_BF_STATE_MASK) ==
+		 FA_BS_OWNED);
+	check_free(pool, &s, p, 2);
+	/* abandon one move, complete the other */
+	T_ASSERT(check_move(pool, &s, &mv[0], false));
+	if (!apply_plan(pool, &s, 0, mv + 1, 1, keep, nk))
+		return false;
+	T_CHECK(pool, &s);
+	fa_plan_finish(pool, 0);
+	T_CHECK(pool, &s);
+	T_ASSERT(pool->cls[0].blocks == 7);
+	/* full plan: 4 blocks remain */
+	n = fa_plan(pool, 0, NULL, NULL, mv, 64, 0, &res);
+	T_ASSERT(n > 0 && res.blocks_after == 4);
+	T_ASSERT(check_plan_dsts(&s, mv, n, 0));
+	if (!apply_plan(pool, &s, 0, mv, n, keep, nk))
+		return false;
+	fa_plan_finish(pool, 0);
+	T_CHECK(pool, &s);
+	T_ASSERT(pool->cls[0].blocks == 4 && s.outstanding == 32);
+	check_free(pool, &s, keep, nk);
+	return teardown(pool, &s, base);
+}
+
+/* ---- property ---- */
+
+static bool property_run(u64 seed, size_t len, unsigned int bo)
+{
+	unsigned char *buf = malloc(len);
+	struct ops_counters cnt = { 0 };
+	size_t i;
+	int r;
+
+	rng_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	for (i = 0; i < len; i++)
+		buf[i] = rnd() >> 56;
+	r = ops_run(buf, len, bo, &cnt);
+	fprintf(stderr, "  seed %llu bo %u: %lu ops, %lu allocs (%lu failed), %lu frees, %lu plans, %lu moves, %lu loose\n",
+		seed, bo, cnt.ops, cnt.allocs, cnt.alloc_fail, cnt.frees,
+		cnt.plans, cnt.moves, cnt.loose);
+	free(buf);
+	return r == 0 && cnt.ops > 1000;
+}
+
+static bool test_property(void)
+{
+	u64 seed;
+
+	for (seed = 1; seed <= 8; seed++)
+		if (!property_run(seed, 12000, 2 + seed % 4))
+			return false;
+	return true;
+}
+
+static bool test_property_order9(void)
+{
+	return property_run(42, 6000, 9);
+}
+
+int main(void)
+{
+	run("blockmap_basic", test_blockmap_basic);
+	run("blockmap_sparse", test_blockmap_sparse);
+	run("create_invalid_args", test_create_invalid);
+	run("best_fit", test_best_fit);
+	run("batch_affinity", test_batch_affinity);
+	run("classes_never_share", test_classes);
+	run("reserve_trim_reclass", test_reserve);
+	run("loose_fallback", test_loose_fallback);
+	run("enomem_rollback", test_no_source);
+	run("eintr_rollback", test_eintr);
+	run("misuse_warns", test_misuse);
+	run("sparse_pool", test_sparse_pool);
+	run("meta_bytes_per_page", test_meta_per_page);
+	run("planner_vs_bruteforce_oracle", test_planner_oracle);
+	run("planner_cap_isolation", test_planner_cap);
+	run("property_random_ops", test_property);
+	run("property_order9", test_property_order9);
+	printf("# core: %d passed, %d failed\n", t_pass, t_fail);
+	return t_fail ? 1 : 0;
+}

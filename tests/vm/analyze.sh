@@ -1,0 +1,207 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# analyze.sh - judge one VM run from its logs (called by run.sh).
+#
+# Usage: tests/vm/analyze.sh --kver KVER --console LOG [--tap TAPLOG]
+#                            [--mode check|demo] [--timed-out SECONDS]
+#                            [--context N] [--quiet-tap]
+#
+#   --console LOG   the guest serial console (kernel messages + test output)
+#   --tap TAPLOG    the clean test channel (guest /dev/ttyS1); if missing or
+#                   without markers, the FA-* markers are read from LOG
+#   --timed-out S   the host killed the VM after S seconds
+#   --quiet-tap     do not echo the TAP result lines
+#
+# Prints the TAP results prefixed by the kernel series ("[6.12] ok 3 x"),
+# "FAIL [6.12]: ..." for structural failures, "SPLAT [6.12]: ..." with
+# context for kernel splats, and finally exactly one line
+#   vm[KVER]: N passed, N failed, N skipped
+# passed = ok results (without SKIP); skipped = ok ... # SKIP and 1..0 plans;
+# failed = not ok + structural failures + splats.  Exit 0 iff failed == 0.
+#
+# Structural failures: a program without a TAP plan, a plan that does not
+# match the number of results, a non-zero exit status not explained by a
+# "not ok" (exit 4 = KSFT_SKIP is fine), a program that started but never
+# ended, a missing "### FA-DONE", a timeout.
+
+set -euo pipefail
+
+kver="" console="" tap="" mode=check timedout=0 context=12 quiettap=0
+while (($#)); do
+	case $1 in
+	--kver) kver=$2; shift 2 ;;
+	--console) console=$2; shift 2 ;;
+	--tap) tap=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--timed-out) timedout=$2; shift 2 ;;
+	--context) context=$2; shift 2 ;;
+	--quiet-tap) quiettap=1; shift ;;
+	*) echo "analyze.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[[ -n $kver && -n $console ]] || { echo "analyze.sh: --kver and --console are required" >&2; exit 2; }
+[[ -f $console ]] || : >"$console"
+
+# "6.12.117+deb12-amd64" -> "6.12"
+label=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$kver")
+
+src=$console
+if [[ -n $tap && -s $tap ]] && grep -q '^### FA-' <(tr -d '\r' <"$tap"); then
+	src=$tap
+fi
+
+# ---- TAP / structure --------------------------------------------------------
+# prints lines, last one "COUNTS pass fail skip"
+tapout=$(tr -d '\r' <"$src" | awk -v L="[$label]" -v quiet="$quiettap" \
+	-v timedout="$timedout" -v mode="$mode" '
+function fail(msg) { print "FAIL " L ": " msg; nfail++ }
+function finish(name, rc,   expl) {
+	if (plan < 0 && !skipall) fail(name ": no TAP plan (1..N)")
+	else if (!skipall && plan != nres)
+		fail(name ": plan 1.." plan " but " nres " results")
+	if (skipall) nskip++
+	if (rc != 0 && rc != 4 && nnot == 0)
+		fail(name ": exit status " rc)
+	if (rc == 4 && nres == 0 && !skipall) nskip++
+}
+BEGIN { cur = ""; done = 0 }
+/^### FA-BEGIN / {
+	if (cur != "") { fail(cur ": started but never ended"); }
+	cur = $3; plan = -1; nres = 0; nnot = 0; skipall = 0; started = 1
+	split("", diag); nd = 0
+	next
+}
+/^### FA-END / {
+	name = $3; rc = $4; sub(/^rc=/, "", rc)
+	if (cur == "") fail(name ": end marker without begin")
+	else finish(cur, rc + 0)
+	cur = ""
+	next
+}
+/^### FA-DONE/ { done = 1; next }
+/^### / { next }
+cur == "" { next }
+/^1\.\.[0-9]+/ {
+	p = $0; sub(/^1\.\./, "", p); sub(/[^0-9].*/, "", p)
+	if (plan >= 0) fail(cur ": more than one plan")
+	plan = p + 0
+	if (plan == 0 && $0 ~ /# *[Ss][Kk][Ii][Pp]/) skipall = 1
+	if (quiet == 0) print L " " cur ": " $0
+	next
+}
+/^#/ { diag[nd++] = $0; if (nd > 40) { delete diag[nd - 41] } ; next }
+/^(not )?ok [0-9]+/ {
+	nres++
+	if ($0 ~ /^not ok/) {
+		nnot++; nfail++
+		# the diagnostics the test printed since the previous result
+		for (i = (nd > 40 ? nd - 40 : 0); i < nd; i++)
+			if (i in diag && diag[i] !~ /^# +RUN /) print L "   " diag[i]
+	}
+	else if ($0 ~ /# *[Ss][Kk][Ii][Pp]/) nskip++
+	else npass++
+	if (quiet == 0) print L " " $0
+	split("", diag); nd = 0
+	next
+}
+END {
+	# one structural failure per way of not finishing
+	if (timedout + 0 > 0)
+		fail("TIMEOUT: VM killed after " timedout " s" (cur != "" ? " while running " cur : " (" (done ? "after ### FA-DONE: power off failed" : "no test program running") ")"))
+	else if (cur != "")
+		fail(cur ": started but never ended, no ### FA-DONE (guest crashed or powered off?)")
+	else if (!done)
+		fail("no ### FA-DONE (guest did not finish: panic or early crash?)")
+	if (!started && mode == "check") fail("no test program ran at all")
+	printf "COUNTS %d %d %d\n", npass, nfail, nskip
+}')
+
+counts=$(tail -n1 <<<"$tapout")
+sed '$d' <<<"$tapout"
+read -r _ npass nfail nskip <<<"$counts"
+
+# ---- kernel splats ------------------------------------------------------
+# Only kernel messages (text after a "[ seconds.micros] " printk timestamp)
+# are scanned, so test output can not fake or hide a splat.
+splatout=$(tr -d '\r' <"$console" | awk -v L="[$label]" -v ctx="$context" '
+function benign(m) {
+	return m ~ /^Kernel command line:/ || m ~ /^Command line:/ ||
+	       m ~ /^Unknown kernel command line parameters/ ||
+	       m ~ /^kmemleak: Kernel memory leak detector (disabled|initialized)/ ||
+	       m ~ /^kmemleak: Automatic memory scanning thread/ ||
+	       m ~ /^kfence: initialized/
+}
+# the first line of a report
+function is_head(m) {
+	return m ~ /BUG:/ || m ~ /WARNING:/ || m ~ /Oops/ || m ~ /KFENCE:/ ||
+	       m ~ /KASAN:/ || m ~ /UBSAN:/ || m ~ /Bad page/ ||
+	       m ~ /list_(add|del) corruption/ || m ~ /general protection/ ||
+	       m ~ /possible circular locking/ ||
+	       m ~ /INFO: trying to register non-static key/ ||
+	       m ~ /Kernel panic/ || m ~ /kernel BUG at/ ||
+	       m ~ /kmemleak: .*suspected memory leak/ ||
+	       m ~ /stack-protector/ || m ~ /refcount_t:/ ||
+	       m ~ /^BUG [^ ]+ \(.*\): / || m ~ /^pagealloc: (memory corruption|single bit error)/ ||
+	       m ~ /blocked for more than [0-9]+ seconds/ || m ~ /soft lockup/ ||
+	       m ~ /hard LOCKUP/ || m ~ /rcu: INFO: .*detected stall/ ||
+	       m ~ /detected stalls on CPUs/ || m ~ /Unable to handle kernel/ ||
+	       m ~ /^Slab corruption/ || m ~ /double free/ || m ~ /^invalid opcode:/
+}
+# lines that are part of a report; a splat only when no report is open
+function is_body(m) {
+	return m ~ /Call Trace:/ || m ~ /page dumped because/ || m ~ /lockdep/ ||
+	       m ~ /unreferenced object 0x/ || m ~ /Module .* is in use/
+}
+function norm(m) {
+	gsub(/\(Tainted:[^)]*\)/, "", m); gsub(/0x[0-9a-f]+/, "0x", m)
+	gsub(/(CPU|PID|pid|cpu)[:=] ?[0-9]+/, "", m); gsub(/\[#[0-9]+\]/, "", m)
+	gsub(/[0-9]+ (seconds|s)/, "N s", m)
+	return m
+}
+{
+	line = $0
+	if (!match(line, /\[ *[0-9]+\.[0-9]+\] /)) {
+		if (left > 0) { print "    | " line; left-- }
+		next
+	}
+	msg = substr(line, RSTART + RLENGTH)
+	head = !benign(msg) && is_head(msg)
+	body = !head && !benign(msg) && is_body(msg)
+	if (head && open && NR - lasthead <= 10) head = 0	# e.g. "BUG: ..." + "Oops: ..."
+	if (body && open && NR - lasthead < 300) body = 0
+	if (head || body) {
+		open = 1; lasthead = NR
+		k = norm(msg)
+		if (k in seen) {
+			seen[k]++
+		} else {
+			seen[k] = 1; order[nu++] = k
+			nsplat++
+			print "SPLAT " L ": " msg
+			for (j = NR - 3; j < NR; j++)
+				if (j in hist) print "    | " hist[j]
+			print "    > " line
+			left = ctx
+			hist[NR] = line; delete hist[NR - 4]
+			next
+		}
+	}
+	if (msg ~ /---\[ end (trace|Kernel panic)/) open = 0
+	if (left > 0) { print "    | " line; left-- }
+	hist[NR] = line; delete hist[NR - 4]
+}
+END {
+	for (i = 0; i < nu; i++)
+		if (seen[order[i]] > 1)
+			print "SPLAT " L ": (the report \"" order[i] "\" appeared " seen[order[i]] " times)"
+	printf "COUNTS %d\n", nsplat
+}')
+
+scounts=$(tail -n1 <<<"$splatout")
+sed '$d' <<<"$splatout"
+nsplat=${scounts#COUNTS }
+
+failed=$((nfail + nsplat))
+echo "vm[$kver]: $npass passed, $failed failed, $nskip skipped"
+((failed == 0))

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - boot a Debian kernel in QEMU with a fragalloc initramfs and judge
+# the run.
+#
+# Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
+#          [--timeout SECONDS] [--mem 1G] [--smp 2] [--accel tcg|kvm]
+#          [--append "KERNEL ARGS"] [--args "SELFTEST/DEMO ARGS"]
+#          [--modargs "MODULE PARAMS"] [--ptimeout SECONDS] [--log FILE]
+#
+#   --kernel KVER   boots /boot/vmlinuz-KVER (required)
+#   --initrd FILE   default build/vm/initramfs-KVER.cpio.gz
+#   --mode          check (default): run the selftests, print "[6.12] ok ..."
+#                   lines, splats and one "vm[KVER]: N passed, N failed,
+#                   N skipped" line; exit 0 iff nothing failed.
+#                   demo: stream the console to stdout, then judge the same way.
+#                   shell: interactive busybox shell on the console (no judging).
+#   --timeout S     hard limit for the whole VM run (default 600)
+#   --accel         tcg (default) or kvm; env FA_ACCEL also sets it
+#   --append        extra kernel command line
+#   --args          fa.args (arguments for each selftest / demo.sh)
+#   --modargs       fa.modargs (insmod parameters)
+#   --ptimeout S    per-program timeout inside the guest (default none)
+#   --log FILE      full serial console log (default build/vm/KVER-MODE.log);
+#                   the clean test channel (guest ttyS1) goes to FILE.tap
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+kver="" initrd="" mode=check tmo=600 mem=1G smp=2 accel=${FA_ACCEL:-tcg}
+append="" args="" modargs="" ptimeout="" log=""
+usage() { sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+	case $1 in
+	--kernel) kver=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--timeout) tmo=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--accel) accel=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--args) args=$2; shift 2 ;;
+	--modargs) modargs=$2; shift 2 ;;
+	--ptimeout) ptimeout=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+[[ -n $kver ]] || die "--kernel KVER is required"
+case $mode in check | demo | shell) ;; *) die "bad --mode $mode" ;; esac
+case $accel in tcg | kvm) ;; *) die "bad --accel $accel" ;; esac
+[[ $tmo =~ ^[0-9]+$ ]] || die "bad --timeout $tmo"
+kernel=/boot/vmlinuz-$kver
+[[ -r $kernel ]] || die "$kernel not found or not readable"
+initrd=${initrd:-$repo/build/vm/initramfs-$kver.cpio.gz}
+[[ -r $initrd ]] || die "initramfs $initrd not found (tests/vm/mkinitramfs.sh)"
+log=${log:-$repo/build/vm/$kver-$mode.log}
+mkdir -p "$(dirname "$log")"
+taplog=$log.tap
+: >"$log"
+: >"$taplog"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scripts/deps.sh)"
+
+# --- kernel command line ---------------------------------------------------
+# ignore_loglevel: every printk reaches the serial console (and the log).
+cmd="console=ttyS0,115200 ignore_loglevel printk.time=1 panic=-1"
+cmd+=" page_poison=1 slub_debug=FZPU"
+case $kver in
+6.12*) cmd+=" kfence.sample_interval=100" ;;
+esac
+cmd+=" fa.mode=$mode"
+[[ -z $args ]] || cmd+=" fa.args=\"$args\""
+[[ -z $modargs ]] || cmd+=" fa.modargs=\"$modargs\""
+[[ -z $ptimeout ]] || cmd+=" fa.ptimeout=$ptimeout"
+[[ -z $append ]] || cmd+=" $append"
+
+qemu=(qemu-system-x86_64 -machine q35 -m "$mem" -smp "$smp"
+	-nodefaults -display none -no-reboot
+	-kernel "$kernel" -initrd "$initrd" -append "$cmd")
+if [[ $accel == kvm ]]; then
+	[[ -w /dev/kvm ]] || die "--accel kvm: /dev/kvm not usable"
+	qemu+=(-accel kvm -cpu host)
+else
+	qemu+=(-accel tcg)
+fi
+
+if [[ $mode == shell ]]; then
+	# interactive: console on this terminal (Ctrl-A X quits qemu)
+	qemu+=(-serial mon:stdio -serial "file:$taplog")
+	exec timeout --foreground --kill-after=10 "$tmo" "${qemu[@]}"
+fi
+qemu+=(-serial stdio -serial "file:$taplog")
+
+echo "run.sh: booting $kver ($accel, $mem, $smp vCPUs, timeout ${tmo}s), log: $log" >&2
+t0=$(date +%s.%N)
+set +e
+if [[ $mode == demo ]]; then
+	timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+	qrc=${PIPESTATUS[0]}
+else
+	timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null >"$log" 2>&1
+	qrc=$?
+fi
+set -e
+t1=$(date +%s.%N)
+wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+timedout=0
+if ((qrc == 124 || qrc == 137)); then
+	timedout=$tmo
+	echo "run.sh: TIMEOUT: $kver did not power off within ${tmo}s; killed" >&2
+elif ((qrc != 0)); then
+	echo "run.sh: qemu exited with status $qrc" >&2
+	tail -n 5 "$log" >&2
+fi
+
+# boot time: guest uptime when /init started the runner (see guest-run.sh)
+up=$(tr -d '\r' <"$log" | sed -n 's/^### FA-UPTIME \([0-9.]*\).*/\1/p' | head -n1)
+echo "run.sh: $kver: runner started at ${up:-?}s guest uptime; VM wall time ${wall}s" >&2
+
+quiet=()
+[[ $mode == demo ]] && quiet=(--quiet-tap)
+rc=0
+"$here/analyze.sh" --kver "$kver" --console "$log" --tap "$taplog" \
+	--mode "$mode" --timed-out "$timedout" "${quiet[@]}" || rc=1
+exit "$rc"
