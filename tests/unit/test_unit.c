@@ -729,7 +729,7 @@ static bool property_run(u64 seed, size_t len, unsigned int bo)
 		seed, bo, cnt.ops, cnt.allocs, cnt.alloc_fail, cnt.frees,
 		cnt.plans, cnt.moves, cnt.loose);
 	free(buf);
-	return r == 0 && cnt.ops > 1000;
+	return r == 0 && cnt.ops > len / 8;
 }
 
 static bool test_property(void)
@@ -744,7 +744,7 @@ static bool test_property(void)
 
 static bool test_property_order9(void)
 {
-	return property_run(42, 6000, 9);
+	return property_run(42, 12000, 9) && property_run(43, 12000, 9);
 }
 
 int main(void)
