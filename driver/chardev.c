@@ -250,6 +250,7 @@ static int fa_ioctl_free(struct fa_file *ff, void *arg)
 	else if (mm)
 		mmdrop(mm);
 	cmd->out_nr_freed = freed;
+	fa_auto_recompact_kick();
 	return 0;
 }
 
@@ -397,7 +398,7 @@ static const struct fa_ioctl_op fa_ioctl_ops[] = {
 	FA_IOCTL_OP(BATCH_INFO, fa_ioctl_batch_info,
 		    struct fragalloc_batch_info, out_policy),
 	FA_IOCTL_OP(STATS, fa_ioctl_stats, struct fragalloc_stats,
-		    out_meta_bytes),
+		    out_auto_recompact_runs),
 	FA_IOCTL_OP(RECOMPACT, fa_ioctl_recompact, struct fragalloc_recompact,
 		    out_blocks_after),
 };

@@ -37,6 +37,7 @@ static int fa_stats_show(struct seq_file *m, void *v)
 		   st.out_other_pages, st.out_recompact_runs);
 	seq_printf(m, "recompact_moved %llu\nmeta_bytes %llu\n",
 		   st.out_recompact_moved, st.out_meta_bytes);
+	seq_printf(m, "auto_recompact_runs %llu\n", st.out_auto_recompact_runs);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(fa_stats);

@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/fragalloc.h>
 
@@ -40,6 +41,9 @@ struct shrinker;
  * @next_pgoff: mmap offset (in pages) of the next batch, never reused
  * @recompact_runs: recompactions performed
  * @recompact_moved: pages moved by recompaction
+ * @auto_runs: recompactions started by the automatic mode
+ * @auto_work: the automatic mode's work item
+ * @auto_last: jiffies of the last automatic recompaction
  * @shrinker: drains the pool's reserve of empty pageblocks
  * @debugfs: debugfs directory
  */
@@ -54,6 +58,9 @@ struct fa_device {
 	atomic64_t next_pgoff;
 	u64 recompact_runs;
 	u64 recompact_moved;
+	u64 auto_runs;
+	struct delayed_work auto_work;
+	unsigned long auto_last;
 	struct shrinker *shrinker;
 	struct dentry *debugfs;
 };
@@ -64,6 +71,8 @@ extern struct fa_device fa_dev;
 extern unsigned long fa_max_batch_pages;
 extern unsigned long fa_max_fd_pages;
 extern unsigned long fa_max_total_pages;
+extern unsigned int fa_auto_recompact_pct;
+extern unsigned int fa_auto_recompact_interval_ms;
 
 /**
  * struct fa_file - one open file description of /dev/fragalloc
@@ -136,6 +145,9 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 		 u64 max_pages, bool dry_run, struct fragalloc_recompact *out);
 void fa_page_tag(struct page *page, struct fa_file *ff, u32 handle,
 		 unsigned long idx);
+void fa_auto_recompact_init(void);
+void fa_auto_recompact_kick(void);
+void fa_auto_recompact_exit(void);
 
 /* kapi.c */
 void fa_fill_pool_stats(struct fragalloc_stats *st);

@@ -74,6 +74,7 @@ void fa_fill_pool_stats(struct fragalloc_stats *st)
 	fa_pool_get_stats(fa_dev.pool, &ps);
 	st->out_recompact_runs = fa_dev.recompact_runs;
 	st->out_recompact_moved = fa_dev.recompact_moved;
+	st->out_auto_recompact_runs = fa_dev.auto_runs;
 	mutex_unlock(&fa_dev.pool_lock);
 	for (i = 0; i < FRAGALLOC_NR_MOBILITY; i++) {
 		st->out_blocks[i] = ps.cls[i].blocks;

@@ -22,6 +22,8 @@ struct fa_device fa_dev = {
 unsigned long fa_max_batch_pages = 1UL << 18;
 unsigned long fa_max_fd_pages;
 unsigned long fa_max_total_pages;
+unsigned int fa_auto_recompact_pct;
+unsigned int fa_auto_recompact_interval_ms = 1000;
 
 static int fa_set_batch_limit(const char *val, const struct kernel_param *kp)
 {
@@ -51,6 +53,14 @@ module_param_named(max_total_pages, fa_max_total_pages, ulong, 0644);
 MODULE_PARM_DESC(max_total_pages,
 		 "Most pages all users together may hold, 0 = no limit (default)");
 
+module_param_named(auto_recompact_pct, fa_auto_recompact_pct, uint, 0644);
+MODULE_PARM_DESC(auto_recompact_pct,
+		 "Recompact the pool automatically when it owns more than this percentage of the pageblocks its pages need, 0 = off (default)");
+module_param_named(auto_recompact_interval_ms, fa_auto_recompact_interval_ms,
+		   uint, 0644);
+MODULE_PARM_DESC(auto_recompact_interval_ms,
+		 "Least time between two automatic recompactions (default 1000)");
+
 static int __init fa_init(void)
 {
 	int ret;
@@ -58,6 +68,7 @@ static int __init fa_init(void)
 	ret = fa_source_init();
 	if (ret)
 		return ret;
+	fa_auto_recompact_init();
 	ret = fa_chardev_init();
 	if (ret)
 		goto err_source;
@@ -73,6 +84,7 @@ static void __exit fa_exit(void)
 {
 	fa_debugfs_exit();
 	fa_chardev_exit();
+	fa_auto_recompact_exit();
 	fa_source_exit();
 }
 

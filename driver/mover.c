@@ -126,7 +126,8 @@ static int fa_apply_moves(struct fa_move_ctx *ctx, const struct fa_move *moves,
 	return ret;
 }
 
-static u64 fa_pool_blocks(void)
+/* Owned blocks of every class; also the reserve's size, if @reserve. */
+static u64 fa_pool_blocks(unsigned long *reserve)
 {
 	struct fa_pool_stats st;
 	u64 blocks = 0;
@@ -135,6 +136,8 @@ static u64 fa_pool_blocks(void)
 	mutex_lock(&fa_dev.pool_lock);
 	fa_pool_get_stats(fa_dev.pool, &st);
 	mutex_unlock(&fa_dev.pool_lock);
+	if (reserve)
+		*reserve = st.reserve_blocks;
 	for (i = 0; i < FA_NR_CLASSES; i++)
 		blocks += st.cls[i].blocks;
 	return blocks;
@@ -189,7 +192,7 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 		 u64 max_pages, bool dry_run, struct fragalloc_recompact *out)
 {
 	struct fa_move_ctx ctx = { .scope = scope, .ff = ff, .handle = handle };
-	unsigned long cap, left;
+	unsigned long cap, left, reserve, now;
 	struct fa_move *moves;
 	unsigned int cls;
 	int ret = 0;
@@ -222,7 +225,7 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 		goto unlock;
 	}
 
-	out->out_blocks_before = fa_pool_blocks();
+	out->out_blocks_before = fa_pool_blocks(&reserve);
 	left = cap;
 	for (cls = 0; cls < FA_NR_CLASSES && !ret; cls++) {
 		u64 planned = out->out_pages_planned;
@@ -234,8 +237,13 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 	}
 	if (!dry_run) {
 		mutex_lock(&fa_dev.pool_lock);
-		/* Emptied blocks go back to the buddy allocator, not the reserve. */
-		fa_pool_trim(fa_dev.pool, ULONG_MAX);
+		/*
+		 * Blocks the run emptied go back to the buddy allocator, not to
+		 * the reserve; the reserve the run found stays.
+		 */
+		now = fa_pool_reserve_blocks(fa_dev.pool);
+		if (now > reserve)
+			fa_pool_trim(fa_dev.pool, now - reserve);
 		fa_dev.recompact_runs++;
 		mutex_unlock(&fa_dev.pool_lock);
 	}
@@ -243,11 +251,71 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 		out->out_blocks_after = out->out_blocks_before -
 					out->out_blocks_released;
 	else
-		out->out_blocks_after = fa_pool_blocks();
+		out->out_blocks_after = fa_pool_blocks(NULL);
 	kvfree(moves);
 unlock:
 	if (scope == FRAGALLOC_SCOPE_POOL)
 		mutex_unlock(&fa_dev.files_lock);
 	mutex_unlock(&fa_dev.recompact_lock);
 	return ret;
+}
+
+/*
+ * Automatic mode: when a free leaves the pool owning more than
+ * auto_recompact_pct percent of the pageblocks its pages need, recompact the
+ * whole pool from a work item, at most once per auto_recompact_interval_ms.
+ */
+static void fa_auto_recompact_work(struct work_struct *work)
+{
+	struct fragalloc_recompact out = { 0 };
+
+	if (!fa_recompact(NULL, FRAGALLOC_SCOPE_POOL, 0, 0, false, &out)) {
+		mutex_lock(&fa_dev.pool_lock);
+		fa_dev.auto_runs++;
+		mutex_unlock(&fa_dev.pool_lock);
+	}
+	WRITE_ONCE(fa_dev.auto_last, jiffies);
+}
+
+void fa_auto_recompact_init(void)
+{
+	INIT_DELAYED_WORK(&fa_dev.auto_work, fa_auto_recompact_work);
+	fa_dev.auto_last = jiffies;
+}
+
+/**
+ * fa_auto_recompact_kick() - schedule a recompaction if packing got poor
+ *
+ * Called after frees, with no fragalloc lock held.
+ */
+void fa_auto_recompact_kick(void)
+{
+	unsigned int pct = READ_ONCE(fa_auto_recompact_pct);
+	u64 owned = 0, needed = 0;
+	struct fa_pool_stats st;
+	unsigned long next;
+	unsigned int i;
+
+	if (!pct)
+		return;
+	mutex_lock(&fa_dev.pool_lock);
+	fa_pool_get_stats(fa_dev.pool, &st);
+	mutex_unlock(&fa_dev.pool_lock);
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		owned += st.cls[i].blocks;
+		needed += DIV_ROUND_UP_ULL(st.cls[i].pages_used,
+					   1UL << pageblock_order);
+	}
+	/* One partial block per class is as good as it gets. */
+	if (owned <= needed + FA_NR_CLASSES || owned * 100 <= needed * pct)
+		return;
+	next = READ_ONCE(fa_dev.auto_last) +
+	       msecs_to_jiffies(READ_ONCE(fa_auto_recompact_interval_ms));
+	schedule_delayed_work(&fa_dev.auto_work,
+			      time_after(next, jiffies) ? next - jiffies : 0);
+}
+
+void fa_auto_recompact_exit(void)
+{
+	cancel_delayed_work_sync(&fa_dev.auto_work);
 }

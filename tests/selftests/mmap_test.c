@@ -7,6 +7,10 @@
 
 #include "kselftest_harness.h"
 
+/* TCG is 10-50x slower than native: a hang guard, not a time budget. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
+
 FA_FIXTURE_DECLARE(fa);
 
 #define NR 16

@@ -18,10 +18,16 @@
  * two members are ``__u32 size`` and ``__u32 flags``. @size is the size of
  * the structure as userspace knows it. The kernel reads it with
  * copy_struct_from_user(): a shorter structure (down to the first published
- * version) has its missing tail treated as zero; a longer structure is
+ * version, which for every structure is its size in ABI version 1, i.e. as
+ * defined here) has its missing tail treated as zero; a longer structure is
  * accepted only if every byte the kernel does not understand is zero. Output
- * members (prefixed ``out_``) are written back up to min(@size, kernel size).
- * Members named ``__reserved`` must be zero.
+ * members (prefixed ``out_``) are ignored on input and written back, on
+ * success only, up to min(@size, kernel size). Members named ``__reserved``
+ * must be zero.
+ *
+ * Handles are per file descriptor, never 0, and name nothing on any other
+ * fd. mmap offsets are never reused while the module is loaded. Privilege
+ * checks (CAP_SYS_ADMIN, CAP_IPC_LOCK) look at the calling task.
  *
  * Errnos shared by every ioctl:
  *
@@ -244,9 +250,10 @@ struct fragalloc_free {
 /*
  * BATCH_INFO flags.
  * FRAGALLOC_BATCH_INFO_PFNS: also write the page frame number of each page
- *	into the __u64 array at @pfns (at most @nr_pfns entries). Callers without
- *	CAP_SYS_ADMIN get zeros, as with /proc/PID/pagemap. Punched pages read
- *	as FRAGALLOC_PFN_HOLE.
+ *	into the __u64 array at @pfns (at most @nr_pfns entries; entries past the
+ *	batch's end are left alone). Callers without CAP_SYS_ADMIN get zeros, as
+ *	with /proc/PID/pagemap. Punched pages read as FRAGALLOC_PFN_HOLE for
+ *	every caller.
  */
 #define FRAGALLOC_BATCH_INFO_PFNS	_BITUL(0)
 #define FRAGALLOC_BATCH_INFO_FLAGS_MASK	(FRAGALLOC_BATCH_INFO_PFNS)
@@ -295,11 +302,14 @@ struct fragalloc_batch_info {
  * struct fragalloc_stats - ioctl(FRAGALLOC_IOC_STATS)
  * @size: sizeof(struct fragalloc_stats)
  * @flags: must be 0
- * @out_blocks: pool pageblocks owned, per mobility class
- * @out_pages_used: pool pages handed out, per class
+ * @out_blocks: pool pageblocks owned, per mobility class (the reserve of
+ *	empty pageblocks is not included)
+ * @out_pages_used: pool pages handed out from owned pageblocks, per class
  * @out_pages_free: free pages inside owned pageblocks, per class
  * @out_loose_pages: pages handed out from outside whole pageblocks, per class
- * @out_reserve_blocks: empty pageblocks kept for reuse
+ *	(not included in @out_pages_used)
+ * @out_reserve_blocks: empty pageblocks kept for reuse (a shrinker drains
+ *	them under memory pressure)
  * @out_fill_hist: owned pageblocks by fill level, in eighths (the last bucket
  *	holds full blocks)
  * @out_fallbacks: allocations that had to take loose pages
@@ -311,6 +321,8 @@ struct fragalloc_batch_info {
  * @out_fd_batches: live batches of this fd
  * @out_fd_pages: pages held by this fd
  * @out_meta_bytes: memory used by the pool's own metadata
+ * @out_auto_recompact_runs: recompactions started by the automatic mode
+ *	(module parameter auto_recompact_pct)
  *
  * Pool-wide figures, plus this fd's. Errnos: the general ones only.
  */
@@ -332,6 +344,7 @@ struct fragalloc_stats {
 	__aligned_u64 out_fd_batches;
 	__aligned_u64 out_fd_pages;
 	__aligned_u64 out_meta_bytes;
+	__aligned_u64 out_auto_recompact_runs;
 };
 
 #define FRAGALLOC_IOC_STATS _IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_STATS)
@@ -368,13 +381,20 @@ enum fragalloc_scope {
  * @out_pages_planned: moves in the plan (after the cap)
  * @out_pages_moved: pages actually moved (0 on a dry run)
  * @out_bytes_copied: bytes copied
- * @out_blocks_released: pageblocks emptied (predicted, on a dry run)
- * @out_blocks_before: pool pageblocks owned before
+ * @out_blocks_released: pageblocks emptied and given back to the buddy
+ *	allocator (predicted, on a dry run)
+ * @out_blocks_before: pool pageblocks owned before (all classes, whatever the
+ *	scope)
  * @out_blocks_after: pool pageblocks owned after (predicted, on a dry run)
  *
  * Migrates live pages into the fullest pageblocks of their class, keeping
- * their contents and every user mapping valid, and gives emptied pageblocks
- * back to the buddy allocator. Errnos: ENOENT, EPERM, EINTR, ENOMEM, and
+ * their contents and every user mapping valid, and gives the pageblocks it
+ * empties back to the buddy allocator (not to the reserve). The plan is the
+ * fewest moves that leave at most one partial pageblock per class; pages
+ * outside the scope stay put and keep their pageblocks. With @max_pages the
+ * plan is cut to its first @max_pages moves, taken from the emptiest
+ * pageblocks first, so repeated capped runs converge to the full plan.
+ * Errnos: ENOENT, EPERM, EINTR, ENOMEM, and
  * EINVAL for an unknown @scope or a non-zero @handle outside
  * FRAGALLOC_SCOPE_BATCH.
  */

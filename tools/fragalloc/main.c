@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fragalloc: command-line tool for /dev/fragalloc and memory fragmentation.
+ *
+ * Copyright (C) 2026 The fragalloc authors
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "main.h"
+
+const char *bin_name = "fragalloc";
+int json_output;
+int pretty_output;
+const char *device_path;
+struct json jw;
+volatile sig_atomic_t stop_requested;
+
+int common_opt(int c)
+{
+	switch (c) {
+	case 'j':
+		json_output = 1;
+		return 1;
+	case 'p':
+		json_output = 1;
+		pretty_output = 1;
+		return 1;
+	case 'd':
+		device_path = optarg;
+		return 1;
+	case 'h':
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+static void vp_err(int err, int on_open, const char *fmt, va_list ap)
+{
+	char msg[512];
+	const char *hint = NULL;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (err) {
+		size_t n = strlen(msg);
+
+		snprintf(msg + n, sizeof(msg) - n, ": %s",
+			 on_open ? strerror(err < 0 ? -err : err)
+				 : fragalloc_strerror(err));
+		hint = fragalloc_hint(err, on_open);
+	}
+	if (json_output) {
+		struct json j;
+
+		jw_init(&j, stdout, pretty_output);
+		jw_obj_start(&j);
+		jw_kstr(&j, "error", msg);
+		if (err)
+			jw_ki64(&j, "errno", err < 0 ? -err : err);
+		if (hint)
+			jw_kstr(&j, "hint", hint);
+		jw_obj_end(&j);
+		jw_end_doc(&j);
+		return;
+	}
+	fprintf(stderr, "%s: %s\n", bin_name, msg);
+	if (hint)
+		fprintf(stderr, "  hint: %s\n", hint);
+}
+
+void p_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vp_err(0, 0, fmt, ap);
+	va_end(ap);
+}
+
+void p_fa_err(int err, int on_open, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vp_err(err, on_open, fmt, ap);
+	va_end(ap);
+}
+
+int usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", bin_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s help' or '%s COMMAND --help'.\n", bin_name,
+		bin_name);
+	return EXIT_USAGE;
+}
+
+/* Progress/informational text: stderr, never mixed with JSON on stdout. */
+void p_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+int open_device(struct fragalloc **h)
+{
+	const char *path = device_path ? device_path : FRAGALLOC_DEFAULT_PATH;
+	int ret = fragalloc_open(path, h);
+
+	if (ret) {
+		p_fa_err(ret, 1, "cannot open %s", path);
+		return EXIT_ERR;
+	}
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+int parse_double(const char *s, double *v)
+{
+	char *end;
+	double x;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || *end || !isfinite(x))
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *bytes, int *is_pages)
+{
+	char *end;
+	unsigned long long x;
+	uint64_t mult = 1;
+
+	*is_pages = 0;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = 1ULL << 10; end++; break;
+	case 'm': case 'M':
+		mult = 1ULL << 20; end++; break;
+	case 'g': case 'G':
+		mult = 1ULL << 30; end++; break;
+	case 't': case 'T':
+		mult = 1ULL << 40; end++; break;
+	case 'p': case 'P':
+		*is_pages = 1; end++; break;
+	default:
+		return -EINVAL;
+	}
+	if (!*is_pages && (*end == 'i' || *end == 'I'))
+		end++;
+	if (!*is_pages && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (x > UINT64_MAX / mult)
+		return -ERANGE;
+	*bytes = x * mult;
+	return 0;
+}
+
+void fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	if (b >= (1ULL << 30))
+		snprintf(buf, len, "%.1f GiB", (double)b / (1ULL << 30));
+	else if (b >= (1ULL << 20))
+		snprintf(buf, len, "%.1f MiB", (double)b / (1ULL << 20));
+	else if (b >= (1ULL << 10))
+		snprintf(buf, len, "%.1f KiB", (double)b / (1ULL << 10));
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+void install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void sleep_interruptible(double seconds)
+{
+	struct timespec ts;
+
+	while (seconds > 0 && !stop_requested) {
+		double step = seconds > 0.2 ? 0.2 : seconds;
+
+		ts.tv_sec = (time_t)step;
+		ts.tv_nsec = (long)((step - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		seconds -= step;
+	}
+}
+
+int cmd_select(const struct cmd *cmds, int argc, char **argv,
+	       int (*help)(int, char **))
+{
+	const struct cmd *found = NULL;
+	size_t len;
+	int n = 0;
+
+	if (argc < 1)
+		return help ? help(argc, argv) : EXIT_USAGE;
+	len = strlen(argv[0]);
+	for (const struct cmd *c = cmds; c->name; c++) {
+		if (!strcmp(c->name, argv[0]))
+			return c->fn(argc, argv);
+	}
+	for (const struct cmd *c = cmds; c->name; c++) {
+		if (len && !strncmp(c->name, argv[0], len)) {
+			found = c;
+			n++;
+		}
+	}
+	if (n == 1)
+		return found->fn(argc, argv);
+	if (n > 1) {
+		char list[256] = "";
+
+		for (const struct cmd *c = cmds; c->name; c++)
+			if (!strncmp(c->name, argv[0], len)) {
+				if (*list)
+					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+				strncat(list, c->name, sizeof(list) - strlen(list) - 1);
+			}
+		return usage_err("ambiguous command '%s' (%s)", argv[0], list);
+	}
+	return usage_err("unknown command '%s'", argv[0]);
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		jw_obj_start(&jw);
+		jw_kstr(&jw, "usage", "fragalloc [OPTIONS] COMMAND [ARGS]");
+		jw_key(&jw, "commands");
+		jw_arr_start(&jw);
+		jw_str(&jw, "info"); jw_str(&jw, "stats"); jw_str(&jw, "frag");
+		jw_str(&jw, "alloc"); jw_str(&jw, "recompact");
+		jw_str(&jw, "stress"); jw_str(&jw, "version"); jw_str(&jw, "help");
+		jw_arr_end(&jw);
+		jw_obj_end(&jw);
+		jw_end_doc(&jw);
+		return EXIT_OK;
+	}
+	printf("Usage: %s [OPTIONS] COMMAND [ARGS...]\n"
+	       "\n"
+	       "Commands (any unambiguous prefix works):\n"
+	       "  info        describe the loaded module (ABI, limits, features)\n"
+	       "  stats       pool statistics [--watch SECONDS]\n"
+	       "  frag        fragmentation report from /proc/buddyinfo and /proc/pagetypeinfo\n"
+	       "  alloc       allocate a batch, optionally fill and hold it\n"
+	       "  recompact   recompact the pool (or this fd) [--dry-run]\n"
+	       "  stress      the long-running allocate/free load with before/after reports\n"
+	       "  version     print versions\n"
+	       "  help        this text\n"
+	       "\n"
+	       "Options (before or after COMMAND):\n"
+	       "  -j, --json          JSON output on stdout\n"
+	       "  -p, --pretty        indented JSON (implies --json)\n"
+	       "  -d, --device PATH   device node (default %s)\n"
+	       "  -h, --help          help (of a COMMAND after it)\n"
+	       "  -V, --version       same as 'version'\n"
+	       "\n"
+	       "Exit status: 0 success, 1 error, 2 usage error.\n"
+	       "See fragalloc(8).\n",
+	       bin_name, FRAGALLOC_DEFAULT_PATH);
+	return EXIT_OK;
+}
+
+static int do_version(int argc, char **argv)
+{
+	static const struct option opts[] = { COMMON_LONGOPTS, { 0 } };
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		int r = common_opt(c);
+
+		if (r < 0) {
+			printf("Usage: %s version [--json]\n", bin_name);
+			return EXIT_OK;
+		}
+		if (!r)
+			return usage_err("version: bad option");
+	}
+	if (optind < argc)
+		return usage_err("version: unexpected argument '%s'", argv[optind]);
+	jw_init(&jw, stdout, pretty_output);
+	if (json_output) {
+		jw_obj_start(&jw);
+		jw_kstr(&jw, "version", TOOL_VERSION);
+		jw_kstr(&jw, "libfragalloc", fragalloc_version());
+		jw_ku64(&jw, "abi_version", FRAGALLOC_ABI_VERSION);
+		jw_obj_end(&jw);
+		jw_end_doc(&jw);
+	} else {
+		printf("%s v%s\nlibfragalloc v%s\nABI version %d\n", bin_name,
+		       TOOL_VERSION, fragalloc_version(), FRAGALLOC_ABI_VERSION);
+	}
+	return EXIT_OK;
+}
+
+static const struct cmd cmds[] = {
+	{ "info", do_info },
+	{ "stats", do_stats },
+	{ "frag", do_frag },
+	{ "alloc", do_alloc },
+	{ "recompact", do_recompact },
+	{ "stress", do_stress },
+	{ "version", do_version },
+	{ "help", do_help },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_LONGOPTS,
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c, ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "V", opts, NULL)) != -1) {
+		int r = common_opt(c);
+
+		if (r < 0) {
+			jw_init(&jw, stdout, pretty_output);
+			return do_help(0, NULL);
+		}
+		if (r)
+			continue;
+		if (c == 'V') {
+			char *args[] = { "version", NULL };
+
+			jw_init(&jw, stdout, pretty_output);
+			return do_version(1, args);
+		}
+		return usage_err("bad option");
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		do_help(0, NULL);
+		return EXIT_USAGE;
+	}
+	install_signal_handlers();
+	/* jw is (re)initialised by commands after their own options */
+	jw_init(&jw, stdout, pretty_output);
+	ret = cmd_select(cmds, argc, argv, do_help);
+	fflush(stdout);
+	return ret;
+}

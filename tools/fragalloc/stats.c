@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/* fragalloc stats [--watch SECONDS]: pool statistics. */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "main.h"
+
+static int usage(void)
+{
+	printf("Usage: %s stats [--watch SECONDS] [--json|--pretty] [--device PATH]\n"
+	       "Pool-wide statistics of the compact pool, per mobility class.\n"
+	       "With --watch, repeat every SECONDS until interrupted (with --json:\n"
+	       "one JSON object per line).\n", bin_name);
+	return EXIT_OK;
+}
+
+static void arr3(const char *key, const __u64 *v)
+{
+	jw_key(&jw, key);
+	jw_obj_start(&jw);
+	for (unsigned int m = 0; m < FRAGALLOC_NR_MOBILITY; m++)
+		jw_ku64(&jw, fragalloc_mobility_name(m), v[m]);
+	jw_obj_end(&jw);
+}
+
+static void print_json(const struct fragalloc_stats *s)
+{
+	jw_obj_start(&jw);
+	jw_ki64(&jw, "time", (int64_t)time(NULL));
+	arr3("blocks", s->out_blocks);
+	arr3("pages_used", s->out_pages_used);
+	arr3("pages_free", s->out_pages_free);
+	arr3("loose_pages", s->out_loose_pages);
+	jw_ku64(&jw, "reserve_blocks", s->out_reserve_blocks);
+	jw_key(&jw, "fill_hist");
+	jw_arr_start(&jw);
+	for (int i = 0; i < FRAGALLOC_FILL_BUCKETS; i++)
+		jw_u64(&jw, s->out_fill_hist[i]);
+	jw_arr_end(&jw);
+	jw_ku64(&jw, "fallbacks", s->out_fallbacks);
+	jw_ku64(&jw, "blocks_acquired", s->out_blocks_acquired);
+	jw_ku64(&jw, "blocks_released", s->out_blocks_released);
+	jw_ku64(&jw, "other_pages", s->out_other_pages);
+	jw_ku64(&jw, "recompact_runs", s->out_recompact_runs);
+	jw_ku64(&jw, "recompact_moved", s->out_recompact_moved);
+	jw_ku64(&jw, "fd_batches", s->out_fd_batches);
+	jw_ku64(&jw, "fd_pages", s->out_fd_pages);
+	jw_ku64(&jw, "meta_bytes", s->out_meta_bytes);
+	jw_obj_end(&jw);
+	jw_end_doc(&jw);
+}
+
+static void print_text(const struct fragalloc_stats *s)
+{
+	printf("%-12s %10s %12s %12s %12s\n", "class", "blocks", "pages_used",
+	       "pages_free", "loose_pages");
+	for (unsigned int m = 0; m < FRAGALLOC_NR_MOBILITY; m++)
+		printf("%-12s %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
+		       fragalloc_mobility_name(m), (uint64_t)s->out_blocks[m],
+		       (uint64_t)s->out_pages_used[m], (uint64_t)s->out_pages_free[m],
+		       (uint64_t)s->out_loose_pages[m]);
+	printf("fill (eighths):");
+	for (int i = 0; i < FRAGALLOC_FILL_BUCKETS; i++)
+		printf(" %" PRIu64, (uint64_t)s->out_fill_hist[i]);
+	printf("  (last = full blocks)\n");
+	printf("reserve blocks %" PRIu64 ", fallbacks %" PRIu64
+	       ", blocks acquired %" PRIu64 " / released %" PRIu64 "\n",
+	       (uint64_t)s->out_reserve_blocks, (uint64_t)s->out_fallbacks,
+	       (uint64_t)s->out_blocks_acquired, (uint64_t)s->out_blocks_released);
+	printf("other-policy pages %" PRIu64 ", recompactions %" PRIu64
+	       " (%" PRIu64 " pages moved), metadata %" PRIu64 " bytes\n",
+	       (uint64_t)s->out_other_pages, (uint64_t)s->out_recompact_runs,
+	       (uint64_t)s->out_recompact_moved, (uint64_t)s->out_meta_bytes);
+	printf("this fd: %" PRIu64 " batches, %" PRIu64 " pages\n",
+	       (uint64_t)s->out_fd_batches, (uint64_t)s->out_fd_pages);
+}
+
+int do_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_LONGOPTS,
+		{ "watch", required_argument, NULL, 'w' },
+		{ 0 },
+	};
+	struct fragalloc_stats s;
+	struct fragalloc *h;
+	double watch = 0;
+	int c, ret, first = 1;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "w:", opts, NULL)) != -1) {
+		int r = common_opt(c);
+
+		if (r < 0)
+			return usage();
+		if (r)
+			continue;
+		if (c == 'w') {
+			if (parse_double(optarg, &watch) || watch <= 0)
+				return usage_err("stats: bad --watch '%s'", optarg);
+			continue;
+		}
+		return usage_err("stats: bad option");
+	}
+	if (optind < argc)
+		return usage_err("stats: unexpected argument '%s'", argv[optind]);
+	jw_init(&jw, stdout, pretty_output);
+	if (open_device(&h))
+		return EXIT_ERR;
+	do {
+		if (!first)
+			sleep_interruptible(watch);
+		if (stop_requested)
+			break;
+		ret = fragalloc_stats(h, &s);
+		if (ret) {
+			p_fa_err(ret, 0, "FRAGALLOC_IOC_STATS");
+			fragalloc_close(h);
+			return EXIT_ERR;
+		}
+		if (json_output) {
+			print_json(&s);
+		} else {
+			if (watch) {
+				char tbuf[32];
+				time_t t = time(NULL);
+				struct tm tm;
+
+				localtime_r(&t, &tm);
+				strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+				printf("%s--- %s\n", first ? "" : "\n", tbuf);
+			}
+			print_text(&s);
+		}
+		fflush(stdout);
+		first = 0;
+	} while (watch > 0 && !stop_requested);
+	fragalloc_close(h);
+	return EXIT_OK;
+}
