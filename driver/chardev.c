@@ -353,6 +353,9 @@ static int fa_ioctl_stats(struct fa_file *ff, void *arg)
 static int fa_ioctl_recompact(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_recompact *cmd = arg;
+	struct fa_scope scope = {
+		.kind = cmd->scope, .ff = ff, .handle = cmd->handle,
+	};
 
 	if (cmd->flags & ~FRAGALLOC_RECOMPACT_FLAGS_MASK)
 		return -EINVAL;
@@ -362,7 +365,7 @@ static int fa_ioctl_recompact(struct fa_file *ff, void *arg)
 		return -EINVAL;
 	if (cmd->scope == FRAGALLOC_SCOPE_POOL && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	return fa_recompact(ff, cmd->scope, cmd->handle, cmd->max_pages,
+	return fa_recompact(&scope, cmd->max_pages,
 			    cmd->flags & FRAGALLOC_RECOMPACT_DRY_RUN, cmd);
 }
 

@@ -27,6 +27,7 @@
 #include "core.h"
 
 struct dentry;
+struct fragalloc_client;
 struct shrinker;
 
 /**
@@ -140,9 +141,32 @@ int fa_mmap(struct file *file, struct vm_area_struct *vma);
 void fa_zap_range(struct fa_file *ff, unsigned long pgoff,
 		  unsigned long nr_pages);
 
+/* Internal scope beyond &enum fragalloc_scope: one in-kernel client. */
+#define FA_SCOPE_CLIENT	FRAGALLOC_NR_SCOPES
+
+/**
+ * struct fa_scope - the pages a recompaction may move
+ * @kind: &enum fragalloc_scope, or FA_SCOPE_CLIENT
+ * @ff: the file (FRAGALLOC_SCOPE_BATCH, FRAGALLOC_SCOPE_FD)
+ * @handle: the batch (FRAGALLOC_SCOPE_BATCH)
+ * @client: the in-kernel client (FA_SCOPE_CLIENT)
+ */
+struct fa_scope {
+	unsigned int kind;
+	struct fa_file *ff;
+	u32 handle;
+	struct fragalloc_client *client;
+};
+
+/*
+ * page->private of a pool page: 0 (not movable), a &struct fa_file pointer,
+ * or a &struct fragalloc_client pointer with FA_TAG_CLIENT set.
+ */
+#define FA_TAG_CLIENT	1UL
+
 /* mover.c */
-int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
-		 u64 max_pages, bool dry_run, struct fragalloc_recompact *out);
+int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
+		 struct fragalloc_recompact *out);
 void fa_page_tag(struct page *page, struct fa_file *ff, u32 handle,
 		 unsigned long idx);
 void fa_auto_recompact_init(void);

@@ -103,3 +103,115 @@ void fragalloc_get_stats(struct fragalloc_stats *st)
 	fa_fill_pool_stats(st);
 }
 EXPORT_SYMBOL_GPL(fragalloc_get_stats);
+
+/**
+ * fragalloc_client_init() - prepare a client before its first allocation
+ * @client: the client, with @move set
+ */
+void fragalloc_client_init(struct fragalloc_client *client)
+{
+	mutex_init(&client->lock);
+	atomic_long_set(&client->nr_pages, 0);
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_init);
+
+/**
+ * fragalloc_client_destroy() - end a client
+ * @client: the client; all its pages must have been freed
+ *
+ * Waits for running recompactions, which may still look at the client.
+ */
+void fragalloc_client_destroy(struct fragalloc_client *client)
+{
+	WARN_ON(atomic_long_read(&client->nr_pages));
+	mutex_lock(&fa_dev.recompact_lock);
+	mutex_unlock(&fa_dev.recompact_lock);
+	mutex_destroy(&client->lock);
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_destroy);
+
+/**
+ * fragalloc_client_alloc() - allocate pages that recompaction may move
+ * @client: the client
+ * @mobility: &enum fragalloc_mobility
+ * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and/or FRAGALLOC_ALLOC_STRICT
+ * @nr: pages wanted
+ * @pages: receives the pages
+ * @cookie: handed to @client->move() as @cookie + index of the page
+ *
+ * As fragalloc_alloc_pages(), but the pages may later be moved through
+ * @client->move().
+ *
+ * Return: the number of pages allocated, or a negative errno.
+ */
+int fragalloc_client_alloc(struct fragalloc_client *client,
+			   unsigned int mobility, unsigned int flags,
+			   unsigned long nr, struct page **pages,
+			   unsigned long cookie)
+{
+	unsigned long tag = (unsigned long)client | FA_TAG_CLIENT;
+	int i, ret;
+
+	if (!client->move)
+		return -EINVAL;
+	ret = fragalloc_alloc_pages(mobility, flags, nr, pages);
+	if (ret <= 0)
+		return ret;
+	mutex_lock(&client->lock);
+	for (i = 0; i < ret; i++) {
+		set_page_private(pages[i], tag);
+		pages[i]->index = cookie + i;
+	}
+	mutex_unlock(&client->lock);
+	atomic_long_add(ret, &client->nr_pages);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_alloc);
+
+/**
+ * fragalloc_client_free() - free pages from fragalloc_client_alloc()
+ * @client: the client
+ * @pages: the pages (their current addresses, after any move); NULL entries
+ *	are skipped
+ * @nr: entries in @pages
+ */
+void fragalloc_client_free(struct fragalloc_client *client,
+			   struct page **pages, unsigned long nr)
+{
+	unsigned long i, present = 0;
+
+	mutex_lock(&client->lock);
+	for (i = 0; i < nr; i++) {
+		if (!pages[i])
+			continue;
+		present++;
+		set_page_private(pages[i], 0);
+	}
+	mutex_unlock(&client->lock);
+	atomic_long_sub(present, &client->nr_pages);
+	fragalloc_free_pages(pages, nr);
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_free);
+
+/**
+ * fragalloc_client_recompact() - recompact a client's pages
+ * @client: the client
+ * @max_pages: most pages to move, 0 for no cap
+ * @out: if not NULL, receives the figures (as the RECOMPACT ioctl's)
+ *
+ * Return: 0, -ENOMEM, or -EINTR.
+ */
+int fragalloc_client_recompact(struct fragalloc_client *client,
+			       unsigned long max_pages,
+			       struct fragalloc_recompact *out)
+{
+	struct fa_scope scope = { .kind = FA_SCOPE_CLIENT, .client = client };
+	struct fragalloc_recompact res = { 0 };
+	int ret;
+
+	ret = fa_recompact(&scope, max_pages, false, &res);
+	if (out)
+		*out = res;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_recompact);

@@ -18,6 +18,8 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include <linux/fragalloc_kapi.h>
+
 #include "fa.h"
 
 /**
@@ -34,27 +36,26 @@ void fa_page_tag(struct page *page, struct fa_file *ff, u32 handle,
 	page->index = ff ? ((unsigned long)handle << 32) | idx : 0;
 }
 
-struct fa_move_ctx {
-	unsigned int scope;
-	struct fa_file *ff;
-	u32 handle;
-};
-
 /* Called under the pool lock; reads the tag only, follows no pointer. */
 static bool fa_movable(void *data, unsigned long pfn)
 {
-	struct fa_move_ctx *ctx = data;
+	const struct fa_scope *scope = data;
 	struct page *page = pfn_to_page(pfn);
-	unsigned long owner = page_private(page);
+	unsigned long tag = page_private(page);
 
-	if (!owner)
+	if (!tag)
 		return false;
-	if (ctx->scope == FRAGALLOC_SCOPE_POOL)
+	switch (scope->kind) {
+	case FRAGALLOC_SCOPE_POOL:
 		return true;
-	if (owner != (unsigned long)ctx->ff)
-		return false;
-	return ctx->scope == FRAGALLOC_SCOPE_FD ||
-	       (page->index >> 32) == ctx->handle;
+	case FA_SCOPE_CLIENT:
+		return tag == ((unsigned long)scope->client | FA_TAG_CLIENT);
+	case FRAGALLOC_SCOPE_FD:
+		return tag == (unsigned long)scope->ff;
+	default:
+		return tag == (unsigned long)scope->ff &&
+		       (page->index >> 32) == scope->handle;
+	}
 }
 
 static void fa_pool_put_page(struct page *page)
@@ -67,21 +68,46 @@ static void fa_pool_put_page(struct page *page)
 	mutex_unlock(&fa_dev.pool_lock);
 }
 
+/* Move a client's page: the client copies and switches its references. */
+static bool fa_move_client_page(struct fragalloc_client *client,
+				struct page *src, struct page *dst)
+{
+	unsigned long tag = (unsigned long)client | FA_TAG_CLIENT;
+	bool moved = false;
+
+	mutex_lock(&client->lock);
+	/* Freed since the plan? Then leave it. */
+	if (page_private(src) == tag &&
+	    client->move(client, src, dst, src->index)) {
+		set_page_private(dst, tag);
+		dst->index = src->index;
+		moved = true;
+	}
+	mutex_unlock(&client->lock);
+	return moved;
+}
+
 /*
- * Move one page. The owner is alive: in the fd scopes it is the caller's
- * own file, in the pool scope fa_dev.files_lock keeps every file alive.
+ * Move one page. Its owner is alive: in the fd scopes it is the caller's
+ * own file; in the pool scope fa_dev.files_lock keeps every file alive; a
+ * client waits for running recompactions before it goes away.
  */
-static bool fa_move_one(struct fa_move_ctx *ctx, struct page *src,
+static bool fa_move_one(const struct fa_scope *scope, struct page *src,
 			struct page *dst)
 {
-	struct fa_file *owner = (struct fa_file *)page_private(src);
+	unsigned long tag = page_private(src);
+	struct fa_file *owner = (struct fa_file *)tag;
 	unsigned long idx;
 	struct fa_batch *b;
 	bool moved = false;
 	u32 handle;
 
-	if (!owner || (ctx->scope != FRAGALLOC_SCOPE_POOL && owner != ctx->ff))
+	if (!tag || !fa_movable((void *)scope, page_to_pfn(src)))
 		return false;
+	if (tag & FA_TAG_CLIENT)
+		return fa_move_client_page((struct fragalloc_client *)
+					   (tag & ~FA_TAG_CLIENT), src, dst);
+
 	down_write(&owner->lock);
 	/* Freed, or freed and reused, since the plan? Then leave it. */
 	if (page_private(src) != (unsigned long)owner)
@@ -102,7 +128,7 @@ out:
 	return moved;
 }
 
-static int fa_apply_moves(struct fa_move_ctx *ctx, const struct fa_move *moves,
+static int fa_apply_moves(const struct fa_scope *scope, const struct fa_move *moves,
 			  unsigned long n, unsigned long *nr_moved)
 {
 	unsigned long i;
@@ -114,7 +140,7 @@ static int fa_apply_moves(struct fa_move_ctx *ctx, const struct fa_move *moves,
 
 		if (!ret && fatal_signal_pending(current))
 			ret = -EINTR;
-		if (!ret && fa_move_one(ctx, src, dst)) {
+		if (!ret && fa_move_one(scope, src, dst)) {
 			fa_pool_put_page(src);
 			(*nr_moved)++;
 		} else {
@@ -126,8 +152,11 @@ static int fa_apply_moves(struct fa_move_ctx *ctx, const struct fa_move *moves,
 	return ret;
 }
 
-/* Owned blocks of every class; also the reserve's size, if @reserve. */
-static u64 fa_pool_blocks(unsigned long *reserve)
+/*
+ * Owned blocks of every class; also the reserve's size and the count of
+ * blocks ever released, if @reserve.
+ */
+static u64 fa_pool_blocks(unsigned long *reserve, u64 *released)
 {
 	struct fa_pool_stats st;
 	u64 blocks = 0;
@@ -136,14 +165,16 @@ static u64 fa_pool_blocks(unsigned long *reserve)
 	mutex_lock(&fa_dev.pool_lock);
 	fa_pool_get_stats(fa_dev.pool, &st);
 	mutex_unlock(&fa_dev.pool_lock);
-	if (reserve)
+	if (reserve) {
 		*reserve = st.reserve_blocks;
+		*released = st.blocks_released;
+	}
 	for (i = 0; i < FA_NR_CLASSES; i++)
 		blocks += st.cls[i].blocks;
 	return blocks;
 }
 
-static int fa_recompact_class(struct fa_move_ctx *ctx, unsigned int cls,
+static int fa_recompact_class(const struct fa_scope *scope, unsigned int cls,
 			      struct fa_move *moves, unsigned long cap,
 			      bool dry_run, struct fragalloc_recompact *out)
 {
@@ -153,20 +184,19 @@ static int fa_recompact_class(struct fa_move_ctx *ctx, unsigned int cls,
 	int ret;
 
 	mutex_lock(&fa_dev.pool_lock);
-	n = fa_plan(fa_dev.pool, cls, fa_movable, ctx, moves, cap,
+	n = fa_plan(fa_dev.pool, cls, fa_movable, (void *)scope, moves, cap,
 		    dry_run ? FA_PLAN_DRY_RUN : 0, &res);
 	mutex_unlock(&fa_dev.pool_lock);
 	if (n < 0)
 		return n;
-	/* Emptied blocks all go back: the reserve is drained afterwards. */
-	out->out_blocks_released += res.blocks_before - res.blocks_after;
 	if (dry_run) {
+		out->out_blocks_released += res.blocks_before - res.blocks_after;
 		out->out_pages_planned += res.nr_moves;
 		return 0;
 	}
 	out->out_pages_planned += n;
 
-	ret = fa_apply_moves(ctx, moves, n, &moved);
+	ret = fa_apply_moves(scope, moves, n, &moved);
 
 	mutex_lock(&fa_dev.pool_lock);
 	fa_plan_finish(fa_dev.pool, cls);
@@ -179,20 +209,19 @@ static int fa_recompact_class(struct fa_move_ctx *ctx, unsigned int cls,
 
 /**
  * fa_recompact() - migrate pages into the fullest pageblocks of their class
- * @ff: the calling file
- * @scope: &enum fragalloc_scope
- * @handle: the batch, for FRAGALLOC_SCOPE_BATCH
+ * @scope: the pages that may move
  * @max_pages: most pages to move, 0 for no cap
  * @dry_run: plan only
  * @out: receives the out_ figures
  *
  * Return: 0, -ENOENT for an unknown batch, -ENOMEM, or -EINTR.
  */
-int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
-		 u64 max_pages, bool dry_run, struct fragalloc_recompact *out)
+int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
+		 struct fragalloc_recompact *out)
 {
-	struct fa_move_ctx ctx = { .scope = scope, .ff = ff, .handle = handle };
+	struct fa_file *ff = scope->ff;
 	unsigned long cap, left, reserve, now;
+	u64 released, released_after;
 	struct fa_move *moves;
 	unsigned int cls;
 	int ret = 0;
@@ -202,9 +231,9 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 	out->out_bytes_copied = 0;
 	out->out_blocks_released = 0;
 
-	if (scope == FRAGALLOC_SCOPE_BATCH) {
+	if (scope->kind == FRAGALLOC_SCOPE_BATCH) {
 		down_read(&ff->lock);
-		if (!xa_load(&ff->batches, handle))
+		if (!xa_load(&ff->batches, scope->handle))
 			ret = -ENOENT;
 		up_read(&ff->lock);
 		if (ret)
@@ -212,7 +241,7 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 	}
 
 	mutex_lock(&fa_dev.recompact_lock);
-	if (scope == FRAGALLOC_SCOPE_POOL)
+	if (scope->kind == FRAGALLOC_SCOPE_POOL)
 		mutex_lock(&fa_dev.files_lock);
 
 	/* A plan never moves more pages than are handed out. */
@@ -225,12 +254,12 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 		goto unlock;
 	}
 
-	out->out_blocks_before = fa_pool_blocks(&reserve);
+	out->out_blocks_before = fa_pool_blocks(&reserve, &released);
 	left = cap;
 	for (cls = 0; cls < FA_NR_CLASSES && !ret; cls++) {
 		u64 planned = out->out_pages_planned;
 
-		ret = fa_recompact_class(&ctx, cls, moves, left, dry_run, out);
+		ret = fa_recompact_class(scope, cls, moves, left, dry_run, out);
 		left -= min_t(u64, left, out->out_pages_planned - planned);
 		if (!left)
 			break;
@@ -247,14 +276,17 @@ int fa_recompact(struct fa_file *ff, unsigned int scope, u32 handle,
 		fa_dev.recompact_runs++;
 		mutex_unlock(&fa_dev.pool_lock);
 	}
-	if (dry_run)
+	if (dry_run) {
 		out->out_blocks_after = out->out_blocks_before -
 					out->out_blocks_released;
-	else
-		out->out_blocks_after = fa_pool_blocks(NULL);
+	} else {
+		/* What went back to the buddy allocator during the run. */
+		out->out_blocks_after = fa_pool_blocks(&now, &released_after);
+		out->out_blocks_released = released_after - released;
+	}
 	kvfree(moves);
 unlock:
-	if (scope == FRAGALLOC_SCOPE_POOL)
+	if (scope->kind == FRAGALLOC_SCOPE_POOL)
 		mutex_unlock(&fa_dev.files_lock);
 	mutex_unlock(&fa_dev.recompact_lock);
 	return ret;
@@ -267,9 +299,10 @@ unlock:
  */
 static void fa_auto_recompact_work(struct work_struct *work)
 {
+	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL };
 	struct fragalloc_recompact out = { 0 };
 
-	if (!fa_recompact(NULL, FRAGALLOC_SCOPE_POOL, 0, 0, false, &out)) {
+	if (!fa_recompact(&scope, 0, false, &out)) {
 		mutex_lock(&fa_dev.pool_lock);
 		fa_dev.auto_runs++;
 		mutex_unlock(&fa_dev.pool_lock);

@@ -3,7 +3,8 @@
 #
 # build-module.sh - build driver/fragalloc.ko for one kernel, with W=1, in
 # build/kmod/KVER/ (a copy of driver/ and uapi/, so that builds for several
-# kernels do not overwrite each other).
+# kernels do not overwrite each other), and the in-kernel API's test module
+# (tests/kapi) in build/kmod/KVER/kapi/.
 #
 # Usage: scripts/build-module.sh KVER [KDIR]     (KDIR: /lib/modules/KVER/build)
 # Env:   FA_SPARSE=1  also run sparse (C=2) over the module
@@ -30,8 +31,9 @@ if [[ -d $out/driver ]]; then
 else
 	mv "$out/driver.new" "$out/driver"
 fi
-rm -rf "$out/uapi"
+rm -rf "$out/uapi" "$out/kapi"
 cp -a "$repo/uapi" "$out/uapi"
+cp -a "$repo/tests/kapi" "$out/kapi"
 
 extra=()
 [[ ${FA_SPARSE:-0} == 1 ]] && extra+=(C=2)
@@ -40,6 +42,13 @@ log=$out/build.log
 if ! make -C "$kdir" M="$out/driver" W=1 "${extra[@]}" modules >"$log" 2>&1; then
 	cat "$log" >&2
 	echo "build-module: build for $kver failed" >&2
+	exit 1
+fi
+# The in-kernel API's test module, linked against the module just built.
+if ! make -C "$kdir" M="$out/kapi" W=1 "${extra[@]}" \
+	KBUILD_EXTRA_SYMBOLS="$out/driver/Module.symvers" modules >>"$log" 2>&1; then
+	cat "$log" >&2
+	echo "build-module: kapi test module for $kver failed" >&2
 	exit 1
 fi
 # W=1 warnings, sparse findings and errors in our files fail the build.

@@ -84,7 +84,7 @@ if ! scripts/deps.sh >"$logs/deps.log" 2>&1; then
 	exit 1
 fi
 kvers=${FA_KVERS:-$(scripts/kvers.sh)}
-echo "# kernels: $(echo $kvers)"
+echo "# kernels:" $kvers
 
 # 2. builds
 for k in $kvers; do
@@ -121,7 +121,7 @@ if [[ ${FA_SKIP_VM:-0} != 1 ]]; then
 			notok "VM selftests [$k]" "no module built"
 			continue
 		fi
-		scripts/stage-vm.sh check "build/vm/bin-check" >"$logs/stage-$k.log" 2>&1 &&
+		scripts/stage-vm.sh check "build/vm/bin-check" "$k" >"$logs/stage-$k.log" 2>&1 &&
 			tests/vm/mkinitramfs.sh "build/vm/initramfs-$k.cpio.gz" "$k" "$ko" \
 				build/vm/bin-check >>"$logs/stage-$k.log" 2>&1
 		if (($?)); then

@@ -3,10 +3,11 @@
 #
 # stage-vm.sh - collect what goes into /fragalloc/bin of the VM initramfs.
 #
-# Usage: scripts/stage-vm.sh check|demo DIR
+# Usage: scripts/stage-vm.sh check|demo DIR [KVER]
 #
-#   check: the static selftests (build/selftests) in their run order, then
-#          the in-guest CLI test when the CLI is built
+#   check: the static selftests (build/selftests) in their run order, the
+#          in-kernel API test (tests/kapi, module built for KVER), then the
+#          in-guest CLI test when the CLI is built
 #   demo:  the demo script
 #   both:  the static CLI as "fragalloc" and its JSON checker, if built
 
@@ -15,6 +16,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mode=$1
 dir=$2
+kver=${3:-}
 
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -31,6 +33,11 @@ check)
 		cp "$repo/build/selftests/$t" "$dir/"
 		echo "$t" >>"$dir/tests.list"
 	done <"$repo/build/selftests/tests.list"
+	kapi=$repo/build/kmod/$kver/kapi/fragalloc_kapi_test.ko
+	if [[ -n $kver && -f $kapi ]]; then
+		install -m 0755 "$kapi" "$repo/tests/kapi/kapi_test.sh" "$dir/"
+		echo kapi_test.sh >>"$dir/tests.list"
+	fi
 	if [[ -x $dir/fragalloc && -f $repo/tests/cli/guest_cli_test.sh ]]; then
 		install -m 0755 "$repo/tests/cli/guest_cli_test.sh" "$dir/"
 		echo guest_cli_test.sh >>"$dir/tests.list"

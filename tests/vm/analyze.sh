@@ -62,7 +62,7 @@ function finish(name, rc,   expl) {
 		fail(name ": plan 1.." plan " but " nres " results")
 	if (skipall) nskip++
 	if (rc != 0 && rc != 4 && nnot == 0)
-		fail(name ": exit status " rc)
+		fail(name ": exit status " rc (rc == 137 ? " (SIGKILL: guest --ptimeout?)" : rc > 128 ? " (killed by signal " rc - 128 ")" : ""))
 	if (rc == 4 && nres == 0 && !skipall) nskip++
 }
 BEGIN { cur = ""; done = 0 }

@@ -1,0 +1,184 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Host tests of the fragalloc CLI that need no module. TAP output; the last
+# line is "cli: N passed, N failed"; exit 1 on failure.
+#   host_cli_test.sh FRAGALLOC_BIN [FRAGALLOC_STATIC_BIN]
+bin=${1:?usage: host_cli_test.sh FRAGALLOC [FRAGALLOC_STATIC]}
+sbin=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+data="$here/../lib/data"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 pass=0 fail=0
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
+nok() {
+	n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
+	[ -s "$tmp/out" ] && sed 's/^/#   out: /' "$tmp/out" | head -10
+	[ -s "$tmp/err" ] && sed 's/^/#   err: /' "$tmp/err" | head -10
+	return 0
+}
+skip() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# run CMD...: stdout -> $tmp/out, stderr -> $tmp/err, status -> $rc
+run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+
+# expect_rc WANT NAME CMD...
+expect_rc() {
+	want=$1 name=$2; shift 2
+	run "$@"
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else echo "# exit $rc, want $want"; nok "$name"; fi
+}
+
+# check_json NAME PYTHON-EXPR-ON-d (stdin is $tmp/out)
+check_json() {
+	if python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($2) else 1)" <"$tmp/out" 2>>"$tmp/err"; then
+		ok "$1"
+	else
+		nok "$1"
+	fi
+}
+
+grep_err() { # NAME PATTERN (fixed string, in stderr)
+	if grep -qF -- "$2" "$tmp/err"; then ok "$1"; else echo "# no '$2' in stderr"; nok "$1"; fi
+}
+
+# a device path that does not exist
+nodev=/nonexistent/fragalloc
+
+# --- help, dispatch
+expect_rc 0 "--help exits 0" "$bin" --help
+grep -q "Usage: fragalloc" "$tmp/out" && ok "--help prints usage" || nok "--help prints usage"
+expect_rc 0 "help command" "$bin" help
+expect_rc 0 "-h" "$bin" -h
+expect_rc 2 "no command -> usage error 2" "$bin"
+expect_rc 2 "unknown command -> 2" "$bin" bogus
+grep_err "unknown command is named" "unknown command 'bogus'"
+expect_rc 2 "ambiguous prefix 'st' -> 2" "$bin" st
+grep_err "ambiguous prefix lists candidates" "stats, stress"
+expect_rc 0 "unambiguous prefix 'fr' runs frag" "$bin" fr --brief
+expect_rc 2 "bad global option -> 2" "$bin" --bogus frag
+for c in info stats frag alloc recompact stress version; do
+	expect_rc 0 "$c --help" "$bin" "$c" --help
+	if grep -q "Usage: fragalloc $c" "$tmp/out"; then ok "$c --help text"; else nok "$c --help text"; fi
+done
+expect_rc 0 "version" "$bin" version
+expect_rc 0 "-V" "$bin" -V
+expect_rc 0 "version --json" "$bin" version --json
+check_json "version JSON keys" "d['abi_version'] == 1 and 'libfragalloc' in d and 'version' in d"
+
+# --- frag on this host
+expect_rc 0 "frag (text)" "$bin" frag
+grep -q "unusable idx" "$tmp/out" && ok "frag text has index rows" || nok "frag text has index rows"
+expect_rc 0 "frag --json" "$bin" frag --json
+check_json "frag JSON structure" "len(d['zones']) > 0 and all(len(z['free_blocks']) == z['nr_orders'] == len(z['unusable_index']) == len(z['extfrag_index']) for z in d['zones']) and 'migrate_types' in d and 'pagetypeinfo' in d"
+check_json "frag JSON indices in range" "all(0 <= u <= 1 for z in d['zones'] for u in z['unusable_index']) and all(-1 <= e <= 1 for z in d['zones'] for e in z['extfrag_index'])"
+if [ "$(id -u)" = 0 ]; then
+	check_json "frag JSON per-type data as root" "d['pagetypeinfo'] and all('pageblocks' in z and 'free_by_type' in z for z in d['zones'])"
+else
+	skip "frag JSON per-type data as root" "not root"
+fi
+expect_rc 0 "global --json before command" "$bin" --json frag
+check_json "global --json gives JSON" "'zones' in d"
+expect_rc 0 "frag --pretty" "$bin" frag --pretty
+check_json "--pretty is valid JSON" "'zones' in d"
+[ "$(wc -l <"$tmp/out")" -gt 10 ] && ok "--pretty is indented" || nok "--pretty is indented"
+
+# --- frag on saved samples
+expect_rc 0 "frag on saved Debian 6.12 tables" "$bin" frag --json \
+	--buddyinfo "$data/debian-6.12.buddyinfo" --pagetypeinfo "$data/debian-6.12.pagetypeinfo"
+check_json "saved sample values" "[z['free_blocks'][10] for z in d['zones']] == [3, 229] and d['zones'][1]['pageblocks']['Movable'] == 461 and d['pageblock_order'] == 9"
+expect_rc 0 "frag on saved 3.16 tables (Reserve column)" "$bin" frag --json \
+	--buddyinfo "$data/rfc2015-3.16.buddyinfo" --pagetypeinfo "$data/rfc2015-3.16.pagetypeinfo"
+check_json "3.16 sample types" "d['migrate_types'] == ['Unmovable','Reclaimable','Movable','Reserve','CMA','Isolate'] and d['zones'][0]['pageblocks']['Reserve'] == 2"
+expect_rc 0 "frag on synthetic fragmented tables" "$bin" frag --json \
+	--buddyinfo "$data/synthetic-frag.buddyinfo" --pagetypeinfo "$data/synthetic-frag.pagetypeinfo"
+check_json "synthetic extfrag index order 3 = 0.835" "abs(d['zones'][1]['extfrag_index'][3] - 0.835) < 1e-9 and d['zones'][1]['extfrag_index'][0] == -1"
+expect_rc 0 "frag without pagetypeinfo" "$bin" frag --buddyinfo "$data/debian-6.12.buddyinfo" --pagetypeinfo /nonexistent
+grep -q "pagetypeinfo not read" "$tmp/out" && ok "missing pagetypeinfo is reported" || nok "missing pagetypeinfo is reported"
+expect_rc 1 "frag on missing buddyinfo -> 1" "$bin" frag --buddyinfo /nonexistent/buddyinfo
+grep_err "missing buddyinfo message" "cannot read /nonexistent/buddyinfo"
+printf 'Node 0, zone Normal 1 2 x\n' >"$tmp/bad"
+expect_rc 1 "frag on malformed buddyinfo -> 1" "$bin" frag --buddyinfo "$tmp/bad" --pagetypeinfo ""
+grep_err "malformed buddyinfo message" "malformed or truncated"
+expect_rc 1 "frag --json error -> 1" "$bin" frag --json --buddyinfo "$tmp/bad"
+check_json "JSON error object" "'error' in d and d['errno'] > 0"
+
+# --- png
+if command -v gnuplot >/dev/null 2>&1; then
+	expect_rc 0 "frag --png" "$bin" frag --png "$tmp/f.png" --buddyinfo "$data/debian-6.12-numa.buddyinfo" \
+		--pagetypeinfo "$data/debian-6.12-numa.pagetypeinfo"
+	if [ "$(head -c 4 "$tmp/f.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG' ]; then
+		ok "--png writes a PNG"
+	else
+		nok "--png writes a PNG"
+	fi
+else
+	skip "frag --png" "gnuplot not installed"
+	skip "--png writes a PNG" "gnuplot not installed"
+fi
+mkdir -p "$tmp/emptypath"
+PATH="$tmp/emptypath" run "$bin" frag --png "$tmp/g.png"
+if [ "$rc" -eq 1 ] && grep -q "gnuplot-nox" "$tmp/err"; then ok "--png without gnuplot: exit 1 and install hint"; else nok "--png without gnuplot: exit 1 and install hint"; fi
+
+# --- device errors (no module on the host)
+expect_rc 1 "info without device -> 1" "$bin" info --device "$nodev"
+grep_err "no device: open error" "fragalloc: cannot open $nodev: No such file or directory"
+grep_err "no device: module hint" "hint: is the module loaded? (modprobe fragalloc)"
+if [ ! -e /dev/fragalloc ]; then
+	expect_rc 1 "info with default device absent -> 1" "$bin" info
+	grep_err "default device message" "fragalloc: cannot open /dev/fragalloc: No such file or directory"
+else
+	skip "info with default device absent -> 1" "/dev/fragalloc exists"
+	skip "default device message" "/dev/fragalloc exists"
+fi
+expect_rc 1 "info --json without device -> 1" "$bin" info --json --device "$nodev"
+check_json "JSON error has hint" "'modprobe' in d['hint'] and d['errno'] == 2"
+for c in "stats" "alloc -n 1" "recompact" "stress"; do
+	# shellcheck disable=SC2086
+	expect_rc 1 "$c without device -> 1" "$bin" $c --device "$nodev"
+done
+grep_err "stress without device: hint" "modprobe fragalloc"
+expect_rc 1 "not a fragalloc device -> 1" "$bin" info --device /dev/null
+grep_err "not a fragalloc device: message" "not a fragalloc device"
+grep_err "not a fragalloc device: version hint" "version mismatch"
+if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	: >"$tmp/dev"; chmod 600 "$tmp/dev"; chmod 755 "$tmp"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" info --device "$tmp/dev"
+	if [ "$rc" -eq 1 ] && grep -q "Permission denied" "$tmp/err" && grep -q "hint: join the group" "$tmp/err"; then
+		ok "EACCES: exit 1 and udev group hint"
+	else
+		nok "EACCES: exit 1 and udev group hint"
+	fi
+else
+	skip "EACCES: exit 1 and udev group hint" "needs root and setpriv"
+fi
+
+# --- usage errors (exit 2, before any device access)
+expect_rc 2 "alloc without size -> 2" "$bin" alloc --device "$nodev"
+expect_rc 2 "alloc with both -n and --size -> 2" "$bin" alloc -n 1 --size 1M
+expect_rc 2 "alloc -n 0 -> 2" "$bin" alloc -n 0
+expect_rc 2 "alloc bad size -> 2" "$bin" alloc --size 12Q
+expect_rc 2 "alloc bad class -> 2" "$bin" alloc -n 1 --class sticky
+expect_rc 2 "alloc bad policy -> 2" "$bin" alloc -n 1 --policy random
+expect_rc 2 "alloc bad hold -> 2" "$bin" alloc -n 1 --hold -1
+expect_rc 2 "alloc extra argument -> 2" "$bin" alloc -n 1 extra
+expect_rc 2 "stats bad --watch -> 2" "$bin" stats --watch x
+expect_rc 2 "recompact bad scope -> 2" "$bin" recompact --scope galaxy
+expect_rc 2 "recompact bad max-pages -> 2" "$bin" recompact --max-pages -3
+expect_rc 2 "stress bad ratio -> 2" "$bin" stress --free-ratio 2
+expect_rc 2 "stress bad batch -> 2" "$bin" stress --batch 0
+expect_rc 2 "frag unknown option -> 2" "$bin" frag --bogus
+expect_rc 2 "version extra argument -> 2" "$bin" version extra
+
+# --- static binary
+if [ -n "$sbin" ]; then
+	expect_rc 0 "fragalloc-static version" "$sbin" version
+	if file "$sbin" 2>/dev/null | grep -q "statically linked"; then ok "fragalloc-static is static"; else nok "fragalloc-static is static"; fi
+	expect_rc 0 "fragalloc-static frag --json" "$sbin" frag --json
+	check_json "fragalloc-static JSON" "'zones' in d"
+fi
+
+echo "1..$n"
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

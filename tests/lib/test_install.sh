@@ -1,0 +1,53 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install libfragalloc into a scratch DESTDIR, build a program against it
+# with pkg-config (sysroot-relative), run it with LD_LIBRARY_PATH.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+${MAKE:-make} -s -C "$top/libfragalloc" O="$tmp/build" install DESTDIR="$tmp/root" PREFIX=/usr >/dev/null
+
+for f in usr/lib/libfragalloc.so.1.0.0 usr/lib/libfragalloc.so.1 usr/lib/libfragalloc.so \
+	 usr/lib/libfragalloc.a usr/lib/pkgconfig/fragalloc.pc usr/include/fragalloc.h \
+	 usr/include/linux/fragalloc.h usr/share/man/man3/fragalloc.3 \
+	 usr/share/man/man3/fragalloc_alloc.3 usr/share/man/man3/fragalloc_frag.3 \
+	 usr/share/man/man3/fragalloc_open.3; do
+	[ -e "$tmp/root/$f" ] || { echo "missing $f"; exit 1; }
+done
+soname=$(readelf -d "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+[ "$soname" = libfragalloc.so.1 ] || { echo "bad soname '$soname'"; exit 1; }
+# only fragalloc_* symbols, all versioned FRAGALLOC_1.0
+if nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | awk '$2=="T"{print $3}' | grep -v '^fragalloc_.*@@FRAGALLOC_1.0$'; then
+	echo "unexpected exported symbols"; exit 1
+fi
+
+cat >"$tmp/t.c" <<'C'
+#include <stdio.h>
+#include <fragalloc.h>
+int main(void)
+{
+	struct fragalloc_frag_report *r;
+	int ret = fragalloc_frag_read(NULL, "", &r);
+
+	if (ret) {
+		fprintf(stderr, "frag_read: %s\n", fragalloc_strerror(ret));
+		return 1;
+	}
+	printf("zones=%u lib=%s abi=%d\n", r->nr_zones, fragalloc_version(),
+	       FRAGALLOC_ABI_VERSION);
+	ret = r->nr_zones > 0 ? 0 : 1;
+	fragalloc_frag_free(r);
+	return ret;
+}
+C
+export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
+export PKG_CONFIG_LIBDIR="$tmp/root/usr/lib/pkgconfig"
+export PKG_CONFIG_PATH="$tmp/root/usr/lib/pkgconfig"
+flags=$(pkg-config --cflags --libs fragalloc)
+${CC:-cc} -Wall -Werror -o "$tmp/t" "$tmp/t.c" $flags
+LD_LIBRARY_PATH="$tmp/root/usr/lib" "$tmp/t"
+# really linked against the installed one
+LD_LIBRARY_PATH="$tmp/root/usr/lib" ldd "$tmp/t" | grep -q "$tmp/root/usr/lib/libfragalloc.so.1"
