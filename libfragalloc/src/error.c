@@ -94,9 +94,12 @@ FA_EXPORT const char *fragalloc_hint(int err, int on_open)
 		return "RLIMIT_MEMLOCK exceeded: raise it with 'ulimit -l' (or limits.conf) or grant CAP_IPC_LOCK";
 	case ENOSPC:
 		return "module limit reached: raise the max_fd_pages / max_total_pages module parameters (/sys/module/fragalloc/parameters/)";
+	case ENOTTY:
+		if (on_open)
+			return "check the device path; if it is /dev/fragalloc, the module is older than the library (see 'fragalloc version' and 'fragalloc info')";
+		/* fall through */
 	case E2BIG:
 	case EOPNOTSUPP:
-	case ENOTTY:
 		return "library/module version mismatch: update the fragalloc module to match the library (see 'fragalloc version')";
 	case ENOMEM:
 		return on_open ? NULL : "not enough free memory; try a smaller size or --best-effort";

@@ -503,21 +503,79 @@ TEST_F_TIMEOUT(fa, alloc_40mb_blocks, 180)
 	free(pfns);
 }
 
+/* Reads or writes /sys/module/fragalloc/parameters/NAME; -1 on error. */
+static long long fa_param(const char *name, long long set)
+{
+	char path[128], buf[32];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/fragalloc/parameters/%s",
+		 name);
+	f = fopen(path, set < 0 ? "r" : "w");
+	if (!f)
+		return -1;
+	if (set >= 0)
+		v = fprintf(f, "%lld\n", set) > 0 ? set : -1;
+	else if (fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 0);
+	if (fclose(f))
+		v = -1;
+	return v;
+}
+
+static void fa_limit_enospc(struct __test_metadata *_metadata, int fd,
+			    const char *param)
+{
+	const long long lim = 300;
+	long long old = fa_param(param, -1);
+	struct fragalloc_alloc a;
+	struct fragalloc_info info;
+
+	if (old < 0)
+		SKIP(return, "cannot read the %s module parameter", param);
+	ASSERT_EQ(lim, fa_param(param, lim));
+	ASSERT_EQ(0, fa_info(fd, &info));
+	if (!strcmp(param, "max_fd_pages")) {
+		EXPECT_EQ(lim, info.out_max_fd_pages);
+	} else {
+		EXPECT_EQ(lim, info.out_max_total_pages);
+	}
+	EXPECT_EQ(-ENOSPC, fa_alloc(fd, lim + 1, 0, 0, 0, NULL));
+	expect_fd_empty(_metadata, fd);
+	EXPECT_EQ(0, fa_alloc(fd, lim, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOSPC, fa_alloc(fd, 1, 0, 0, 0, NULL));
+	EXPECT_EQ(0, fa_free(fd, a.out_handle));
+	/* Freed pages are given back to the limit. */
+	EXPECT_EQ(0, fa_alloc(fd, lim, 0, 0, 0, &a));
+	EXPECT_EQ(0, fa_free(fd, a.out_handle));
+	ASSERT_EQ(old, fa_param(param, old));
+	expect_fd_empty(_metadata, fd);
+}
+
 TEST_F(fa, alloc_over_fd_limit_enospc)
 {
-	__u64 lim = self->info.out_max_fd_pages;
-	struct fragalloc_alloc a;
+	fa_limit_enospc(_metadata, self->fd, "max_fd_pages");
+}
 
-	if (!lim)
-		SKIP(return, "no max_fd_pages limit");
-	if (lim >= self->info.out_max_batch_pages || lim > (1ULL << 17))
-		SKIP(return, "max_fd_pages %llu too large to reach in a test",
-		     (unsigned long long)lim);
-	EXPECT_EQ(-ENOSPC, fa_alloc(self->fd, lim + 1, 0, 0, 0, NULL));
-	expect_fd_empty(_metadata, self->fd);
-	ASSERT_EQ(0, fa_alloc(self->fd, lim, 0, 0, 0, &a));
-	EXPECT_EQ(-ENOSPC, fa_alloc(self->fd, 1, 0, 0, 0, NULL));
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+TEST_F(fa, alloc_over_total_limit_enospc)
+{
+	fa_limit_enospc(_metadata, self->fd, "max_total_pages");
+}
+
+TEST_F(fa, max_batch_pages_param_bounds)
+{
+	long long old = fa_param("max_batch_pages", -1);
+
+	if (old < 0)
+		SKIP(return, "cannot read the max_batch_pages module parameter");
+	/* 0 and values past 2^32 - 1 are refused; the value stays. */
+	EXPECT_EQ(-1, fa_param("max_batch_pages", 0));
+	EXPECT_EQ(-1, fa_param("max_batch_pages", 1LL << 32));
+	EXPECT_EQ(old, fa_param("max_batch_pages", -1));
+	ASSERT_EQ(8, fa_param("max_batch_pages", 8));
+	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 9, 0, 0, 0, NULL));
+	ASSERT_EQ(old, fa_param("max_batch_pages", old));
 }
 
 /* ====================================================================== */

@@ -50,9 +50,13 @@ static void vp_err(int err, int on_open, const char *fmt, va_list ap)
 	if (err) {
 		size_t n = strlen(msg);
 
+		int e = err < 0 ? -err : err;
+
+		/* on open, the system's words ("No such file or directory"),
+		 * except where fragalloc has a better one */
 		snprintf(msg + n, sizeof(msg) - n, ": %s",
-			 on_open ? strerror(err < 0 ? -err : err)
-				 : fragalloc_strerror(err));
+			 !on_open ? fragalloc_strerror(err) :
+			 e == ENOTTY ? fragalloc_open_strerror(err) : strerror(e));
 		hint = fragalloc_hint(err, on_open);
 	}
 	if (json_output) {

@@ -1,0 +1,195 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# CLI tests inside the VM, with the module loaded (busybox sh; no bash, no
+# python). JSON validity is checked with the static tests/cli/jsoncheck.
+#
+#   FRAGALLOC=/bin/fragalloc-static JSONCHECK=/bin/jsoncheck sh guest_cli_test.sh
+#
+# Prints TAP ("ok N - name"), then "1..N" and, as the last line,
+# "guest-cli: N passed, N failed". Exit 1 on failure.
+
+FA=${FRAGALLOC:-fragalloc}
+JC=${JSONCHECK:-jsoncheck}
+T=${TMPDIR:-/tmp}/fa-cli.$$
+mkdir -p "$T" || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+n=0 pass=0 fail=0
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
+nok() {
+	n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
+	[ -s "$T/out" ] && head -n 8 "$T/out" | sed 's/^/#   out: /'
+	[ -s "$T/err" ] && head -n 8 "$T/err" | sed 's/^/#   err: /'
+	return 0
+}
+skip() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+
+# t WANT_RC NAME CMD...
+t() {
+	want=$1 name=$2; shift 2
+	run "$@"
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else echo "# exit $rc, want $want"; nok "$name"; fi
+}
+
+# tj NAME KEYS CMD... : exit 0 and valid JSON with top-level KEYS
+tj() {
+	name=$1 keys=$2; shift 2
+	run "$@"
+	if [ "$rc" -ne 0 ]; then
+		echo "# exit $rc"; nok "$name"
+	# shellcheck disable=SC2086
+	elif ! "$JC" $keys <"$T/out" 2>>"$T/err"; then
+		nok "$name"
+	else
+		ok "$name"
+	fi
+}
+
+# grep_out NAME PATTERN [FILE]: fixed-string match in the last output
+has() {
+	if grep -qF -- "$2" "${3:-$T/out}"; then ok "$1"; else echo "# no '$2'"; nok "$1"; fi
+}
+
+# value of a numeric top-level-ish key in compact JSON: jnum KEY < file
+jnum() { sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+
+if [ ! -c /dev/fragalloc ]; then
+	echo "Bail out! /dev/fragalloc missing (is the module loaded?)"
+	echo "guest-cli: 0 passed, 1 failed"
+	exit 1
+fi
+
+# --- basics
+t 0 "version" "$FA" version
+tj "version --json" "version libfragalloc abi_version" "$FA" version --json
+t 0 "help" "$FA" help
+t 2 "no command -> 2" "$FA"
+t 2 "unknown command -> 2" "$FA" frobnicate
+
+# --- info
+t 0 "info" "$FA" info
+has "info shows ABI version" "abi version:"
+tj "info --json" "abi_version page_size pageblock_order features max_batch_pages max_fd_pages max_total_pages" "$FA" info --json
+[ "$(jnum abi_version <"$T/out")" = 1 ] && ok "module ABI version is 1" || nok "module ABI version is 1"
+tj "info --pretty" "abi_version" "$FA" info --pretty
+tj "global --json before command" "abi_version" "$FA" --json inf
+psz=$("$FA" info --json | jnum page_size)
+[ -n "$psz" ] && [ "$psz" -ge 4096 ] && ok "page size reported ($psz)" || nok "page size reported"
+
+# --- stats
+t 0 "stats" "$FA" stats
+has "stats table" "pages_used"
+tj "stats --json" "blocks pages_used pages_free loose_pages fill_hist fd_batches fd_pages" "$FA" stats --json
+if command -v timeout >/dev/null 2>&1; then
+	timeout 2 "$FA" stats --watch 0.5 --json >"$T/out" 2>"$T/err"
+	lines=$(wc -l <"$T/out")
+	if [ "$lines" -ge 2 ] && "$JC" blocks <"$T/out"; then ok "stats --watch --json: NDJSON ($lines objects)"; else nok "stats --watch --json"; fi
+else
+	skip "stats --watch --json" "no timeout applet"
+fi
+
+# --- frag
+t 0 "frag" "$FA" frag
+has "frag index rows" "unusable idx"
+tj "frag --json" "zones migrate_types pagetypeinfo pageblock_order" "$FA" frag --json
+t 0 "frag --brief" "$FA" frag --brief
+
+# --- alloc: classes and policies
+for cls in unmovable reclaimable movable; do
+	tj "alloc -n 64 --class $cls" "handle nr_pages nr_blocks nr_loose mmap_offset class policy" \
+		"$FA" alloc -n 64 --class "$cls" --json
+	has "alloc class $cls echoed" "\"class\":\"$cls\""
+done
+for pol in compact plain bulk highorder; do
+	tj "alloc --size 2M --policy $pol" "handle nr_pages" "$FA" alloc --size 2M --policy "$pol" --json
+	[ "$(jnum nr_pages <"$T/out")" = $((2097152 / psz)) ] && ok "policy $pol: full batch" || nok "policy $pol: full batch"
+done
+t 0 "alloc text output" "$FA" alloc -n 16
+has "alloc text names the batch" "batch "
+tj "alloc --fill 0xa5 (mmap, write, verify)" "handle" "$FA" alloc --size 1M --fill 0xa5 --json
+has "alloc --fill reported" "\"filled\":true"
+t 0 "alloc --fill string pattern" "$FA" alloc -n 33 --fill fragalloc
+has "fill verified" "filled and verified"
+t 0 "alloc --strict (compact)" "$FA" alloc -n 512 --strict
+t 1 "alloc --strict with plain -> 1 (EINVAL)" "$FA" alloc -n 16 --strict --policy plain
+has "strict+plain: invalid argument message" "invalid argument" "$T/err"
+t 0 "alloc --best-effort" "$FA" alloc -n 128 --best-effort
+t 0 "alloc --hold 1" "$FA" alloc -n 64 --hold 1
+t 0 "alloc prefix command 'al'" "$FA" al -n 8
+t 2 "alloc without size -> 2" "$FA" alloc
+t 2 "alloc bad class -> 2" "$FA" alloc -n 1 --class glue
+
+# held memory is visible pool-wide while alloc --hold runs, gone after
+"$FA" alloc --size 4M --hold 3 >/dev/null 2>&1 &
+apid=$!
+sleep 1
+used=$("$FA" stats --json | sed -n 's/.*"pages_used":{"unmovable":\([0-9]*\).*/\1/p')
+if [ -n "$used" ] && [ "$used" -ge $((4194304 / psz)) ]; then ok "held batch counted in pool stats ($used pages)"; else echo "# used=$used"; nok "held batch counted in pool stats"; fi
+kill -INT "$apid" 2>/dev/null
+wait "$apid"
+[ $? -eq 0 ] && ok "alloc --hold ends cleanly on SIGINT" || nok "alloc --hold ends cleanly on SIGINT"
+used=$("$FA" stats --json | sed -n 's/.*"pages_used":{"unmovable":\([0-9]*\).*/\1/p')
+[ "$used" = 0 ] && ok "pages returned after exit" || { echo "# used=$used"; nok "pages returned after exit"; }
+
+# --- recompact
+tj "recompact --dry-run" "scope dry_run pages_planned pages_moved blocks_before blocks_after" "$FA" recompact --dry-run --json
+tj "recompact (pool)" "pages_moved blocks_released" "$FA" recompact --json
+tj "recompact --scope fd" "pages_moved" "$FA" recompact --scope fd --json
+tj "recompact --max-pages 10" "pages_moved" "$FA" recompact --max-pages 10 --json
+t 0 "recompact text" "$FA" recompact --dry-run
+has "recompact text line" "recompact (pool, dry run)"
+t 2 "recompact bad scope -> 2" "$FA" recompact --scope everything
+
+# --- stress
+tj "stress small --json" "params cycles_done allocs alloc_failures frees range_frees reports" \
+	"$FA" stress --batch 1M --total 8M --cycles 3 --seed 7 --json
+[ "$(jnum cycles_done <"$T/out")" = 3 ] && ok "stress ran 3 cycles" || nok "stress ran 3 cycles"
+has "stress before/after reports" "\"after_free\""
+t 0 "stress text" "$FA" stress --batch 1M --total 8M --cycles 4 --seed 11
+cp "$T/out" "$T/s1"
+has "stress text has summary" "stress: 4/4 cycles, seed 11"
+t 0 "stress same seed again" "$FA" stress --batch 1M --total 8M --cycles 4 --seed 11
+if [ "$(grep '^stress:' "$T/s1")" = "$(grep '^stress:' "$T/out")" ]; then ok "stress is deterministic for a seed"; else nok "stress is deterministic for a seed"; fi
+t 0 "stress --recompact" "$FA" stress --batch 1M --total 8M --cycles 3 --seed 3 --recompact
+has "stress recompact line" "recompact: moved"
+for pol in plain bulk highorder; do
+	t 0 "stress --policy $pol" "$FA" stress --batch 1M --total 4M --cycles 2 --policy "$pol"
+done
+t 0 "stress --free-ratio 1" "$FA" stress --batch 512K --total 4M --cycles 2 --free-ratio 1
+"$FA" stress --batch 1M --total 4M --cycles 1 --keep >"$T/out" 2>"$T/err" &
+spid=$!
+sleep 2
+used=$("$FA" stats --json | sed -n 's/.*"pages_used":{"unmovable":\([0-9]*\).*/\1/p')
+if [ -n "$used" ] && [ "$used" -gt 0 ]; then ok "stress --keep holds memory ($used pages)"; else nok "stress --keep holds memory"; fi
+kill -TERM "$spid"
+wait "$spid"
+[ $? -eq 0 ] && ok "stress --keep frees and exits 0 on SIGTERM" || nok "stress --keep frees and exits 0 on SIGTERM"
+t 2 "stress bad ratio -> 2" "$FA" stress --free-ratio 0
+
+# --- error paths with hints
+t 1 "missing device -> 1" "$FA" info --device /dev/nonexistent
+has "missing device hint" "hint: is the module loaded? (modprobe fragalloc)" "$T/err"
+mp=/sys/module/fragalloc/parameters/max_fd_pages
+if [ -w "$mp" ]; then
+	old=$(cat "$mp")
+	echo 16 >"$mp"
+	t 1 "over max_fd_pages -> 1 (ENOSPC)" "$FA" alloc -n 64
+	has "ENOSPC hint names the parameter" "max_fd_pages" "$T/err"
+	echo "$old" >"$mp"
+else
+	skip "over max_fd_pages -> 1 (ENOSPC)" "$mp not writable"
+	skip "ENOSPC hint names the parameter" "$mp not writable"
+fi
+big=$("$FA" info --json | jnum max_batch_pages)
+if [ -n "$big" ] && [ "$big" -gt 0 ]; then
+	t 1 "batch over max_batch_pages -> 1" "$FA" alloc -n $((big + 1))
+else
+	skip "batch over max_batch_pages -> 1" "no max_batch_pages"
+fi
+
+echo "1..$n"
+echo "guest-cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
