@@ -67,5 +67,7 @@ clean:
 	rm -rf $(BUILD)
 	-$(MAKE) -C tests/unit clean
 
+-include $(TOP)/mk/*.mk
+
 .PHONY: all deps modules lib tools selftests unit check demo fuzz bench-core \
 	install clean

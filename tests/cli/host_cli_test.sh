@@ -204,10 +204,10 @@ sys.exit(0 if all(a[x]==b[x] for x in k) else 1)" "$tmp/s1" "$tmp/out"; then
 	expect_rc 0 "fake: stress text, plain progress lines off a tty" fk "$bin" stress --batch 1M --total 4M --cycles 2 -d $fd
 	grep -q "^cycle 2/2:" "$tmp/err" && ok "fake: stress progress lines" || nok "fake: stress progress lines"
 	grep -q "^after free:" "$tmp/out" && ok "fake: stress before/after report" || nok "fake: stress before/after report"
-	FRAGALLOC_FAKE_MEMLOCK=1 expect_rc 1 "fake: EDQUOT -> 1" fk "$bin" alloc -n 32 -d $fd
+	expect_rc 1 "fake: EDQUOT -> 1" fk env FRAGALLOC_FAKE_MEMLOCK=1 "$bin" alloc -n 32 -d $fd
 	grep_err "fake: EDQUOT hint" "raise it with 'ulimit -l'"
 	grep_err "fake: EDQUOT names CAP_IPC_LOCK" "CAP_IPC_LOCK"
-	FRAGALLOC_FAKE_MAXFD=1 expect_rc 1 "fake: ENOSPC -> 1" fk "$bin" alloc -n 128 -d $fd
+	expect_rc 1 "fake: ENOSPC -> 1" fk env FRAGALLOC_FAKE_MAXFD=1 "$bin" alloc -n 128 -d $fd
 	grep_err "fake: ENOSPC hint" "max_fd_pages / max_total_pages module parameters"
 	expect_rc 1 "fake: strict with plain -> 1 (EINVAL)" fk "$bin" alloc -n 1 --strict --policy plain -d $fd
 else
