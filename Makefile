@@ -38,8 +38,9 @@ modules:
 lib:
 	$(MAKE) -C libfragalloc O=$(BUILD)/lib
 
-tools: lib
-	$(MAKE) -C tools O=$(BUILD)/tools LIBO=$(BUILD)/lib
+tools:
+	$(MAKE) -C tools O=$(BUILD)/tools
+	$(MAKE) -C tests/cli guest O=$(BUILD)/cli
 
 selftests:
 	$(MAKE) -C tests/selftests O=$(BUILD)/selftests
@@ -61,7 +62,7 @@ bench-core:
 
 install:
 	$(MAKE) -C libfragalloc install O=$(BUILD)/lib
-	$(MAKE) -C tools install O=$(BUILD)/tools LIBO=$(BUILD)/lib
+	$(MAKE) -C tools install O=$(BUILD)/tools
 
 clean:
 	rm -rf $(BUILD)

@@ -96,11 +96,9 @@ step "library and CLI build (-Wall -Wextra -Werror)" "$logs/userspace.log" \
 step "selftests build (static)" "$logs/selftests-build.log" make -s selftests
 
 # 3. host tests
-suite "core unit tests" "$logs/unit.log" make -s -C tests/unit check
-[[ -f tests/lib/Makefile ]] &&
-	suite "library tests" "$logs/lib.log" make -s -C tests/lib check
-[[ -f tests/cli/Makefile ]] &&
-	suite "CLI tests" "$logs/cli.log" make -s -C tests/cli check
+suite "core unit tests" "$logs/unit.log" make -s --no-print-directory -C tests/unit check
+suite "library tests" "$logs/lib.log" make -s --no-print-directory -C tests/lib check
+suite "CLI tests (host)" "$logs/cli.log" make -s --no-print-directory -C tests/cli check
 
 # 4. style
 checkpatch=.cache/ksrc/scripts/checkpatch.pl

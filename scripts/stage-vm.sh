@@ -24,7 +24,7 @@ mkdir -p "$dir"
 
 cli=$repo/build/tools/fragalloc-static
 [[ -x $cli ]] && cp "$cli" "$dir/fragalloc"
-[[ -x $repo/build/tools/jsoncheck ]] && cp "$repo/build/tools/jsoncheck" "$dir/"
+[[ -x $repo/build/cli/jsoncheck ]] && cp "$repo/build/cli/jsoncheck" "$dir/"
 
 case $mode in
 check)
@@ -38,9 +38,16 @@ check)
 		install -m 0755 "$kapi" "$repo/tests/kapi/kapi_test.sh" "$dir/"
 		echo kapi_test.sh >>"$dir/tests.list"
 	fi
-	if [[ -x $dir/fragalloc && -f $repo/tests/cli/guest_cli_test.sh ]]; then
+	if [[ -x $dir/fragalloc && -x $dir/jsoncheck ]]; then
 		install -m 0755 "$repo/tests/cli/guest_cli_test.sh" "$dir/"
-		echo guest_cli_test.sh >>"$dir/tests.list"
+		cat >"$dir/cli_test.sh" <<'EOS'
+#!/bin/sh
+# The CLI's in-guest test, with the staged CLI and JSON checker.
+d=$(dirname "$0")
+FRAGALLOC=$d/fragalloc JSONCHECK=$d/jsoncheck exec sh "$d/guest_cli_test.sh"
+EOS
+		chmod 0755 "$dir/cli_test.sh"
+		echo cli_test.sh >>"$dir/tests.list"
 	fi
 	;;
 demo)

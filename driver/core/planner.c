@@ -56,6 +56,26 @@ static bool fa_next_dst(struct fa_pool *pool, struct fa_dst_cursor *dc,
 	return false;
 }
 
+struct fa_collect {
+	struct fa_pool *pool;
+	unsigned int cls;
+	struct fa_block **blk;
+	unsigned long nb;
+	unsigned long n;
+};
+
+static int fa_collect_full(void *arg, struct fa_block *b, unsigned int flags)
+{
+	struct fa_collect *fc = arg;
+
+	if (flags != (FA_BS_OWNED | fc->cls) || b->nr_used != fc->pool->bp)
+		return 0;
+	if (FA_WARN_ON(fc->n >= fc->nb))
+		return 1;
+	fc->blk[fc->n++] = b;
+	return 0;
+}
+
 static bool fa_is_movable(bool (*movable)(void *ctx, unsigned long pfn),
 			  void *mctx, unsigned long pfn)
 {
@@ -93,6 +113,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 	unsigned long nb, i, j, keep, room, emptied = 0, nr = 0;
 	unsigned long used = 0, pinned = 0, lm = 0, lmoved = 0;
 	struct fa_block **blk = NULL;
+	struct fa_collect fc;
 	struct fa_class *c;
 	struct fa_list *pos;
 	size_t bytes;
@@ -113,9 +134,16 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 		if (!blk)
 			return -ENOMEM;
 	}
-	/* owned blocks, fullest first */
-	j = 0;
-	for (i = 0; i < pool->bp; i++) {
+	/* owned blocks, fullest first: full ones are on no list */
+	fc.pool = pool;
+	fc.cls = cls;
+	fc.blk = blk;
+	fc.nb = nb;
+	fc.n = 0;
+	if (nb)
+		fa_bm_for_each(&pool->bm, fa_collect_full, &fc);
+	j = fc.n;
+	for (i = 1; i < pool->bp; i++) {
 		for (pos = c->bucket[i].next; pos != &c->bucket[i];
 		     pos = pos->next) {
 			struct fa_block *b = fa_container_of(pos,

@@ -40,7 +40,8 @@ static void fa_block_flags_sync(struct fa_pool *pool, struct fa_block *b)
 
 /*
  * Bucket membership depends on nr_used: always unlink before changing it
- * and link again afterwards.
+ * and link again afterwards.  Full blocks are on no list (their node points
+ * to itself), so that the first free of a full block touches no neighbour.
  */
 void fa_pool_block_unlink(struct fa_pool *pool, struct fa_block *b)
 {
@@ -62,9 +63,13 @@ void fa_pool_block_link(struct fa_pool *pool, struct fa_block *b)
 		fa_list_add(&b->node, &c->isolated);
 		return;
 	}
+	if (!nr_free) {
+		/* full blocks sit on no list: nothing ever searches them */
+		fa_list_init(&b->node);
+		return;
+	}
 	fa_list_add(&b->node, &c->bucket[nr_free]);
-	if (nr_free)
-		fa_set_bit(c->nonempty, nr_free);
+	fa_set_bit(c->nonempty, nr_free);
 }
 
 static void fa_fill_move(struct fa_pool *pool, u32 old_used, u32 new_used)
@@ -186,6 +191,15 @@ fail:
 	return NULL;
 }
 
+static int fa_first_block(void *arg, struct fa_block *b, unsigned int flags)
+{
+	struct fa_block **out = arg;
+
+	(void)flags;
+	*out = b;
+	return 1;
+}
+
 static void fa_destroy_list(struct fa_pool *pool, struct fa_list *head,
 			    bool loose)
 {
@@ -233,6 +247,16 @@ void fa_pool_destroy(struct fa_pool *pool)
 			     pool->bucket_words * sizeof(unsigned long));
 	}
 	fa_destroy_list(pool, &pool->loose, true);
+	/* leaked full blocks are on no list: find them in the blockmap */
+	for (;;) {
+		struct fa_block *b = NULL;
+
+		fa_bm_for_each(&pool->bm, fa_first_block, &b);
+		if (!b)
+			break;
+		fa_bm_detach(&pool->bm, b->pfn);
+		fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, false));
+	}
 	fa_bm_destroy(&pool->bm);
 	fa_free(pool);
 }

@@ -39,6 +39,44 @@ unsigned long check_partial_room(struct fa_pool *pool, unsigned int cls)
 	return room;
 }
 
+struct full_ctx {
+	struct fa_pool *pool;
+	unsigned int cls;
+	struct fa_block **out;
+	unsigned long max, n;
+};
+
+static int full_cb(void *arg, struct fa_block *b, unsigned int flags)
+{
+	struct full_ctx *f = arg;
+
+	if (flags == (FA_BS_OWNED | f->cls) && b->nr_used == f->pool->bp) {
+		if (f->n < f->max)
+			f->out[f->n] = b;
+		f->n++;
+	}
+	return 0;
+}
+
+unsigned long check_class_blocks(struct fa_pool *pool, unsigned int cls,
+				 struct fa_block **out, unsigned long max)
+{
+	struct full_ctx f = { pool, cls, out, max, 0 };
+	struct fa_list *p;
+	unsigned int i;
+
+	fa_bm_for_each(&pool->bm, full_cb, &f);
+	for (i = 1; i < pool->bp; i++)
+		for (p = pool->cls[cls].bucket[i].next;
+		     p != &pool->cls[cls].bucket[i]; p = p->next) {
+			if (f.n < max)
+				out[f.n] = fa_container_of(p, struct fa_block,
+							   node);
+			f.n++;
+		}
+	return f.n;
+}
+
 struct walk_ctx {
 	unsigned long n;
 	unsigned long last;
@@ -111,10 +149,15 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 		struct fa_class *fc = &pool->cls[c];
 		u64 blocks = 0, used = 0, loose = 0;
 
-		for (i = 0; i < pool->bp; i++) {
+		struct fa_block **all;
+		unsigned long nall, k;
+
+		if (!fa_list_empty(&fc->bucket[0]))
+			return fail("cls %u: full blocks on a list", c);
+		for (i = 1; i < pool->bp; i++) {
 			bool empty = fa_list_empty(&fc->bucket[i]);
 
-			if (i && fa_test_bit(fc->nonempty, i) == empty)
+			if (fa_test_bit(fc->nonempty, i) == empty)
 				return fail("cls %u bucket %u nonempty bit", c, i);
 			for (p = fc->bucket[i].next; p != &fc->bucket[i];
 			     p = p->next) {
@@ -124,13 +167,23 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 				if (pool->bp - b->nr_used != i)
 					return fail("block %#lx in bucket %u with %u used",
 						    b->pfn, i, b->nr_used);
-				if (!check_owned_block(pool, s, b, c,
-						       FA_BS_OWNED, hist))
-					return false;
-				blocks++;
-				used += b->nr_used;
 			}
 		}
+		nall = check_class_blocks(pool, c, NULL, 0);
+		all = calloc(nall + 1, sizeof(*all));
+		check_class_blocks(pool, c, all, nall);
+		for (k = 0; k < nall; k++) {
+			struct fa_block *b = all[k];
+
+			if (!check_owned_block(pool, s, b, c, FA_BS_OWNED,
+					       hist)) {
+				free(all);
+				return false;
+			}
+			blocks++;
+			used += b->nr_used;
+		}
+		free(all);
 		for (p = fc->isolated.next; p != &fc->isolated; p = p->next) {
 			struct fa_block *b = fa_container_of(p, struct fa_block,
 							     node);

@@ -34,6 +34,10 @@ bool check_plan_dsts(struct sim *s, const struct fa_move *mv, long n,
 bool check_move(struct fa_pool *pool, struct sim *s, const struct fa_move *m,
 		bool complete);
 
+/* owned, non-isolated blocks of a class (full ones come from the blockmap) */
+unsigned long check_class_blocks(struct fa_pool *pool, unsigned int cls,
+				 struct fa_block **out, unsigned long max);
+
 extern char check_msg[256];
 
 #endif

@@ -484,26 +484,25 @@ struct oracle {
 
 static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
 {
-	struct fa_class *c = &pool->cls[cls];
 	unsigned long used[16], U = 0, L = 0, Lm = 0, n = 0, bp = pool->bp;
 	bool pin[16];
 	struct oracle best = { ~0UL, ~0UL, ~0UL };
 	struct fa_list *p;
 	unsigned int i, bit, mask;
 
-	for (i = 0; i < bp; i++)
-		for (p = c->bucket[i].next; p != &c->bucket[i]; p = p->next) {
-			struct fa_block *b = fa_container_of(p, struct fa_block,
-							     node);
+	struct fa_block *all[16];
+	unsigned long nall = check_class_blocks(pool, cls, all, 16), k;
 
-			used[n] = b->nr_used;
-			pin[n] = false;
-			for (bit = 0; bit < bp; bit++)
-				if (fa_test_bit(b->map, bit) &&
-				    is_pinned(b->pfn + bit))
-					pin[n] = true;
-			U += used[n++];
-		}
+	for (k = 0; k < nall; k++) {
+		struct fa_block *b = all[k];
+
+		used[n] = b->nr_used;
+		pin[n] = false;
+		for (bit = 0; bit < bp; bit++)
+			if (fa_test_bit(b->map, bit) && is_pinned(b->pfn + bit))
+				pin[n] = true;
+		U += used[n++];
+	}
 	for (p = pool->loose.next; p != &pool->loose; p = p->next) {
 		struct fa_block *b = fa_container_of(p, struct fa_block, node);
 
