@@ -72,6 +72,7 @@ extern struct fa_device fa_dev;
 extern unsigned long fa_max_batch_pages;
 extern unsigned long fa_max_fd_pages;
 extern unsigned long fa_max_total_pages;
+extern unsigned int fa_reserve_blocks;
 extern unsigned int fa_auto_recompact_pct;
 extern unsigned int fa_auto_recompact_interval_ms;
 

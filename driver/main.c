@@ -22,6 +22,7 @@ struct fa_device fa_dev = {
 unsigned long fa_max_batch_pages = 1UL << 18;
 unsigned long fa_max_fd_pages;
 unsigned long fa_max_total_pages;
+unsigned int fa_reserve_blocks = 2;
 unsigned int fa_auto_recompact_pct;
 unsigned int fa_auto_recompact_interval_ms = 1000;
 
@@ -53,6 +54,31 @@ module_param_named(max_total_pages, fa_max_total_pages, ulong, 0644);
 MODULE_PARM_DESC(max_total_pages,
 		 "Most pages all users together may hold, 0 = no limit (default)");
 
+static int fa_set_reserve(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	*(unsigned int *)kp->arg = v;
+	/* At load time the pool does not exist yet and reads the value. */
+	if (fa_dev.pool) {
+		mutex_lock(&fa_dev.pool_lock);
+		fa_pool_set_reserve(fa_dev.pool, v);
+		mutex_unlock(&fa_dev.pool_lock);
+	}
+	return 0;
+}
+
+static const struct kernel_param_ops fa_reserve_ops = {
+	.set = fa_set_reserve,
+	.get = param_get_uint,
+};
+
+module_param_cb(reserve_blocks, &fa_reserve_ops, &fa_reserve_blocks, 0644);
+MODULE_PARM_DESC(reserve_blocks,
+		 "Empty pageblocks the pool keeps for reuse instead of giving them back at once; a shrinker drains them under memory pressure (default 2)");
 module_param_named(auto_recompact_pct, fa_auto_recompact_pct, uint, 0644);
 MODULE_PARM_DESC(auto_recompact_pct,
 		 "Recompact the pool automatically when it owns more than this percentage of the pageblocks its pages need, 0 = off (default)");

@@ -359,7 +359,7 @@ int fa_source_init(void)
 {
 	struct fa_pool_config cfg = {
 		.block_order = pageblock_order,
-		.reserve_blocks = 2,
+		.reserve_blocks = fa_reserve_blocks,
 	};
 
 	fa_dev.pool = fa_pool_create(&cfg, &fa_buddy_source, NULL);
