@@ -33,6 +33,8 @@ check)
 		cp "$repo/build/selftests/$t" "$dir/"
 		echo "$t" >>"$dir/tests.list"
 	done <"$repo/build/selftests/tests.list"
+	install -m 0755 "$repo/tests/vm/unload_test.sh" "$dir/"
+	echo unload_test.sh >>"$dir/tests.list"
 	kapi=$repo/build/kmod/$kver/kapi/fragalloc_kapi_test.ko
 	if [[ -n $kver && -f $kapi ]]; then
 		install -m 0755 "$kapi" "$repo/tests/kapi/kapi_test.sh" "$dir/"

@@ -833,7 +833,11 @@ static void op_free(struct thr *t, bool range)
 				switch (below(&t->rs, 4)) {
 				case 0: u.free.nr_pages = 0; break;
 				case 1: u.free.first_page = b->nr_pages; u.free.nr_pages = 1; break;
-				case 2: u.free.nr_pages = ~0ULL - u.free.first_page + 2; break;
+				case 2:
+					/* first + nr wraps around to a small number */
+					u.free.nr_pages = u.free.first_page >= 2 ?
+						~0ULL - u.free.first_page + 2 : ~0ULL;
+					break;
 				default: u.free.nr_pages = b->nr_pages - u.free.first_page + 1; break;
 				}
 				valid = false;

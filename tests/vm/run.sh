@@ -8,8 +8,12 @@
 #          [--timeout SECONDS] [--mem 1G] [--smp 2] [--accel tcg|kvm]
 #          [--append "KERNEL ARGS"] [--args "SELFTEST/DEMO ARGS"]
 #          [--modargs "MODULE PARAMS"] [--ptimeout SECONDS] [--log FILE]
+#          [--bzimage PATH]
 #
-#   --kernel KVER   boots /boot/vmlinuz-KVER (required)
+#   --kernel KVER   boots /boot/vmlinuz-KVER (required; with --bzimage only
+#                   names the kernel release, for labels and the log name)
+#   --bzimage PATH  boot this kernel image instead (the debug kernel,
+#                   scripts/debug-kernel.sh)
 #   --initrd FILE   default build/vm/initramfs-KVER.cpio.gz
 #   --mode          check (default): run the selftests, print "[6.12] ok ..."
 #                   lines, splats and one "vm[KVER]: N passed, N failed,
@@ -31,8 +35,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 kver="" initrd="" mode=check tmo=600 mem=1G smp=2 accel=${FA_ACCEL:-tcg}
-append="" args="" modargs="" ptimeout="" log=""
-usage() { sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+append="" args="" modargs="" ptimeout="" log="" bzimage=""
+usage() { sed -n '4,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
 	--kernel) kver=$2; shift 2 ;;
@@ -47,6 +51,7 @@ while (($#)); do
 	--modargs) modargs=$2; shift 2 ;;
 	--ptimeout) ptimeout=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	--bzimage) bzimage=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -57,7 +62,7 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 case $mode in check | demo | shell) ;; *) die "bad --mode $mode" ;; esac
 case $accel in tcg | kvm) ;; *) die "bad --accel $accel" ;; esac
 [[ $tmo =~ ^[0-9]+$ ]] || die "bad --timeout $tmo"
-kernel=/boot/vmlinuz-$kver
+kernel=${bzimage:-/boot/vmlinuz-$kver}
 [[ -r $kernel ]] || die "$kernel not found or not readable"
 initrd=${initrd:-$repo/build/vm/initramfs-$kver.cpio.gz}
 [[ -r $initrd ]] || die "initramfs $initrd not found (tests/vm/mkinitramfs.sh)"

@@ -42,7 +42,7 @@ struct fragalloc_client {
 	bool (*move)(struct fragalloc_client *client, struct page *old,
 		     struct page *new, unsigned long cookie);
 	void *priv;
-	struct mutex lock;
+	struct mutex lock;	/* serialises move() and free */
 	atomic_long_t nr_pages;
 };
 
