@@ -8,7 +8,8 @@
 #   2. module build for every target kernel with W=1 and sparse (C=2),
 #      no warnings allowed; library, CLI and selftest builds
 #   3. host tests: portable core (unit, property, fuzz), library, CLI
-#   4. style: checkpatch.pl --strict over driver/ and uapi/; the uapi header
+#   4. style and packaging: checkpatch.pl --strict over driver/ and uapi/;
+#      DKMS builds the module for every target kernel; the uapi header
 #      compiled standalone as C and C++
 #   5. the VM lane: each target kernel boots in QEMU (TCG), loads the module,
 #      runs the selftests, unloads it; any splat in the guest log fails
@@ -106,6 +107,7 @@ while IFS= read -r f; do
 	step "checkpatch --strict $f" "$logs/checkpatch.log" \
 		"$checkpatch" --strict --no-tree --quiet --show-types -f "$f"
 done < <(git ls-files -co --exclude-standard -- 'driver/*.[ch]' 'uapi/*.h' | sort)
+suite "DKMS build" "$logs/dkms.log" scripts/dkms-check.sh $kvers
 step "uapi header compiles standalone (C)" "$logs/uapi-c.log" \
 	sh -c 'echo "#include <linux/fragalloc.h>" | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null -'
 step "uapi header compiles standalone (C++)" "$logs/uapi-cxx.log" \

@@ -44,7 +44,7 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static cpio kmod sparse linux-source-6.12
 	xz-utils make gcc clang libclang-rt-14-dev python3 pkg-config
-	gnuplot-nox
+	gnuplot-nox dkms
 )
 
 # kselftest headers (kselftest_harness.h includes only kselftest.h and libc /

@@ -8,7 +8,7 @@
 #          [--timeout SECONDS] [--mem 1G] [--smp 2] [--accel tcg|kvm]
 #          [--append "KERNEL ARGS"] [--args "SELFTEST/DEMO ARGS"]
 #          [--modargs "MODULE PARAMS"] [--ptimeout SECONDS] [--log FILE]
-#          [--bzimage PATH]
+#          [--bzimage PATH] [--qemu-args "EXTRA QEMU ARGS"]
 #
 #   --kernel KVER   boots /boot/vmlinuz-KVER (required; with --bzimage only
 #                   names the kernel release, for labels and the log name)
@@ -28,6 +28,8 @@
 #   --ptimeout S    per-program timeout inside the guest (default none)
 #   --log FILE      full serial console log (default build/vm/KVER-MODE.log);
 #                   the clean test channel (guest ttyS1) goes to FILE.tap
+#   --qemu-args     extra qemu arguments, split on white space (e.g. a
+#                   "-drive file=F,if=virtio,format=raw,readonly=on")
 
 set -euo pipefail
 
@@ -35,8 +37,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 kver="" initrd="" mode=check tmo=600 mem=1G smp=2 accel=${FA_ACCEL:-tcg}
-append="" args="" modargs="" ptimeout="" log="" bzimage=""
-usage() { sed -n '4,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+append="" args="" modargs="" ptimeout="" log="" bzimage="" qargs=""
+usage() { sed -n '4,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
 	--kernel) kver=$2; shift 2 ;;
@@ -52,6 +54,7 @@ while (($#)); do
 	--ptimeout) ptimeout=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--bzimage) bzimage=$2; shift 2 ;;
+	--qemu-args) qargs=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -89,6 +92,10 @@ cmd+=" fa.mode=$mode"
 qemu=(qemu-system-x86_64 -machine q35 -m "$mem" -smp "$smp"
 	-nodefaults -display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmd")
+if [[ -n $qargs ]]; then
+	read -r -a qextra <<<"$qargs"
+	qemu+=("${qextra[@]}")
+fi
 if [[ $accel == kvm ]]; then
 	[[ -w /dev/kvm ]] || die "--accel kvm: /dev/kvm not usable"
 	qemu+=(-accel kvm -cpu host)

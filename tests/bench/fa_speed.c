@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fa_speed - speed ratios measured in one guest (the guest's clock).
+ *
+ *   fa_speed [--reps N] [--batches N]
+ *
+ * 1. allocate+free pages/s of 40 MB batches (--batches at a time) per
+ *    policy, relative to bulk (policies interleaved in every round);
+ * 2. map-and-touch MB/s of a 40 MB compact batch (mmap, write every page,
+ *    munmap) relative to an anonymous mmap(MAP_POPULATE) of the same size,
+ *    touched the same way;
+ * 3. recompact MB/s: --batches compact batches, then every page whose PFN is
+ *    in the upper half of its pageblock is freed (each pageblock half free),
+ *    then a pool-scope RECOMPACT; out_bytes_copied / time, relative to a
+ *    memcpy() of the same number of bytes.
+ * Each figure is the median of --reps rounds. One JSON object on stdout.
+ */
+#include <sys/mman.h>
+
+#include "common.h"
+
+#define BATCH 10240ULL		/* 40 MB of 4 KiB pages */
+#define MAXREPS 64
+
+static const char *const pnames[] = { "compact", "plain", "bulk", "highorder" };
+
+static int fd;
+static long psz;
+
+static double alloc_free_round(int policy, int nb)
+{
+	uint32_t h[16];
+	struct fragalloc_alloc a = { 0 };
+	double t0 = now_s();
+
+	for (int i = 0; i < nb; i++) {
+		if (fa_alloc(fd, BATCH, (uint32_t)policy, &a)) {
+			perror("ALLOC");
+			exit(1);
+		}
+		h[i] = a.out_handle;
+	}
+	for (int i = 0; i < nb; i++)
+		fa_free(fd, h[i]);
+	return (double)(BATCH * (uint64_t)nb) / (now_s() - t0);
+}
+
+static double touch(char *p, size_t len)
+{
+	double t0 = now_s();
+
+	for (size_t o = 0; o < len; o += (size_t)psz)
+		p[o] = 1;
+	return t0;
+}
+
+static double map_batch_round(uint64_t off)
+{
+	size_t len = BATCH * (size_t)psz;
+	double t0 = now_s();
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+
+	if (p == MAP_FAILED) {
+		perror("mmap batch");
+		exit(1);
+	}
+	touch(p, len);
+	munmap(p, len);
+	return (double)len / 1048576.0 / (now_s() - t0);
+}
+
+static double map_anon_round(void)
+{
+	size_t len = BATCH * (size_t)psz;
+	double t0 = now_s();
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap anon");
+		exit(1);
+	}
+	touch(p, len);
+	munmap(p, len);
+	return (double)len / 1048576.0 / (now_s() - t0);
+}
+
+/* half-free pageblocks, recompact; returns MB/s, *bytes the bytes copied */
+static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved)
+{
+	uint64_t *pfns = malloc(BATCH * sizeof(*pfns));
+	struct fragalloc_recompact rc = { 0 };
+	struct fragalloc_alloc a = { 0 };
+	uint32_t h[16];
+	double t0, t;
+
+	if (!pfns)
+		exit(1);
+	for (int i = 0; i < nb; i++) {
+		struct fragalloc_batch_info bi;
+		uint64_t k = 0;
+
+		if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
+			perror("ALLOC");
+			exit(1);
+		}
+		h[i] = a.out_handle;
+		memset(&bi, 0, sizeof(bi));
+		bi.size = sizeof(bi);
+		bi.flags = FRAGALLOC_BATCH_INFO_PFNS;
+		bi.handle = h[i];
+		bi.pfns = (uintptr_t)pfns;
+		bi.nr_pfns = BATCH;
+		if (ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, &bi)) {
+			perror("BATCH_INFO");
+			exit(1);
+		}
+		/* free each run of pages in the upper half of their pageblock */
+		while (k < BATCH) {
+			uint64_t e;
+
+			if ((pfns[k] & 511) < 256) {
+				k++;
+				continue;
+			}
+			for (e = k + 1; e < BATCH && (pfns[e] & 511) >= 256 &&
+			     pfns[e] == pfns[e - 1] + 1; e++)
+				;
+			fa_free_range(fd, h[i], k, e - k, NULL);
+			k = e;
+		}
+	}
+	t0 = now_s();
+	if (fa_recompact(fd, FRAGALLOC_SCOPE_POOL, &rc)) {
+		perror("RECOMPACT");
+		exit(1);
+	}
+	t = now_s() - t0;
+	for (int i = 0; i < nb; i++)
+		fa_free(fd, h[i]);
+	free(pfns);
+	*bytes = rc.out_bytes_copied;
+	*moved = rc.out_pages_moved;
+	return (double)rc.out_bytes_copied / 1048576.0 / t;
+}
+
+static double memcpy_round(char *dst, const char *src, size_t len)
+{
+	double t0 = now_s();
+
+	memcpy(dst, src, len);
+	__asm__ __volatile__("" : : "r"(dst) : "memory");
+	return (double)len / 1048576.0 / (now_s() - t0);
+}
+
+int main(int argc, char **argv)
+{
+	double af[4][MAXREPS], mb[MAXREPS], ma[MAXREPS], rcs[MAXREPS], mc[MAXREPS];
+	double afm[4], mbm, mam, rcm, mcm;
+	uint64_t bytes[MAXREPS], moved = 0, maxbytes = 0;
+	int reps = 5, nb = 4;
+	struct fragalloc_alloc a = { 0 };
+	char *src, *dst;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--reps"))
+			reps = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--batches"))
+			nb = atoi(argv[i + 1]);
+	}
+	if (reps < 1 || reps > MAXREPS || nb < 1 || nb > 16) {
+		fprintf(stderr, "fa_speed: bad arguments\n");
+		return 2;
+	}
+	psz = sysconf(_SC_PAGESIZE);
+	fd = fa_open();
+
+	/* warm-up round, not counted */
+	for (int p = 0; p < 4; p++)
+		alloc_free_round(p, 1);
+	for (int r = 0; r < reps; r++)
+		for (int p = 0; p < 4; p++)
+			af[p][r] = alloc_free_round(p, nb);
+
+	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
+		perror("ALLOC");
+		return 1;
+	}
+	map_anon_round();
+	for (int r = 0; r < reps; r++) {
+		mb[r] = map_batch_round(a.out_mmap_offset);
+		ma[r] = map_anon_round();
+	}
+	fa_free(fd, a.out_handle);
+
+	for (int r = 0; r < reps; r++) {
+		rcs[r] = recompact_round(nb, &bytes[r], &moved);
+		if (bytes[r] > maxbytes)
+			maxbytes = bytes[r];
+	}
+	if (!maxbytes)
+		maxbytes = 1;
+	src = malloc(maxbytes);
+	dst = malloc(maxbytes);
+	if (!src || !dst)
+		return 1;
+	memset(src, 7, maxbytes);
+	memset(dst, 0, maxbytes);
+	for (int r = 0; r < reps; r++)
+		mc[r] = memcpy_round(dst, src, bytes[r] ? bytes[r] : maxbytes);
+
+	for (int p = 0; p < 4; p++)
+		afm[p] = median(af[p], reps);
+	mbm = median(mb, reps);
+	mam = median(ma, reps);
+	rcm = median(rcs, reps);
+	mcm = median(mc, reps);
+
+	printf("{\"reps\":%d,\"batches\":%d,\"alloc_free_pages_s\":{", reps, nb);
+	for (int p = 0; p < 4; p++)
+		printf("%s\"%s\":%.0f", p ? "," : "", pnames[p], afm[p]);
+	printf("},\"alloc_free_vs_bulk\":{");
+	for (int p = 0; p < 4; p++)
+		printf("%s\"%s\":%.3f", p ? "," : "", pnames[p], afm[p] / afm[2]);
+	printf("},\"map_touch_mb_s\":%.1f,\"anon_populate_touch_mb_s\":%.1f,"
+	       "\"map_touch_vs_anon\":%.3f,\"recompact_mb_s\":%.1f,"
+	       "\"recompact_bytes\":%llu,\"recompact_pages_moved\":%llu,"
+	       "\"memcpy_mb_s\":%.1f,\"recompact_vs_memcpy\":%.3f}\n",
+	       mbm, mam, mbm / mam, rcm, (unsigned long long)bytes[reps / 2],
+	       (unsigned long long)moved, mcm, rcm / mcm);
+	return 0;
+}
