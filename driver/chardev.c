@@ -181,13 +181,14 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 		for (i = 0; i < done; i++)
 			fa_page_tag(b->pages[i], ff, b->handle, i);
 	ff->nr_batches++;
-	up_write(&ff->lock);
-
 	cmd->out_handle = b->handle;
 	cmd->out_nr_pages = done;
 	cmd->out_mmap_offset = (u64)b->pgoff << PAGE_SHIFT;
+	/* Another thread may free the batch as soon as the lock is dropped. */
+	downgrade_write(&ff->lock);
 	cmd->out_nr_blocks = fa_pages_count_blocks(b->pages, done, &loose);
 	cmd->out_nr_loose = loose;
+	up_read(&ff->lock);
 	return 0;
 
 err_unlock:

@@ -618,27 +618,38 @@ fail:
 void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 		  unsigned long n)
 {
-	unsigned long i;
+	unsigned long i = 0;
 
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned long pfn = pfns[i];
 		struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
-		unsigned int off;
+		u32 old;
 
-		if (FA_WARN_ON(!b))
-			continue;
-		if (b->state == FA_BS_LOOSE) {
-			fa_loose_free(pool, b, pfn);
+		if (FA_WARN_ON(!b)) {
+			i++;
 			continue;
 		}
-		off = pfn - b->pfn;
-		if (FA_WARN_ON(!b->nr_used || !fa_test_bit(b->map, off)))
+		if (b->state == FA_BS_LOOSE) {
+			fa_loose_free(pool, b, pfn);
+			i++;
 			continue;
+		}
+		/*
+		 * Owned block: free the run of following pages that lie in
+		 * the same block with one bucket move.
+		 */
+		old = b->nr_used;
 		fa_pool_block_unlink(pool, b);
-		fa_clear_bit(b->map, off);
-		fa_fill_move(pool, b->nr_used, b->nr_used - 1);
-		b->nr_used--;
-		pool->cls[b->cls].pages_used--;
+		for (; i < n && pfns[i] - b->pfn < pool->bp; i++) {
+			unsigned int off = pfns[i] - b->pfn;
+
+			if (FA_WARN_ON(!fa_test_bit(b->map, off)))
+				continue;
+			fa_clear_bit(b->map, off);
+			b->nr_used--;
+		}
+		pool->cls[b->cls].pages_used -= old - b->nr_used;
+		fa_fill_move(pool, old, b->nr_used);
 		if (b->nr_used)
 			fa_pool_block_link(pool, b);
 		else

@@ -166,6 +166,15 @@ function norm(m) {
 		next
 	}
 	msg = substr(line, RSTART + RLENGTH)
+	# an allocation-failure warning (warn_alloc: real memory pressure or
+	# an injected fault, see faultinject_test) is not a kernel bug; its
+	# stack dump belongs to it and is not a splat either
+	if (msg ~ /(page allocation failure: order:|vmalloc error: size|FAULT_INJECTION: forcing a failure)/) {
+		open = 1; warnopen = 1; lasthead = NR; nwarn++
+		hist[NR] = line; delete hist[NR - 4]
+		next
+	}
+	if (warnopen && msg ~ /<\/TASK>/) { open = 0; warnopen = 0 }
 	head = !benign(msg) && is_head(msg)
 	body = !head && !benign(msg) && is_body(msg)
 	if (head && open && NR - lasthead <= 10) head = 0	# e.g. "BUG: ..." + "Oops: ..."
@@ -192,6 +201,7 @@ function norm(m) {
 	hist[NR] = line; delete hist[NR - 4]
 }
 END {
+	if (nwarn) print "NOTE " L ": " nwarn " allocation-failure warning(s) (warn_alloc / fault injection), not counted"
 	for (i = 0; i < nu; i++)
 		if (seen[order[i]] > 1)
 			print "SPLAT " L ": (the report \"" order[i] "\" appeared " seen[order[i]] " times)"
