@@ -325,9 +325,37 @@ int check_alloc(struct fa_pool *pool, struct sim *s, unsigned int cls,
 	struct fa_alloc_result res;
 	int ret;
 
+	unsigned long best[64], nbest = 0, k;
+	unsigned int min_free = 0;
+
+	/* best fit: the first page must come from a block with fewest free */
+	if (cls < FA_NR_CLASSES && n < bp) {
+		struct fa_class *fc = &pool->cls[cls];
+		struct fa_list *p;
+
+		for (min_free = 1; min_free < bp; min_free++)
+			if (!fa_list_empty(&fc->bucket[min_free]))
+				break;
+		if (min_free < bp)
+			for (p = fc->bucket[min_free].next;
+			     p != &fc->bucket[min_free] && nbest < 64;
+			     p = p->next)
+				best[nbest++] = fa_container_of(p,
+						struct fa_block, node)->pfn;
+		if (nbest == 64)
+			nbest = 0;	/* too many to check cheaply */
+	}
 	ret = fa_pool_alloc(pool, cls, n, pfns, flags, &res);
 	if (resp)
 		*resp = res;
+	if (!ret && nbest) {
+		for (k = 0; k < nbest; k++)
+			if ((pfns[0] & ~(bp - 1)) == best[k])
+				break;
+		if (k == nbest)
+			return fail("best fit: first page %#lx not in a block with %u free",
+				    pfns[0], min_free), CHECK_FAILED;
+	}
 	if (ret) {
 		if (res.nr_pages)
 			return fail("failed alloc with nr_pages"), CHECK_FAILED;

@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh - the separate-boot benchmark (`make bench`, `make bench-quick`).
+#
+# Usage: scripts/bench.sh full|quick
+#
+# For every strategy (none plain bulk highorder compact compact+recompact)
+# and seed, boots a FRESH 1 GiB / 2 vCPU QEMU TCG guest and runs the same
+# seeded workload (tests/bench/guest-bench.sh): A, the original report (the
+# driver holds 360 MB in 40 MB batches over CYCLES cycles of whole-batch and
+# range frees, against page-cache, slab and anonymous churn) and B (8
+# interleaved streams of 64-page batches, then every other stream freed);
+# then one more boot for the speed ratios (tests/bench/fa_speed.c).
+# Each boot runs B first on the fresh guest, releases it, then A
+# (BENCH_LAYOUT=separate: A and B each in their own boot, twice the boots).
+# full:  3 seeds (SEEDS), 10 cycles.  quick: 1 seed, 4 cycles, less churn.
+# Prints one table per workload and the targets, writes build/bench/*.json;
+# full also renders docs/bench/free-by-order-A.png. Last line:
+# "bench: N passed, N failed" (a pass: the boot ran to the end and its
+# metrics were collected; the targets are reported, not asserted).
+#
+# Env: KERNEL=6.1|6.12 (default 6.1), SEEDS="1 2 3", CYCLES=N,
+#      STRATS="none plain ...", BENCH_OUT=dir (default build/bench)
+
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+mode=${1:-quick}
+case $mode in full | quick) ;; *) echo "usage: $0 full|quick" >&2; exit 2 ;; esac
+
+out=${BENCH_OUT:-$repo/build/bench}
+strats=${STRATS:-"none plain bulk highorder compact compact+recompact"}
+if [[ $mode == full ]]; then
+	seeds=${SEEDS:-"1 2 3"}
+	cycles=${CYCLES:-10}
+	churn="SLAB=40000 LIVE=20000 ANON=1200 ANONMB=96 DISK=1 CYCLEMS=500 REPS=7"
+	layout=${BENCH_LAYOUT:-combined}
+else
+	seeds=${SEEDS:-1}
+	cycles=${CYCLES:-4}
+	churn="SLAB=15000 LIVE=15000 ANON=450 ANONMB=96 DISK=1 CYCLEMS=300 REPS=5"
+	layout=${BENCH_LAYOUT:-combined}
+fi
+
+T0=$(date +%s)
+scripts/deps.sh >/dev/null
+series=${KERNEL:-6.1}
+kver=$(scripts/kvers.sh "$series")
+echo "bench: $mode, kernel $kver, seeds $seeds, $cycles cycles, $(date -u +%F)"
+scripts/build-module.sh "$kver" >/dev/null
+make -s tools >/dev/null
+make -s -C tests/bench O="$out/bin" >/dev/null
+
+# --- the initramfs: the CLI, the bench programs, guest-bench.sh as demo.sh --
+stage=$out/stage-bin
+rm -rf "$stage" "$out/extra"
+mkdir -p "$stage" "$out/extra/bench/mods" "$out/logs" "$out/results"
+cp build/tools/fragalloc-static "$stage/fragalloc"
+cp "$out"/bin/fa_load "$out"/bin/fa_churn "$out"/bin/fa_speed "$stage/"
+install -m 0755 tests/bench/guest-bench.sh "$stage/demo.sh"
+
+# virtio_blk and the modules it needs (built in on 6.12, modules on 6.1)
+declare -A seen=()
+addmod() {
+	local m=$1 path dep
+	[[ -n ${seen[$m]:-} ]] && return 0
+	seen[$m]=1
+	path=$(modinfo -k "$kver" -n "$m" 2>/dev/null) || return 0
+	[[ $path == /* ]] || return 0 # built in
+	for dep in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
+		addmod "$dep"
+	done
+	case $path in
+	*.ko.xz) xz -dc "$path" >"$out/extra/bench/mods/$m.ko" ;;
+	*.ko.zst) zstd -dcq "$path" >"$out/extra/bench/mods/$m.ko" ;;
+	*) cp "$path" "$out/extra/bench/mods/$m.ko" ;;
+	esac
+	echo "$m" >>"$out/extra/bench/mods/order"
+}
+: >"$out/extra/bench/mods/order"
+addmod virtio_pci
+addmod virtio_blk
+addmod crc32c_generic
+addmod ext4
+
+initrd=$out/initramfs-$kver.cpio.gz
+tests/vm/mkinitramfs.sh "$initrd" "$kver" "build/kmod/$kver/driver/fragalloc.ko" \
+	"$stage" "$out/extra" >/dev/null
+
+# the page-cache churn's disk: an ext4 image (1.5 GiB, sparse) holding one
+# sparse 1.4 GiB file, more than the guest's RAM; reading a file gives movable
+# page cache (a raw block device's page cache is unmovable)
+disk=$out/disk-ext4.img
+if [[ ! -f $disk ]]; then
+	rm -rf "$out/disk.d"
+	mkdir -p "$out/disk.d"
+	truncate -s 1400M "$out/disk.d/big"
+	truncate -s 1536M "$disk.tmp"
+	mkfs.ext4 -F -q -O ^metadata_csum,^has_journal -d "$out/disk.d" "$disk.tmp"
+	mv "$disk.tmp" "$disk"
+	rm -rf "$out/disk.d"
+fi
+qargs="-drive file=$disk,if=virtio,format=raw,readonly=on"
+
+pass=0 fail=0
+rm -f "$out"/results/*.json
+# boot NAME ARGS: one fresh guest; its results go to results/NAME-N.json
+boot() {
+	local name=$1 args=$2 log=$out/logs/$1.log t0 t1 n rc=0
+	t0=$(date +%s)
+	tests/vm/run.sh --kernel "$kver" --mode demo --timeout 900 --initrd "$initrd" \
+		--args "$args" --qemu-args "$qargs" --log "$log" >/dev/null 2>"$log.run" || rc=$?
+	t1=$(date +%s)
+	n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf '%s\n' "${line#\#\#\# BENCH-RESULT }" >"$out/results/$name-$n.json"
+	done < <(tr -d '\r' <"$log.tap" | grep '^### BENCH-RESULT {')
+	local want=1
+	[[ $args == *WLS=b,a* ]] && want=2
+	if ((rc == 0 && n == want)) && grep -q '^### FA-DONE' "$log.tap" &&
+		python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' \
+			"$out/results/$name"-*.json; then
+		pass=$((pass + 1))
+		echo "bench: ok   $name ($((t1 - t0)) s)"
+	else
+		fail=$((fail + 1))
+		echo "bench: FAIL $name (rc=$rc, $n results; log $log)"
+		tail -n 3 "$log.run" | sed 's/^/bench:   /'
+	fi
+}
+
+for seed in $seeds; do
+	for s in $strats; do
+		common="STRAT=$s SEED=$seed CYCLES=$cycles $churn"
+		if [[ $layout == separate ]]; then
+			boot "A-$s-s$seed" "WLS=a $common"
+			boot "B-$s-s$seed" "WLS=b $common"
+		else
+			boot "BA-$s-s$seed" "WLS=b,a $common"
+		fi
+	done
+done
+boot speed "WLS=speed $churn"
+
+T1=$(date +%s)
+chart=
+[[ $mode == full ]] && chart=$repo/docs/bench/free-by-order-A.png
+python3 tests/bench/summarize.py --results "$out/results" --out "$out" \
+	--mode "$mode" --kver "$kver" --seeds "$seeds" --cycles "$cycles" \
+	--elapsed $((T1 - T0)) ${chart:+--chart "$chart"} || fail=$((fail + 1))
+echo "bench: total $((T1 - T0)) s"
+echo "bench: $pass passed, $fail failed"
+((fail == 0))
