@@ -15,9 +15,10 @@
  * depend on B, and the moves out of non-kept blocks are the pages they
  * hold, minimal when the kept ones are the fullest.
  *
- * Source blocks are emitted emptiest first and only whole, so a plan
- * capped by max_moves is a prefix that still frees as many blocks as the
- * cap allows.
+ * Source blocks are emitted emptiest first, so a plan capped by max_moves
+ * is the full plan's first max_moves moves: it frees as many blocks as the
+ * cap allows, makes progress on the next one, and repeated capped plans
+ * converge to the full plan.
  */
 #include "internal.h"
 
@@ -197,15 +198,19 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 	}
 	dc.blk = blk;
 	dc.nb = nb;
-	/* empty the other blocks, emptiest first, whole blocks only */
-	for (i = nb; i-- > 0;) {
+	/*
+	 * Empty the other blocks, emptiest first. A cap cuts the plan after
+	 * max_moves moves, possibly inside a block: that block is isolated
+	 * all the same, and the next plan goes on emptying it.
+	 */
+	for (i = nb; i-- > 0 && nr < max_moves;) {
 		struct fa_block *b = blk[i];
+		bool whole;
 
 		if (b->plan & FA_PLAN_KEEP)
 			continue;
-		if (b->nr_used > max_moves - nr)
-			break;
-		for (bit = 0; bit < pool->bp; bit++) {
+		whole = b->nr_used <= max_moves - nr;
+		for (bit = 0; bit < pool->bp && nr < max_moves; bit++) {
 			unsigned long dst;
 
 			if (!fa_test_bit(b->map, bit))
@@ -218,7 +223,8 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 			}
 			nr++;
 		}
-		emptied++;
+		if (whole)
+			emptied++;
 		if (!dry)
 			fa_pool_block_isolate(pool, b);
 	}

@@ -33,6 +33,7 @@ def figures(r):
     fb = r["free_blocks"]
     ld = r.get("load") or {}
     f = {
+        "held_mb": ld.get("pages", 0) * 4 / 1024,
         "blocks_touched": ld.get("blocks_touched", 0),
         "blocks_optimum": ld.get("blocks_optimum", 0),
         "unmovable_pb": r["unmovable_pageblocks"],
@@ -53,6 +54,7 @@ def figures(r):
 
 # column: (key, header, format, better)  better: "lo" or "hi"
 COLS = [
+    ("held_mb", "MB held", "{:.0f}", None),
     ("blocks_touched", "pageblocks touched", "{:.0f}", "lo"),
     ("blocks_optimum", "optimum", "{:.0f}", None),
     ("unmovable_pb", "unmovable pageblocks", "{:.0f}", "lo"),
@@ -64,6 +66,7 @@ COLS = [
     ("huge_share", "huge / (free/2M)", "{:.3f}", "hi"),
     ("extfrag", "extfrag events", "{:.0f}", "lo"),
     ("load_wall_s", "load wall s", "{:.1f}", None),
+    ("alloc_fail", "failed allocs", "{:.0f}", None),
 ]
 
 
@@ -152,14 +155,14 @@ def chart(rows, path, kver, seeds):
                 v = [fb[o] * (1 << o) * 4 / 1024 if o < len(fb) else 0 for fb in rows[s]["_fb"]]
                 vals.append("%.2f" % statistics.median(v))
             f.write("%d %s\n" % (o, " ".join(vals)))
-    gp = """set terminal pngcairo size 1100,560 font ",10"
+    gp = """set terminal pngcairo noenhanced size 1100,560 font ",10"
 set output '{out}'
 set title "Workload A, driver holding 360 MB: free memory per order (median of seeds {seeds}; {kver}, 1 GiB guest, after drop_caches)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set xlabel "buddy order (free block size 4 KiB x 2^order)"
+set xlabel "buddy order (a free block of order n is 4 KiB x 2^n)"
 set ylabel "free memory in blocks of this order (MiB)"
 set key top left
 set grid ytics

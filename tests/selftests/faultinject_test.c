@@ -91,28 +91,41 @@ static int nth_open(void)
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-static int nth_set(int nfd, unsigned int n)
+/*
+ * Arms fail-nth: a fresh fd each time (the file cannot seek, and its read
+ * side is at EOF after one read; a write leaves the position alone, so the
+ * read after the call sees the whole value). Returns the fd or -errno.
+ */
+static int nth_arm(unsigned int n)
 {
 	char b[16];
 	int l = snprintf(b, sizeof(b), "%u", n);
+	int fd = nth_open();
 
-	if (lseek(nfd, 0, SEEK_SET) < 0)
+	if (fd < 0)
 		return -errno;
-	return write(nfd, b, l) == l ? 0 : -errno;
+	if (write(fd, b, l) != l) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
 }
 
-static long nth_get(int nfd)
+/* Reads the counter back (0: the fault fired), disarms, closes. */
+static long nth_disarm(int fd)
 {
 	char b[16];
-	ssize_t n;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	long v = -1;
 
-	if (lseek(nfd, 0, SEEK_SET) < 0)
-		return -1;
-	n = read(nfd, b, sizeof(b) - 1);
-	if (n <= 0)
-		return -1;
-	b[n] = 0;
-	return strtol(b, NULL, 10);
+	if (n > 0) {
+		b[n] = 0;
+		v = strtol(b, NULL, 10);
+	}
+	if (write(fd, "0", 1) != 1)
+		v = -1;
+	close(fd);
+	return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -455,14 +468,15 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self, st
 	lck0 = vm_locked_kb();
 	for (n = 1; n <= FI_MAX_POINTS; n++) {
 		long left;
-		int ret, r;
+		int ret, r, nfd;
 
 		f->msg[0] = 0;
 		ASSERT_EQ(0, f->ops->setup(f)) TH_LOG("%s: setup: %s", f->ops->name, f->msg);
-		ASSERT_EQ(0, nth_set(self->nth, n));
+		nfd = nth_arm(n);
+		ASSERT_LE(0, nfd) TH_LOG("arming fail-nth: %s", strerror(-nfd));
 		ret = f->ops->call(f);
-		left = nth_get(self->nth);
-		ASSERT_EQ(0, nth_set(self->nth, 0));
+		left = nth_disarm(nfd);
+		ASSERT_LE(0, left) TH_LOG("reading fail-nth back failed");
 		r = f->ops->cleanup(f, ret);
 		EXPECT_EQ(0, r) TH_LOG("%s: fault point %u (ret %d): %s", f->ops->name, n, ret, f->msg);
 		if (left != 0) {

@@ -130,7 +130,8 @@ function benign(m) {
 	       m ~ /^Unknown kernel command line parameters/ ||
 	       m ~ /^kmemleak: Kernel memory leak detector (disabled|initialized)/ ||
 	       m ~ /^kmemleak: Automatic memory scanning thread/ ||
-	       m ~ /^kfence: initialized/
+	       m ~ /^kfence: initialized/ ||
+	       m ~ /^rcu:[ \t]+RCU lockdep checking is enabled/
 }
 # the first line of a report
 function is_head(m) {
