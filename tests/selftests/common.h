@@ -486,4 +486,25 @@ static inline __u64 fa_div_round_up(__u64 a, __u64 b)
 			close(self->fd);				\
 	}
 
+/* Reads or writes /sys/module/fragalloc/parameters/NAME; -1 on error. */
+static inline long long fa_param(const char *name, long long set)
+{
+	char path[128], buf[32];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/fragalloc/parameters/%s",
+		 name);
+	f = fopen(path, set < 0 ? "r" : "w");
+	if (!f)
+		return -1;
+	if (set >= 0)
+		v = fprintf(f, "%lld\n", set) > 0 ? set : -1;
+	else if (fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 0);
+	if (fclose(f))
+		v = -1;
+	return v;
+}
+
 #endif /* FRAGALLOC_SELFTEST_COMMON_H */

@@ -503,27 +503,6 @@ TEST_F_TIMEOUT(fa, alloc_40mb_blocks, 180)
 	free(pfns);
 }
 
-/* Reads or writes /sys/module/fragalloc/parameters/NAME; -1 on error. */
-static long long fa_param(const char *name, long long set)
-{
-	char path[128], buf[32];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/fragalloc/parameters/%s",
-		 name);
-	f = fopen(path, set < 0 ? "r" : "w");
-	if (!f)
-		return -1;
-	if (set >= 0)
-		v = fprintf(f, "%lld\n", set) > 0 ? set : -1;
-	else if (fgets(buf, sizeof(buf), f))
-		v = strtoll(buf, NULL, 0);
-	if (fclose(f))
-		v = -1;
-	return v;
-}
-
 static void fa_limit_enospc(struct __test_metadata *_metadata, int fd,
 			    const char *param)
 {

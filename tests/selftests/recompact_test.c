@@ -879,4 +879,59 @@ TEST_F_TIMEOUT(fa, recompact_pool_scope_two_fds, 180)
 	close(fd2);
 }
 
+/*
+ * Automatic mode: with auto_recompact_pct set, a FREE that leaves the pool
+ * owning more pageblocks than the threshold allows schedules a pool-wide
+ * recompaction; the pool shrinks and no byte changes.
+ */
+TEST_F_TIMEOUT(fa, recompact_automatic_mode, 180)
+{
+	const int nb = 8, chunk = 64;
+	long long pct0 = fa_param("auto_recompact_pct", -1);
+	long long iv0 = fa_param("auto_recompact_interval_ms", -1);
+	struct fragalloc_stats s0, s1;
+	__u64 nr = 2ULL << self->info.out_pageblock_order;
+	struct rb b[8];
+	int i, waited;
+
+	if (pct0 < 0 || iv0 < 0)
+		SKIP(return, "no auto_recompact module parameters");
+	ASSERT_EQ(0, fa_param("auto_recompact_pct", 0));
+	for (i = 0; i < nb; i++)
+		ASSERT_EQ(0, rb_alloc(self->fd, &b[i], nr, FRAGALLOC_UNMOVABLE,
+				      91, i));
+	/* Every other 64-page run: each pageblock ends up half full. */
+	for (i = 0; i < nb; i++)
+		for (__u64 p = chunk; p < nr; p += 2 * chunk)
+			ASSERT_EQ(0, rb_punch(self->fd, &b[i], p, chunk));
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+
+	ASSERT_EQ(0, fa_param("auto_recompact_interval_ms", 0));
+	ASSERT_EQ(110, fa_param("auto_recompact_pct", 110));
+	/* The next free kicks the automatic mode. */
+	ASSERT_EQ(0, rb_punch(self->fd, &b[0], 0, 1));
+	for (waited = 0; waited < 300; waited++) {
+		ASSERT_EQ(0, fa_pool_stats(&s1));
+		if (s1.out_auto_recompact_runs > s0.out_auto_recompact_runs)
+			break;
+		usleep(100 * 1000);
+	}
+	fa_param("auto_recompact_pct", pct0);
+	fa_param("auto_recompact_interval_ms", iv0);
+	TH_LOG("automatic runs %llu -> %llu after %d ms; blocks %llu -> %llu, moved %llu",
+	       (unsigned long long)s0.out_auto_recompact_runs,
+	       (unsigned long long)s1.out_auto_recompact_runs, waited * 100,
+	       (unsigned long long)sum_blocks(&s0),
+	       (unsigned long long)sum_blocks(&s1),
+	       (unsigned long long)(s1.out_recompact_moved -
+				    s0.out_recompact_moved));
+	EXPECT_LT(s0.out_auto_recompact_runs, s1.out_auto_recompact_runs);
+	EXPECT_LT(sum_blocks(&s1), sum_blocks(&s0));
+	for (i = 0; i < nb; i++) {
+		EXPECT_EQ(0, rb_bad(&b[i], b[i].map));
+		EXPECT_EQ(0, rb_bad_fresh(self->fd, &b[i]));
+		rb_release(&b[i]);
+	}
+}
+
 TEST_HARNESS_MAIN
