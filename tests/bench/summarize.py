@@ -121,14 +121,18 @@ def targets(rows, speed):
             u = med(rows, s, "unusable_3")
             add("A: %s unusable free space index o3 within 0.05 of none" % s,
                 abs(u - un) <= 0.05, "{:.3f} vs none {:.3f} (diff {:+.3f})".format(u, un, u - un))
+    # a peer that could not hold the load's memory is not comparable
+    full = max((med(rows, p, "held_mb") or 0) for p in rows)
+    peerset = [p for p in PEERS if p in rows and med(rows, p, "held_mb") >= 0.99 * full]
+    skipped = [p for p in PEERS if p in rows and p not in peerset]
     for s in ("compact", "compact+recompact"):
-        if s not in rows or not any(p in rows for p in PEERS):
+        if s not in rows or not peerset:
             continue
         worse = []
         for k, hdr, fmt, better in COLS:
             if not better:
                 continue
-            peers = [med(rows, p, k) for p in PEERS if p in rows]
+            peers = [med(rows, p, k) for p in peerset]
             best = min(peers) if better == "lo" else max(peers)
             v = med(rows, s, k)
             if (better == "lo" and v > best) or (better == "hi" and v < best):
