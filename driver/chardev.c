@@ -115,7 +115,7 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_alloc *cmd = arg;
 	struct mm_struct *mm = current->mm;
-	unsigned long nr, done = 0, loose = 0, i;
+	unsigned long nr, done = 0, i;
 	struct fa_batch *b;
 	int ret;
 
@@ -155,6 +155,11 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 
 	b->mobility = cmd->mobility;
 	b->policy = cmd->policy;
+	/* Counted while the pages are still ours alone. */
+	ret = fa_pages_count_blocks(b->pages, done, &cmd->out_nr_blocks,
+				    &cmd->out_nr_loose);
+	if (ret)
+		goto err_pages;
 	b->nr_pages = done;
 	b->nr_present = done;
 	b->owner = ff;
@@ -184,11 +189,7 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 	cmd->out_handle = b->handle;
 	cmd->out_nr_pages = done;
 	cmd->out_mmap_offset = (u64)b->pgoff << PAGE_SHIFT;
-	/* Another thread may free the batch as soon as the lock is dropped. */
-	downgrade_write(&ff->lock);
-	cmd->out_nr_blocks = fa_pages_count_blocks(b->pages, done, &loose);
-	cmd->out_nr_loose = loose;
-	up_read(&ff->lock);
+	up_write(&ff->lock);
 	return 0;
 
 err_unlock:
@@ -205,6 +206,36 @@ err_batch:
 	return ret;
 }
 
+/* Free batch @handle whole. Return: pages freed, or -ENOENT. */
+static long fa_batch_free(struct fa_file *ff, u32 handle)
+{
+	unsigned long freed;
+	struct fa_batch *b;
+
+	down_write(&ff->lock);
+	b = xa_erase(&ff->batches, handle);
+	if (!b) {
+		up_write(&ff->lock);
+		return -ENOENT;
+	}
+	mtree_erase(&ff->offsets, b->pgoff);
+	freed = fa_batch_release_range(ff, b, 0, b->nr_pages);
+	ff->nr_batches--;
+	up_write(&ff->lock);
+
+	fa_uncharge(ff, b->mm, freed);
+	fa_batch_destroy(b);
+	return freed;
+}
+
+/* ALLOC succeeded but its reply could not be written: keep nothing. */
+static void fa_ioctl_alloc_undo(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_alloc *cmd = arg;
+
+	fa_batch_free(ff, cmd->out_handle);
+}
+
 static int fa_ioctl_free(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_free *cmd = arg;
@@ -218,37 +249,36 @@ static int fa_ioctl_free(struct fa_file *ff, void *arg)
 	if (!range && (cmd->first_page || cmd->nr_pages))
 		return -EINVAL;
 
+	if (!range) {
+		long ret = fa_batch_free(ff, cmd->handle);
+
+		if (ret < 0)
+			return ret;
+		cmd->out_nr_freed = ret;
+		fa_auto_recompact_kick();
+		return 0;
+	}
+
 	down_write(&ff->lock);
 	b = xa_load(&ff->batches, cmd->handle);
 	if (!b) {
 		up_write(&ff->lock);
 		return -ENOENT;
 	}
-	if (range) {
-		if (!cmd->nr_pages || cmd->first_page >= b->nr_pages ||
-		    cmd->nr_pages > b->nr_pages - cmd->first_page) {
-			up_write(&ff->lock);
-			return -EINVAL;
-		}
-		freed = fa_batch_release_range(ff, b, cmd->first_page,
-					       cmd->nr_pages);
-		mm = b->mm;
-		if (mm)
-			mmgrab(mm);
-		b = NULL;
-	} else {
-		xa_erase(&ff->batches, b->handle);
-		mtree_erase(&ff->offsets, b->pgoff);
-		freed = fa_batch_release_range(ff, b, 0, b->nr_pages);
-		ff->nr_batches--;
-		mm = b->mm;
+	if (!cmd->nr_pages || cmd->first_page >= b->nr_pages ||
+	    cmd->nr_pages > b->nr_pages - cmd->first_page) {
+		up_write(&ff->lock);
+		return -EINVAL;
 	}
+	freed = fa_batch_release_range(ff, b, cmd->first_page, cmd->nr_pages);
+	/* The batch may go once the lock is dropped; its mm may not. */
+	mm = b->mm;
+	if (mm)
+		mmgrab(mm);
 	up_write(&ff->lock);
 
 	fa_uncharge(ff, mm, freed);
-	if (b)
-		fa_batch_destroy(b);
-	else if (mm)
+	if (mm)
 		mmdrop(mm);
 	cmd->out_nr_freed = freed;
 	fa_auto_recompact_kick();
@@ -289,9 +319,10 @@ static int fa_ioctl_batch_info(struct fa_file *ff, void *arg)
 	bool want_pfns = cmd->flags & FRAGALLOC_BATCH_INFO_PFNS;
 	u64 __user *upfns = u64_to_user_ptr(cmd->pfns);
 	bool show = capable(CAP_SYS_ADMIN);
-	unsigned long i, n, loose = 0;
+	unsigned long i, n;
 	struct fa_batch *b;
 	u64 *buf;
+	int ret;
 
 	if (cmd->flags & ~FRAGALLOC_BATCH_INFO_FLAGS_MASK || cmd->__reserved)
 		return -EINVAL;
@@ -309,10 +340,11 @@ static int fa_ioctl_batch_info(struct fa_file *ff, void *arg)
 	cmd->out_mmap_offset = (u64)b->pgoff << PAGE_SHIFT;
 	cmd->out_mobility = b->mobility;
 	cmd->out_policy = b->policy;
-	cmd->out_nr_blocks = fa_pages_count_blocks(b->pages, b->nr_pages,
-						   &loose);
-	cmd->out_nr_loose = loose;
+	ret = fa_pages_count_blocks(b->pages, b->nr_pages, &cmd->out_nr_blocks,
+				    &cmd->out_nr_loose);
 	up_read(&ff->lock);
+	if (ret)
+		return ret;
 
 	if (!want_pfns || !cmd->nr_pfns)
 		return 0;
@@ -379,10 +411,15 @@ union fa_ucmd_buffer {
 	struct fragalloc_recompact recompact;
 };
 
+/*
+ * @undo, if set, reverts a successful @execute whose reply could not be
+ * copied back, so that nothing the caller cannot name is left behind.
+ */
 struct fa_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	int (*execute)(struct fa_file *ff, void *arg);
+	void (*undo)(struct fa_file *ff, void *arg);
 };
 
 #define FA_IOCTL_OP(_cmd, _fn, _struct, _last)				\
@@ -392,11 +429,19 @@ struct fa_ioctl_op {
 		.execute = _fn,						\
 	}
 
+#define FA_IOCTL_OP_UNDO(_cmd, _fn, _undo, _struct, _last)		\
+	[FRAGALLOC_CMD_##_cmd - FRAGALLOC_CMD_BASE] = {			\
+		.size = sizeof(_struct),				\
+		.min_size = offsetofend(_struct, _last),		\
+		.execute = _fn,						\
+		.undo = _undo,						\
+	}
+
 static const struct fa_ioctl_op fa_ioctl_ops[] = {
 	FA_IOCTL_OP(INFO, fa_ioctl_info, struct fragalloc_info,
 		    out_recompact_flags),
-	FA_IOCTL_OP(ALLOC, fa_ioctl_alloc, struct fragalloc_alloc,
-		    out_mmap_offset),
+	FA_IOCTL_OP_UNDO(ALLOC, fa_ioctl_alloc, fa_ioctl_alloc_undo,
+			 struct fragalloc_alloc, out_mmap_offset),
 	FA_IOCTL_OP(FREE, fa_ioctl_free, struct fragalloc_free,
 		    out_nr_freed),
 	FA_IOCTL_OP(BATCH_INFO, fa_ioctl_batch_info,
@@ -434,8 +479,11 @@ static long fa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = op->execute(ff, &buf);
 	if (ret)
 		return ret;
-	if (copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
+	if (copy_to_user(uarg, &buf, min_t(u32, op->size, usize))) {
+		if (op->undo)
+			op->undo(ff, &buf);
 		return -EFAULT;
+	}
 	return 0;
 }
 

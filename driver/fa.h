@@ -134,8 +134,8 @@ int fa_pages_alloc(unsigned int policy, unsigned int mobility,
 		   unsigned long *nr_done);
 void fa_pages_free(unsigned int policy, struct page **pages,
 		   unsigned long nr);
-unsigned long fa_pages_count_blocks(struct page **pages, unsigned long nr,
-				    unsigned long *nr_loose);
+int fa_pages_count_blocks(struct page **pages, unsigned long nr,
+			  u64 *nr_blocks, u64 *nr_loose);
 
 /* mmap.c */
 int fa_mmap(struct file *file, struct vm_area_struct *vma);

@@ -184,8 +184,9 @@ static int fa_recompact_class(const struct fa_scope *scope, unsigned int cls,
 	int ret;
 
 	mutex_lock(&fa_dev.pool_lock);
+	/* Loose pages go back into whole pageblocks when some can be had. */
 	n = fa_plan(fa_dev.pool, cls, fa_movable, (void *)scope, moves, cap,
-		    dry_run ? FA_PLAN_DRY_RUN : 0, &res);
+		    FA_PLAN_GROW | (dry_run ? FA_PLAN_DRY_RUN : 0), &res);
 	mutex_unlock(&fa_dev.pool_lock);
 	if (n < 0)
 		return n;

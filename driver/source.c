@@ -22,17 +22,32 @@
 /* Orders tried by the highorder policy, as the dma-buf system heap does. */
 static const unsigned int fa_highorders[] = { 8, 4, 0 };
 
+/* jiffies of the last whole-pageblock allocation that failed trying hard */
+static unsigned long fa_hard_fail;
+
 static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
 {
 	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 	struct page *page;
 
 	/*
-	 * Whole or partial pageblocks: one try, compaction allowed, no OOM
-	 * killer. Single pages: retry hard but still fail rather than kill.
+	 * Partial pageblocks: one try, compaction allowed, no OOM killer.
+	 * Single pages: retry hard but still fail rather than kill.
 	 */
 	gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
 	page = alloc_pages(gfp, order);
+	/*
+	 * A whole pageblock is worth more effort than the loose pages taken
+	 * instead: try once more with reclaim and synchronous compaction,
+	 * unless such a try failed within the last second.
+	 */
+	if (!page && order == pageblock_order &&
+	    time_after(jiffies, READ_ONCE(fa_hard_fail) + HZ)) {
+		page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+				   __GFP_RETRY_MAYFAIL, order);
+		if (!page)
+			WRITE_ONCE(fa_hard_fail, jiffies);
+	}
 	if (!page)
 		return -ENOMEM;
 	if (order)
@@ -230,6 +245,8 @@ static int fa_alloc_other(unsigned int policy, unsigned int flags,
 		cond_resched();
 	}
 
+	/* Counted now: fa_pages_free() uncounts what it frees. */
+	atomic_long_add(done, &fa_dev.other_pages);
 	if (ret == -ENOMEM && (flags & FRAGALLOC_ALLOC_BEST_EFFORT) && done)
 		ret = 0;
 	if (ret) {
@@ -257,14 +274,9 @@ int fa_pages_alloc(unsigned int policy, unsigned int mobility,
 		   unsigned int flags, unsigned long nr, struct page **pages,
 		   unsigned long *nr_done)
 {
-	int ret;
-
 	if (policy == FRAGALLOC_POLICY_COMPACT)
 		return fa_alloc_compact(mobility, flags, nr, pages, nr_done);
-	ret = fa_alloc_other(policy, flags, nr, pages, nr_done);
-	if (!ret)
-		atomic_long_add(*nr_done, &fa_dev.other_pages);
-	return ret;
+	return fa_alloc_other(policy, flags, nr, pages, nr_done);
 }
 
 /**
@@ -319,19 +331,19 @@ static int fa_cmp_ulong(const void *a, const void *b)
  * fa_pages_count_blocks() - distinct pageblocks a set of pages lies in
  * @pages: the pages; NULL entries are skipped
  * @nr: entries in @pages
- * @nr_loose: if not NULL, receives how many pages lie outside whole pool
- *	pageblocks
+ * @nr_blocks: receives the number of distinct pageblocks
+ * @nr_loose: receives how many pages lie outside whole pool pageblocks
  *
- * Return: the number of distinct pageblocks, or 0 if memory ran out.
+ * Return: 0 or -ENOMEM.
  */
-unsigned long fa_pages_count_blocks(struct page **pages, unsigned long nr,
-				    unsigned long *nr_loose)
+int fa_pages_count_blocks(struct page **pages, unsigned long nr,
+			  u64 *nr_blocks, u64 *nr_loose)
 {
 	unsigned long *blocks, i, n = 0, distinct = 0, loose = 0;
 
 	blocks = kvmalloc_array(max(nr, 1UL), sizeof(*blocks), GFP_KERNEL);
 	if (!blocks)
-		return 0;
+		return -ENOMEM;
 	mutex_lock(&fa_dev.pool_lock);
 	for (i = 0; i < nr; i++) {
 		unsigned long pfn;
@@ -350,9 +362,9 @@ unsigned long fa_pages_count_blocks(struct page **pages, unsigned long nr,
 		if (!i || blocks[i] != blocks[i - 1])
 			distinct++;
 	kvfree(blocks);
-	if (nr_loose)
-		*nr_loose = loose;
-	return distinct;
+	*nr_blocks = distinct;
+	*nr_loose = loose;
+	return 0;
 }
 
 int fa_source_init(void)

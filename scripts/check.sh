@@ -95,6 +95,8 @@ done
 step "library and CLI build (-Wall -Wextra -Werror)" "$logs/userspace.log" \
 	make -s lib tools
 step "selftests build (static)" "$logs/selftests-build.log" make -s selftests
+step "fuzzer build (static)" "$logs/fuzz-build.log" \
+	make -s -C tests/fuzz O="$repo/build/fuzz"
 
 # 3. host tests
 suite "core unit tests" "$logs/unit.log" make -s --no-print-directory -C tests/unit check

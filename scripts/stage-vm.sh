@@ -6,8 +6,9 @@
 # Usage: scripts/stage-vm.sh check|demo DIR [KVER]
 #
 #   check: the static selftests (build/selftests) in their run order, the
-#          in-kernel API test (tests/kapi, module built for KVER), then the
-#          in-guest CLI test when the CLI is built
+#          unload test, the in-kernel API test (tests/kapi, module built for
+#          KVER), the bounded ioctl fuzzer (build/fuzz), then the in-guest
+#          CLI test when the CLI is built
 #   demo:  the demo script
 #   both:  the static CLI as "fragalloc" and its JSON checker, if built
 
@@ -39,6 +40,11 @@ check)
 	if [[ -n $kver && -f $kapi ]]; then
 		install -m 0755 "$kapi" "$repo/tests/kapi/kapi_test.sh" "$dir/"
 		echo kapi_test.sh >>"$dir/tests.list"
+	fi
+	if [[ -x $repo/build/fuzz/fa_fuzz ]]; then
+		install -m 0755 "$repo/build/fuzz/fa_fuzz" \
+			"$repo/tests/fuzz/fuzz_check.sh" "$dir/"
+		echo fuzz_check.sh >>"$dir/tests.list"
 	fi
 	if [[ -x $dir/fragalloc && -x $dir/jsoncheck ]]; then
 		install -m 0755 "$repo/tests/cli/guest_cli_test.sh" "$dir/"

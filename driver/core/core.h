@@ -192,8 +192,15 @@ struct fa_plan_result {
 	unsigned long loose_after;
 };
 
+/*
+ * FA_PLAN_GROW: when the kept blocks lack room for the movable loose pages,
+ * open fresh blocks (reserve first, then the source) as destinations, so
+ * loose pages go back into whole pageblocks. A dry run assumes the blocks
+ * can be had.
+ */
 #define FA_PLAN_DRY_RUN		BIT(0)
-#define FA_PLAN_VALID_FLAGS	(FA_PLAN_DRY_RUN)
+#define FA_PLAN_GROW		BIT(1)
+#define FA_PLAN_VALID_FLAGS	(FA_PLAN_DRY_RUN | FA_PLAN_GROW)
 
 long fa_plan(struct fa_pool *pool, unsigned int cls,
 	     bool (*movable)(void *ctx, unsigned long pfn), void *mctx,

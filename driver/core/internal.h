@@ -114,6 +114,8 @@ void fa_meta_free(u64 *ctr, void *p, size_t size);
 void fa_pool_block_set_used(struct fa_pool *pool, struct fa_block *b,
 			    unsigned int bit);
 void fa_pool_block_isolate(struct fa_pool *pool, struct fa_block *b);
+struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
+			       int *err);
 void fa_pool_block_unlink(struct fa_pool *pool, struct fa_block *b);
 void fa_pool_block_link(struct fa_pool *pool, struct fa_block *b);
 

@@ -57,6 +57,28 @@ static bool fa_next_dst(struct fa_pool *pool, struct fa_dst_cursor *dc,
 	return false;
 }
 
+/*
+ * FA_PLAN_GROW: open one more block of @cls as a destination. The caller
+ * takes a slot of it at once, so no empty block is ever left behind.
+ */
+static bool fa_plan_grow(struct fa_pool *pool, unsigned int cls,
+			 struct fa_dst_cursor *dc, unsigned long cap, bool dry)
+{
+	struct fa_block *b;
+	int err;
+
+	if (dry)
+		return true;
+	if (dc->nb >= cap)
+		return false;
+	b = fa_open_block(pool, cls, &err);
+	if (!b)
+		return false;
+	b->plan = FA_PLAN_KEEP;
+	dc->blk[dc->nb++] = b;
+	return true;
+}
+
 struct fa_collect {
 	struct fa_pool *pool;
 	unsigned int cls;
@@ -113,6 +135,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 	struct fa_dst_cursor dc = { 0 };
 	unsigned long nb, i, j, keep, room, emptied = 0, nr = 0;
 	unsigned long used = 0, pinned = 0, lm = 0, lmoved = 0;
+	unsigned long cap, real_room, grown = 0;
 	struct fa_block **blk = NULL;
 	struct fa_collect fc;
 	struct fa_class *c;
@@ -129,8 +152,11 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 	if (c->planning)
 		return -EBUSY;
 	nb = c->blocks;
-	bytes = nb * sizeof(*blk);
-	if (nb) {
+	/* room for the blocks FA_PLAN_GROW may open: one per bp loose pages */
+	cap = nb + ((flags & FA_PLAN_GROW) ?
+		    ((c->loose_pages + pool->bp - 1) >> pool->cfg.block_order) : 0);
+	bytes = cap * sizeof(*blk);
+	if (cap) {
 		blk = fa_meta_zalloc(&pool->meta_bytes, bytes);
 		if (!blk)
 			return -ENOMEM;
@@ -196,6 +222,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 			j++;
 		}
 	}
+	real_room = room;
 	dc.blk = blk;
 	dc.nb = nb;
 	/*
@@ -228,23 +255,33 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 		if (!dry)
 			fa_pool_block_isolate(pool, b);
 	}
-	/* then loose pages into the room left */
-	for (pos = pool->loose.next; pos != &pool->loose && lmoved < room &&
-	     nr < max_moves; pos = pos->next) {
+	/* then loose pages into the room left, opening blocks if asked to */
+	for (pos = pool->loose.next; pos != &pool->loose && nr < max_moves;
+	     pos = pos->next) {
 		struct fa_block *b = fa_container_of(pos, struct fa_block, node);
 
 		if (!b->nr_cls[cls])
 			continue;
-		for (bit = 0; bit < pool->bp && lmoved < room && nr < max_moves;
-		     bit++) {
-			unsigned long src = b->pfn + bit, dst;
+		for (bit = 0; bit < pool->bp && nr < max_moves; bit++) {
+			unsigned long src = b->pfn + bit, dst = 0;
 
 			if (!fa_test_bit(b->map, cls * pool->words *
 					 BITS_PER_LONG + bit) ||
 			    !fa_is_movable(movable, mctx, src))
 				continue;
-			if (FA_WARN_ON(!fa_next_dst(pool, &dc, dry, &dst)))
-				goto out;
+			if (lmoved >= room) {
+				if (!(flags & FA_PLAN_GROW) ||
+				    !fa_plan_grow(pool, cls, &dc, cap, dry))
+					goto out;
+				room += pool->bp;
+				grown++;
+			}
+			/* a dry run's grown blocks are only counted */
+			if (!dry || lmoved < real_room) {
+				if (FA_WARN_ON(!fa_next_dst(pool, &dc, dry,
+							    &dst)))
+					goto out;
+			}
 			if (!dry) {
 				moves[nr].src = src;
 				moves[nr].dst = dst;
@@ -256,7 +293,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 out:
 	r.nr_moves = nr;
 	r.blocks_before = nb;
-	r.blocks_after = nb - emptied;
+	r.blocks_after = nb - emptied + grown;
 	room = pool->cfg.reserve_blocks > pool->nr_reserve ?
 	       pool->cfg.reserve_blocks - pool->nr_reserve : 0;
 	r.blocks_released = emptied > room ? emptied - room : 0;

@@ -323,8 +323,8 @@ static void fa_block_take(struct fa_pool *pool, struct fa_block *b,
  * Returns NULL with *err = 0 when the source has no whole block, or with
  * *err = -ENOMEM when metadata could not be allocated.
  */
-static struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
-				      int *err)
+struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
+			       int *err)
 {
 	struct fa_block *b;
 	unsigned long pfn;

@@ -57,7 +57,7 @@ typedef unsigned __int128 eset;	/* a set of errnos, bit 0: success */
 #define DOC_STATS	DOC_GENERAL
 #define DOC_ALLOC	(DOC_GENERAL | E(ENOMEM) | E(EDQUOT) | E(ENOSPC) | E(EINTR))
 #define DOC_FREE	(DOC_GENERAL | E(ENOENT))
-#define DOC_BINFO	(DOC_GENERAL | E(ENOENT))
+#define DOC_BINFO	(DOC_GENERAL | E(ENOENT) | E(ENOMEM))
 #define DOC_RECOMPACT	(DOC_GENERAL | E(ENOENT) | E(EPERM) | E(EINTR) | E(ENOMEM))
 #define DOC_MMAP	(E(EINVAL) | E(ENXIO))
 

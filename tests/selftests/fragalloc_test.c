@@ -532,6 +532,25 @@ static void fa_limit_enospc(struct __test_metadata *_metadata, int fd,
 	expect_fd_empty(_metadata, fd);
 }
 
+/* ALLOC whose reply cannot be written: EFAULT, and no batch is left behind. */
+TEST_F(fa, alloc_readonly_arg_efault_keeps_nothing)
+{
+	struct fragalloc_alloc *ro;
+	struct fragalloc_stats st;
+
+	ro = mmap(NULL, self->ps, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ro->size = sizeof(*ro);
+	ro->nr_pages = 64;
+	ASSERT_EQ(0, mprotect(ro, self->ps, PROT_READ));
+	EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, ro));
+	ASSERT_EQ(0, fa_stats(self->fd, &st));
+	EXPECT_EQ(0, st.out_fd_batches);
+	EXPECT_EQ(0, st.out_fd_pages);
+	munmap(ro, self->ps);
+}
+
 TEST_F(fa, alloc_over_fd_limit_enospc)
 {
 	fa_limit_enospc(_metadata, self->fd, "max_fd_pages");

@@ -714,6 +714,53 @@ static bool test_planner_cap(void)
 	return teardown(pool, &s, base);
 }
 
+
+/*
+ * FA_PLAN_GROW: loose pages taken while memory was fragmented go back into
+ * whole blocks opened once the source has them again.
+ */
+static bool test_planner_grow(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 4, 0, 8);
+	unsigned long q[16], p[20], keep[36], nk = 0;
+	struct fa_plan_result dres, res;
+	struct fa_move mv[40];
+	u64 base = meta(pool);
+	unsigned int i;
+	long dn, n;
+
+	pin_mod = 0;
+	/* one full block, then 20 loose pages while the source is fragmented */
+	T_ASSERT(check_alloc(pool, &s, 0, 16, q, 0, NULL) == 0);
+	for (i = 16; i < 8 * 16; i += 4)
+		T_ASSERT(sim_take_other(&s, i));
+	T_ASSERT(check_alloc(pool, &s, 0, 20, p, 0, NULL) == 0);
+	T_ASSERT(pool->cls[0].loose_pages == 20);
+	/* without GROW the full block has no room: nothing to do */
+	n = fa_plan(pool, 0, NULL, NULL, mv, 40, FA_PLAN_DRY_RUN, &res);
+	T_ASSERT(n == 0 && res.nr_moves == 0 && res.loose_after == 20);
+	/* fragmentation gone: GROW opens 2 blocks for the 20 loose pages */
+	sim_release_others(&s);
+	dn = fa_plan(pool, 0, NULL, NULL, NULL, 40,
+		     FA_PLAN_DRY_RUN | FA_PLAN_GROW, &dres);
+	T_ASSERT(dn == 20 && dres.loose_after == 0 && dres.blocks_after == 3);
+	n = fa_plan(pool, 0, NULL, NULL, mv, 40, FA_PLAN_GROW, &res);
+	T_ASSERT(n == dn && !memcmp(&res, &dres, sizeof(res)));
+	T_ASSERT(check_plan_dsts(&s, mv, n, 0));
+	for (i = 0; i < 16; i++)
+		keep[nk++] = q[i];
+	for (i = 0; i < 20; i++)
+		keep[nk++] = p[i];
+	if (!apply_plan(pool, &s, 0, mv, n, keep, nk))
+		return false;
+	fa_plan_finish(pool, 0);
+	T_CHECK(pool, &s);
+	T_ASSERT(pool->cls[0].loose_pages == 0 && pool->cls[0].blocks == 3);
+	check_free(pool, &s, keep, nk);
+	return teardown(pool, &s, base);
+}
+
 /* ---- property ---- */
 
 /* Runs the op interpreter over len seeded bytes; at least 1500 ops must run. */
@@ -772,6 +819,7 @@ int main(void)
 	run("meta_bytes_per_page", test_meta_per_page);
 	run("planner_vs_bruteforce_oracle", test_planner_oracle);
 	run("planner_cap_isolation", test_planner_cap);
+	run("planner_grow_loose", test_planner_grow);
 	run("property_random_ops", test_property);
 	run("property_order9", test_property_order9);
 	printf("# core: %d passed, %d failed\n", t_pass, t_fail);

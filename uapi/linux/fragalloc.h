@@ -33,6 +33,8 @@
  *
  *  - ENOTTY: the ioctl number is not a fragalloc command.
  *  - EFAULT: the argument (or a user pointer inside it) is not accessible.
+ *    When the reply of a successful ALLOC cannot be written back, the batch
+ *    is freed again: nothing is left that the caller cannot name.
  *  - EINVAL: @size is smaller than the first version of the structure; or
  *    @flags has a bit outside the command's valid mask; or a ``__reserved``
  *    member, or a member the chosen flags make meaningless, is non-zero; or
@@ -275,7 +277,8 @@ struct fragalloc_free {
  * @out_mobility: the batch's &enum fragalloc_mobility
  * @out_policy: the batch's &enum fragalloc_policy
  *
- * Errnos: ENOENT; EINVAL for @pfns or @nr_pfns non-zero without
+ * Errnos: ENOENT; ENOMEM when the kernel could not get the memory to count
+ * pageblocks or to stage PFNs; EINVAL for @pfns or @nr_pfns non-zero without
  * FRAGALLOC_BATCH_INFO_PFNS.
  */
 struct fragalloc_batch_info {
