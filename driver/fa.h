@@ -45,6 +45,8 @@ struct shrinker;
  * @auto_runs: recompactions started by the automatic mode
  * @auto_work: the automatic mode's work item
  * @auto_last: jiffies of the last automatic recompaction
+ * @trim_work: gives back empty pageblocks beyond reserve_blocks once they
+ *	have waited release_delay_ms
  * @shrinker: drains the pool's reserve of empty pageblocks
  * @debugfs: debugfs directory
  */
@@ -62,6 +64,7 @@ struct fa_device {
 	u64 auto_runs;
 	struct delayed_work auto_work;
 	unsigned long auto_last;
+	struct delayed_work trim_work;
 	struct shrinker *shrinker;
 	struct dentry *debugfs;
 };
@@ -73,6 +76,7 @@ extern unsigned long fa_max_batch_pages;
 extern unsigned long fa_max_fd_pages;
 extern unsigned long fa_max_total_pages;
 extern unsigned int fa_reserve_blocks;
+extern unsigned int fa_release_delay_ms;
 extern unsigned int fa_auto_recompact_pct;
 extern unsigned int fa_auto_recompact_interval_ms;
 
@@ -134,6 +138,8 @@ int fa_pages_alloc(unsigned int policy, unsigned int mobility,
 		   unsigned long *nr_done);
 void fa_pages_free(unsigned int policy, struct page **pages,
 		   unsigned long nr);
+void fa_reserve_kick(void);
+void fa_reserve_apply(void);
 int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 			  u64 *nr_blocks, u64 *nr_loose);
 

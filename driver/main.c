@@ -23,6 +23,7 @@ unsigned long fa_max_batch_pages = 1UL << 18;
 unsigned long fa_max_fd_pages;
 unsigned long fa_max_total_pages;
 unsigned int fa_reserve_blocks = 2;
+unsigned int fa_release_delay_ms;
 unsigned int fa_auto_recompact_pct;
 unsigned int fa_auto_recompact_interval_ms = 1000;
 
@@ -63,11 +64,8 @@ static int fa_set_reserve(const char *val, const struct kernel_param *kp)
 		return ret;
 	*(unsigned int *)kp->arg = v;
 	/* At load time the pool does not exist yet and reads the value. */
-	if (fa_dev.pool) {
-		mutex_lock(&fa_dev.pool_lock);
-		fa_pool_set_reserve(fa_dev.pool, v);
-		mutex_unlock(&fa_dev.pool_lock);
-	}
+	if (fa_dev.pool)
+		fa_reserve_apply();
 	return 0;
 }
 
@@ -78,7 +76,11 @@ static const struct kernel_param_ops fa_reserve_ops = {
 
 module_param_cb(reserve_blocks, &fa_reserve_ops, &fa_reserve_blocks, 0644);
 MODULE_PARM_DESC(reserve_blocks,
-		 "Empty pageblocks the pool keeps for reuse instead of giving them back at once; a shrinker drains them under memory pressure (default 2)");
+		 "Empty pageblocks the pool keeps for reuse for good; a shrinker drains them under memory pressure (default 2)");
+module_param_cb(release_delay_ms, &fa_reserve_ops, &fa_release_delay_ms,
+		0644);
+MODULE_PARM_DESC(release_delay_ms,
+		 "How long pageblocks that fall empty are kept beyond reserve_blocks, for reuse by the next allocation, before they go back to the buddy allocator; 0 = at once (default)");
 module_param_named(auto_recompact_pct, fa_auto_recompact_pct, uint, 0644);
 MODULE_PARM_DESC(auto_recompact_pct,
 		 "Recompact the pool automatically when it owns more than this percentage of the pageblocks its pages need, 0 = off (default)");

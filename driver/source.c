@@ -101,6 +101,59 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
 	return blocks ? blocks << pageblock_order : SHRINK_STOP;
 }
 
+/*
+ * Empty pageblocks beyond reserve_blocks wait release_delay_ms in the pool's
+ * reserve, so that a free followed by an allocation reuses them instead of
+ * giving them back and taking others (each new pageblock is an order-9
+ * allocation that may compact, and the given-back one stays marked
+ * unmovable). The shrinker drains the reserve at any time.
+ */
+static void fa_trim_work_fn(struct work_struct *work)
+{
+	unsigned long now;
+
+	mutex_lock(&fa_dev.pool_lock);
+	now = fa_pool_reserve_blocks(fa_dev.pool);
+	if (now > READ_ONCE(fa_reserve_blocks))
+		fa_pool_trim(fa_dev.pool, now - READ_ONCE(fa_reserve_blocks));
+	mutex_unlock(&fa_dev.pool_lock);
+}
+
+/**
+ * fa_reserve_kick() - schedule the release of empty pageblocks beyond the
+ * reserve; called after frees, with no fragalloc lock held
+ */
+void fa_reserve_kick(void)
+{
+	unsigned long now;
+
+	mutex_lock(&fa_dev.pool_lock);
+	now = fa_pool_reserve_blocks(fa_dev.pool);
+	mutex_unlock(&fa_dev.pool_lock);
+	if (now > READ_ONCE(fa_reserve_blocks))
+		mod_delayed_work(system_wq, &fa_dev.trim_work,
+				 msecs_to_jiffies(READ_ONCE(fa_release_delay_ms)));
+}
+
+/* The core's reserve limit: the floor, or everything while a delay is set. */
+static unsigned int fa_core_reserve(void)
+{
+	return READ_ONCE(fa_release_delay_ms) ? UINT_MAX :
+						READ_ONCE(fa_reserve_blocks);
+}
+
+/**
+ * fa_reserve_apply() - make new reserve_blocks / release_delay_ms values
+ * take effect
+ */
+void fa_reserve_apply(void)
+{
+	mutex_lock(&fa_dev.pool_lock);
+	fa_pool_set_reserve(fa_dev.pool, fa_core_reserve());
+	mutex_unlock(&fa_dev.pool_lock);
+	fa_reserve_kick();
+}
+
 /* Pool pages: zero them and clear the owner fields recompaction reads. */
 static void fa_prep_pool_pages(struct page **pages, const unsigned long *pfns,
 			       unsigned long nr)
@@ -317,6 +370,8 @@ void fa_pages_free(unsigned int policy, struct page **pages, unsigned long nr)
 	}
 	if (policy != FRAGALLOC_POLICY_COMPACT)
 		atomic_long_sub(freed, &fa_dev.other_pages);
+	else if (freed && READ_ONCE(fa_release_delay_ms))
+		fa_reserve_kick();
 }
 
 static int fa_cmp_ulong(const void *a, const void *b)
@@ -371,9 +426,10 @@ int fa_source_init(void)
 {
 	struct fa_pool_config cfg = {
 		.block_order = pageblock_order,
-		.reserve_blocks = fa_reserve_blocks,
+		.reserve_blocks = fa_core_reserve(),
 	};
 
+	INIT_DELAYED_WORK(&fa_dev.trim_work, fa_trim_work_fn);
 	fa_dev.pool = fa_pool_create(&cfg, &fa_buddy_source, NULL);
 	if (!fa_dev.pool)
 		return -ENOMEM;
@@ -389,6 +445,7 @@ int fa_source_init(void)
 void fa_source_exit(void)
 {
 	fa_shrinker_destroy(fa_dev.shrinker);
+	cancel_delayed_work_sync(&fa_dev.trim_work);
 	mutex_lock(&fa_dev.pool_lock);
 	fa_pool_destroy(fa_dev.pool);
 	mutex_unlock(&fa_dev.pool_lock);

@@ -551,6 +551,54 @@ TEST_F(fa, alloc_readonly_arg_efault_keeps_nothing)
 	munmap(ro, self->ps);
 }
 
+/*
+ * release_delay_ms: pageblocks that fall empty wait in the reserve, the next
+ * allocation reuses them without taking any from the buddy allocator, and
+ * once the delay has passed they go back, down to reserve_blocks.
+ */
+TEST_F(fa, release_delay_reuses_then_releases)
+{
+	long long d0 = fa_param("release_delay_ms", -1);
+	long long floor = fa_param("reserve_blocks", -1);
+	__u64 nr = 4ULL << self->info.out_pageblock_order;
+	struct fragalloc_stats s0, s1, s2;
+	struct fragalloc_alloc a;
+	int waited;
+
+	if (d0 < 0 || floor < 0)
+		SKIP(return, "no release_delay_ms module parameter");
+	ASSERT_EQ(5000, fa_param("release_delay_ms", 5000));
+	ASSERT_EQ(0, fa_alloc(self->fd, nr, 0, 0, 0, &a));
+	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+	/* all 4 emptied blocks wait, beyond the floor */
+	EXPECT_LE(4, s0.out_reserve_blocks);
+	EXPECT_LT(floor, (long long)s0.out_reserve_blocks);
+	/* reused: not one pageblock taken from the buddy allocator */
+	ASSERT_EQ(0, fa_alloc(self->fd, nr, 1, 0, 0, &a));
+	ASSERT_EQ(0, fa_pool_stats(&s1));
+	EXPECT_EQ(s0.out_blocks_acquired, s1.out_blocks_acquired);
+	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	/* a short delay now: the waiting blocks go back */
+	ASSERT_EQ(100, fa_param("release_delay_ms", 100));
+	ASSERT_EQ(0, fa_alloc(self->fd, 1, 0, 0, 0, &a));
+	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	for (waited = 0; waited < 100; waited++) {
+		ASSERT_EQ(0, fa_pool_stats(&s2));
+		if ((long long)s2.out_reserve_blocks <= floor)
+			break;
+		usleep(100 * 1000);
+	}
+	TH_LOG("reserve %llu after the free, %llu after %d ms (floor %lld)",
+	       (unsigned long long)s0.out_reserve_blocks,
+	       (unsigned long long)s2.out_reserve_blocks, waited * 100, floor);
+	EXPECT_EQ(floor, (long long)s2.out_reserve_blocks);
+	/* what waited beyond the floor went back to the buddy allocator */
+	EXPECT_EQ(s1.out_blocks_released + s0.out_reserve_blocks - floor,
+		  s2.out_blocks_released);
+	ASSERT_EQ(d0, fa_param("release_delay_ms", d0));
+}
+
 TEST_F(fa, alloc_over_fd_limit_enospc)
 {
 	fa_limit_enospc(_metadata, self->fd, "max_fd_pages");
