@@ -21,7 +21,8 @@
 # metrics were collected; the targets are reported, not asserted).
 #
 # Env: KERNEL=6.1|6.12 (default 6.1), SEEDS="1 2 3", CYCLES=N,
-#      STRATS="none plain ...", BENCH_OUT=dir (default build/bench)
+#      STRATS="none plain ...", BENCH_OUT=dir (default build/bench),
+#      FA_MODARGS="release_delay_ms=1000 ..." (module parameters)
 
 set -euo pipefail
 
@@ -111,7 +112,8 @@ boot() {
 	local name=$1 args=$2 log=$out/logs/$1.log t0 t1 n rc=0
 	t0=$(date +%s)
 	tests/vm/run.sh --kernel "$kver" --mode demo --timeout 900 --initrd "$initrd" \
-		--args "$args" --qemu-args "$qargs" --log "$log" >/dev/null 2>"$log.run" || rc=$?
+		--args "$args" --qemu-args "$qargs" --modargs "${FA_MODARGS:-}" \
+		--log "$log" >/dev/null 2>"$log.run" || rc=$?
 	t1=$(date +%s)
 	n=0
 	while IFS= read -r line; do
