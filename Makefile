@@ -60,9 +60,28 @@ fuzz:
 bench-core:
 	$(MAKE) -C tests/unit bench
 
-install:
+PREFIX	?= /usr/local
+DOCDIR	:= $(DESTDIR)$(PREFIX)/share/doc/fragalloc
+
+# Library, headers, pkg-config file, CLI, man pages, the udev rule and the
+# modprobe.d example (as examples: the rule names a group you create), and
+# the module for every kernel it was built for (install-module).
+install: install-module
 	$(MAKE) -C libfragalloc install O=$(BUILD)/lib
 	$(MAKE) -C tools install O=$(BUILD)/tools
+	install -d $(DOCDIR)/examples
+	install -m 0644 packaging/99-fragalloc.rules packaging/fragalloc.conf \
+		$(DOCDIR)/examples/
+	install -m 0644 README.md docs/ABI.md $(DOCDIR)/
+
+install-module: modules
+	@for k in $(KVERS); do \
+		ko=$(BUILD)/kmod/$$k/driver/fragalloc.ko; \
+		[ -f $$ko ] || continue; \
+		install -D -m 0644 $$ko $(DESTDIR)/lib/modules/$$k/updates/fragalloc.ko; \
+		echo "installed $(DESTDIR)/lib/modules/$$k/updates/fragalloc.ko"; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$k; fi; \
+	done
 
 clean:
 	rm -rf $(BUILD)
@@ -71,4 +90,4 @@ clean:
 -include $(TOP)/mk/*.mk
 
 .PHONY: all deps modules lib tools selftests unit check demo fuzz bench-core \
-	install clean
+	install install-module clean

@@ -23,7 +23,7 @@ unsigned long fa_max_batch_pages = 1UL << 18;
 unsigned long fa_max_fd_pages;
 unsigned long fa_max_total_pages;
 unsigned int fa_reserve_blocks = 2;
-unsigned int fa_release_delay_ms;
+unsigned int fa_release_delay_ms = 1000;
 unsigned int fa_auto_recompact_pct;
 unsigned int fa_auto_recompact_interval_ms = 1000;
 
@@ -80,7 +80,7 @@ MODULE_PARM_DESC(reserve_blocks,
 module_param_cb(release_delay_ms, &fa_reserve_ops, &fa_release_delay_ms,
 		0644);
 MODULE_PARM_DESC(release_delay_ms,
-		 "How long pageblocks that fall empty are kept beyond reserve_blocks, for reuse by the next allocation, before they go back to the buddy allocator; 0 = at once (default)");
+		 "How long pageblocks that fall empty are kept beyond reserve_blocks, for reuse by the next allocation, before they go back to the buddy allocator; 0 = at once (default 1000)");
 module_param_named(auto_recompact_pct, fa_auto_recompact_pct, uint, 0644);
 MODULE_PARM_DESC(auto_recompact_pct,
 		 "Recompact the pool automatically when it owns more than this percentage of the pageblocks its pages need, 0 = off (default)");

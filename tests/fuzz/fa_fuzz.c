@@ -255,6 +255,23 @@ static int probe_read(volatile char *p)
 	return probe_sig;
 }
 
+/* /sys/module/fragalloc/parameters/NAME as a number, -1 if unreadable */
+static long long read_param(const char *name)
+{
+	char path[128], buf[32];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/fragalloc/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 0);
+	fclose(f);
+	return v;
+}
+
 /* ------------------------------------------------------------------ */
 /* ioctl wrappers and errno checks                                    */
 
@@ -1716,7 +1733,14 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* every fd is closed, every mapping unmapped: the pool is back */
+	/*
+	 * every fd is closed, every mapping unmapped: the pool is back (blocks
+	 * that fell empty may wait release_delay_ms in the reserve first)
+	 */
+	for (int waited = 0, delay = (int)read_param("release_delay_ms");
+	     !pool_stats(&end) && delay > 0 && waited < delay + 3000 &&
+	     end.out_reserve_blocks > 2 + base.out_reserve_blocks; waited += 100)
+		usleep(100 * 1000);
 	if (pool_stats(&end)) {
 		stats_ok = false;
 		printf("# STATS failed: %s\n", strerror(errno));

@@ -459,33 +459,6 @@ static inline __u64 fa_div_round_up(__u64 a, __u64 b)
 	return (a + b - 1) / b;
 }
 
-/*
- * The fixture shared by every test file: an open fd and the module's INFO.
- * SKIPs when the device is missing (module not loaded).
- */
-#define FA_FIXTURE_DECLARE(name)					\
-	FIXTURE(name) {							\
-		int fd;							\
-		struct fragalloc_info info;				\
-		size_t ps;						\
-		__u64 bs; /* pages per pageblock */			\
-	};								\
-	FIXTURE_SETUP(name)						\
-	{								\
-		self->fd = fa_open();					\
-		if (self->fd < 0)					\
-			SKIP(return, "cannot open %s: %s", fa_dev_path(), \
-			     strerror(errno));				\
-		ASSERT_EQ(0, fa_info(self->fd, &self->info));		\
-		self->ps = fa_page_size();				\
-		self->bs = 1ULL << self->info.out_pageblock_order;	\
-	}								\
-	FIXTURE_TEARDOWN(name)						\
-	{								\
-		if (self->fd >= 0)					\
-			close(self->fd);				\
-	}
-
 /* Reads or writes /sys/module/fragalloc/parameters/NAME; -1 on error. */
 static inline long long fa_param(const char *name, long long set)
 {
@@ -506,5 +479,57 @@ static inline long long fa_param(const char *name, long long set)
 		v = -1;
 	return v;
 }
+
+/*
+ * These tests assert exact pool accounting (blocks, reserve, releases), so
+ * they run with release_delay_ms at 0: a timer giving blocks back in the
+ * middle of a test would race with the figures. The delay has a test of its
+ * own, and the fuzzer and the kapi and CLI tests run with the module's
+ * setting. Returns the value to restore (-1: nothing to restore).
+ */
+static inline long long fa_pin_release_delay(void)
+{
+	long long d = fa_param("release_delay_ms", -1);
+
+	if (d > 0 && fa_param("release_delay_ms", 0) == 0)
+		return d;
+	return -1;
+}
+
+static inline void fa_unpin_release_delay(long long d)
+{
+	if (d > 0)
+		fa_param("release_delay_ms", d);
+}
+
+/*
+ * The fixture shared by every test file: an open fd and the module's INFO.
+ * SKIPs when the device is missing (module not loaded).
+ */
+#define FA_FIXTURE_DECLARE(name)					\
+	FIXTURE(name) {							\
+		int fd;							\
+		struct fragalloc_info info;				\
+		size_t ps;						\
+		__u64 bs; /* pages per pageblock */			\
+		long long delay0; /* release_delay_ms to restore */	\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->delay0 = fa_pin_release_delay();			\
+		self->fd = fa_open();					\
+		if (self->fd < 0)					\
+			SKIP(return, "cannot open %s: %s", fa_dev_path(), \
+			     strerror(errno));				\
+		ASSERT_EQ(0, fa_info(self->fd, &self->info));		\
+		self->ps = fa_page_size();				\
+		self->bs = 1ULL << self->info.out_pageblock_order;	\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		if (self->fd >= 0)					\
+			close(self->fd);				\
+		fa_unpin_release_delay(self->delay0);			\
+	}
 
 #endif /* FRAGALLOC_SELFTEST_COMMON_H */

@@ -45,15 +45,17 @@ static int become(uid_t uid)
 
 /* a fixture only for TEST_F_TIMEOUT (the harness has no plain TEST_TIMEOUT) */
 FIXTURE(lim) {
-	int unused;
+	long long delay0;	/* release_delay_ms to restore */
 };
 
 FIXTURE_SETUP(lim)
 {
+	self->delay0 = fa_pin_release_delay();
 }
 
 FIXTURE_TEARDOWN(lim)
 {
+	fa_unpin_release_delay(self->delay0);
 }
 
 /* ------------------------------------------------------------------ */
