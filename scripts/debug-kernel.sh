@@ -57,7 +57,7 @@ fi
 # fragment, this script and the compiler
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 [[ -n $srcver ]] || srcver=$(stat -c '%s-%Y' "$tarball")
-hash=$( { cat "$frag" "${BASH_SOURCE[0]}"; gcc --version | head -n1; } | sha256sum | cut -c1-12)
+hash=$( { cat "$frag" "${BASH_SOURCE[0]}"; gcc --version | sed -n 1p; } | sha256sum | cut -c1-12)
 key=6.12-${srcver//[^A-Za-z0-9.+]/_}-$hash
 dir=$root/$key
 tree=$dir/linux
@@ -92,7 +92,7 @@ log=$dir/build.log
 t0=$(date +%s)
 say "extracting $tarball into $dir (log: $log)"
 tar -xJf "$tarball" -C "$dir"
-top=$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name 'linux*' | head -n1)
+top=$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name 'linux*' -print -quit)
 [[ -n $top ]] || die "no linux* directory in $tarball"
 [[ $top == "$tree" ]] || mv "$top" "$tree"
 t1=$(date +%s)

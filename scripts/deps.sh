@@ -89,8 +89,12 @@ installed_612_abis() {
 	done
 }
 
+# (not "apt-cache … | grep -q": grep -q stops reading at the first match,
+# apt-cache then dies of SIGPIPE and pipefail makes the test fail)
 has_candidate() {
-	apt-cache policy "$1" 2>/dev/null | grep -qE '^ +Candidate: +[^(]'
+	local out
+	out=$(apt-cache policy "$1" 2>/dev/null) || return 1
+	grep -qE '^ +Candidate: +[^(]' <<<"$out"
 }
 
 # Newest ABI for which both linux-image-ABI-amd64-unsigned and

@@ -36,7 +36,7 @@ busybox=${FA_BUSYBOX:-/bin/busybox}
 [[ -d $bindir ]] || die "BIN_DIR $bindir is not a directory"
 [[ -z $extra || -d $extra ]] || die "EXTRA_DIR $extra is not a directory"
 [[ -x $busybox ]] || die "$busybox missing (apt-get install busybox-static)"
-if readelf -l "$busybox" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+if readelf -l "$busybox" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
 	die "$busybox is dynamically linked; install busybox-static"
 fi
 
@@ -113,7 +113,7 @@ shopt -s nullglob
 for f in "$bindir"/*; do
 	[[ -f $f && -x $f ]] || continue
 	if head -c4 "$f" | grep -q $'^\x7fELF' &&
-		readelf -l "$f" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+		readelf -l "$f" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
 		die "$f is dynamically linked; build it with -static"
 	fi
 	install -m 0755 "$f" "$root/fragalloc/bin/"
