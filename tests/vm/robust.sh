@@ -18,6 +18,12 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo" || exit 2
+# Like make check and make demo: install what is missing first.
+if ! scripts/deps.sh; then
+	echo "robust: dependencies could not be installed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 mode=${1:-}
 shift || true
 logs=$repo/build/check
