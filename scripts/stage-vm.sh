@@ -9,7 +9,7 @@
 #          unload test, the in-kernel API test (tests/kapi, module built for
 #          KVER), the bounded ioctl fuzzer (build/fuzz), then the in-guest
 #          CLI test when the CLI is built
-#   demo:  the demo script
+#   demo:  the demo script and its static helper demo_halves
 #   both:  the static CLI as "fragalloc" and its JSON checker, if built
 
 set -euo pipefail
@@ -60,6 +60,8 @@ EOS
 	;;
 demo)
 	install -m 0755 "$repo/tests/vm/demo.sh" "$dir/demo.sh"
+	gcc -static -O2 -Wall -Wextra -Werror -I"$repo/uapi" \
+		-o "$dir/demo_halves" "$repo/tests/vm/demo_halves.c"
 	;;
 *)
 	echo "stage-vm.sh: unknown mode '$mode'" >&2

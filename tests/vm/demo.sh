@@ -8,6 +8,8 @@
 #          pages, freed and re-allocated over several cycles.
 #   Act 2: the same seeded load through fragalloc's compact pool.
 #   Act 3: fragalloc recompacts act 2's live pages into dense pageblocks.
+#   Act 4: 360 MB in 40 MB batches with every pageblock's second half freed
+#          (issue 5's scenario), then a recompaction.
 # After each act, with the memory still held: free blocks of order >= 3 and
 # of order 9 (2 MiB) from /proc/buddyinfo, and the huge pages the kernel can
 # still assemble (the nr_hugepages probe).
@@ -110,6 +112,23 @@ fragalloc stats
 say "after recompaction: /proc/pagetypeinfo and /proc/buddyinfo"
 cat /proc/pagetypeinfo /proc/buddyinfo
 snapshot "act 3, after recompact"
+release
+
+say "Act 4: 360 MB in 40 MB batches, then every pageblock's second half freed"
+demo_halves >/tmp/halves.log 2>&1 &
+pid=$!
+while ! grep -q '^holding' /tmp/halves.log 2>/dev/null; do
+	if ! kill -0 "$pid" 2>/dev/null; then
+		cat /tmp/halves.log
+		exit 1
+	fi
+	sleep 1
+done
+cat /tmp/halves.log
+fragalloc stats
+snapshot "act 4, half-full pageblocks"
+fragalloc recompact || exit 1
+snapshot "act 4, after recompact"
 release
 
 say "summary (seed $SEED, $CYCLES cycles, 360 MB held in 40 MB batches)"
