@@ -515,15 +515,12 @@ static int fa_release(struct inode *inode, struct file *file)
 {
 	struct fa_file *ff = file->private_data;
 	struct fa_batch *b;
-	unsigned long handle, freed;
+	unsigned long handle;
 
 	mutex_lock(&fa_dev.files_lock);
 	list_del(&ff->node);
 	xa_for_each(&ff->batches, handle, b) {
-		xa_erase(&ff->batches, handle);
-		freed = fa_batch_release_range(ff, b, 0, b->nr_pages);
-		fa_uncharge(ff, b->mm, freed);
-		fa_batch_destroy(b);
+		fa_batch_free(ff, handle);
 		cond_resched();
 	}
 	mutex_unlock(&fa_dev.files_lock);
