@@ -162,7 +162,6 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 		goto err_pages;
 	b->nr_pages = done;
 	b->nr_present = done;
-	b->owner = ff;
 	/* One unmapped guard page between batches. */
 	b->pgoff = atomic64_fetch_add(done + 1, &fa_dev.next_pgoff);
 	if (b->pgoff + done >= FA_PGOFF_MAX) {

@@ -112,7 +112,6 @@ struct fa_file {
  * @nr_present: pages not punched out
  * @pages: the pages; NULL marks a hole
  * @mm: the mm charged for the pages (RLIMIT_MEMLOCK), or NULL
- * @owner: the file holding the batch
  *
  * Pool pages of a batch carry their file in page->private and
  * (handle << 32 | index) in page->index, so a recompaction can tell whose a
@@ -127,7 +126,6 @@ struct fa_batch {
 	unsigned long nr_present;
 	struct page **pages;
 	struct mm_struct *mm;
-	struct fa_file *owner;
 };
 
 /* source.c: where pages come from and go back to. */
