@@ -6,11 +6,15 @@
  * sources and the pool.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/sched/mm.h>
+#include <linux/nospec.h>
+#include <linux/rbtree.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -22,27 +26,33 @@
 #define FA_PFN_CHUNK	512UL
 
 /*
- * Charge @nr pages to the module limits and to @mm's RLIMIT_MEMLOCK.
- * account_locked_vm() takes mmap_lock, so no fa_file lock may be held.
+ * Charge @nr pages to the module limits and to @user's RLIMIT_MEMLOCK, as
+ * io_uring does: the charge lives with the user, not with an mm, so it holds
+ * across fork, exec and fd passing. CAP_IPC_LOCK lifts the limit (the pages
+ * are still counted).
  */
-static int fa_charge(struct fa_file *ff, struct mm_struct *mm,
+static int fa_charge(struct fa_file *ff, struct user_struct *user,
 		     unsigned long nr)
 {
 	long total = atomic_long_add_return(nr, &fa_dev.total_pages);
 	long mine = atomic_long_add_return(nr, &ff->nr_pages);
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	bool unlimited = capable(CAP_IPC_LOCK);
+	unsigned long cur, next;
 	int ret = -ENOSPC;
 
 	if (fa_max_total_pages && total > fa_max_total_pages)
 		goto undo;
 	if (fa_max_fd_pages && mine > fa_max_fd_pages)
 		goto undo;
-	if (mm) {
-		ret = account_locked_vm(mm, nr, true);
-		if (ret) {
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		next = cur + nr;
+		if (!unlimited && (next > limit || next < cur)) {
 			ret = -EDQUOT;
 			goto undo;
 		}
-	}
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, next));
 	return 0;
 undo:
 	atomic_long_sub(nr, &fa_dev.total_pages);
@@ -50,25 +60,57 @@ undo:
 	return ret;
 }
 
-static void fa_uncharge(struct fa_file *ff, struct mm_struct *mm,
+/* Takes no lock: callable under any of ours. */
+static void fa_uncharge(struct fa_file *ff, struct user_struct *user,
 			unsigned long nr)
 {
 	if (!nr)
 		return;
 	atomic_long_sub(nr, &fa_dev.total_pages);
 	atomic_long_sub(nr, &ff->nr_pages);
-	if (mm && mmget_not_zero(mm)) {
-		account_locked_vm(mm, nr, false);
-		mmput(mm);
-	}
+	atomic_long_sub(nr, &user->locked_vm);
 }
 
 static void fa_batch_destroy(struct fa_batch *b)
 {
 	kvfree(b->pages);
-	if (b->mm)
-		mmdrop(b->mm);
+	if (b->user)
+		free_uid(b->user);
 	kfree(b);
+}
+
+/* The mmap offset index: an rbtree of batches, so no change can fail. */
+static void fa_offsets_insert(struct fa_file *ff, struct fa_batch *b)
+{
+	struct rb_node **link = &ff->offsets.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct fa_batch *cur = rb_entry(*link, struct fa_batch,
+						off_node);
+
+		parent = *link;
+		link = b->pgoff < cur->pgoff ? &(*link)->rb_left :
+					       &(*link)->rb_right;
+	}
+	rb_link_node(&b->off_node, parent, link);
+	rb_insert_color(&b->off_node, &ff->offsets);
+}
+
+struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff)
+{
+	struct rb_node *n = ff->offsets.rb_node;
+
+	while (n) {
+		struct fa_batch *b = rb_entry(n, struct fa_batch, off_node);
+
+		if (pgoff < b->pgoff)
+			n = n->rb_left;
+		else if (pgoff - b->pgoff >= b->nr_pages)
+			n = n->rb_right;
+		else
+			return b;
+	}
+	return NULL;
 }
 
 /* Pages of @b from @first, @nr of them: zap, free, and punch the holes. */
@@ -114,7 +156,7 @@ static int fa_ioctl_info(struct fa_file *ff, void *arg)
 static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_alloc *cmd = arg;
-	struct mm_struct *mm = current->mm;
+	struct user_struct *user;
 	unsigned long nr, done = 0, i;
 	struct fa_batch *b;
 	int ret;
@@ -139,19 +181,17 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 		ret = -ENOMEM;
 		goto err_batch;
 	}
-	ret = fa_charge(ff, mm, nr);
+	b->user = get_uid(current_user());
+	user = b->user;
+	ret = fa_charge(ff, user, nr);
 	if (ret)
 		goto err_batch;
-	if (mm) {
-		mmgrab(mm);
-		b->mm = mm;
-	}
 
 	ret = fa_pages_alloc(cmd->policy, cmd->mobility, cmd->flags, nr,
 			     b->pages, &done);
 	if (ret)
 		goto err_charge;
-	fa_uncharge(ff, mm, nr - done);
+	fa_uncharge(ff, user, nr - done);
 
 	b->mobility = cmd->mobility;
 	b->policy = cmd->policy;
@@ -175,15 +215,13 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 			      GFP_KERNEL);
 	if (ret < 0)
 		goto err_unlock;
-	ret = mtree_store_range(&ff->offsets, b->pgoff, b->pgoff + done - 1,
-				b, GFP_KERNEL);
-	if (ret) {
-		xa_erase(&ff->batches, b->handle);
-		goto err_unlock;
-	}
-	if (b->policy == FRAGALLOC_POLICY_COMPACT)
+	fa_offsets_insert(ff, b);
+	if (b->policy == FRAGALLOC_POLICY_COMPACT) {
+		/* Tagged first: the pool's movable mark vouches for the tag. */
 		for (i = 0; i < done; i++)
-			fa_page_tag(b->pages[i], ff, b->handle, i);
+			fa_page_tag(b->pages[i], ff->id, b->handle, i);
+		fa_pages_set_movable(b->pages, done, true);
+	}
 	ff->nr_batches++;
 	cmd->out_handle = b->handle;
 	cmd->out_nr_pages = done;
@@ -199,7 +237,7 @@ err_pages:
 	fa_pages_free(b->policy, b->pages, done);
 	nr = done;
 err_charge:
-	fa_uncharge(ff, mm, nr);
+	fa_uncharge(ff, user, nr);
 err_batch:
 	fa_batch_destroy(b);
 	return ret;
@@ -217,12 +255,12 @@ static long fa_batch_free(struct fa_file *ff, u32 handle)
 		up_write(&ff->lock);
 		return -ENOENT;
 	}
-	mtree_erase(&ff->offsets, b->pgoff);
+	rb_erase(&b->off_node, &ff->offsets);
 	freed = fa_batch_release_range(ff, b, 0, b->nr_pages);
 	ff->nr_batches--;
 	up_write(&ff->lock);
 
-	fa_uncharge(ff, b->mm, freed);
+	fa_uncharge(ff, b->user, freed);
 	fa_batch_destroy(b);
 	return freed;
 }
@@ -238,7 +276,7 @@ static void fa_ioctl_alloc_undo(struct fa_file *ff, void *arg)
 static int fa_ioctl_free(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_free *cmd = arg;
-	struct mm_struct *mm = NULL;
+	struct user_struct *user;
 	struct fa_batch *b;
 	unsigned long freed;
 	bool range = cmd->flags & FRAGALLOC_FREE_RANGE;
@@ -270,15 +308,10 @@ static int fa_ioctl_free(struct fa_file *ff, void *arg)
 		return -EINVAL;
 	}
 	freed = fa_batch_release_range(ff, b, cmd->first_page, cmd->nr_pages);
-	/* The batch may go once the lock is dropped; its mm may not. */
-	mm = b->mm;
-	if (mm)
-		mmgrab(mm);
+	user = b->user;
+	fa_uncharge(ff, user, freed);
 	up_write(&ff->lock);
 
-	fa_uncharge(ff, mm, freed);
-	if (mm)
-		mmdrop(mm);
 	cmd->out_nr_freed = freed;
 	fa_auto_recompact_kick();
 	return 0;
@@ -411,30 +444,34 @@ union fa_ucmd_buffer {
 };
 
 /*
- * @undo, if set, reverts a successful @execute whose reply could not be
- * copied back, so that nothing the caller cannot name is left behind.
+ * One entry per ioctl, indexed by its number. @ioctl_num is compared with
+ * the caller's command, so a gap in the table (an entry left zero) can
+ * never reach a NULL @execute. @undo, if set, reverts a successful @execute
+ * whose reply could not be copied back, so that nothing the caller cannot
+ * name is left behind.
  */
 struct fa_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
+	unsigned int ioctl_num;
 	int (*execute)(struct fa_file *ff, void *arg);
 	void (*undo)(struct fa_file *ff, void *arg);
 };
 
-#define FA_IOCTL_OP(_cmd, _fn, _struct, _last)				\
-	[FRAGALLOC_CMD_##_cmd - FRAGALLOC_CMD_BASE] = {			\
-		.size = sizeof(_struct),				\
-		.min_size = offsetofend(_struct, _last),		\
-		.execute = _fn,						\
-	}
-
+/* The command buffer must hold every structure: checked at build time. */
 #define FA_IOCTL_OP_UNDO(_cmd, _fn, _undo, _struct, _last)		\
 	[FRAGALLOC_CMD_##_cmd - FRAGALLOC_CMD_BASE] = {			\
-		.size = sizeof(_struct),				\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union fa_ucmd_buffer) < \
+					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = FRAGALLOC_IOC_##_cmd,			\
 		.execute = _fn,						\
 		.undo = _undo,						\
 	}
+
+#define FA_IOCTL_OP(_cmd, _fn, _struct, _last)				\
+	FA_IOCTL_OP_UNDO(_cmd, _fn, NULL, _struct, _last)
 
 static const struct fa_ioctl_op fa_ioctl_ops[] = {
 	FA_IOCTL_OP(INFO, fa_ioctl_info, struct fragalloc_info,
@@ -462,10 +499,13 @@ static long fa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	int ret;
 
 	if (nr < FRAGALLOC_CMD_BASE ||
-	    nr - FRAGALLOC_CMD_BASE >= ARRAY_SIZE(fa_ioctl_ops) ||
-	    cmd != _IO(FRAGALLOC_TYPE, nr))
+	    nr - FRAGALLOC_CMD_BASE >= ARRAY_SIZE(fa_ioctl_ops))
 		return -ENOTTY;
-	op = &fa_ioctl_ops[nr - FRAGALLOC_CMD_BASE];
+	/* Spectre v1: the index is user controlled. */
+	op = &fa_ioctl_ops[array_index_nospec(nr - FRAGALLOC_CMD_BASE,
+					      ARRAY_SIZE(fa_ioctl_ops))];
+	if (op->ioctl_num != cmd || !op->execute)
+		return -ENOTTY;
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
@@ -489,26 +529,36 @@ static long fa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int fa_open(struct inode *inode, struct file *file)
 {
 	struct fa_file *ff;
+	int ret;
 
 	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
 	if (!ff)
 		return -ENOMEM;
 	init_rwsem(&ff->lock);
 	xa_init_flags(&ff->batches, XA_FLAGS_ALLOC1);
-	mt_init(&ff->offsets);
+	ff->offsets = RB_ROOT;
 	ff->mapping = file->f_mapping;
 	file->private_data = ff;
 
 	mutex_lock(&fa_dev.files_lock);
-	list_add_tail(&ff->node, &fa_dev.files);
+	ret = xa_alloc_cyclic(&fa_dev.file_ids, &ff->id, ff,
+			      XA_LIMIT(1, U32_MAX), &fa_dev.next_file_id,
+			      GFP_KERNEL);
+	if (ret >= 0)
+		list_add_tail(&ff->node, &fa_dev.files);
 	mutex_unlock(&fa_dev.files_lock);
+	if (ret < 0) {
+		kfree(ff);
+		return ret;
+	}
 	return 0;
 }
 
 /*
- * No mapping is left: every VMA holds a reference on the file. The teardown
- * runs under files_lock so that a pool-wide recompaction, which holds it,
- * never sees a file going away.
+ * No mapping is left: every VMA holds a reference on the file. Once the
+ * file is out of the registry (under files_lock, which a pool-wide
+ * recompaction holds for its whole run) no recompaction can reach it, so
+ * the batches are freed without holding files_lock.
  */
 static int fa_release(struct inode *inode, struct file *file)
 {
@@ -518,14 +568,16 @@ static int fa_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&fa_dev.files_lock);
 	list_del(&ff->node);
+	xa_erase(&fa_dev.file_ids, ff->id);
+	mutex_unlock(&fa_dev.files_lock);
 	xa_for_each(&ff->batches, handle, b) {
 		fa_batch_free(ff, handle);
 		cond_resched();
 	}
-	mutex_unlock(&fa_dev.files_lock);
 	xa_destroy(&ff->batches);
-	mtree_destroy(&ff->offsets);
 	kfree(ff);
+	/* A closed fd is a FREE of everything it held. */
+	fa_auto_recompact_kick();
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <linux/mm.h>
 #include <linux/shrinker.h>
+#include <linux/swap.h>
 
 #ifndef FA_HAVE_VM_FLAGS_SET
 static inline void fa_vm_flags_set(struct vm_area_struct *vma,
@@ -24,6 +25,16 @@ static inline void fa_vm_flags_set(struct vm_area_struct *vma,
 }
 #endif
 
+/*
+ * The pool's idle pages cost nothing to give back (no I/O, nothing to
+ * rebuild), so the shrinker has no seek cost: reclaim asks it for half of
+ * what it reports on every pass (do_shrink_slab()), from the first sign of
+ * pressure on, rather than only once reclaim gets desperate. Direct
+ * reclaim's retry logic does not count shrinker memory as reclaimable, so
+ * memory given back late can come after the OOM killer.
+ */
+#define FA_SHRINKER_SEEKS	0
+
 #ifndef FA_HAVE_SHRINKER_ALLOC
 static inline struct shrinker *
 fa_shrinker_create(const char *name,
@@ -36,7 +47,7 @@ fa_shrinker_create(const char *name,
 
 	s.count_objects = count;
 	s.scan_objects = scan;
-	s.seeks = DEFAULT_SEEKS;
+	s.seeks = FA_SHRINKER_SEEKS;
 	if (register_shrinker(&s, "%s", name))
 		return NULL;
 	return &s;
@@ -61,6 +72,7 @@ fa_shrinker_create(const char *name,
 		return NULL;
 	s->count_objects = count;
 	s->scan_objects = scan;
+	s->seeks = FA_SHRINKER_SEEKS;
 	shrinker_register(s);
 	return s;
 }
@@ -70,5 +82,20 @@ static inline void fa_shrinker_destroy(struct shrinker *s)
 	shrinker_free(s);
 }
 #endif
+
+/*
+ * Pages a shrinker gave straight back to the buddy allocator count as
+ * reclaim progress, or direct reclaim sees none and goes on to the OOM
+ * killer with the memory already free.
+ */
+static inline void fa_account_reclaimed(unsigned long pages)
+{
+#ifdef FA_HAVE_ACCOUNT_RECLAIMED
+	mm_account_reclaimed_pages(pages);
+#else
+	if (current->reclaim_state)
+		current->reclaim_state->reclaimed_slab += pages;
+#endif
+}
 
 #endif /* _FRAGALLOC_COMPAT_H */

@@ -4,21 +4,24 @@
  *
  * Locking, outermost first:
  *   fa_dev.recompact_lock	one recompaction at a time
- *   fa_dev.files_lock	the list of open files
+ *   fa_dev.files_lock	the owners: open files (list and id registry)
+ *				and in-kernel clients
  *   fa_file.lock		a file's batches and their page arrays
  *				(read: page faults, lookups; write: changes)
- *   fa_dev.pool_lock	the portable core (not thread-safe itself)
+ *   fragalloc_client.lock	a client's page registry, and its move()
+ *   fa_dev.pool_lock	the portable core (not thread-safe itself) and
+ *				the owner tags of pool pages
  * mmap_lock is taken before fa_file.lock (fault, mmap), so nothing may take
- * mmap_lock (account_locked_vm does) while holding fa_file.lock.
+ * mmap_lock while holding fa_file.lock.
  */
 #ifndef _FRAGALLOC_FA_H
 #define _FRAGALLOC_FA_H
 
 #include <linux/fs.h>
 #include <linux/list.h>
-#include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -26,23 +29,40 @@
 
 #include "core.h"
 
+#if BITS_PER_LONG != 64
+#error "fragalloc needs a 64-bit kernel: page tags pack a 32-bit handle and index into page->index"
+#endif
+
 struct dentry;
 struct fragalloc_client;
 struct shrinker;
+struct user_struct;
 
 /**
  * struct fa_device - module-wide state
  * @pool_lock: serialises calls into @pool
  * @pool: the compact pool (portable core)
  * @recompact_lock: one recompaction at a time
- * @files_lock: protects @files
+ * @recompact_task: the task running a recompaction, or NULL
+ * @files_lock: protects @files, @file_ids and @clients
  * @files: every open &struct fa_file
+ * @file_ids: id -> &struct fa_file, the registry page tags name
+ * @next_file_id: cursor for cyclic id allocation
+ * @clients: every in-kernel &struct fragalloc_client
  * @total_pages: pages held by all batches of every policy
  * @other_pages: pages held by batches of non-compact policies
  * @next_pgoff: mmap offset (in pages) of the next batch, never reused
  * @recompact_runs: recompactions performed
  * @recompact_moved: pages moved by recompaction
  * @auto_runs: recompactions started by the automatic mode
+ * @auto_pages: pages those gave back to the buddy allocator
+ * @shrink_runs: shrinker scans that gave memory back
+ * @shrink_pages: pages the shrinker gave back (reserve, recompaction and
+ *	broken pageblocks)
+ * @shrink_broken: pageblocks the shrinker split up, their free pages given
+ *	back one by one
+ * @reclaim_moves: the shrinker's move buffer (recompact_lock), allocated at
+ *	load so that reclaim never needs memory for it
  * @auto_work: the automatic mode's work item
  * @auto_last: jiffies of the last automatic recompaction
  * @trim_work: gives back empty pageblocks beyond reserve_blocks once they
@@ -54,14 +74,23 @@ struct fa_device {
 	struct mutex pool_lock;		/* the core is not thread-safe */
 	struct fa_pool *pool;
 	struct mutex recompact_lock;	/* one recompaction at a time */
-	struct mutex files_lock;	/* protects files */
+	struct task_struct *recompact_task;
+	struct mutex files_lock;	/* protects files, file_ids, clients */
 	struct list_head files;
+	struct xarray file_ids;
+	u32 next_file_id;
+	struct list_head clients;
 	atomic_long_t total_pages;
 	atomic_long_t other_pages;
 	atomic64_t next_pgoff;
 	u64 recompact_runs;
 	u64 recompact_moved;
 	u64 auto_runs;
+	u64 auto_pages;
+	u64 shrink_runs;
+	u64 shrink_pages;
+	u64 shrink_broken;
+	struct fa_move *reclaim_moves;
 	struct delayed_work auto_work;
 	unsigned long auto_last;
 	struct delayed_work trim_work;
@@ -70,6 +99,12 @@ struct fa_device {
 };
 
 extern struct fa_device fa_dev;
+
+/*
+ * Largest max_batch_pages: a batch's page array stays below INT_MAX bytes
+ * (kvmalloc() warns beyond), and its indexes fit in 32 bits.
+ */
+#define FA_MAX_BATCH_LIMIT	((unsigned long)INT_MAX / sizeof(struct page *))
 
 /* Module parameters (main.c). */
 extern unsigned long fa_max_batch_pages;
@@ -83,8 +118,10 @@ extern unsigned int fa_auto_recompact_interval_ms;
 /**
  * struct fa_file - one open file description of /dev/fragalloc
  * @lock: protects @batches, @offsets and the batches' page arrays
+ * @id: the file's id in &fa_device.file_ids; its pool pages carry it
  * @batches: handle -> &struct fa_batch
- * @offsets: mmap page offset range -> &struct fa_batch
+ * @offsets: the batches by mmap page offset (an rbtree: inserting and
+ *	erasing never allocate, so neither can fail)
  * @next_handle: cursor for cyclic handle allocation
  * @nr_pages: pages held by this file's batches
  * @nr_batches: live batches
@@ -93,8 +130,9 @@ extern unsigned int fa_auto_recompact_interval_ms;
  */
 struct fa_file {
 	struct rw_semaphore lock;
+	u32 id;
 	struct xarray batches;
-	struct maple_tree offsets;
+	struct rb_root offsets;
 	u32 next_handle;
 	atomic_long_t nr_pages;
 	unsigned long nr_batches;
@@ -111,11 +149,14 @@ struct fa_file {
  * @nr_pages: length in pages, holes included
  * @nr_present: pages not punched out
  * @pages: the pages; NULL marks a hole
- * @mm: the mm charged for the pages (RLIMIT_MEMLOCK), or NULL
+ * @user: the user charged for the pages (RLIMIT_MEMLOCK)
+ * @off_node: entry in &fa_file.offsets
  *
- * Pool pages of a batch carry their file in page->private and
- * (handle << 32 | index) in page->index, so a recompaction can tell whose a
- * page is without following a pointer that may be going away.
+ * Pool pages of a batch carry their file's id in page->private and
+ * (handle << 32 | index) in page->index. These tags are only hints, read
+ * while the pool marks the page movable: the mover looks the id up in
+ * &fa_device.file_ids and believes it only once the batch's @pages, under
+ * the file's lock, still holds the page at that index.
  */
 struct fa_batch {
 	u32 handle;
@@ -125,8 +166,12 @@ struct fa_batch {
 	unsigned long nr_pages;
 	unsigned long nr_present;
 	struct page **pages;
-	struct mm_struct *mm;
+	struct user_struct *user;
+	struct rb_node off_node;
 };
+
+/* chardev.c: the batch whose mmap range holds @pgoff (fa_file.lock held) */
+struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
 
 /* source.c: where pages come from and go back to. */
 int fa_source_init(void);
@@ -140,6 +185,8 @@ void fa_reserve_kick(void);
 void fa_reserve_apply(void);
 int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 			  u64 *nr_blocks, u64 *nr_loose);
+void fa_pages_set_movable(struct page **pages, unsigned long nr,
+			  bool movable);
 
 /* mmap.c */
 int fa_mmap(struct file *file, struct vm_area_struct *vma);
@@ -155,25 +202,25 @@ void fa_zap_range(struct fa_file *ff, unsigned long pgoff,
  * @ff: the file (FRAGALLOC_SCOPE_BATCH, FRAGALLOC_SCOPE_FD)
  * @handle: the batch (FRAGALLOC_SCOPE_BATCH)
  * @client: the in-kernel client (FA_SCOPE_CLIENT)
+ * @reclaim: the shrinker's pool-wide run: client pages count as pinned
  */
 struct fa_scope {
 	unsigned int kind;
 	struct fa_file *ff;
 	u32 handle;
 	struct fragalloc_client *client;
+	bool reclaim;
 };
 
-/*
- * page->private of a pool page: 0 (not movable), a &struct fa_file pointer,
- * or a &struct fragalloc_client pointer with FA_TAG_CLIENT set.
- */
-#define FA_TAG_CLIENT	1UL
+/* Moves one shrinker call plans at most (per class). */
+#define FA_RECLAIM_MOVES	512
 
 /* mover.c */
 int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		 struct fragalloc_recompact *out);
-void fa_page_tag(struct page *page, struct fa_file *ff, u32 handle,
-		 unsigned long idx);
+void fa_page_tag(struct page *page, u32 id, u32 handle, unsigned long idx);
+bool fa_in_recompaction(void);
+unsigned long fa_reclaim(unsigned long nr_pages, bool *contended);
 void fa_auto_recompact_init(void);
 void fa_auto_recompact_kick(void);
 void fa_auto_recompact_exit(void);

@@ -6,6 +6,9 @@
 #include <linux/export.h>
 #include <linux/fragalloc_kapi.h>
 #include <linux/mm.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/xarray.h>
 
 #include "fa.h"
 
@@ -17,7 +20,8 @@
  * @pages: array of @nr entries that receives the pages
  *
  * The pages are zeroed, each with a reference count of one, and are not
- * moved by recompaction. Sleeps; killable. Without
+ * moved by recompaction: the pool marks them pinned, whatever the caller
+ * stores in them. Sleeps; killable. Without
  * FRAGALLOC_ALLOC_BEST_EFFORT the call is all-or-nothing.
  *
  * Return: the number of pages allocated (@nr unless
@@ -72,15 +76,22 @@ void fa_fill_pool_stats(struct fragalloc_stats *st)
 
 	mutex_lock(&fa_dev.pool_lock);
 	fa_pool_get_stats(fa_dev.pool, &ps);
+	st->out_reclaimable_pages = fa_pool_reclaimable_pages(fa_dev.pool);
 	st->out_recompact_runs = fa_dev.recompact_runs;
 	st->out_recompact_moved = fa_dev.recompact_moved;
 	st->out_auto_recompact_runs = fa_dev.auto_runs;
+	st->out_auto_pages_released = fa_dev.auto_pages;
+	st->out_shrink_runs = fa_dev.shrink_runs;
+	st->out_shrink_pages = fa_dev.shrink_pages;
+	st->out_shrink_blocks_broken = fa_dev.shrink_broken;
 	mutex_unlock(&fa_dev.pool_lock);
+	st->out_idle_pages = ps.reserve_blocks << pageblock_order;
 	for (i = 0; i < FRAGALLOC_NR_MOBILITY; i++) {
 		st->out_blocks[i] = ps.cls[i].blocks;
 		st->out_pages_used[i] = ps.cls[i].pages_used;
 		st->out_pages_free[i] = ps.cls[i].pages_free;
 		st->out_loose_pages[i] = ps.cls[i].loose_pages;
+		st->out_idle_pages += ps.cls[i].pages_free;
 	}
 	for (i = 0; i < FRAGALLOC_FILL_BUCKETS; i++)
 		st->out_fill_hist[i] = ps.fill_hist[i];
@@ -104,29 +115,103 @@ void fragalloc_get_stats(struct fragalloc_stats *st)
 }
 EXPORT_SYMBOL_GPL(fragalloc_get_stats);
 
+/*
+ * The client's lock, unless the caller is the client's own move(), which
+ * runs with it held already.
+ */
+static bool fa_client_lock(struct fragalloc_client *client)
+{
+	if (READ_ONCE(client->mover) == current)
+		return false;
+	mutex_lock(&client->lock);
+	return true;
+}
+
+static void fa_client_unlock(struct fragalloc_client *client, bool locked)
+{
+	if (locked)
+		mutex_unlock(&client->lock);
+}
+
 /**
  * fragalloc_client_init() - prepare a client before its first allocation
  * @client: the client, with @move set
+ *
+ * Not from inside a move().
  */
 void fragalloc_client_init(struct fragalloc_client *client)
 {
 	mutex_init(&client->lock);
 	atomic_long_set(&client->nr_pages, 0);
+	xa_init(&client->pages);
+	client->mover = NULL;
+	mutex_lock(&fa_dev.files_lock);
+	list_add_tail(&client->node, &fa_dev.clients);
+	mutex_unlock(&fa_dev.files_lock);
 }
 EXPORT_SYMBOL_GPL(fragalloc_client_init);
 
+/*
+ * Give back @nr pages the client's registry holds (client lock held): the
+ * mark first, so no planner takes them for movable meanwhile, then the
+ * registry entry, then the page.
+ */
+static void fa_client_release(struct fragalloc_client *client,
+			      struct page **pages, unsigned long nr)
+{
+	unsigned long i;
+
+	fa_pages_set_movable(pages, nr, false);
+	for (i = 0; i < nr; i++)
+		xa_erase(&client->pages, page_to_pfn(pages[i]));
+	fragalloc_free_pages(pages, nr);
+	atomic_long_sub(nr, &client->nr_pages);
+}
+
 /**
  * fragalloc_client_destroy() - end a client
- * @client: the client; all its pages must have been freed
+ * @client: the client
  *
  * Waits for running recompactions, which may still look at the client.
+ * Pages the client still holds are freed (and a warning is logged): after
+ * this call the client must not touch them, and no recompaction ever calls
+ * its move() again.
+ *
+ * Return: 0, or -EDEADLK when called from inside a move() (nothing done).
  */
-void fragalloc_client_destroy(struct fragalloc_client *client)
+int fragalloc_client_destroy(struct fragalloc_client *client)
 {
-	WARN_ON(atomic_long_read(&client->nr_pages));
+	struct page *batch[64];
+	unsigned long pfn, left = 0, n = 0;
+	void *entry;
+
+	if (fa_in_recompaction())
+		return -EDEADLK;
+	mutex_lock(&fa_dev.files_lock);
+	list_del_init(&client->node);
+	mutex_unlock(&fa_dev.files_lock);
 	mutex_lock(&fa_dev.recompact_lock);
 	mutex_unlock(&fa_dev.recompact_lock);
+
+	mutex_lock(&client->lock);
+	xa_for_each(&client->pages, pfn, entry) {
+		batch[n++] = pfn_to_page(pfn);
+		left++;
+		if (n == ARRAY_SIZE(batch)) {
+			fa_client_release(client, batch, n);
+			n = 0;
+			cond_resched();
+		}
+	}
+	if (n)
+		fa_client_release(client, batch, n);
+	mutex_unlock(&client->lock);
+	if (left)
+		pr_warn("fragalloc: client destroyed holding %lu pages; they were freed\n",
+			left);
+	xa_destroy(&client->pages);
 	mutex_destroy(&client->lock);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(fragalloc_client_destroy);
 
@@ -137,7 +222,8 @@ EXPORT_SYMBOL_GPL(fragalloc_client_destroy);
  * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and/or FRAGALLOC_ALLOC_STRICT
  * @nr: pages wanted
  * @pages: receives the pages
- * @cookie: handed to @client->move() as @cookie + index of the page
+ * @cookie: handed to @client->move() as @cookie + index of the page;
+ *	@cookie + @nr - 1 must not exceed LONG_MAX
  *
  * As fragalloc_alloc_pages(), but the pages may later be moved through
  * @client->move().
@@ -149,21 +235,30 @@ int fragalloc_client_alloc(struct fragalloc_client *client,
 			   unsigned long nr, struct page **pages,
 			   unsigned long cookie)
 {
-	unsigned long tag = (unsigned long)client | FA_TAG_CLIENT;
-	int i, ret;
+	bool locked;
+	int i, ret, err = 0;
 
-	if (!client->move)
+	if (!client->move || !nr || cookie > LONG_MAX ||
+	    nr - 1 > LONG_MAX - cookie)
 		return -EINVAL;
 	ret = fragalloc_alloc_pages(mobility, flags, nr, pages);
 	if (ret <= 0)
 		return ret;
-	mutex_lock(&client->lock);
-	for (i = 0; i < ret; i++) {
-		set_page_private(pages[i], tag);
-		pages[i]->index = cookie + i;
+	locked = fa_client_lock(client);
+	for (i = 0; i < ret && !err; i++)
+		err = xa_err(xa_store(&client->pages, page_to_pfn(pages[i]),
+				      xa_mk_value(cookie + i), GFP_KERNEL));
+	if (err) {
+		/* Nothing half done: the pages stored so far are forgotten. */
+		while (i-- > 0)
+			xa_erase(&client->pages, page_to_pfn(pages[i]));
+		fa_client_unlock(client, locked);
+		fragalloc_free_pages(pages, ret);
+		return err;
 	}
-	mutex_unlock(&client->lock);
+	fa_pages_set_movable(pages, ret, true);
 	atomic_long_add(ret, &client->nr_pages);
+	fa_client_unlock(client, locked);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(fragalloc_client_alloc);
@@ -174,22 +269,37 @@ EXPORT_SYMBOL_GPL(fragalloc_client_alloc);
  * @pages: the pages (their current addresses, after any move); NULL entries
  *	are skipped
  * @nr: entries in @pages
+ *
+ * A page the client does not hold (never its, already freed, or an address
+ * from before a move) is left alone, with a warning in the log.
  */
 void fragalloc_client_free(struct fragalloc_client *client,
 			   struct page **pages, unsigned long nr)
 {
-	unsigned long i, present = 0;
+	struct page *batch[64];
+	unsigned long i, n = 0, foreign = 0;
+	bool locked;
 
-	mutex_lock(&client->lock);
+	locked = fa_client_lock(client);
 	for (i = 0; i < nr; i++) {
 		if (!pages[i])
 			continue;
-		present++;
-		set_page_private(pages[i], 0);
+		if (!xa_load(&client->pages, page_to_pfn(pages[i]))) {
+			foreign++;
+			continue;
+		}
+		batch[n++] = pages[i];
+		if (n == ARRAY_SIZE(batch)) {
+			fa_client_release(client, batch, n);
+			n = 0;
+		}
 	}
-	mutex_unlock(&client->lock);
-	atomic_long_sub(present, &client->nr_pages);
-	fragalloc_free_pages(pages, nr);
+	if (n)
+		fa_client_release(client, batch, n);
+	fa_client_unlock(client, locked);
+	if (foreign)
+		pr_warn_ratelimited("fragalloc: client freed %lu pages it does not hold; left alone\n",
+				    foreign);
 }
 EXPORT_SYMBOL_GPL(fragalloc_client_free);
 
@@ -199,7 +309,7 @@ EXPORT_SYMBOL_GPL(fragalloc_client_free);
  * @max_pages: most pages to move, 0 for no cap
  * @out: if not NULL, receives the figures (as the RECOMPACT ioctl's)
  *
- * Return: 0, -ENOMEM, or -EINTR.
+ * Return: 0, -ENOMEM, -EINTR, or -EDEADLK from inside a move().
  */
 int fragalloc_client_recompact(struct fragalloc_client *client,
 			       unsigned long max_pages,
@@ -209,6 +319,8 @@ int fragalloc_client_recompact(struct fragalloc_client *client,
 	struct fragalloc_recompact res = { 0 };
 	int ret;
 
+	if (fa_in_recompaction())
+		return -EDEADLK;
 	ret = fa_recompact(&scope, max_pages, false, &res);
 	if (out)
 		*out = res;

@@ -17,6 +17,8 @@ struct fa_device fa_dev = {
 	.recompact_lock = __MUTEX_INITIALIZER(fa_dev.recompact_lock),
 	.files_lock = __MUTEX_INITIALIZER(fa_dev.files_lock),
 	.files = LIST_HEAD_INIT(fa_dev.files),
+	.file_ids = XARRAY_INIT(fa_dev.file_ids, XA_FLAGS_ALLOC1),
+	.clients = LIST_HEAD_INIT(fa_dev.clients),
 };
 
 unsigned long fa_max_batch_pages = 1UL << 18;
@@ -24,7 +26,7 @@ unsigned long fa_max_fd_pages;
 unsigned long fa_max_total_pages;
 unsigned int fa_reserve_blocks = 2;
 unsigned int fa_release_delay_ms = 1000;
-unsigned int fa_auto_recompact_pct;
+unsigned int fa_auto_recompact_pct = 100;
 unsigned int fa_auto_recompact_interval_ms = 1000;
 
 static int fa_set_batch_limit(const char *val, const struct kernel_param *kp)
@@ -32,8 +34,11 @@ static int fa_set_batch_limit(const char *val, const struct kernel_param *kp)
 	unsigned long v;
 	int ret = kstrtoul(val, 0, &v);
 
-	/* Batch page indexes must fit in 32 bits (see fa_page_tag()). */
-	if (ret || !v || v > U32_MAX)
+	/*
+	 * Batch page indexes must fit in 32 bits (see fa_page_tag()), and a
+	 * batch's page array in what kvmalloc() accepts without a warning.
+	 */
+	if (ret || !v || v > FA_MAX_BATCH_LIMIT)
 		return -EINVAL;
 	*(unsigned long *)kp->arg = v;
 	return 0;
@@ -63,9 +68,11 @@ static int fa_set_reserve(const char *val, const struct kernel_param *kp)
 	if (ret)
 		return ret;
 	*(unsigned int *)kp->arg = v;
-	/* At load time the pool does not exist yet and reads the value. */
-	if (fa_dev.pool)
-		fa_reserve_apply();
+	/*
+	 * At load time the pool does not exist yet and reads the value; during
+	 * rmmod it is gone: fa_reserve_apply() checks under the pool lock.
+	 */
+	fa_reserve_apply();
 	return 0;
 }
 
@@ -83,7 +90,7 @@ MODULE_PARM_DESC(release_delay_ms,
 		 "How long pageblocks that fall empty are kept beyond reserve_blocks, for reuse by the next allocation, before they go back to the buddy allocator; 0 = at once (default 1000)");
 module_param_named(auto_recompact_pct, fa_auto_recompact_pct, uint, 0644);
 MODULE_PARM_DESC(auto_recompact_pct,
-		 "Recompact the pool automatically when it owns more than this percentage of the pageblocks its pages need, 0 = off (default)");
+		 "Recompact the pool automatically when it owns more than this percentage of the pageblocks its pages need (and more than one partial pageblock per class), 0 = off (default 100)");
 module_param_named(auto_recompact_interval_ms, fa_auto_recompact_interval_ms,
 		   uint, 0644);
 MODULE_PARM_DESC(auto_recompact_interval_ms,
@@ -110,6 +117,8 @@ err_source:
 
 static void __exit fa_exit(void)
 {
+	/* Every client must be gone: their modules depend on this one. */
+	WARN_ON(!list_empty(&fa_dev.clients));
 	fa_debugfs_exit();
 	fa_chardev_exit();
 	fa_auto_recompact_exit();

@@ -38,9 +38,9 @@ static vm_fault_t fa_vm_fault(struct vm_fault *vmf)
 	struct page *page;
 
 	down_read(&ff->lock);
-	b = mtree_load(&ff->offsets, vmf->pgoff);
+	b = fa_batch_by_pgoff(ff, vmf->pgoff);
 	/* The batch may have been freed, or this page punched out. */
-	if (b && vmf->pgoff - b->pgoff < b->nr_pages) {
+	if (b) {
 		page = b->pages[vmf->pgoff - b->pgoff];
 		if (page)
 			ret = vmf_insert_pfn(vma, vmf->address,
@@ -67,7 +67,7 @@ int fa_mmap(struct file *file, struct vm_area_struct *vma)
 		return -ENXIO;
 
 	down_read(&ff->lock);
-	b = mtree_load(&ff->offsets, vma->vm_pgoff);
+	b = fa_batch_by_pgoff(ff, vma->vm_pgoff);
 	if (!b || last >= b->pgoff + b->nr_pages)
 		ret = -ENXIO;
 	up_read(&ff->lock);

@@ -4,17 +4,38 @@
  *
  * The core's planner picks the fewest page moves that leave each class with
  * at most one partial pageblock and reserves their destinations. Each move
- * then runs under the owning file's lock, taken for writing, so no fault can
- * map the page meanwhile: zap the page's PTEs, copy it, switch the batch's
- * pointer, and give the old page back (its block returns to the buddy
- * allocator when it empties). A thread touching the page either wrote to the
- * old page before the zap, which the copy carries over, or faults after the
- * switch and gets the new page. Between moves no lock is held, so faults and
- * other ioctls go on; a fatal signal stops the run with everything
- * consistent and the moves made so far kept.
+ * then runs under the owner's lock (a file's, taken for writing, so no fault
+ * can map the page meanwhile; or a client's): zap the page's PTEs, copy it,
+ * switch the owner's reference, and give the old page back (its block
+ * returns to the buddy allocator when it empties). A thread touching the
+ * page either wrote to the old page before the zap, which the copy carries
+ * over, or faults after the switch and gets the new page. Between moves no
+ * lock is held, so faults and other ioctls go on; a fatal signal stops the
+ * run with everything consistent and the moves made so far kept.
+ *
+ * The invariant that makes this safe against a page freed after the plan:
+ * nothing the mover acts on comes from a struct page alone.
+ *  - Movability is the pool's own record (FA_POOL_MOVABLE_MARKS): a page is
+ *    planned only while the core marks it, fa_pool_free() clears the mark,
+ *    and the mark is set only after the owner's tag was written.
+ *  - A page's owner tag (page->private, page->index of a file's page) is an
+ *    id, never a pointer, and is read only under fa_dev.pool_lock while the
+ *    page is marked. The id is looked up in fa_dev.file_ids (files_lock held
+ *    for a pool-wide run; in a file's own run only its own id counts).
+ *    Client pages are never tagged (their fields are the client's): the
+ *    client's page registry says whose they are. In a file's own run a
+ *    client page's private may still be read as a would-be id; it can only
+ *    match the file's own id by chance, and then the batch check refuses.
+ *  - Before anything is copied or switched, the owner's own record is
+ *    checked under the lock that guards it: the batch must still hold the
+ *    page at that index (fa_file.lock), or the client's registry must
+ *    still hold it (fragalloc_client.lock). FREE changes those records
+ *    under the same locks, so a page freed, or freed and handed out again,
+ *    since the plan fails the check and its move is abandoned.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -25,45 +46,109 @@
 /**
  * fa_page_tag() - record which batch page a pool page is
  * @page: the page
- * @ff: its file, or NULL to clear the record
+ * @id: its file's id, or 0 to clear the record
  * @handle: its batch
  * @idx: its index in the batch
+ *
+ * Written before the page is marked movable, cleared under the pool lock
+ * before the page goes back to the pool.
  */
-void fa_page_tag(struct page *page, struct fa_file *ff, u32 handle,
-		 unsigned long idx)
+void fa_page_tag(struct page *page, u32 id, u32 handle, unsigned long idx)
 {
-	set_page_private(page, (unsigned long)ff);
-	page->index = ff ? ((unsigned long)handle << 32) | idx : 0;
+	set_page_private(page, id);
+	page->index = id ? ((unsigned long)handle << 32) | idx : 0;
 }
 
-/* Called under the pool lock; reads the tag only, follows no pointer. */
+/**
+ * fa_in_recompaction() - whether the caller runs inside a recompaction
+ *
+ * True within a client's move(): the in-kernel API refuses what would
+ * deadlock there.
+ */
+bool fa_in_recompaction(void)
+{
+	return READ_ONCE(fa_dev.recompact_task) == current;
+}
+
+/* Whose a marked page is, as far as its tag and the registries tell. */
+struct fa_owner_ref {
+	struct fa_file *ff;
+	u32 handle;
+	unsigned long idx;
+	struct fragalloc_client *client;
+	unsigned long cookie;
+};
+
+/* The client whose registry holds @pfn; files_lock held (pool scope). */
+static struct fragalloc_client *fa_client_of(unsigned long pfn)
+{
+	struct fragalloc_client *c;
+
+	list_for_each_entry(c, &fa_dev.clients, node)
+		if (xa_load(&c->pages, pfn))
+			return c;
+	return NULL;
+}
+
+/*
+ * Called under the pool lock, for a page the pool marks movable. Follows no
+ * pointer read from the page: ids are looked up, and only the scope's own
+ * owner or a registered one is ever returned.
+ */
+static bool fa_owner_of(const struct fa_scope *scope, unsigned long pfn,
+			struct fa_owner_ref *ref)
+{
+	struct page *page = pfn_to_page(pfn);
+	struct fragalloc_client *client = NULL;
+	unsigned long id;
+	void *entry;
+
+	memset(ref, 0, sizeof(*ref));
+	if (scope->kind == FA_SCOPE_CLIENT)
+		client = scope->client;
+	else if (scope->kind == FRAGALLOC_SCOPE_POOL)
+		client = fa_client_of(pfn);
+	if (client) {
+		entry = xa_load(&client->pages, pfn);
+		/* reclaim calls no move(): it may wait on anything */
+		if (!entry || scope->reclaim)
+			return false;
+		ref->client = client;
+		ref->cookie = xa_to_value(entry);
+		return true;
+	}
+	if (scope->kind == FA_SCOPE_CLIENT)
+		return false;
+
+	id = page_private(page);
+	if (!id || id > U32_MAX)
+		return false;
+	if (scope->kind == FRAGALLOC_SCOPE_POOL)
+		ref->ff = xa_load(&fa_dev.file_ids, id);
+	else if (id == scope->ff->id)
+		ref->ff = scope->ff;
+	if (!ref->ff)
+		return false;
+	ref->handle = page->index >> 32;
+	ref->idx = page->index & U32_MAX;
+	return scope->kind != FRAGALLOC_SCOPE_BATCH ||
+	       ref->handle == scope->handle;
+}
+
+/* The planner's test; called under the pool lock. */
 static bool fa_movable(void *data, unsigned long pfn)
 {
-	const struct fa_scope *scope = data;
-	struct page *page = pfn_to_page(pfn);
-	unsigned long tag = page_private(page);
+	struct fa_owner_ref ref;
 
-	if (!tag)
-		return false;
-	switch (scope->kind) {
-	case FRAGALLOC_SCOPE_POOL:
-		return true;
-	case FA_SCOPE_CLIENT:
-		return tag == ((unsigned long)scope->client | FA_TAG_CLIENT);
-	case FRAGALLOC_SCOPE_FD:
-		return tag == (unsigned long)scope->ff;
-	default:
-		return tag == (unsigned long)scope->ff &&
-		       (page->index >> 32) == scope->handle;
-	}
+	return fa_owner_of(data, pfn, &ref);
 }
 
 static void fa_pool_put_page(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 
-	fa_page_tag(page, NULL, 0, 0);
 	mutex_lock(&fa_dev.pool_lock);
+	fa_page_tag(page, 0, 0, 0);
 	fa_pool_free(fa_dev.pool, &pfn, 1);
 	mutex_unlock(&fa_dev.pool_lock);
 }
@@ -72,60 +157,75 @@ static void fa_pool_put_page(struct page *page)
 static bool fa_move_client_page(struct fragalloc_client *client,
 				struct page *src, struct page *dst)
 {
-	unsigned long tag = (unsigned long)client | FA_TAG_CLIENT;
+	unsigned long spfn = page_to_pfn(src), dpfn = page_to_pfn(dst);
 	bool moved = false;
+	void *entry;
 
 	mutex_lock(&client->lock);
 	/* Freed since the plan? Then leave it. */
-	if (page_private(src) == tag &&
-	    client->move(client, src, dst, src->index)) {
-		set_page_private(dst, tag);
-		dst->index = src->index;
-		moved = true;
+	entry = xa_load(&client->pages, spfn);
+	if (!entry || xa_reserve(&client->pages, dpfn, GFP_KERNEL))
+		goto out;
+	client->mover = current;
+	moved = client->move(client, src, dst, xa_to_value(entry));
+	client->mover = NULL;
+	if (moved) {
+		/* The slot was reserved: this store allocates nothing. */
+		xa_store(&client->pages, dpfn, entry, GFP_NOWAIT);
+		xa_erase(&client->pages, spfn);
+		fa_pages_set_movable(&dst, 1, true);
+	} else {
+		xa_release(&client->pages, dpfn);
 	}
+out:
 	mutex_unlock(&client->lock);
 	return moved;
 }
 
+/* Move a file's page, once its batch proves the page is still there. */
+static bool fa_move_file_page(struct fa_file *ff, const struct fa_owner_ref *ref,
+			      struct page *src, struct page *dst)
+{
+	bool moved = false;
+	struct fa_batch *b;
+
+	down_write(&ff->lock);
+	b = xa_load(&ff->batches, ref->handle);
+	if (!b || ref->idx >= b->nr_pages || b->pages[ref->idx] != src)
+		goto out;
+	fa_zap_range(ff, b->pgoff + ref->idx, 1);
+	copy_highpage(dst, src);
+	b->pages[ref->idx] = dst;
+	fa_page_tag(dst, ff->id, ref->handle, ref->idx);
+	fa_pages_set_movable(&dst, 1, true);
+	moved = true;
+out:
+	up_write(&ff->lock);
+	return moved;
+}
+
 /*
- * Move one page. Its owner is alive: in the fd scopes it is the caller's
- * own file; in the pool scope fa_dev.files_lock keeps every file alive; a
- * client waits for running recompactions before it goes away.
+ * Move one page. The owner is looked up again under the pool lock: the
+ * plan's view may be stale. The owner stays alive: in the fd scopes it is
+ * the caller's own file or client; in the pool scope files_lock keeps every
+ * registered file and client.
  */
 static bool fa_move_one(const struct fa_scope *scope, struct page *src,
 			struct page *dst)
 {
-	unsigned long tag = page_private(src);
-	struct fa_file *owner = (struct fa_file *)tag;
-	unsigned long idx;
-	struct fa_batch *b;
-	bool moved = false;
-	u32 handle;
+	unsigned long pfn = page_to_pfn(src);
+	struct fa_owner_ref ref;
+	bool found;
 
-	if (!tag || !fa_movable((void *)scope, page_to_pfn(src)))
+	mutex_lock(&fa_dev.pool_lock);
+	found = fa_pool_page_movable(fa_dev.pool, pfn) &&
+		fa_owner_of(scope, pfn, &ref);
+	mutex_unlock(&fa_dev.pool_lock);
+	if (!found)
 		return false;
-	if (tag & FA_TAG_CLIENT)
-		return fa_move_client_page((struct fragalloc_client *)
-					   (tag & ~FA_TAG_CLIENT), src, dst);
-
-	down_write(&owner->lock);
-	/* Freed, or freed and reused, since the plan? Then leave it. */
-	if (page_private(src) != (unsigned long)owner)
-		goto out;
-	handle = src->index >> 32;
-	idx = src->index & U32_MAX;
-	b = xa_load(&owner->batches, handle);
-	if (!b || idx >= b->nr_pages || b->pages[idx] != src)
-		goto out;
-
-	fa_zap_range(owner, b->pgoff + idx, 1);
-	copy_highpage(dst, src);
-	b->pages[idx] = dst;
-	fa_page_tag(dst, owner, handle, idx);
-	moved = true;
-out:
-	up_write(&owner->lock);
-	return moved;
+	if (ref.client)
+		return fa_move_client_page(ref.client, src, dst);
+	return fa_move_file_page(ref.ff, &ref, src, dst);
 }
 
 static int fa_apply_moves(const struct fa_scope *scope, const struct fa_move *moves,
@@ -150,6 +250,123 @@ static int fa_apply_moves(const struct fa_scope *scope, const struct fa_move *mo
 		cond_resched();
 	}
 	return ret;
+}
+
+/*
+ * Reclaim: one move with the pool lock held (fa_reclaim()). The file's lock
+ * is only tried; a move that cannot have it is abandoned.
+ */
+static bool fa_reclaim_move(const struct fa_scope *scope,
+			    const struct fa_move *mv)
+{
+	struct page *src = pfn_to_page(mv->src), *dst = pfn_to_page(mv->dst);
+	struct fa_owner_ref ref;
+	struct fa_file *ff;
+	struct fa_batch *b;
+	bool moved = false;
+
+	if (!fa_pool_page_movable(fa_dev.pool, mv->src) ||
+	    !fa_owner_of(scope, mv->src, &ref) || !ref.ff)
+		return false;
+	ff = ref.ff;
+	if (!down_write_trylock(&ff->lock))
+		return false;
+	b = xa_load(&ff->batches, ref.handle);
+	if (b && ref.idx < b->nr_pages && b->pages[ref.idx] == src) {
+		fa_zap_range(ff, b->pgoff + ref.idx, 1);
+		copy_highpage(dst, src);
+		b->pages[ref.idx] = dst;
+		fa_page_tag(dst, ff->id, ref.handle, ref.idx);
+		fa_pool_set_movable(fa_dev.pool, &mv->dst, 1, true);
+		moved = true;
+	}
+	up_write(&ff->lock);
+	return moved;
+}
+
+/**
+ * fa_reclaim() - give memory back under pressure (the shrinker's scan)
+ * @nr_pages: pages wanted
+ * @contended: set when a lock could not be had (the caller reports
+ *	SHRINK_STOP rather than nothing)
+ *
+ * Reclaim's rules: only trylocks, so a task that holds one of these locks
+ * while it allocates (and so reclaims) is never waited for; no memory
+ * needed (the move buffer is preallocated, destinations are free pages in
+ * blocks the pool already owns: no FA_PLAN_GROW); a bounded number of moves
+ * with cond_resched() between them. In order: the reserve of empty blocks;
+ * recompaction of file pages into the fullest blocks (a move whose file
+ * lock is busy is abandoned; client pages are not moved, their move() may
+ * wait on anything); then, for what could not move, the free pages of the
+ * emptiest partial blocks go back one by one (fa_pool_break()), keeping
+ * the fullest partial block of each class.
+ *
+ * Return: pages given back to the buddy allocator.
+ */
+unsigned long fa_reclaim(unsigned long nr_pages, bool *contended)
+{
+	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
+				  .reclaim = true };
+	struct fa_pool_stats st0, st1;
+	unsigned long given = 0, moved = 0, i;
+	unsigned int cls;
+	long n;
+
+	*contended = true;
+	if (!mutex_trylock(&fa_dev.recompact_lock))
+		return 0;
+	if (!mutex_trylock(&fa_dev.files_lock))
+		goto out_recompact;
+	if (!mutex_trylock(&fa_dev.pool_lock))
+		goto out_files;
+	*contended = false;
+	if (!fa_dev.pool)
+		goto out_pool;
+	WRITE_ONCE(fa_dev.recompact_task, current);
+	fa_pool_get_stats(fa_dev.pool, &st0);
+
+	given += fa_pool_trim(fa_dev.pool, ULONG_MAX) << pageblock_order;
+	for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++) {
+		n = fa_plan(fa_dev.pool, cls, fa_movable, &scope,
+			    fa_dev.reclaim_moves, FA_RECLAIM_MOVES, 0, NULL);
+		for (i = 0; n > 0 && i < n; i++) {
+			const struct fa_move *mv = &fa_dev.reclaim_moves[i];
+			bool ok = fa_reclaim_move(&scope, mv);
+			unsigned long pfn = ok ? mv->src : mv->dst;
+
+			if (ok) {
+				fa_page_tag(pfn_to_page(mv->src), 0, 0, 0);
+				moved++;
+			}
+			fa_pool_free(fa_dev.pool, &pfn, 1);
+			cond_resched();
+		}
+		if (n >= 0)
+			fa_plan_finish(fa_dev.pool, cls);
+		/* what the moves emptied went to the reserve, or back */
+		fa_pool_trim(fa_dev.pool, ULONG_MAX);
+		fa_pool_get_stats(fa_dev.pool, &st1);
+		given = (st1.blocks_released - st0.blocks_released) <<
+			pageblock_order;
+	}
+	for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
+		given += fa_pool_break(fa_dev.pool, cls, nr_pages - given, 1);
+
+	fa_pool_get_stats(fa_dev.pool, &st1);
+	fa_dev.recompact_moved += moved;
+	fa_dev.shrink_broken += st1.blocks_broken - st0.blocks_broken;
+	if (given) {
+		fa_dev.shrink_runs++;
+		fa_dev.shrink_pages += given;
+	}
+	WRITE_ONCE(fa_dev.recompact_task, NULL);
+out_pool:
+	mutex_unlock(&fa_dev.pool_lock);
+out_files:
+	mutex_unlock(&fa_dev.files_lock);
+out_recompact:
+	mutex_unlock(&fa_dev.recompact_lock);
+	return given;
 }
 
 /*
@@ -221,9 +438,10 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		 struct fragalloc_recompact *out)
 {
 	struct fa_file *ff = scope->ff;
-	unsigned long cap, left, reserve, now;
+	unsigned long cap = 0, left, reserve, now;
 	u64 released, released_after;
 	struct fa_move *moves;
+	struct fa_batch *b;
 	unsigned int cls;
 	int ret = 0;
 
@@ -232,29 +450,40 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 	out->out_bytes_copied = 0;
 	out->out_blocks_released = 0;
 
-	if (scope->kind == FRAGALLOC_SCOPE_BATCH) {
+	/* A plan never moves more pages than its scope holds. */
+	switch (scope->kind) {
+	case FRAGALLOC_SCOPE_BATCH:
 		down_read(&ff->lock);
-		if (!xa_load(&ff->batches, scope->handle))
-			ret = -ENOENT;
+		b = xa_load(&ff->batches, scope->handle);
+		if (b)
+			cap = b->nr_present;
 		up_read(&ff->lock);
-		if (ret)
-			return ret;
+		if (!b)
+			return -ENOENT;
+		break;
+	case FRAGALLOC_SCOPE_FD:
+		cap = atomic_long_read(&ff->nr_pages);
+		break;
+	case FA_SCOPE_CLIENT:
+		cap = atomic_long_read(&scope->client->nr_pages);
+		break;
+	default:
+		cap = atomic_long_read(&fa_dev.total_pages);
+		break;
 	}
+	if (max_pages && max_pages < cap)
+		cap = max_pages;
 
 	mutex_lock(&fa_dev.recompact_lock);
+	WRITE_ONCE(fa_dev.recompact_task, current);
 	if (scope->kind == FRAGALLOC_SCOPE_POOL)
 		mutex_lock(&fa_dev.files_lock);
 
-	/* A plan never moves more pages than are handed out. */
-	cap = atomic_long_read(&fa_dev.total_pages);
-	if (max_pages && max_pages < cap)
-		cap = max_pages;
 	moves = kvmalloc_array(max(cap, 1UL), sizeof(*moves), GFP_KERNEL);
 	if (!moves) {
 		ret = -ENOMEM;
 		goto unlock;
 	}
-
 	out->out_blocks_before = fa_pool_blocks(&reserve, &released);
 	left = cap;
 	for (cls = 0; cls < FA_NR_CLASSES && !ret; cls++) {
@@ -289,6 +518,7 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 unlock:
 	if (scope->kind == FRAGALLOC_SCOPE_POOL)
 		mutex_unlock(&fa_dev.files_lock);
+	WRITE_ONCE(fa_dev.recompact_task, NULL);
 	mutex_unlock(&fa_dev.recompact_lock);
 	return ret;
 }
@@ -303,9 +533,13 @@ static void fa_auto_recompact_work(struct work_struct *work)
 	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL };
 	struct fragalloc_recompact out = { 0 };
 
+	/* Turned off since it was queued: off means off. */
+	if (!READ_ONCE(fa_auto_recompact_pct))
+		return;
 	if (!fa_recompact(&scope, 0, false, &out)) {
 		mutex_lock(&fa_dev.pool_lock);
 		fa_dev.auto_runs++;
+		fa_dev.auto_pages += out.out_blocks_released << pageblock_order;
 		mutex_unlock(&fa_dev.pool_lock);
 	}
 	WRITE_ONCE(fa_dev.auto_last, jiffies);
@@ -333,6 +567,10 @@ void fa_auto_recompact_kick(void)
 	if (!pct)
 		return;
 	mutex_lock(&fa_dev.pool_lock);
+	if (!fa_dev.pool) {
+		mutex_unlock(&fa_dev.pool_lock);
+		return;
+	}
 	fa_pool_get_stats(fa_dev.pool, &st);
 	mutex_unlock(&fa_dev.pool_lock);
 	for (i = 0; i < FA_NR_CLASSES; i++) {

@@ -5,7 +5,8 @@
  * The compact policy takes whole pageblocks from the buddy allocator for the
  * portable pool (core/pool.c) and, when none can be had, the largest smaller
  * chunk. The other policies exist for comparison and allocate the way common
- * drivers do. A shrinker drains the pool's reserve of empty pageblocks.
+ * drivers do. A shrinker gives the pool's idle memory back under pressure
+ * (fa_reclaim(): the reserve, recompaction, then pageblocks split up).
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -76,29 +77,35 @@ static const struct fa_source_ops fa_buddy_source = {
 	.should_stop = fa_src_should_stop,
 };
 
+/*
+ * The pool's reclaim. Count: what it could give back now (the reserve, and
+ * every free page of its blocks but those of each class's fullest partial
+ * block). Scan: fa_reclaim(), with trylocks only. The last count is kept
+ * for when the pool lock is busy: a count must not wait either.
+ */
+static unsigned long fa_shrink_last;
+
 static unsigned long fa_shrink_count(struct shrinker *s,
 				     struct shrink_control *sc)
 {
-	unsigned long blocks = 0;
+	unsigned long n;
 
-	if (mutex_trylock(&fa_dev.pool_lock)) {
-		blocks = fa_pool_reserve_blocks(fa_dev.pool);
-		mutex_unlock(&fa_dev.pool_lock);
-	}
-	return blocks << pageblock_order;
+	if (!mutex_trylock(&fa_dev.pool_lock))
+		return READ_ONCE(fa_shrink_last);
+	n = fa_dev.pool ? fa_pool_reclaimable_pages(fa_dev.pool) : 0;
+	mutex_unlock(&fa_dev.pool_lock);
+	WRITE_ONCE(fa_shrink_last, n);
+	return n ?: SHRINK_EMPTY;
 }
 
 static unsigned long fa_shrink_scan(struct shrinker *s,
 				    struct shrink_control *sc)
 {
-	unsigned long blocks;
+	bool contended;
+	unsigned long freed = fa_reclaim(sc->nr_to_scan, &contended);
 
-	if (!mutex_trylock(&fa_dev.pool_lock))
-		return SHRINK_STOP;
-	blocks = fa_pool_trim(fa_dev.pool,
-			      DIV_ROUND_UP(sc->nr_to_scan, FA_CHUNK_PAGES));
-	mutex_unlock(&fa_dev.pool_lock);
-	return blocks ? blocks << pageblock_order : SHRINK_STOP;
+	fa_account_reclaimed(freed);
+	return freed ?: SHRINK_STOP;
 }
 
 /*
@@ -113,9 +120,12 @@ static void fa_trim_work_fn(struct work_struct *work)
 	unsigned long now;
 
 	mutex_lock(&fa_dev.pool_lock);
-	now = fa_pool_reserve_blocks(fa_dev.pool);
-	if (now > READ_ONCE(fa_reserve_blocks))
-		fa_pool_trim(fa_dev.pool, now - READ_ONCE(fa_reserve_blocks));
+	if (fa_dev.pool) {
+		now = fa_pool_reserve_blocks(fa_dev.pool);
+		if (now > READ_ONCE(fa_reserve_blocks))
+			fa_pool_trim(fa_dev.pool,
+				     now - READ_ONCE(fa_reserve_blocks));
+	}
 	mutex_unlock(&fa_dev.pool_lock);
 }
 
@@ -125,14 +135,17 @@ static void fa_trim_work_fn(struct work_struct *work)
  */
 void fa_reserve_kick(void)
 {
-	unsigned long now;
-
+	/*
+	 * Queued under the pool lock: once fa_source_exit() has cleared
+	 * fa_dev.pool, nothing (a parameter write racing rmmod included)
+	 * queues the work again.
+	 */
 	mutex_lock(&fa_dev.pool_lock);
-	now = fa_pool_reserve_blocks(fa_dev.pool);
-	mutex_unlock(&fa_dev.pool_lock);
-	if (now > READ_ONCE(fa_reserve_blocks))
+	if (fa_dev.pool &&
+	    fa_pool_reserve_blocks(fa_dev.pool) > READ_ONCE(fa_reserve_blocks))
 		mod_delayed_work(system_wq, &fa_dev.trim_work,
 				 msecs_to_jiffies(READ_ONCE(fa_release_delay_ms)));
+	mutex_unlock(&fa_dev.pool_lock);
 }
 
 /* The core's reserve limit: the floor, or everything while a delay is set. */
@@ -149,12 +162,13 @@ static unsigned int fa_core_reserve(void)
 void fa_reserve_apply(void)
 {
 	mutex_lock(&fa_dev.pool_lock);
-	fa_pool_set_reserve(fa_dev.pool, fa_core_reserve());
+	if (fa_dev.pool)
+		fa_pool_set_reserve(fa_dev.pool, fa_core_reserve());
 	mutex_unlock(&fa_dev.pool_lock);
 	fa_reserve_kick();
 }
 
-/* Pool pages: zero them and clear the owner fields recompaction reads. */
+/* Pool pages: zero them and clear the owner fields of their last use. */
 static void fa_prep_pool_pages(struct page **pages, const unsigned long *pfns,
 			       unsigned long nr)
 {
@@ -341,7 +355,7 @@ int fa_pages_alloc(unsigned int policy, unsigned int mobility,
 void fa_pages_free(unsigned int policy, struct page **pages, unsigned long nr)
 {
 	unsigned long pfns[64];
-	unsigned long i, n = 0, freed = 0;
+	unsigned long i, j, n = 0, freed = 0;
 
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
@@ -353,18 +367,26 @@ void fa_pages_free(unsigned int policy, struct page **pages, unsigned long nr)
 			__free_page(page);
 			continue;
 		}
-		set_page_private(page, 0);
-		page->index = 0;
 		pfns[n++] = page_to_pfn(page);
-		if (n == ARRAY_SIZE(pfns)) {
-			mutex_lock(&fa_dev.pool_lock);
-			fa_pool_free(fa_dev.pool, pfns, n);
-			mutex_unlock(&fa_dev.pool_lock);
-			n = 0;
-		}
+		if (n < ARRAY_SIZE(pfns) && i + 1 < nr)
+			continue;
+		/*
+		 * The tags are cleared under the pool lock, with the pages
+		 * still marked: a planner never sees a marked page without
+		 * its tag, nor a tag on a page the pool no longer has.
+		 */
+		mutex_lock(&fa_dev.pool_lock);
+		for (j = 0; j < n; j++)
+			fa_page_tag(pfn_to_page(pfns[j]), 0, 0, 0);
+		fa_pool_free(fa_dev.pool, pfns, n);
+		mutex_unlock(&fa_dev.pool_lock);
+		n = 0;
+		cond_resched();
 	}
 	if (n) {
 		mutex_lock(&fa_dev.pool_lock);
+		for (j = 0; j < n; j++)
+			fa_page_tag(pfn_to_page(pfns[j]), 0, 0, 0);
 		fa_pool_free(fa_dev.pool, pfns, n);
 		mutex_unlock(&fa_dev.pool_lock);
 	}
@@ -372,6 +394,35 @@ void fa_pages_free(unsigned int policy, struct page **pages, unsigned long nr)
 		atomic_long_sub(freed, &fa_dev.other_pages);
 	else if (freed && READ_ONCE(fa_release_delay_ms))
 		fa_reserve_kick();
+}
+
+/**
+ * fa_pages_set_movable() - mark pool pages as movable by recompaction, or not
+ * @pages: pool pages (compact policy); NULL entries are skipped
+ * @nr: entries in @pages
+ * @movable: the mark
+ *
+ * The caller has tagged the pages (fa_page_tag()) or keeps their owner in
+ * its own registry; see mover.c.
+ */
+void fa_pages_set_movable(struct page **pages, unsigned long nr,
+			  bool movable)
+{
+	unsigned long pfns[64];
+	unsigned long i, n = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (pages[i])
+			pfns[n++] = page_to_pfn(pages[i]);
+		if (n < ARRAY_SIZE(pfns) && i + 1 < nr)
+			continue;
+		mutex_lock(&fa_dev.pool_lock);
+		fa_pool_set_movable(fa_dev.pool, pfns, n, movable);
+		mutex_unlock(&fa_dev.pool_lock);
+		n = 0;
+		if (i + 1 < nr)
+			cond_resched();
+	}
 }
 
 static int fa_cmp_ulong(const void *a, const void *b)
@@ -399,19 +450,30 @@ int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 	blocks = kvmalloc_array(max(nr, 1UL), sizeof(*blocks), GFP_KERNEL);
 	if (!blocks)
 		return -ENOMEM;
-	mutex_lock(&fa_dev.pool_lock);
 	for (i = 0; i < nr; i++) {
 		unsigned long pfn;
 
 		if (!pages[i])
 			continue;
 		pfn = page_to_pfn(pages[i]);
-		if ((fa_pool_block_flags(fa_dev.pool, pfn) & FA_BF_STATE_MASK) ==
-		    FA_BS_LOOSE)
-			loose++;
 		blocks[n++] = pfn >> pageblock_order;
 	}
-	mutex_unlock(&fa_dev.pool_lock);
+	/* The pool's view, a chunk at a time: the lock is never held long. */
+	for (i = 0; i < n; i++) {
+		if (!(i % FA_CHUNK_PAGES)) {
+			if (i) {
+				mutex_unlock(&fa_dev.pool_lock);
+				cond_resched();
+			}
+			mutex_lock(&fa_dev.pool_lock);
+		}
+		if ((fa_pool_block_flags(fa_dev.pool,
+					 blocks[i] << pageblock_order) &
+		     FA_BF_STATE_MASK) == FA_BS_LOOSE)
+			loose++;
+	}
+	if (n)
+		mutex_unlock(&fa_dev.pool_lock);
 	sort(blocks, n, sizeof(*blocks), fa_cmp_ulong, NULL);
 	for (i = 0; i < n; i++)
 		if (!i || blocks[i] != blocks[i - 1])
@@ -427,16 +489,26 @@ int fa_source_init(void)
 	struct fa_pool_config cfg = {
 		.block_order = pageblock_order,
 		.reserve_blocks = fa_core_reserve(),
+		.flags = FA_POOL_MOVABLE_MARKS,
 	};
 
 	INIT_DELAYED_WORK(&fa_dev.trim_work, fa_trim_work_fn);
-	fa_dev.pool = fa_pool_create(&cfg, &fa_buddy_source, NULL);
-	if (!fa_dev.pool)
+	fa_dev.reclaim_moves = kvmalloc_array(FA_RECLAIM_MOVES,
+					      sizeof(*fa_dev.reclaim_moves),
+					      GFP_KERNEL);
+	if (!fa_dev.reclaim_moves)
 		return -ENOMEM;
-	fa_dev.shrinker = fa_shrinker_create("fragalloc-reserve",
+	fa_dev.pool = fa_pool_create(&cfg, &fa_buddy_source, NULL);
+	if (!fa_dev.pool) {
+		kvfree(fa_dev.reclaim_moves);
+		return -ENOMEM;
+	}
+	fa_dev.shrinker = fa_shrinker_create("fragalloc-pool",
 					     fa_shrink_count, fa_shrink_scan);
 	if (!fa_dev.shrinker) {
 		fa_pool_destroy(fa_dev.pool);
+		fa_dev.pool = NULL;
+		kvfree(fa_dev.reclaim_moves);
 		return -ENOMEM;
 	}
 	return 0;
@@ -444,9 +516,15 @@ int fa_source_init(void)
 
 void fa_source_exit(void)
 {
+	struct fa_pool *pool;
+
 	fa_shrinker_destroy(fa_dev.shrinker);
-	cancel_delayed_work_sync(&fa_dev.trim_work);
+	/* A parameter write may race this: it finds no pool from now on. */
 	mutex_lock(&fa_dev.pool_lock);
-	fa_pool_destroy(fa_dev.pool);
+	pool = fa_dev.pool;
+	fa_dev.pool = NULL;
 	mutex_unlock(&fa_dev.pool_lock);
+	cancel_delayed_work_sync(&fa_dev.trim_work);
+	fa_pool_destroy(pool);
+	kvfree(fa_dev.reclaim_moves);
 }

@@ -8,6 +8,8 @@
 #                       strategy, plus the speed boot (< 5 min)
 # KERNEL=6.12 picks the kernel (default 6.1); SEEDS="1 2 3", CYCLES=N.
 # Both end with "bench: N passed, N failed" (structural passes only).
+#   make bench-test     host test of the summary's bookkeeping
+#                       (tests/bench/test_summarize.py; no VM, < 5 s)
 
 bench:
 	@$(TOP)/scripts/bench.sh full
@@ -15,4 +17,7 @@ bench:
 bench-quick:
 	@$(TOP)/scripts/bench.sh quick
 
-.PHONY: bench bench-quick
+bench-test:
+	@python3 $(TOP)/tests/bench/test_summarize.py
+
+.PHONY: bench bench-quick bench-test

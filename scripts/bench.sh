@@ -21,7 +21,8 @@
 # metrics were collected; the targets are reported, not asserted).
 #
 # Env: KERNEL=6.1|6.12 (default 6.1), SEEDS="1 2 3", CYCLES=N,
-#      STRATS="none plain ...", BENCH_OUT=dir (default build/bench),
+#      STRATS="none plain ..." (STRATS="": the speed boot only),
+#      BENCH_OUT=dir (default build/bench),
 #      FA_MODARGS="release_delay_ms=1000 ..." (module parameters)
 
 set -euo pipefail
@@ -32,7 +33,7 @@ mode=${1:-quick}
 case $mode in full | quick) ;; *) echo "usage: $0 full|quick" >&2; exit 2 ;; esac
 
 out=${BENCH_OUT:-$repo/build/bench}
-strats=${STRATS:-"none plain bulk highorder compact compact+recompact"}
+strats=${STRATS-"none plain bulk highorder compact compact+recompact"}
 if [[ $mode == full ]]; then
 	seeds=${SEEDS:-"1 2 3"}
 	cycles=${CYCLES:-10}
@@ -106,8 +107,12 @@ fi
 qargs="-drive file=$disk,if=virtio,format=raw,readonly=on"
 
 pass=0 fail=0
-rm -f "$out"/results/*.json
-# boot NAME ARGS: one fresh guest; its results go to results/NAME-N.json
+rm -f "$out"/results/*.json "$out"/results/boots.txt
+: >"$out/results/boots.txt"
+# boot NAME ARGS: one fresh guest; its results go to results/NAME-N.json and
+# its status to results/boots.txt ("NAME ok" or "NAME fail REASON"):
+# summarize.py leaves a failed boot's results out of every figure and lists
+# them as excluded
 boot() {
 	local name=$1 args=$2 log=$out/logs/$1.log t0 t1 n rc=0
 	t0=$(date +%s)
@@ -126,9 +131,13 @@ boot() {
 		python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' \
 			"$out/results/$name"-*.json; then
 		pass=$((pass + 1))
+		echo "$name ok" >>"$out/results/boots.txt"
 		echo "bench: ok   $name ($((t1 - t0)) s)"
 	else
 		fail=$((fail + 1))
+		local why="rc=$rc, $n of $want results"
+		grep -q '^### FA-DONE' "$log.tap" 2>/dev/null || why="$why, no FA-DONE"
+		echo "$name fail $why" >>"$out/results/boots.txt"
 		echo "bench: FAIL $name (rc=$rc, $n results; log $log)"
 		tail -n 3 "$log.run" | sed 's/^/bench:   /'
 	fi
@@ -152,6 +161,7 @@ chart=
 [[ $mode == full ]] && chart=$repo/docs/bench/free-by-order-A.png
 python3 tests/bench/summarize.py --results "$out/results" --out "$out" \
 	--mode "$mode" --kver "$kver" --seeds "$seeds" --cycles "$cycles" \
+	--strats "$strats" \
 	--elapsed $((T1 - T0)) ${chart:+--chart "$chart"} || fail=$((fail + 1))
 echo "bench: total $((T1 - T0)) s"
 echo "bench: $pass passed, $fail failed"

@@ -2,19 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - everything `make check` runs, tallied into one closing line
-# "N passed, N failed".
+# "N passed, N failed, N skipped".
 #
 #   1. dependencies (scripts/deps.sh; quick when all is present)
 #   2. module build for every target kernel with W=1 and sparse (C=2),
 #      no warnings allowed; library, CLI and selftest builds
-#   3. host tests: portable core (unit, property, fuzz), library, CLI
+#   3. host tests: portable core (unit, property, fuzz), library, CLI, and
+#      the gates' own tests (tests/gates: build warnings gate, VM judge,
+#      errno tables against the uapi DOC block, summary bookkeeping)
 #   4. style and packaging: checkpatch.pl --strict over driver/ and uapi/;
 #      DKMS builds the module for every target kernel; the uapi header
 #      compiled standalone as C and C++
 #   5. the VM lane: each target kernel boots in QEMU (TCG), loads the module,
-#      runs the selftests, unloads it; any splat in the guest log fails
+#      runs the selftests, unloads it; any splat in the guest log fails, and
+#      so does a SKIP count other than tests/gates/expected-skips says
 #
-# Env: FA_KVERS="K1 K2" restricts the kernels; FA_SKIP_VM=1 skips stage 5.
+# Every suite must print a summary line ("X: N passed, N failed[, N skipped]");
+# one that does not is a failure. Both target kernel series (6.1 and 6.12,
+# scripts/kvers.sh) are required.
+#
+# Env: FA_KVERS="K1 K2" names the kernels instead (and then only those are
+# required); FA_SKIP_VM=1 skips stage 5.
 # Logs: build/check/*.log
 
 set -uo pipefail
@@ -24,8 +32,15 @@ cd "$repo" || exit 2
 logs=$repo/build/check
 mkdir -p "$logs"
 
+# shellcheck source=tests/gates/lib.sh
+. "$repo/tests/gates/lib.sh"
+# stock kernels inject no faults: an allocation failure in their VM logs is
+# a splat (tests/vm/analyze.sh --fault-injection)
+unset FA_FAULT_INJECTION
+
 passed=0
 failed=0
+skipped=0
 failures=()
 
 ok() {
@@ -51,28 +66,44 @@ step() {
 	fi
 }
 
-# suite NAME LOG CMD...: a test program that ends with "X: N passed, N failed"
+# suite [--skips LANE KVER] NAME LOG CMD...: a test program that ends with
+# "X: N passed, N failed[, N skipped]". No such line is a failure; with
+# --skips, so is a skipped count other than tests/gates/expected-skips says.
 suite() {
-	local name=$1 log=$2 rc line p f
+	local lane="" skver="" name log rc p f s want
+	if [[ $1 == --skips ]]; then
+		lane=$2 skver=$3
+		shift 3
+	fi
+	name=$1 log=$2
 	shift 2
 	"$@" >"$log" 2>&1
 	rc=$?
-	line=$(grep -E '^[^ ]*:? ?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-		p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
-	else
-		p=0 f=0
+	read -r p f s < <(fa_summary "$log" || echo "- - -")
+	grep -E '^(not ok|SPLAT|\[[0-9.]+\] not ok)' "$log" | sed 's/^/    /'
+	if [[ $p == - ]]; then
+		notok "$name" "no summary line (N passed, N failed), exit $rc; log: ${log#"$repo"/}"
+		tail -n 25 "$log" | sed 's/^/    /'
+		return
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-	grep -E '^(not ok|SPLAT|\[[0-9.]+\] not ok)' "$log" | sed 's/^/    /'
+	skipped=$((skipped + s))
 	if ((rc != 0 && f == 0)); then
 		notok "$name" "exit $rc without a failed count; log: ${log#"$repo"/}"
 		tail -n 25 "$log" | sed 's/^/    /'
 	elif ((f)); then
 		failures+=("$name: $f failed")
 	fi
-	echo "# $name: $p passed, $f failed"
+	if [[ -n $lane ]]; then
+		if ! want=$(fa_expected_skips "$lane" "$skver"); then
+			notok "$name: skipped count" "$s skipped; tests/gates/expected-skips has no entry for $lane $skver"
+		elif ((s != want)); then
+			notok "$name: skipped count" "$s skipped, expected $want (tests/gates/expected-skips, lane $lane)"
+			grep -E '# SKIP' "$log" | sed 's/^/    /'
+		fi
+	fi
+	echo "# $name: $p passed, $f failed, $s skipped"
 }
 
 echo "# fragalloc check: $(date -u +%FT%TZ)"
@@ -81,14 +112,29 @@ echo "# fragalloc check: $(date -u +%FT%TZ)"
 if ! scripts/deps.sh >"$logs/deps.log" 2>&1; then
 	cat "$logs/deps.log"
 	echo "check: dependencies could not be installed"
-	echo "0 passed, 1 failed"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
-kvers=${FA_KVERS:-$(scripts/kvers.sh)}
-echo "# kernels:" $kvers
+# the target kernels: both series, unless FA_KVERS names them
+krc=0
+if [[ -n ${FA_KVERS:-} ]]; then
+	kvers=$FA_KVERS
+else
+	kvers=$(scripts/kvers.sh)
+	krc=$?
+fi
+read -r -d '' -a kvl <<<"$kvers"
+echo "# kernels${FA_KVERS:+ (FA_KVERS)}: ${kvl[*]}"
+if [[ -z ${FA_KVERS:-} ]]; then
+	((krc == 0)) || notok "target kernels found" "scripts/kvers.sh exit $krc"
+	for s in $(fa_missing_series "${kvl[*]}" 6.1 6.12); do
+		notok "target kernel series $s installed" \
+			"scripts/kvers.sh found none (FA_KVERS=\"K...\" names kernels explicitly)"
+	done
+fi
 
 # 2. builds
-for k in $kvers; do
+for k in "${kvl[@]}"; do
 	step "module build, W=1 + sparse C=2, no warnings [$k]" \
 		"$logs/module-$k.log" env FA_SPARSE=1 scripts/build-module.sh "$k"
 done
@@ -102,6 +148,11 @@ step "fuzzer build (static)" "$logs/fuzz-build.log" \
 suite "core unit tests" "$logs/unit.log" make -s --no-print-directory -C tests/unit check
 suite "library tests" "$logs/lib.log" make -s --no-print-directory -C tests/lib check
 suite "CLI tests (host)" "$logs/cli.log" make -s --no-print-directory -C tests/cli check
+suite "gate: module build warnings" "$logs/gates-build.log" tests/gates/build_gate_test.sh
+suite "gate: VM judge (analyze.sh)" "$logs/gates-analyze.log" tests/gates/analyze_test.sh
+suite "gate: errno tables vs uapi DOC block" "$logs/gates-errno.log" tests/gates/errno_tables_test.py
+suite "gate: summary bookkeeping" "$logs/gates-lib.log" tests/gates/lib_test.sh
+suite "gate: soak runner (soak.sh)" "$logs/gates-soak.log" tests/gates/soak_test.sh
 
 # 4. style
 checkpatch=.cache/ksrc/scripts/checkpatch.pl
@@ -109,7 +160,7 @@ while IFS= read -r f; do
 	step "checkpatch --strict $f" "$logs/checkpatch.log" \
 		"$checkpatch" --strict --no-tree --quiet --show-types -f "$f"
 done < <(git ls-files -co --exclude-standard -- 'driver/*.[ch]' 'uapi/*.h' | sort)
-suite "DKMS build" "$logs/dkms.log" scripts/dkms-check.sh $kvers
+suite "DKMS build" "$logs/dkms.log" scripts/dkms-check.sh "${kvl[@]}"
 step "uapi header compiles standalone (C)" "$logs/uapi-c.log" \
 	sh -c 'echo "#include <linux/fragalloc.h>" | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null -'
 step "uapi header compiles standalone (C++)" "$logs/uapi-cxx.log" \
@@ -117,20 +168,19 @@ step "uapi header compiles standalone (C++)" "$logs/uapi-cxx.log" \
 
 # 5. the VM lane
 if [[ ${FA_SKIP_VM:-0} != 1 ]]; then
-	for k in $kvers; do
+	for k in "${kvl[@]}"; do
 		ko=build/kmod/$k/driver/fragalloc.ko
 		if [[ ! -f $ko ]]; then
 			notok "VM selftests [$k]" "no module built"
 			continue
 		fi
-		scripts/stage-vm.sh check "build/vm/bin-check" "$k" >"$logs/stage-$k.log" 2>&1 &&
+		if ! { scripts/stage-vm.sh check "build/vm/bin-check" "$k" >"$logs/stage-$k.log" 2>&1 &&
 			tests/vm/mkinitramfs.sh "build/vm/initramfs-$k.cpio.gz" "$k" "$ko" \
-				build/vm/bin-check >>"$logs/stage-$k.log" 2>&1
-		if (($?)); then
+				build/vm/bin-check >>"$logs/stage-$k.log" 2>&1; }; then
 			notok "VM initramfs [$k]" "log: build/check/stage-$k.log"
 			continue
 		fi
-		suite "VM selftests [$k]" "$logs/vm-$k.log" \
+		suite --skips check "$k" "VM selftests [$k]" "$logs/vm-$k.log" \
 			tests/vm/run.sh --kernel "$k" --mode check --timeout 900
 	done
 fi
@@ -139,5 +189,5 @@ if ((${#failures[@]})); then
 	echo "# failures:"
 	printf '#   %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

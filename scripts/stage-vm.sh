@@ -7,7 +7,8 @@
 #
 #   check: the static selftests (build/selftests) in their run order, the
 #          unload test, the in-kernel API test (tests/kapi, module built for
-#          KVER), the bounded ioctl fuzzer (build/fuzz), then the in-guest
+#          KVER), the bounded ioctl fuzzer (build/fuzz) with the module's
+#          defaults and again with its race windows open, then the in-guest
 #          CLI test when the CLI is built
 #   demo:  the demo script and its static helper demo_halves
 #   both:  the static CLI as "fragalloc" and its JSON checker, if built
@@ -38,13 +39,19 @@ check)
 	echo unload_test.sh >>"$dir/tests.list"
 	kapi=$repo/build/kmod/$kver/kapi/fragalloc_kapi_test.ko
 	if [[ -n $kver && -f $kapi ]]; then
-		install -m 0755 "$kapi" "$repo/tests/kapi/kapi_test.sh" "$dir/"
+		install -m 0755 "$kapi" "$repo/tests/kapi/kapi_test.sh" \
+			"$repo/tests/kapi/pinned_test.sh" "$dir/"
 		echo kapi_test.sh >>"$dir/tests.list"
+		# memory pressure with pinned pages (reclaim_test, staged above)
+		echo pinned_test.sh >>"$dir/tests.list"
 	fi
 	if [[ -x $repo/build/fuzz/fa_fuzz ]]; then
 		install -m 0755 "$repo/build/fuzz/fa_fuzz" \
-			"$repo/tests/fuzz/fuzz_check.sh" "$dir/"
+			"$repo/tests/fuzz/fuzz_check.sh" \
+			"$repo/tests/fuzz/fuzz_race.sh" "$dir/"
 		echo fuzz_check.sh >>"$dir/tests.list"
+		# the same fuzzer with the module's widest race windows open
+		echo fuzz_race.sh >>"$dir/tests.list"
 	fi
 	if [[ -x $dir/fragalloc && -x $dir/jsoncheck ]]; then
 		install -m 0755 "$repo/tests/cli/guest_cli_test.sh" "$dir/"

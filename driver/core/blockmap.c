@@ -255,6 +255,23 @@ struct fa_block *fa_bm_lookup(const struct fa_blockmap *bm, unsigned long pfn)
 }
 
 /**
+ * fa_bm_replace() - point an attached pageblock at another struct fa_block
+ * @bm: blockmap
+ * @pfn: any pfn inside the pageblock (attached)
+ * @blk: the new block; allocates nothing, so it cannot fail
+ */
+void fa_bm_replace(struct fa_blockmap *bm, unsigned long pfn,
+		   struct fa_block *blk)
+{
+	unsigned long idx = pfn >> bm->block_order;
+	struct fa_bm_chunk *chunk = fa_bm_chunk(bm, idx >> FA_BM_CHUNK_SHIFT);
+
+	if (FA_WARN_ON(!chunk || !chunk->blk[idx & (FA_BM_CHUNK_BLOCKS - 1)]))
+		return;
+	chunk->blk[idx & (FA_BM_CHUNK_BLOCKS - 1)] = blk;
+}
+
+/**
  * fa_bm_get_flags() - read a group of flag bits of a pageblock
  * @bm: blockmap
  * @pfn: any pfn inside the pageblock

@@ -58,14 +58,26 @@ struct fa_source_ops {
 	bool (*should_stop)(void *ctx);
 };
 
+/*
+ * FA_POOL_MOVABLE_MARKS: the pool keeps its own record of which pages in use
+ * may be moved. A page is pinned from fa_pool_alloc() until the caller marks
+ * it with fa_pool_set_movable(), and fa_pool_free() clears the mark, so the
+ * planner never proposes to move a page on the strength of anything but this
+ * record (and the caller's @movable test on top of it).
+ */
+#define FA_POOL_MOVABLE_MARKS	BIT(0)
+#define FA_POOL_VALID_FLAGS	(FA_POOL_MOVABLE_MARKS)
+
 /**
  * struct fa_pool_config - pool parameters
  * @block_order: log2 of the pageblock size in pages (9 on x86-64), 1..16
  * @reserve_blocks: number of empty blocks kept instead of being released
+ * @flags: FA_POOL_*
  */
 struct fa_pool_config {
 	unsigned int block_order;
 	unsigned int reserve_blocks;
+	unsigned int flags;
 };
 
 struct fa_pool;
@@ -115,6 +127,8 @@ struct fa_class_stats {
  * @blocks_released: whole blocks given back to the source
  * @loose_acquired: loose pages taken from the source
  * @loose_released: loose pages given back to the source
+ * @blocks_broken: owned blocks turned into loose pages by fa_pool_break()
+ * @broken_pages_released: free pages those breaks gave back one by one
  * @meta_bytes: metadata bytes currently allocated by the core
  */
 struct fa_pool_stats {
@@ -126,6 +140,8 @@ struct fa_pool_stats {
 	u64 blocks_released;
 	u64 loose_acquired;
 	u64 loose_released;
+	u64 blocks_broken;
+	u64 broken_pages_released;
 	u64 meta_bytes;
 };
 
@@ -138,6 +154,9 @@ int fa_pool_alloc(struct fa_pool *pool, unsigned int cls, unsigned long n,
 void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 		  unsigned long n);
 unsigned long fa_pool_trim(struct fa_pool *pool, unsigned long nr_blocks);
+unsigned long fa_pool_break(struct fa_pool *pool, unsigned int cls,
+			    unsigned long max_pages, unsigned int keep);
+u64 fa_pool_reclaimable_pages(const struct fa_pool *pool);
 unsigned long fa_pool_reserve_blocks(const struct fa_pool *pool);
 void fa_pool_set_reserve(struct fa_pool *pool, unsigned int reserve_blocks);
 void fa_pool_get_stats(const struct fa_pool *pool, struct fa_pool_stats *st);
@@ -145,6 +164,9 @@ unsigned int fa_pool_block_flags(const struct fa_pool *pool,
 				 unsigned long pfn);
 unsigned int fa_pool_block_order(const struct fa_pool *pool);
 bool fa_pool_page_in_use(const struct fa_pool *pool, unsigned long pfn);
+void fa_pool_set_movable(struct fa_pool *pool, const unsigned long *pfns,
+			 unsigned long n, bool movable);
+bool fa_pool_page_movable(const struct fa_pool *pool, unsigned long pfn);
 
 /**
  * struct fa_block_info - one pageblock, as seen by fa_pool_walk_blocks()

@@ -47,6 +47,8 @@ void fa_bm_destroy(struct fa_blockmap *bm);
 int fa_bm_attach(struct fa_blockmap *bm, unsigned long pfn,
 		 struct fa_block *blk, unsigned int flags);
 void fa_bm_detach(struct fa_blockmap *bm, unsigned long pfn);
+void fa_bm_replace(struct fa_blockmap *bm, unsigned long pfn,
+		   struct fa_block *blk);
 struct fa_block *fa_bm_lookup(const struct fa_blockmap *bm,
 			      unsigned long pfn);
 unsigned int fa_bm_get_flags(const struct fa_blockmap *bm, unsigned long pfn,
@@ -61,7 +63,9 @@ int fa_bm_for_each(const struct fa_blockmap *bm,
 /*
  * One pageblock known to the pool: either owned whole (state OWNED or
  * ISOLATED, bitmap of used pages in map[]) or a LOOSE pageblock whose
- * individual pages the pool holds (one bitmap per class in map[]).
+ * individual pages the pool holds (one bitmap per class in map[]). A last
+ * bitmap after those marks the pages in use that may move
+ * (FA_POOL_MOVABLE_MARKS); it is always a subset of the used pages.
  */
 struct fa_block {
 	struct fa_list node;		/* bucket, isolated, reserve or loose */
@@ -105,6 +109,8 @@ struct fa_pool {
 	u64 blocks_released;
 	u64 loose_acquired;
 	u64 loose_released;
+	u64 blocks_broken;
+	u64 broken_pages_released;
 	u64 meta_bytes;
 };
 
@@ -118,6 +124,14 @@ struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
 			       int *err);
 void fa_pool_block_unlink(struct fa_pool *pool, struct fa_block *b);
 void fa_pool_block_link(struct fa_pool *pool, struct fa_block *b);
+
+/* The movable marks of @b (see struct fa_block). */
+static inline unsigned long *fa_block_movable_map(const struct fa_pool *pool,
+						  struct fa_block *b)
+{
+	return b->map + (b->state == FA_BS_LOOSE ? FA_NR_CLASSES : 1) *
+			pool->words;
+}
 
 static inline bool fa_test_bit(const unsigned long *map, unsigned long bit)
 {

@@ -99,9 +99,14 @@ static int fa_collect_full(void *arg, struct fa_block *b, unsigned int flags)
 	return 0;
 }
 
-static bool fa_is_movable(bool (*movable)(void *ctx, unsigned long pfn),
+/* The pool's own record first; the caller's test only on top of it. */
+static bool fa_is_movable(const struct fa_pool *pool,
+			  bool (*movable)(void *ctx, unsigned long pfn),
 			  void *mctx, unsigned long pfn)
 {
+	if ((pool->cfg.flags & FA_POOL_MOVABLE_MARKS) &&
+	    !fa_pool_page_movable(pool, pfn))
+		return false;
 	return !movable || movable(mctx, pfn);
 }
 
@@ -110,7 +115,9 @@ static bool fa_is_movable(bool (*movable)(void *ctx, unsigned long pfn),
  * @pool: pool
  * @cls: FA_CLASS_*
  * @movable: returns false for pages that cannot move (they pin their
- *	block); NULL means every page is movable
+ *	block); NULL means every page is movable. With FA_POOL_MOVABLE_MARKS
+ *	only pages marked by fa_pool_set_movable() are asked about; the rest
+ *	are pinned.
  * @mctx: passed to @movable
  * @moves: receives up to @max_moves moves (unused with FA_PLAN_DRY_RUN)
  * @max_moves: cap on the number of pages moved
@@ -191,7 +198,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 		used += b->nr_used;
 		for (bit = 0; bit < pool->bp; bit++) {
 			if (fa_test_bit(b->map, bit) &&
-			    !fa_is_movable(movable, mctx, b->pfn + bit)) {
+			    !fa_is_movable(pool, movable, mctx, b->pfn + bit)) {
 				b->plan = FA_PLAN_PINNED | FA_PLAN_KEEP;
 				pinned++;
 				break;
@@ -206,7 +213,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 		for (bit = 0; bit < pool->bp; bit++)
 			if (fa_test_bit(b->map, cls * pool->words *
 					BITS_PER_LONG + bit) &&
-			    fa_is_movable(movable, mctx, b->pfn + bit))
+			    fa_is_movable(pool, movable, mctx, b->pfn + bit))
 				lm++;
 	}
 	keep = (used + lm + pool->bp - 1) >> pool->cfg.block_order;
@@ -267,7 +274,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 
 			if (!fa_test_bit(b->map, cls * pool->words *
 					 BITS_PER_LONG + bit) ||
-			    !fa_is_movable(movable, mctx, src))
+			    !fa_is_movable(pool, movable, mctx, src))
 				continue;
 			if (lmoved >= room) {
 				if (!(flags & FA_PLAN_GROW) ||

@@ -15,8 +15,10 @@
 
 static size_t fa_block_bytes(const struct fa_pool *pool, bool loose)
 {
+	/* used bitmap(s), then the movable marks */
 	return sizeof(struct fa_block) +
-	       (loose ? FA_NR_CLASSES : 1) * pool->words * sizeof(unsigned long);
+	       ((loose ? FA_NR_CLASSES : 1) + 1) * pool->words *
+	       sizeof(unsigned long);
 }
 
 static unsigned long fa_valid_mask(const struct fa_pool *pool, unsigned int w)
@@ -152,7 +154,8 @@ struct fa_pool *fa_pool_create(const struct fa_pool_config *cfg,
 	u64 meta = 0;
 
 	if (!cfg || !ops || !ops->get || !ops->put || !cfg->block_order ||
-	    cfg->block_order > FA_MAX_BLOCK_ORDER)
+	    cfg->block_order > FA_MAX_BLOCK_ORDER ||
+	    (cfg->flags & ~FA_POOL_VALID_FLAGS))
 		return NULL;
 	pool = fa_meta_zalloc(&meta, sizeof(*pool));
 	if (!pool)
@@ -426,6 +429,7 @@ static void fa_loose_free(struct fa_pool *pool, struct fa_block *b,
 	if (FA_WARN_ON(cls == FA_NR_CLASSES))
 		return;
 	fa_clear_bit(b->map, cls * pool->words * BITS_PER_LONG + off);
+	fa_clear_bit(fa_block_movable_map(pool, b), off);
 	b->nr_used--;
 	b->nr_cls[cls]--;
 	pool->cls[cls].loose_pages--;
@@ -646,6 +650,7 @@ void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 			if (FA_WARN_ON(!fa_test_bit(b->map, off)))
 				continue;
 			fa_clear_bit(b->map, off);
+			fa_clear_bit(fa_block_movable_map(pool, b), off);
 			b->nr_used--;
 		}
 		pool->cls[b->cls].pages_used -= old - b->nr_used;
@@ -673,6 +678,132 @@ unsigned long fa_pool_trim(struct fa_pool *pool, unsigned long nr_blocks)
 		done++;
 	}
 	return done;
+}
+
+/*
+ * Turn owned block @b (linked, not isolated, not full) into a LOOSE block:
+ * its used pages become loose pages of its class, its free pages go back to
+ * the source one by one. Return: pages given back, 0 if no metadata.
+ */
+static unsigned long fa_block_break(struct fa_pool *pool, struct fa_block *b)
+{
+	struct fa_block *l = fa_meta_zalloc(&pool->meta_bytes,
+					    fa_block_bytes(pool, true));
+	unsigned int cls = b->cls, w, bit;
+	unsigned long freed = 0;
+
+	if (!l)
+		return 0;
+	fa_pool_block_unlink(pool, b);
+	l->pfn = b->pfn;
+	l->state = FA_BS_LOOSE;
+	l->nr_used = b->nr_used;
+	l->nr_cls[cls] = b->nr_used;
+	for (w = 0; w < pool->words; w++) {
+		l->map[cls * pool->words + w] = b->map[w];
+		fa_block_movable_map(pool, l)[w] =
+			fa_block_movable_map(pool, b)[w];
+	}
+	pool->cls[cls].blocks--;
+	pool->cls[cls].pages_used -= b->nr_used;
+	pool->cls[cls].loose_pages += b->nr_used;
+	pool->fill_hist[fa_fill_idx(pool, b->nr_used)]--;
+	/* the loose counters: as if the used pages had come in loose */
+	pool->loose_acquired += b->nr_used;
+	fa_bm_replace(&pool->bm, b->pfn, l);
+	fa_list_add(&l->node, &pool->loose);
+	pool->nr_loose_blocks++;
+	fa_loose_sync_class(pool, l);
+	for (bit = 0; bit < pool->bp; bit++) {
+		if (fa_test_bit(b->map, bit))
+			continue;
+		pool->ops->put(pool->ctx, b->pfn + bit, 0);
+		freed++;
+	}
+	fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, false));
+	pool->blocks_broken++;
+	pool->broken_pages_released += freed;
+	return freed;
+}
+
+/**
+ * fa_pool_break() - give back the free pages of partial blocks one by one
+ * @pool: pool
+ * @cls: class
+ * @max_pages: stop once this many pages went back (0: no limit)
+ * @keep: partial blocks of the class to leave whole (the fullest ones)
+ *
+ * For memory the kernel needs now, when recompaction cannot empty blocks
+ * (pinned pages, locks not to be had): the emptiest partial blocks become
+ * LOOSE, their free pages go back to the source, and their used pages go
+ * back one by one as they are freed. Nothing while the class is planned.
+ *
+ * Return: pages given back.
+ */
+unsigned long fa_pool_break(struct fa_pool *pool, unsigned int cls,
+			    unsigned long max_pages, unsigned int keep)
+{
+	struct fa_class *c;
+	unsigned long done = 0, partial = 0, i;
+	struct fa_list *pos;
+
+	if (cls >= FA_NR_CLASSES)
+		return 0;
+	c = &pool->cls[cls];
+	if (c->planning)
+		return 0;
+	for (i = 1; i < pool->bp; i++)
+		for (pos = c->bucket[i].next; pos != &c->bucket[i];
+		     pos = pos->next)
+			partial++;
+	/* emptiest first: the most free pages per break */
+	for (i = pool->bp - 1; i > 0 && partial > keep; i--) {
+		while (!fa_list_empty(&c->bucket[i]) && partial > keep &&
+		       (!max_pages || done < max_pages)) {
+			struct fa_block *b = fa_container_of(c->bucket[i].next,
+							     struct fa_block,
+							     node);
+			unsigned long n = fa_block_break(pool, b);
+
+			if (!n)
+				return done;
+			done += n;
+			partial--;
+		}
+		if (max_pages && done >= max_pages)
+			break;
+	}
+	return done;
+}
+
+/**
+ * fa_pool_reclaimable_pages() - free pages the pool could give back now
+ * @pool: pool
+ *
+ * The reserve, plus the free pages of every class's owned blocks except
+ * those of its fullest partial block: what trimming, recompaction and
+ * fa_pool_break() together can return (what a shrinker reports).
+ *
+ * Return: a page count.
+ */
+u64 fa_pool_reclaimable_pages(const struct fa_pool *pool)
+{
+	u64 n = (u64)pool->nr_reserve * pool->bp;
+	unsigned int cls, i;
+
+	for (cls = 0; cls < FA_NR_CLASSES; cls++) {
+		const struct fa_class *c = &pool->cls[cls];
+		u64 free = c->blocks * pool->bp - c->pages_used;
+
+		/* the fullest partial block (fewest free pages) stays */
+		for (i = 1; i < pool->bp; i++)
+			if (fa_test_bit(c->nonempty, i))
+				break;
+		if (i < pool->bp)
+			free -= i;
+		n += free;
+	}
+	return n;
 }
 
 /**
@@ -725,6 +856,8 @@ void fa_pool_get_stats(const struct fa_pool *pool, struct fa_pool_stats *st)
 	st->blocks_released = pool->blocks_released;
 	st->loose_acquired = pool->loose_acquired;
 	st->loose_released = pool->loose_released;
+	st->blocks_broken = pool->blocks_broken;
+	st->broken_pages_released = pool->broken_pages_released;
 	st->meta_bytes = pool->meta_bytes + pool->bm.meta_bytes;
 }
 
@@ -809,4 +942,48 @@ int fa_pool_walk_blocks(const struct fa_pool *pool,
 	struct fa_iter_ctx it = { .fn = fn, .arg = arg };
 
 	return fa_bm_for_each(&pool->bm, fa_iter_one, &it);
+}
+
+/**
+ * fa_pool_set_movable() - record whether pages in use may be moved
+ * @pool: pool created with FA_POOL_MOVABLE_MARKS
+ * @pfns: pages handed out by the pool
+ * @n: number of pages
+ * @movable: the new mark
+ *
+ * The mark is the pool's own record: fa_pool_free() clears it, and the
+ * planner moves no page without it.
+ */
+void fa_pool_set_movable(struct fa_pool *pool, const unsigned long *pfns,
+			 unsigned long n, bool movable)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct fa_block *b = fa_bm_lookup(&pool->bm, pfns[i]);
+		unsigned long *map;
+
+		if (FA_WARN_ON(!b || !fa_pool_page_in_use(pool, pfns[i])))
+			continue;
+		map = fa_block_movable_map(pool, b);
+		if (movable)
+			fa_set_bit(map, pfns[i] - b->pfn);
+		else
+			fa_clear_bit(map, pfns[i] - b->pfn);
+	}
+}
+
+/**
+ * fa_pool_page_movable() - whether a page in use is marked movable
+ * @pool: pool
+ * @pfn: pfn
+ *
+ * Return: the mark set by fa_pool_set_movable(); false for pages the pool
+ * does not hand out.
+ */
+bool fa_pool_page_movable(const struct fa_pool *pool, unsigned long pfn)
+{
+	struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
+
+	return b && fa_test_bit(fa_block_movable_map(pool, b), pfn - b->pfn);
 }

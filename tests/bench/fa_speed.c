@@ -6,9 +6,14 @@
  *
  * 1. allocate+free pages/s of 40 MB batches (--batches at a time) per
  *    policy, relative to bulk (policies interleaved in every round);
- * 2. map-and-touch MB/s of a 40 MB compact batch (mmap, write every page,
- *    munmap) relative to an anonymous mmap(MAP_POPULATE) of the same size,
- *    touched the same way;
+ * 2. equal work on both sides, allocation included: allocate a 40 MB
+ *    compact batch (zeroed pages), mmap it, write every page, munmap, free
+ *    it, in MB/s, relative to an anonymous mmap(MAP_POPULATE) of the same
+ *    size (the kernel allocates and zeroes the pages), written the same way,
+ *    munmap (the kernel frees them);
+ * 2b. mapping only, no allocation on either side: mmap an already-allocated
+ *    40 MB compact batch, write every page, munmap, relative to the same on a
+ *    memfd whose 40 MB were allocated and written before the rounds;
  * 3. recompact MB/s: --batches compact batches, then every page whose PFN is
  *    in the upper half of its pageblock is freed (each pageblock half free),
  *    then a pool-scope RECOMPACT; out_bytes_copied / time, relative to a
@@ -62,6 +67,49 @@ static double map_batch_round(uint64_t off)
 
 	if (p == MAP_FAILED) {
 		perror("mmap batch");
+		exit(1);
+	}
+	touch(p, len);
+	munmap(p, len);
+	return (double)len / 1048576.0 / (now_s() - t0);
+}
+
+/* allocate + map + touch + unmap + free: the same work as map_anon_round() */
+static double alloc_map_round(void)
+{
+	size_t len = BATCH * (size_t)psz;
+	struct fragalloc_alloc a = { 0 };
+	double t0 = now_s();
+	char *p;
+
+	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
+		perror("ALLOC");
+		exit(1);
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)a.out_mmap_offset);
+	if (p == MAP_FAILED) {
+		perror("mmap batch");
+		exit(1);
+	}
+	touch(p, len);
+	munmap(p, len);
+	if (fa_free(fd, a.out_handle)) {
+		perror("FREE");
+		exit(1);
+	}
+	return (double)len / 1048576.0 / (now_s() - t0);
+}
+
+/* map + touch + unmap of memory allocated beforehand: memfd, MAP_SHARED */
+static double map_memfd_round(int mfd)
+{
+	size_t len = BATCH * (size_t)psz;
+	double t0 = now_s();
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap memfd");
 		exit(1);
 	}
 	touch(p, len);
@@ -155,12 +203,14 @@ static double memcpy_round(char *dst, const char *src, size_t len)
 
 int main(int argc, char **argv)
 {
-	double af[4][MAXREPS], mb[MAXREPS], ma[MAXREPS], rcs[MAXREPS], mc[MAXREPS];
-	double afm[4], mbm, mam, rcm, mcm;
+	double af[4][MAXREPS], am[MAXREPS], ma[MAXREPS], mb[MAXREPS], mm[MAXREPS];
+	double rcs[MAXREPS], mc[MAXREPS];
+	double afm[4], amm, mam, mbm, mmm, rcm, mcm;
 	uint64_t bytes[MAXREPS], moved = 0, maxbytes = 0;
 	int reps = 5, nb = 4;
 	struct fragalloc_alloc a = { 0 };
 	char *src, *dst;
+	int mfd;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--reps"))
@@ -182,16 +232,32 @@ int main(int argc, char **argv)
 		for (int p = 0; p < 4; p++)
 			af[p][r] = alloc_free_round(p, nb);
 
+	/* equal work: allocate (zeroed) + map + touch + unmap + free */
+	alloc_map_round();
+	map_anon_round();
+	for (int r = 0; r < reps; r++) {
+		am[r] = alloc_map_round();
+		ma[r] = map_anon_round();
+	}
+
+	/* mapping only: both sides allocated (and written) before the rounds */
+	mfd = memfd_create("fa_speed", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, (off_t)(BATCH * (uint64_t)psz))) {
+		perror("memfd");
+		return 1;
+	}
 	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
 		perror("ALLOC");
 		return 1;
 	}
-	map_anon_round();
+	map_memfd_round(mfd);	/* allocates the memfd's pages; not counted */
+	map_batch_round(a.out_mmap_offset);
 	for (int r = 0; r < reps; r++) {
 		mb[r] = map_batch_round(a.out_mmap_offset);
-		ma[r] = map_anon_round();
+		mm[r] = map_memfd_round(mfd);
 	}
 	fa_free(fd, a.out_handle);
+	close(mfd);
 
 	for (int r = 0; r < reps; r++) {
 		rcs[r] = recompact_round(nb, &bytes[r], &moved);
@@ -211,8 +277,10 @@ int main(int argc, char **argv)
 
 	for (int p = 0; p < 4; p++)
 		afm[p] = median(af[p], reps);
-	mbm = median(mb, reps);
+	amm = median(am, reps);
 	mam = median(ma, reps);
+	mbm = median(mb, reps);
+	mmm = median(mm, reps);
 	rcm = median(rcs, reps);
 	mcm = median(mc, reps);
 
@@ -222,11 +290,14 @@ int main(int argc, char **argv)
 	printf("},\"alloc_free_vs_bulk\":{");
 	for (int p = 0; p < 4; p++)
 		printf("%s\"%s\":%.3f", p ? "," : "", pnames[p], afm[p] / afm[2]);
-	printf("},\"map_touch_mb_s\":%.1f,\"anon_populate_touch_mb_s\":%.1f,"
-	       "\"map_touch_vs_anon\":%.3f,\"recompact_mb_s\":%.1f,"
+	printf("},\"alloc_map_touch_mb_s\":%.1f,\"anon_populate_touch_mb_s\":%.1f,"
+	       "\"alloc_map_touch_vs_anon\":%.3f,"
+	       "\"prealloc_map_touch_mb_s\":%.1f,\"memfd_map_touch_mb_s\":%.1f,"
+	       "\"prealloc_map_touch_vs_memfd\":%.3f,\"recompact_mb_s\":%.1f,"
 	       "\"recompact_bytes\":%llu,\"recompact_pages_moved\":%llu,"
 	       "\"memcpy_mb_s\":%.1f,\"recompact_vs_memcpy\":%.3f}\n",
-	       mbm, mam, mbm / mam, rcm, (unsigned long long)bytes[reps / 2],
+	       amm, mam, amm / mam, mbm, mmm, mbm / mmm, rcm,
+	       (unsigned long long)bytes[reps / 2],
 	       (unsigned long long)moved, mcm, rcm / mcm);
 	return 0;
 }

@@ -166,9 +166,22 @@ one() {
 	memfree=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
 	fragalloc frag --json >/tmp/frag.json 2>/dev/null || echo null >/tmp/frag.json
 	cat /proc/buddyinfo
+	# the probe takes every huge page it can, i.e. nearly all free memory:
+	# read the count back with shell builtins only (no fork), or the next
+	# process to fault a page in is OOM-killed before the pages are given
+	# back (seen: `cat` killed, boot lost). From /proc/meminfo, a seq_file:
+	# the builtin read takes a byte at a time, and a sysctl file such as
+	# nr_hugepages returns only its first digit to 1-byte reads
 	echo 512 >/proc/sys/vm/nr_hugepages
-	huge=$(cat /proc/sys/vm/nr_hugepages)
+	huge=
+	while read -r k v _; do
+		[ "$k" = HugePages_Total: ] && huge=$v
+	done </proc/meminfo
 	echo 0 >/proc/sys/vm/nr_hugepages
+	if [ -z "$huge" ]; then
+		note "huge-page probe: no HugePages_Total in /proc/meminfo"
+		exit 1
+	fi
 	share=$(awk -v h="$huge" -v f="$memfree" 'BEGIN { printf "%.4f", f ? h / (f / 2048) : 0 }')
 	load=null
 	[ -s /tmp/load.json ] && load=$(cat /tmp/load.json)

@@ -7,14 +7,17 @@
 #   FRAGALLOC=/bin/fragalloc-static JSONCHECK=/bin/jsoncheck sh guest_cli_test.sh
 #
 # Prints TAP ("ok N - name"), then "1..N" and, as the last line,
-# "guest-cli: N passed, N failed". Exit 1 on failure.
+# "guest-cli: N passed, N failed, N skipped" (a SKIP is "ok N - name # SKIP
+# reason", counted as skipped, not passed). Exit 1 on failure.
 
+# ok and nok always return 0, so "COND && ok X || nok X" is an if-then-else
+# shellcheck disable=SC2015
 FA=${FRAGALLOC:-fragalloc}
 JC=${JSONCHECK:-jsoncheck}
 T=${TMPDIR:-/tmp}/fa-cli.$$
 mkdir -p "$T" || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
-n=0 pass=0 fail=0
+n=0 pass=0 fail=0 nskip=0
 
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
 nok() {
@@ -23,7 +26,7 @@ nok() {
 	[ -s "$T/err" ] && head -n 8 "$T/err" | sed 's/^/#   err: /'
 	return 0
 }
-skip() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1 # SKIP $2"; }
+skip() { n=$((n + 1)); nskip=$((nskip + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
 
@@ -38,9 +41,9 @@ t() {
 tj() {
 	name=$1 keys=$2; shift 2
 	run "$@"
+	# shellcheck disable=SC2086 # $keys: one argument per key
 	if [ "$rc" -ne 0 ]; then
 		echo "# exit $rc"; nok "$name"
-	# shellcheck disable=SC2086
 	elif ! "$JC" $keys <"$T/out" 2>>"$T/err"; then
 		nok "$name"
 	else
@@ -129,8 +132,7 @@ sleep 1
 used=$("$FA" stats --json | sed -n 's/.*"pages_used":{"unmovable":\([0-9]*\).*/\1/p')
 if [ -n "$used" ] && [ "$used" -ge $((4194304 / psz)) ]; then ok "held batch counted in pool stats ($used pages)"; else echo "# used=$used"; nok "held batch counted in pool stats"; fi
 kill -INT "$apid" 2>/dev/null
-wait "$apid"
-[ $? -eq 0 ] && ok "alloc --hold ends cleanly on SIGINT" || nok "alloc --hold ends cleanly on SIGINT"
+if wait "$apid"; then ok "alloc --hold ends cleanly on SIGINT"; else nok "alloc --hold ends cleanly on SIGINT"; fi
 used=$("$FA" stats --json | sed -n 's/.*"pages_used":{"unmovable":\([0-9]*\).*/\1/p')
 [ "$used" = 0 ] && ok "pages returned after exit" || { echo "# used=$used"; nok "pages returned after exit"; }
 
@@ -165,8 +167,7 @@ sleep 2
 used=$("$FA" stats --json | sed -n 's/.*"pages_used":{"unmovable":\([0-9]*\).*/\1/p')
 if [ -n "$used" ] && [ "$used" -gt 0 ]; then ok "stress --keep holds memory ($used pages)"; else nok "stress --keep holds memory"; fi
 kill -TERM "$spid"
-wait "$spid"
-[ $? -eq 0 ] && ok "stress --keep frees and exits 0 on SIGTERM" || nok "stress --keep frees and exits 0 on SIGTERM"
+if wait "$spid"; then ok "stress --keep frees and exits 0 on SIGTERM"; else nok "stress --keep frees and exits 0 on SIGTERM"; fi
 t 2 "stress bad ratio -> 2" "$FA" stress --free-ratio 0
 
 # --- error paths with hints
@@ -191,5 +192,5 @@ else
 fi
 
 echo "1..$n"
-echo "guest-cli: $pass passed, $fail failed"
+echo "guest-cli: $pass passed, $fail failed, $nskip skipped"
 [ "$fail" -eq 0 ]

@@ -1,15 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Host tests of the fragalloc CLI that need no module. TAP output; the last
-# line is "cli: N passed, N failed"; exit 1 on failure.
+# line is "cli: N passed, N failed, N skipped" (a SKIP is "ok N - name # SKIP
+# reason", counted as skipped, not passed); exit 1 on failure.
 #   host_cli_test.sh FRAGALLOC_BIN [FRAGALLOC_STATIC_BIN]
+# ok and nok always return 0, so "COND && ok X || nok X" is an if-then-else
+# shellcheck disable=SC2015
 bin=${1:?usage: host_cli_test.sh FRAGALLOC [FRAGALLOC_STATIC]}
 sbin=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 data="$here/../lib/data"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0
+n=0 pass=0 fail=0 nskip=0
 
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
 nok() {
@@ -18,7 +21,7 @@ nok() {
 	[ -s "$tmp/err" ] && sed 's/^/#   err: /' "$tmp/err" | head -10
 	return 0
 }
-skip() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1 # SKIP $2"; }
+skip() { n=$((n + 1)); nskip=$((nskip + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 # run CMD...: stdout -> $tmp/out, stderr -> $tmp/err, status -> $rc
 run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
@@ -223,5 +226,5 @@ if [ -n "$sbin" ]; then
 fi
 
 echo "1..$n"
-echo "cli: $pass passed, $fail failed"
+echo "cli: $pass passed, $fail failed, $nskip skipped"
 [ "$fail" -eq 0 ]

@@ -2,7 +2,13 @@
 /*
  * fa_fuzz - type-aware ioctl/mmap fuzzer for /dev/fragalloc (runs in the VM).
  *
- * Usage: fa_fuzz [-t SECONDS] [-s SEED] [-j THREADS] [-m MAX_PAGES] [-v]
+ * Usage: fa_fuzz [-t SECONDS] [-s SEED] [-j THREADS] [-m MAX_PAGES] [-r] [-v]
+ *
+ * -r adds a thread with an fd of its own that issues pool-wide RECOMPACT
+ * back to back (root), so the workers' frees and range frees race pages
+ * that a recompaction started from another fd is moving. tests/fuzz/
+ * fuzz_race.sh runs it with release_delay_ms=0, reserve_blocks=0 and the
+ * automatic mode on, where such windows are widest.
  *
  * Several threads, some sharing one fd and some with an fd of their own,
  * issue random sequences of ALLOC / FREE / range FREE / BATCH_INFO / STATS /
@@ -31,6 +37,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +83,18 @@ static const size_t ioc_size[] = {
 	sizeof(struct fragalloc_free), sizeof(struct fragalloc_batch_info),
 	sizeof(struct fragalloc_stats), sizeof(struct fragalloc_recompact),
 };
+#define FZ_END(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
+/*
+ * The first version of each structure: smaller sizes are EINVAL, sizes from
+ * here up to ioc_size[] are older callers and accepted (STATS grew a tail).
+ */
+static const size_t ioc_min_size[] = {
+	sizeof(struct fragalloc_info), sizeof(struct fragalloc_alloc),
+	sizeof(struct fragalloc_free), sizeof(struct fragalloc_batch_info),
+	FZ_END(struct fragalloc_stats, out_auto_recompact_runs),
+	sizeof(struct fragalloc_recompact),
+};
+
 enum { I_INFO, I_ALLOC, I_FREE, I_BINFO, I_STATS, I_RECOMPACT, I_NR };
 
 /* ------------------------------------------------------------------ */
@@ -220,6 +239,8 @@ struct thr {
 };
 
 static int shared_fd = -1;
+static bool race_thread;
+static unsigned long race_runs, race_moved;
 static struct thr thr[MAX_THREADS];
 static int nthreads = 4;
 
@@ -546,8 +567,13 @@ static uint32_t pick_size(struct thr *t, int k, eset *expect,
 	if (r < 88)
 		return sz;
 	if (r < 92) {
+		uint32_t min = ioc_min_size[k];
+
+		/* an older caller's size, between versions: accepted */
+		if (min < sz && r < 90)
+			return min + below(&t->rs, sz - min);
 		*expect = E(EINVAL);
-		return below(&t->rs, sz);	/* below the first version */
+		return below(&t->rs, min);	/* below the first version */
 	}
 	if (r < 95) {
 		return sz + 8 * (1 + below(&t->rs, 8));	/* zero tail: accepted */
@@ -609,12 +635,13 @@ static int issue(struct thr *t, int fd, int k, union ubuf *u, eset exp,
 	if (kind == arg_kind_name[4])
 		memcpy(p, u, 4);
 	if (kind == arg_kind_name[5])
-		memcpy(t->ro_w, u, sz < ps ? sz : ps);
+		/* at least the size member: else the page keeps an older one */
+		memcpy(t->ro_w, u, sz < 4 ? 4 : sz < ps ? sz : ps);
 	*perturbed = sexp || pexp;
 	if (kind == arg_kind_name[1] || kind == arg_kind_name[2] || kind == arg_kind_name[3]) {
 		exp = E(EFAULT);			/* size unreadable */
 	} else if (kind == arg_kind_name[4]) {
-		exp = sz < ioc_size[k] ? E(EINVAL) : E(EFAULT);	/* only size readable */
+		exp = sz < ioc_min_size[k] ? E(EINVAL) : E(EFAULT);	/* only size readable */
 	} else {
 		if (sexp)
 			exp = sexp;
@@ -1558,6 +1585,34 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* -r: pool-wide recompaction back to back, from an fd no worker uses */
+static void *racer(void *arg)
+{
+	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
+
+	(void)arg;
+	if (fd < 0) {
+		failf(R_EXPECT, "racer: open: %s", strerror(errno));
+		return NULL;
+	}
+	while (!stop) {
+		struct fragalloc_recompact rc = {
+			.size = sizeof(rc), .scope = FRAGALLOC_SCOPE_POOL,
+		};
+
+		if (ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &rc)) {
+			if (errno != ENOMEM && errno != EINTR)
+				failf(R_ERRNO, "racer: pool RECOMPACT: %s",
+				      strerror(errno));
+			continue;
+		}
+		race_runs++;
+		race_moved += rc.out_pages_moved;
+	}
+	close(fd);
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 
 /* the guard page and the read-only alias (a memfd page mapped twice) */
@@ -1610,7 +1665,7 @@ static void log_stats(const char *what, const struct fragalloc_stats *s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fa_fuzz [-t SECONDS] [-s SEED] [-j THREADS] [-m MAX_PAGES_PER_THREAD] [-d DEV] [-v]\n");
+	fprintf(stderr, "usage: fa_fuzz [-t SECONDS] [-s SEED] [-j THREADS] [-m MAX_PAGES_PER_THREAD] [-d DEV] [-r] [-v]\n");
 	exit(2);
 }
 
@@ -1626,13 +1681,14 @@ int main(int argc, char **argv)
 		      recompacts = 0, moved = 0, errs[I_NR] = { 0 };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "t:s:j:m:d:v")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:j:m:d:rv")) != -1) {
 		switch (opt) {
 		case 't': seconds = strtoul(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'j': nthreads = atoi(optarg); break;
 		case 'm': max_pages_per_thread = strtoul(optarg, NULL, 0); break;
 		case 'd': dev_path = optarg; break;
+		case 'r': race_thread = true; break;
 		case 'v': verbose++; break;
 		default: usage();
 		}
@@ -1697,11 +1753,21 @@ int main(int argc, char **argv)
 			printf("Bail out! pthread_create failed\n");
 			return 1;
 		}
+	pthread_t rt;
+	bool racing = race_thread && is_root &&
+		      !pthread_create(&rt, NULL, racer, NULL);
+
+	if (race_thread && !racing)
+		printf("# -r: no racer thread (%s)\n", is_root ? "pthread_create failed" : "not root");
 	for (unsigned long s = 0; s < seconds * 10; s++)
 		usleep(100000);
 	stop = 1;
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(thr[i].tid, NULL);
+	if (racing) {
+		pthread_join(rt, NULL);
+		printf("# racer: %lu pool recompactions moved %lu pages\n", race_runs, race_moved);
+	}
 
 	for (int i = 0; i < nthreads; i++) {
 		struct thr *t = &thr[i];

@@ -4,10 +4,13 @@
  * /sys/kernel/debug/fragalloc_kapi_test/run, which returns KTAP.
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fragalloc_kapi.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -19,6 +22,13 @@ struct kt_client {
 	struct page **pages;	/* indexed by cookie */
 	unsigned long nr_moves;
 	unsigned long refuse_below;	/* cookies below this are pinned */
+	/* kt_reentrant: what the API answered from inside move() */
+	int recompact_ret, destroy_ret;
+	unsigned long freed_inside;
+	bool stats_inside;
+	/* kt_trylock: the client's own lock, held around its frees */
+	struct mutex own;
+	unsigned long busy;
 };
 
 static struct dentry *kt_dir;
@@ -224,6 +234,403 @@ out:
 	kvfree(kc.pages);
 }
 
+/* Half of every pageblock's worth of cookies freed: recompaction has work. */
+static unsigned long kt_punch(struct kt_client *kc, unsigned long nr)
+{
+	unsigned long i, present = 0;
+
+	for (i = 0; i < nr; i++) {
+		if ((i & ((1UL << pageblock_order) - 1)) <
+		    (1UL << (pageblock_order - 1))) {
+			fragalloc_client_free(&kc->client, &kc->pages[i], 1);
+			kc->pages[i] = NULL;
+		} else {
+			present++;
+		}
+	}
+	return present;
+}
+
+/*
+ * A client destroyed while it still holds pages: the pages are freed (the
+ * pool's figures come back) and nothing calls into the client afterwards.
+ */
+static void kt_destroy_outstanding(struct seq_file *m, unsigned int *n)
+{
+	struct kt_client kc = { .client.move = kt_move };
+	u64 used0 = kt_used();
+	int ret;
+
+	kc.pages = kvcalloc(KT_PAGES, sizeof(*kc.pages), GFP_KERNEL);
+	if (!kc.pages) {
+		KT_EXPECT(m, n, false, "destroy: test memory");
+		return;
+	}
+	fragalloc_client_init(&kc.client);
+	ret = fragalloc_client_alloc(&kc.client, FRAGALLOC_UNMOVABLE, 0,
+				     KT_PAGES, kc.pages, 0);
+	KT_EXPECT(m, n, ret == KT_PAGES, "destroy: allocates all pages");
+	kt_punch(&kc, KT_PAGES);
+	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0,
+		  "destroy: with pages outstanding succeeds");
+	KT_EXPECT(m, n, kt_used() == used0,
+		  "destroy: the outstanding pages were freed");
+	kvfree(kc.pages);
+}
+
+/* move() calls back into the API: what works works, the rest says so. */
+static bool kt_move_reentrant(struct fragalloc_client *client,
+			      struct page *old, struct page *new,
+			      unsigned long cookie)
+{
+	struct kt_client *kc = container_of(client, struct kt_client, client);
+	struct fragalloc_stats st;
+	unsigned long next;
+
+	kc->recompact_ret = fragalloc_client_recompact(client, 0, NULL);
+	kc->destroy_ret = fragalloc_client_destroy(client);
+	fragalloc_get_stats(&st);
+	kc->stats_inside = st.size == sizeof(st);
+	/* free another page of ours from inside move() */
+	for (next = cookie + 1; next < KT_PAGES; next++) {
+		if (kc->pages[next]) {
+			fragalloc_client_free(client, &kc->pages[next], 1);
+			kc->pages[next] = NULL;
+			kc->freed_inside++;
+			break;
+		}
+	}
+	return kt_move(client, old, new, cookie);
+}
+
+static void kt_reentrant(struct seq_file *m, unsigned int *n)
+{
+	struct kt_client kc = { .client.move = kt_move_reentrant };
+	struct fragalloc_recompact out;
+	u64 used0 = kt_used();
+	bool intact = true;
+	unsigned long i;
+	int ret;
+
+	kc.pages = kvcalloc(KT_PAGES, sizeof(*kc.pages), GFP_KERNEL);
+	if (!kc.pages) {
+		KT_EXPECT(m, n, false, "reentrant: test memory");
+		return;
+	}
+	fragalloc_client_init(&kc.client);
+	ret = fragalloc_client_alloc(&kc.client, FRAGALLOC_RECLAIMABLE, 0,
+				     KT_PAGES, kc.pages, 0);
+	KT_EXPECT(m, n, ret == KT_PAGES, "reentrant: allocates all pages");
+	if (ret == KT_PAGES) {
+		for (i = 0; i < KT_PAGES; i++)
+			kt_fill(kc.pages[i], i);
+		kt_punch(&kc, KT_PAGES);
+		ret = fragalloc_client_recompact(&kc.client, 0, &out);
+		seq_printf(m, "# reentrant: moved %llu, freed %lu from inside move()\n",
+			   out.out_pages_moved, kc.freed_inside);
+		KT_EXPECT(m, n, !ret && kc.nr_moves > 0,
+			  "reentrant: recompaction completes");
+		KT_EXPECT(m, n, kc.recompact_ret == -EDEADLK,
+			  "reentrant: recompact from move() is -EDEADLK");
+		KT_EXPECT(m, n, kc.destroy_ret == -EDEADLK,
+			  "reentrant: destroy from move() is -EDEADLK");
+		KT_EXPECT(m, n, kc.stats_inside && kc.freed_inside > 0,
+			  "reentrant: stats and free work from move()");
+		for (i = 0; i < KT_PAGES; i++)
+			if (kc.pages[i])
+				intact &= kt_check(kc.pages[i], i);
+		KT_EXPECT(m, n, intact, "reentrant: every byte intact");
+		fragalloc_client_free(&kc.client, kc.pages, KT_PAGES);
+	}
+	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0 &&
+		  kt_used() == used0, "reentrant: stats back after destroy");
+	kvfree(kc.pages);
+}
+
+/*
+ * The documented pattern for a client lock held around frees: move() only
+ * tries it. A thread frees pages with the lock held while a recompaction
+ * runs; neither waits for the other forever.
+ */
+static bool kt_move_trylock(struct fragalloc_client *client,
+			    struct page *old, struct page *new,
+			    unsigned long cookie)
+{
+	struct kt_client *kc = container_of(client, struct kt_client, client);
+	bool ret;
+
+	if (!mutex_trylock(&kc->own)) {
+		kc->busy++;
+		return false;
+	}
+	ret = kt_move(client, old, new, cookie);
+	mutex_unlock(&kc->own);
+	return ret;
+}
+
+static int kt_freer(void *arg)
+{
+	struct kt_client *kc = arg;
+	unsigned long i;
+
+	/* cookies of the second quarter of each block, one by one */
+	for (i = 0; i < KT_PAGES && !kthread_should_stop(); i++) {
+		if ((i & ((1UL << pageblock_order) - 1)) >>
+		    (pageblock_order - 2) != 2)
+			continue;
+		mutex_lock(&kc->own);
+		if (kc->pages[i]) {
+			fragalloc_client_free(&kc->client, &kc->pages[i], 1);
+			kc->pages[i] = NULL;
+		}
+		usleep_range(50, 100);
+		mutex_unlock(&kc->own);
+		cond_resched();
+	}
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+static void kt_trylock(struct seq_file *m, unsigned int *n)
+{
+	struct kt_client kc = { .client.move = kt_move_trylock };
+	struct fragalloc_recompact out = { 0 };
+	struct task_struct *t;
+	u64 used0 = kt_used();
+	bool intact = true;
+	unsigned long i;
+	int ret, runs;
+
+	kc.pages = kvcalloc(KT_PAGES, sizeof(*kc.pages), GFP_KERNEL);
+	if (!kc.pages) {
+		KT_EXPECT(m, n, false, "trylock: test memory");
+		return;
+	}
+	mutex_init(&kc.own);
+	fragalloc_client_init(&kc.client);
+	ret = fragalloc_client_alloc(&kc.client, FRAGALLOC_RECLAIMABLE, 0,
+				     KT_PAGES, kc.pages, 0);
+	KT_EXPECT(m, n, ret == KT_PAGES, "trylock: allocates all pages");
+	if (ret == KT_PAGES) {
+		for (i = 0; i < KT_PAGES; i++)
+			kt_fill(kc.pages[i], i);
+		kt_punch(&kc, KT_PAGES);
+		t = kthread_run(kt_freer, &kc, "kt_freer");
+		ret = IS_ERR(t) ? PTR_ERR(t) : 0;
+		for (runs = 0; runs < 4 && !ret; runs++) {
+			mutex_lock(&kc.own);
+			ret = fragalloc_client_recompact(&kc.client, 0, &out);
+			mutex_unlock(&kc.own);
+			ret = ret ?: fragalloc_client_recompact(&kc.client, 0,
+								&out);
+		}
+		if (!IS_ERR(t))
+			kthread_stop(t);
+		seq_printf(m, "# trylock: %lu moves, %lu refused while the lock was busy\n",
+			   kc.nr_moves, kc.busy);
+		KT_EXPECT(m, n, !ret && kc.busy > 0,
+			  "trylock: recompaction and a freer holding the client's lock both finish");
+		for (i = 0; i < KT_PAGES; i++)
+			if (kc.pages[i])
+				intact &= kt_check(kc.pages[i], i);
+		KT_EXPECT(m, n, intact, "trylock: every byte intact");
+		fragalloc_client_free(&kc.client, kc.pages, KT_PAGES);
+	}
+	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0 &&
+		  kt_used() == used0, "trylock: stats back after destroy");
+	kvfree(kc.pages);
+}
+
+/*
+ * Pages whose struct page fields the user of the API wrote: plain pages
+ * (never moved) and client pages (moved through move() only). "hold" keeps
+ * them across a pool-wide RECOMPACT that kapi_test.sh issues from user
+ * space; the results are reported by the next read of "run".
+ */
+#define KT_HOLD	1024UL
+static struct kt_client kt_held = { .client.move = kt_move };
+static struct page *kt_plain_held[KT_HOLD];
+static unsigned long kt_plain_pfn[KT_HOLD];
+static int kt_hold_state;	/* 0 none, 1 held, 2 checked ok, 3 bad */
+static unsigned long kt_hold_moved;
+
+static unsigned long kt_garbage(unsigned long i)
+{
+	/* what such users store: pointers, counters, flags */
+	switch (i % 4) {
+	case 0: return (unsigned long)&kt_held;
+	case 1: return 0xdead000000000100UL + i;
+	case 2: return i << 1;
+	default: return (unsigned long)kt_dir | 1;
+	}
+}
+
+static int kt_hold_start(void)
+{
+	unsigned long i;
+	int ret;
+
+	kt_held.pages = kvcalloc(KT_HOLD, sizeof(*kt_held.pages), GFP_KERNEL);
+	if (!kt_held.pages)
+		return -ENOMEM;
+	fragalloc_client_init(&kt_held.client);
+	ret = fragalloc_client_alloc(&kt_held.client, FRAGALLOC_UNMOVABLE, 0,
+				     KT_HOLD, kt_held.pages, 0);
+	if (ret != KT_HOLD)
+		return ret < 0 ? ret : -ENOMEM;
+	ret = fragalloc_alloc_pages(FRAGALLOC_UNMOVABLE, 0, KT_HOLD,
+				    kt_plain_held);
+	if (ret != KT_HOLD)
+		return ret < 0 ? ret : -ENOMEM;
+	for (i = 0; i < KT_HOLD; i++) {
+		kt_fill(kt_held.pages[i], i);
+		kt_fill(kt_plain_held[i], KT_HOLD + i);
+	}
+	kt_punch(&kt_held, KT_HOLD);
+	/* free half of the plain pages too: their blocks are half empty */
+	for (i = 0; i < KT_HOLD; i += 2) {
+		fragalloc_free_pages(&kt_plain_held[i], 1);
+		kt_plain_held[i] = NULL;
+	}
+	for (i = 0; i < KT_HOLD; i++) {
+		if (kt_plain_held[i]) {
+			kt_plain_pfn[i] = page_to_pfn(kt_plain_held[i]);
+			set_page_private(kt_plain_held[i], kt_garbage(i));
+			kt_plain_held[i]->index = kt_garbage(i + 1);
+		}
+		if (kt_held.pages[i]) {
+			set_page_private(kt_held.pages[i], kt_garbage(i + 2));
+			kt_held.pages[i]->index = kt_garbage(i + 3);
+		}
+	}
+	return 0;
+}
+
+static void kt_hold_end(void)
+{
+	unsigned long i;
+	bool ok = true;
+
+	for (i = 0; i < KT_HOLD; i++) {
+		if (kt_plain_held[i]) {
+			/* the user's fields and bytes untouched, not moved */
+			ok &= page_private(kt_plain_held[i]) == kt_garbage(i);
+			ok &= page_to_pfn(kt_plain_held[i]) == kt_plain_pfn[i];
+			ok &= kt_check(kt_plain_held[i], KT_HOLD + i);
+			set_page_private(kt_plain_held[i], 0);
+		}
+		if (kt_held.pages[i])
+			ok &= kt_check(kt_held.pages[i], i);
+	}
+	kt_hold_moved = kt_held.nr_moves;
+	fragalloc_free_pages(kt_plain_held, KT_HOLD);
+	memset(kt_plain_held, 0, sizeof(kt_plain_held));
+	if (kt_held.pages)
+		fragalloc_client_free(&kt_held.client, kt_held.pages, KT_HOLD);
+	fragalloc_client_destroy(&kt_held.client);
+	kvfree(kt_held.pages);
+	kt_held.pages = NULL;
+	kt_hold_state = ok ? 2 : 3;
+}
+
+static ssize_t kt_hold_write(struct file *file, const char __user *buf,
+			     size_t len, loff_t *ppos)
+{
+	char c;
+
+	if (!len || get_user(c, buf))
+		return -EFAULT;
+	if (c == '1' && kt_hold_state != 1) {
+		kt_hold_state = 1;
+		if (kt_hold_start()) {
+			kt_hold_end();
+			kt_hold_state = 3;
+			return -ENOMEM;
+		}
+	} else if (c == '0' && kt_hold_state == 1) {
+		kt_hold_end();
+	} else {
+		return -EINVAL;
+	}
+	return len;
+}
+
+static const struct file_operations kt_hold_fops = {
+	.owner = THIS_MODULE,
+	.write = kt_hold_write,
+};
+
+/*
+ * "pin": write N to hold about N pinned pages (fragalloc_alloc_pages(),
+ * never moved) in pageblocks a third full: 3N pages are taken in runs of
+ * 48 and two of every three runs freed again. Write 0 to free them. For
+ * tests/kapi/pinned_test.sh (pressure with pages that cannot move).
+ */
+static struct page **kt_pinned;
+static unsigned long kt_nr_pinned;
+
+static void kt_unpin(void)
+{
+	fragalloc_free_pages(kt_pinned, kt_nr_pinned);
+	kvfree(kt_pinned);
+	kt_pinned = NULL;
+	kt_nr_pinned = 0;
+}
+
+static ssize_t kt_pin_write(struct file *file, const char __user *buf,
+			    size_t len, loff_t *ppos)
+{
+	unsigned long n, i;
+	int ret;
+
+	ret = kstrtoul_from_user(buf, len, 0, &n);
+	if (ret)
+		return ret;
+	if (kt_pinned)
+		kt_unpin();
+	if (!n)
+		return len;
+	n = roundup(n, 48) * 3;
+	kt_pinned = kvcalloc(n, sizeof(*kt_pinned), GFP_KERNEL);
+	if (!kt_pinned)
+		return -ENOMEM;
+	kt_nr_pinned = n;
+	for (i = 0; i < n; i += 48) {
+		ret = fragalloc_alloc_pages(FRAGALLOC_UNMOVABLE, 0, 48,
+					    kt_pinned + i);
+		if (ret != 48) {
+			kt_unpin();
+			return ret < 0 ? ret : -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i += 48) {
+		if ((i / 48) % 3 == 0)
+			continue;
+		fragalloc_free_pages(kt_pinned + i, 48);
+		memset(kt_pinned + i, 0, 48 * sizeof(*kt_pinned));
+		cond_resched();
+	}
+	return len;
+}
+
+static const struct file_operations kt_pin_fops = {
+	.owner = THIS_MODULE,
+	.write = kt_pin_write,
+};
+
+static void kt_hold_report(struct seq_file *m, unsigned int *n)
+{
+	if (!kt_hold_state)
+		return;
+	seq_printf(m, "# held: pool-wide recompaction moved %lu client pages\n",
+		   kt_hold_moved);
+	KT_EXPECT(m, n, kt_hold_state == 2,
+		  "held: plain pages with user-written private/index stay put and intact; client pages intact");
+	KT_EXPECT(m, n, kt_hold_moved > 0,
+		  "held: client pages moved by a pool-wide recompaction, private/index ignored");
+}
+
 static int kt_run_show(struct seq_file *m, void *v)
 {
 	unsigned int n = 0;
@@ -233,6 +640,10 @@ static int kt_run_show(struct seq_file *m, void *v)
 	kt_plain(m, &n);
 	kt_client(m, &n, false);
 	kt_client(m, &n, true);
+	kt_destroy_outstanding(m, &n);
+	kt_reentrant(m, &n);
+	kt_trylock(m, &n);
+	kt_hold_report(m, &n);
 	/* The plan comes last: the number of checks depends on the path. */
 	seq_printf(m, "1..%u\n", n);
 	return 0;
@@ -243,12 +654,18 @@ static int __init kt_init(void)
 {
 	kt_dir = debugfs_create_dir("fragalloc_kapi_test", NULL);
 	debugfs_create_file("run", 0400, kt_dir, NULL, &kt_run_fops);
+	debugfs_create_file("hold", 0200, kt_dir, NULL, &kt_hold_fops);
+	debugfs_create_file("pin", 0200, kt_dir, NULL, &kt_pin_fops);
 	return 0;
 }
 
 static void __exit kt_exit(void)
 {
 	debugfs_remove_recursive(kt_dir);
+	if (kt_hold_state == 1)
+		kt_hold_end();
+	if (kt_pinned)
+		kt_unpin();
 }
 
 module_init(kt_init);

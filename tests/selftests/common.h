@@ -482,24 +482,35 @@ static inline long long fa_param(const char *name, long long set)
 
 /*
  * These tests assert exact pool accounting (blocks, reserve, releases), so
- * they run with release_delay_ms at 0: a timer giving blocks back in the
- * middle of a test would race with the figures. The delay has a test of its
- * own, and the fuzzer and the kapi and CLI tests run with the module's
- * setting. Returns the value to restore (-1: nothing to restore).
+ * they run with release_delay_ms and auto_recompact_pct at 0: a timer giving
+ * blocks back, or a recompaction started by a FREE, in the middle of a test
+ * would race with the figures. Both have tests of their own, and the
+ * fuzzer and the kapi and CLI tests run with the module's settings. Returns
+ * what to restore (-1: nothing), the delay in the low 32 bits and the
+ * automatic mode's percentage above.
  */
 static inline long long fa_pin_release_delay(void)
 {
 	long long d = fa_param("release_delay_ms", -1);
+	long long a = fa_param("auto_recompact_pct", -1);
 
-	if (d > 0 && fa_param("release_delay_ms", 0) == 0)
-		return d;
-	return -1;
+	if (d < 0 || a < 0)
+		return -1;
+	if (d > 0 && fa_param("release_delay_ms", 0) != 0)
+		d = 0;
+	if (a > 0 && fa_param("auto_recompact_pct", 0) != 0)
+		a = 0;
+	return (a << 32) | d;
 }
 
-static inline void fa_unpin_release_delay(long long d)
+static inline void fa_unpin_release_delay(long long saved)
 {
-	if (d > 0)
-		fa_param("release_delay_ms", d);
+	if (saved < 0)
+		return;
+	if (saved & 0xffffffffLL)
+		fa_param("release_delay_ms", saved & 0xffffffffLL);
+	if (saved >> 32)
+		fa_param("auto_recompact_pct", saved >> 32);
 }
 
 /*

@@ -9,7 +9,9 @@
  * STATS), the pool must be back to its baseline, VmLck (the locked_vm charge)
  * must be back, and the fd must still work (a plain alloc + free). The loop
  * ends when the call completes without the N-th fault firing; the number of
- * fault points (N - 1) is logged.
+ * fault points (N - 1) is logged. A path that allocates must have at least one
+ * fault point (else nothing was injected and the test would prove nothing);
+ * a path that cannot fail must have none, and SKIPs with the reason.
  *
  * Needs CONFIG_FAULT_INJECTION (fail-nth), CONFIG_FAILSLAB and
  * CONFIG_FAIL_PAGE_ALLOC with their debugfs knobs: fail-nth only counts
@@ -134,6 +136,12 @@ struct fi;
 struct fi_ops {
 	const char *name;
 	unsigned long long ok;		/* errnos a fault may produce */
+	/*
+	 * NULL for a path that allocates: it must have fault points, or the
+	 * test would pass with nothing injected. Otherwise why the path
+	 * cannot fail: it must have none, and the test SKIPs with this reason.
+	 */
+	const char *cannot_fail;
 	int (*setup)(struct fi *f);	/* runs without injection */
 	int (*call)(struct fi *f);	/* the ioctl under injection, 0/-errno */
 	int (*cleanup)(struct fi *f, int ret);	/* without injection; 0 or a message */
@@ -528,18 +536,32 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self, st
 					      FI_MAX_POINTS);
 	TH_LOG("%s: %u fault points: %u failed the call (errnos 0x%llx), %u were absorbed",
 	       f->ops->name, points, failed, seen, absorbed);
+	if (!f->ops->cannot_fail) {
+		/* otherwise nothing was injected and the loop above proved nothing */
+		EXPECT_LT(0, points) TH_LOG("%s: allocates, but fail-nth reached no fault point: no fault was injected",
+					     f->ops->name);
+		return;
+	}
+	EXPECT_EQ(0, points) TH_LOG("%s: declared unable to fail (%s), but it has %u fault points: make it an allocating path",
+				     f->ops->name, f->ops->cannot_fail, points);
+	/* a SKIP would hide a failure reported above */
+	if (_metadata->exit_code != KSFT_FAIL)
+		SKIP(return, "%s cannot fail: %s", f->ops->name, f->ops->cannot_fail);
 }
 
-#define FI_OPS(_name, _ok, _setup, _call, _cleanup) \
-	static const struct fi_ops _name = { #_name, _ok, _setup, _call, _cleanup }
+#define FI_OPS(_name, _ok, _setup, _call, _cleanup, _cannot_fail) \
+	static const struct fi_ops _name = { #_name, _ok, _cannot_fail, _setup, _call, _cleanup }
 
-FI_OPS(alloc, FI_ALLOC_OK, alloc_setup, alloc_call, alloc_cleanup);
-FI_OPS(free_whole, FI_NONE, free_setup, free_call, free_cleanup);
-FI_OPS(free_range, FI_NONE, free_setup, free_call, free_cleanup);
-FI_OPS(batch_info_pfns, EB(ENOMEM), binfo_setup, binfo_call, binfo_cleanup);
-FI_OPS(stats, FI_NONE, alloc_setup, stats_call, nothing_cleanup);
-FI_OPS(info, FI_NONE, alloc_setup, info_call, nothing_cleanup);
-FI_OPS(recompact, FI_RECOMPACT_OK, recompact_setup, recompact_call, recompact_cleanup);
+FI_OPS(alloc, FI_ALLOC_OK, alloc_setup, alloc_call, alloc_cleanup, NULL);
+FI_OPS(free_whole, FI_NONE, free_setup, free_call, free_cleanup, NULL);
+FI_OPS(free_range, FI_NONE, free_setup, free_call, free_cleanup,
+       "a range FREE allocates nothing (it zaps the range's PTEs and gives its pages back; the batch and its offset stay)");
+FI_OPS(batch_info_pfns, EB(ENOMEM), binfo_setup, binfo_call, binfo_cleanup, NULL);
+FI_OPS(stats, FI_NONE, alloc_setup, stats_call, nothing_cleanup,
+       "STATS allocates nothing (it reads counters into the ioctl's on-stack buffer)");
+FI_OPS(info, FI_NONE, alloc_setup, info_call, nothing_cleanup,
+       "INFO allocates nothing (it writes constants into the ioctl's on-stack buffer)");
+FI_OPS(recompact, FI_RECOMPACT_OK, recompact_setup, recompact_call, recompact_cleanup, NULL);
 
 #define ALLOC_TEST(tname, _nr, _policy, _flags)					\
 	TEST_F_TIMEOUT(fi, tname, 600)						\

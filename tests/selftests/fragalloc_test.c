@@ -5,6 +5,8 @@
  */
 #include "common.h"
 
+#include <sched.h>
+
 #include "kselftest_harness.h"
 
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
@@ -423,15 +425,33 @@ TEST_F(fa, alloc_zeroed)
 	}
 }
 
-/* Pages written with 0xAA by one fd and freed come back zeroed to another. */
+/*
+ * Pages written with 0xAA by one fd and freed come back zeroed to another.
+ * The test is only worth something if pages are reused, so it must see
+ * some: compact reuses the pool's blocks; plain and bulk take order-0 pages
+ * from the per-CPU lists, which hand back the pages freed last on the same
+ * CPU (the test pins itself to one). highorder's order-8 chunk comes from
+ * the buddy lists, which do not hand a freed block back in any predictable
+ * order, so its second batch is 15 pages longer: that tail is allocated
+ * page by page (orders 8, 4, 0: 15 < 16), from the per-CPU lists, and
+ * reuses the pages the first batch just freed.
+ */
 TEST_F(fa, alloc_zeroed_after_reuse)
 {
 	const __u64 nr = 256;
+	cpu_set_t cpus, old;
+	int cpu = sched_getcpu();
 
+	ASSERT_LE(0, cpu);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
 	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
+		const __u64 nr2 = nr + (p == FRAGALLOC_POLICY_HIGHORDER ? 15 : 0);
 		struct fragalloc_alloc a1, a2;
 		struct fragalloc_batch_info bi;
-		__u64 *pf1 = calloc(nr, 8), *pf2 = calloc(nr, 8);
+		__u64 *pf1 = calloc(nr, 8), *pf2 = calloc(nr2, 8);
 		int fd2 = fa_open();
 		unsigned char *m;
 		__u64 reused = 0;
@@ -448,19 +468,24 @@ TEST_F(fa, alloc_zeroed_after_reuse)
 		ASSERT_EQ(0, fa_free(fd2, a1.out_handle));
 		close(fd2);
 
-		ASSERT_EQ(0, fa_alloc(self->fd, nr, FRAGALLOC_MOVABLE, p, 0, &a2));
-		ASSERT_EQ(0, fa_batch_info(self->fd, a2.out_handle, pf2, nr, &bi));
-		for (__u64 i = 0; i < nr; i++)
+		ASSERT_EQ(0, fa_alloc(self->fd, nr2, FRAGALLOC_MOVABLE, p, 0, &a2));
+		ASSERT_EQ(0, fa_batch_info(self->fd, a2.out_handle, pf2, nr2, &bi));
+		for (__u64 i = 0; i < nr2; i++)
 			for (__u64 j = 0; j < nr; j++)
 				if (pf2[i] && pf2[i] == pf1[j])
 					reused++;
 		TH_LOG("policy %u: %llu of %llu pages reused", p,
-		       (unsigned long long)reused, (unsigned long long)nr);
+		       (unsigned long long)reused, (unsigned long long)nr2);
+		/* else the zero check below says nothing about reuse */
+		EXPECT_LT(0, reused) {
+			TH_LOG("policy %u: no page of the freed batch was reused", p);
+		}
 		check_batch_zero(_metadata, self->fd, &a2);
 		EXPECT_EQ(0, fa_free(self->fd, a2.out_handle));
 		free(pf1);
 		free(pf2);
 	}
+	sched_setaffinity(0, sizeof(old), &old);
 }
 
 TEST_F_TIMEOUT(fa, alloc_40mb_blocks, 180)
@@ -668,8 +693,9 @@ TEST_F(fa, free_unknown_enoent)
 TEST_F(fa, free_other_fd_enoent)
 {
 	int fd2 = fa_open();
-	struct fragalloc_alloc a, b;
+	struct fragalloc_alloc a, b, b2;
 	struct fragalloc_batch_info bi;
+	struct fragalloc_stats st;
 	unsigned char *m;
 
 	ASSERT_LE(0, fd2);
@@ -684,11 +710,32 @@ TEST_F(fa, free_other_fd_enoent)
 	EXPECT_EQ(-ENOENT, fa_free_range(fd2, a.out_handle, 0, 1, NULL));
 	EXPECT_EQ(-ENOENT, fa_batch_info(fd2, a.out_handle, NULL, 0, &bi));
 
-	/* fd2 has batches; a.out_handle may or may not be one of its numbers */
+	/*
+	 * fd2 has batches, none of them numbered a.out_handle: handles are
+	 * per fd, so a fresh fd2 may well hand out a's number to its own first
+	 * batch. Then that batch is fd2's (FREE frees it, a stays), and fd2's
+	 * next one has another number.
+	 */
 	ASSERT_EQ(0, fa_alloc(fd2, 2, 0, 0, 0, &b));
-	if (b.out_handle != a.out_handle) {
-		EXPECT_EQ(-ENOENT, fa_free(fd2, a.out_handle));
+	ASSERT_EQ(0, fa_alloc(fd2, 2, 0, 0, 0, &b2));
+	ASSERT_NE(b.out_handle, b2.out_handle);
+	TH_LOG("a is batch %u of fd 1; fd2 made batches %u and %u", a.out_handle,
+	       b.out_handle, b2.out_handle);
+	if (b.out_handle == a.out_handle) {
+		EXPECT_EQ(0, fa_free(fd2, b.out_handle));
+		b = b2;
+	} else if (b2.out_handle == a.out_handle) {
+		EXPECT_EQ(0, fa_free(fd2, b2.out_handle));
 	}
+	ASSERT_NE(b.out_handle, a.out_handle);
+	ASSERT_EQ(0, fa_stats(fd2, &st));
+	EXPECT_LE(1, st.out_fd_batches);
+	EXPECT_EQ(-ENOENT, fa_free(fd2, a.out_handle));
+	EXPECT_EQ(-ENOENT, fa_free_range(fd2, a.out_handle, 0, 1, NULL));
+	EXPECT_EQ(-ENOENT, fa_batch_info(fd2, a.out_handle, NULL, 0, &bi));
+	/* and fd2's own batch is untouched by all that */
+	ASSERT_EQ(0, fa_batch_info(fd2, b.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(2, bi.out_nr_present);
 
 	for (int i = 0; i < 8; i++) {
 		EXPECT_EQ(-1, fa_check_page(m + i * self->ps, fa_page_seed(1, 0, i)));
@@ -960,6 +1007,7 @@ struct unpriv_result {
 	int ret4;
 	__u64 nonzero;		/* pfns reported non-zero */
 	__u64 holes;		/* pfns reported FRAGALLOC_PFN_HOLE */
+	__u64 hole_mask;	/* bit i: pfns[i] is FRAGALLOC_PFN_HOLE */
 	__u64 n;
 };
 
@@ -972,6 +1020,8 @@ TEST_F(fa, batch_info_pfns_dropped_after_open)
 
 	ASSERT_NE(NULL, r);
 	ASSERT_EQ(0, fa_alloc(self->fd, 16, 0, 0, 0, &a));
+	/* a punched page: a hole is no secret, it must still read as one */
+	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 5, 1, NULL));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -981,19 +1031,26 @@ TEST_F(fa, batch_info_pfns_dropped_after_open)
 		r->setup = fa_drop_privs();
 		if (r->setup)
 			_exit(1);
-		memset(pfns, 0xff, sizeof(pfns));
+		memset(pfns, 0x11, sizeof(pfns));
 		r->ret = fa_batch_info(self->fd, a.out_handle, pfns, 16, &bi);
-		for (int i = 0; i < 16; i++)
-			r->nonzero += pfns[i] != 0;
+		for (int i = 0; i < 16; i++) {
+			r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
+			if (pfns[i] == FRAGALLOC_PFN_HOLE)
+				r->hole_mask |= 1ULL << i;
+		}
 		r->n = bi.out_nr_present;
 		_exit(0);
 	}
 	ASSERT_EQ(0, fa_wait(pid));
 	ASSERT_EQ(0, r->setup);
 	EXPECT_EQ(0, r->ret);
-	EXPECT_EQ(16, r->n);
+	EXPECT_EQ(15, r->n);
 	EXPECT_EQ(0, r->nonzero) {
 		TH_LOG("an fd opened by root, used after dropping CAP_SYS_ADMIN, still shows pfns");
+	}
+	EXPECT_EQ(1ULL << 5, r->hole_mask) {
+		TH_LOG("unprivileged: the punched page 5 must read as FRAGALLOC_PFN_HOLE, the others as 0 (holes %#llx)",
+		       (unsigned long long)r->hole_mask);
 	}
 	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
 }
@@ -1035,6 +1092,8 @@ TEST_F(fa, batch_info_pfns_unprivileged_open)
 		for (int i = 0; i < 16; i++) {
 			r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
 			r->holes += pfns[i] == FRAGALLOC_PFN_HOLE;
+			if (pfns[i] == FRAGALLOC_PFN_HOLE)
+				r->hole_mask |= 1ULL << i;
 		}
 		r->n = bi.out_nr_present;
 		_exit(0);
@@ -1049,6 +1108,11 @@ TEST_F(fa, batch_info_pfns_unprivileged_open)
 	EXPECT_EQ(0, r->nonzero);
 	TH_LOG("unprivileged: the punched page reads as %s",
 	       r->holes ? "FRAGALLOC_PFN_HOLE" : "0");
+	EXPECT_EQ(1, r->holes);
+	EXPECT_EQ(1ULL << 3, r->hole_mask) {
+		TH_LOG("unprivileged: the punched page 3 must read as FRAGALLOC_PFN_HOLE, the others as 0 (holes %#llx)",
+		       (unsigned long long)r->hole_mask);
+	}
 }
 
 TEST_F(fa, batch_info_pfns_without_flag_einval)
@@ -1295,6 +1359,8 @@ TEST_F(fa, recompact_pool_eperm_dropped_after_open)
 	ASSERT_EQ(0, r->setup);
 	EXPECT_EQ(-EPERM, r->ret);
 	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
+	/* a dry run plans over every user's pages: no less privileged */
+	EXPECT_EQ(-EPERM, r->ret2);
 	EXPECT_EQ(0, r->ret3);
 	/* root may */
 	EXPECT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
@@ -1338,22 +1404,33 @@ TEST_F(fa, recompact_pool_eperm_unprivileged_open)
 	ASSERT_EQ(0, r->setup);
 	EXPECT_EQ(-EPERM, r->ret);
 	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
+	/* a dry run plans over every user's pages: no less privileged */
+	EXPECT_EQ(-EPERM, r->ret2);
 	EXPECT_EQ(0, r->ret3);
 }
 
+/*
+ * A dry run with something to plan changes nothing. Each batch spans two
+ * pageblocks, so it has at least one block to itself (a batch scope can
+ * empty it), and every other page is punched once all are allocated (a
+ * page punched before the next ALLOC would be refilled by it): every block
+ * is half full, and every scope has pages to move and blocks to release.
+ */
 TEST_F(fa, recompact_dry_run_changes_nothing)
 {
 	struct fragalloc_alloc a[4];
 	struct fragalloc_stats s1, s2;
 	struct fragalloc_recompact rc;
 	struct fragalloc_batch_info bi;
-	const __u64 nr = 200;
+	const __u64 nr = 2 * self->bs;
 	__u64 *p1 = calloc(4 * nr, 8), *p2 = calloc(4 * nr, 8);
 
 	ASSERT_NE(NULL, p1);
 	ASSERT_NE(NULL, p2);
 	for (int b = 0; b < 4; b++) {
 		ASSERT_EQ(0, fa_alloc(self->fd, nr, FRAGALLOC_MOVABLE, 0, 0, &a[b]));
+	}
+	for (int b = 0; b < 4; b++) {
 		/* every other page: lots of half-empty space */
 		for (__u64 i = b & 1; i < nr; i += 2) {
 			ASSERT_EQ(0, fa_free_range(self->fd, a[b].out_handle, i, 1, NULL));
@@ -1376,6 +1453,13 @@ TEST_F(fa, recompact_dry_run_changes_nothing)
 		EXPECT_EQ(0, rc.out_pages_moved);
 		EXPECT_EQ(0, rc.out_bytes_copied);
 		EXPECT_EQ(rc.out_blocks_before - rc.out_blocks_released, rc.out_blocks_after);
+		/* otherwise there was nothing a dry run could have changed */
+		EXPECT_LT(0, rc.out_pages_planned) {
+			TH_LOG("scope %u: nothing planned", scope);
+		}
+		EXPECT_LT(0, rc.out_blocks_released) {
+			TH_LOG("scope %u: no block to release", scope);
+		}
 		if (s1.out_meta_bytes != s2.out_meta_bytes)
 			TH_LOG("meta_bytes %llu -> %llu",
 			       (unsigned long long)s1.out_meta_bytes,

@@ -266,10 +266,13 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 		       (unsigned long long)blocks, (unsigned long long)ideal);
 		EXPECT_GE(ideal + 1, blocks);
 	}
-	/* A second pass has (close to) nothing left to do. */
+	/* A second pass has nothing left to do. */
 	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &again));
 	log_rc(_metadata, "second dry run", &again);
+	EXPECT_EQ(0, again.out_pages_planned);
+	EXPECT_EQ(0, again.out_blocks_released);
+	EXPECT_EQ(real.out_blocks_after, again.out_blocks_before);
 	for (int k = 0; k < NB; k++)
 		rb_release(&b[k]);
 }
@@ -277,8 +280,9 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 TEST_F_TIMEOUT(fa, recompact_max_pages_cap, 180)
 {
 	struct rb b[4];
-	struct fragalloc_recompact dry, real, dry2;
+	struct fragalloc_recompact dry, real, dry2, rest;
 	__u64 cap, total = 0;
+	bool done = false;
 
 	for (int k = 0; k < 4; k++) {
 		ASSERT_EQ(0, rb_alloc(self->fd, &b[k], BNR, FRAGALLOC_MOVABLE, 2, k));
@@ -293,6 +297,8 @@ TEST_F_TIMEOUT(fa, recompact_max_pages_cap, 180)
 	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, cap, &dry2));
 	EXPECT_GE(cap, dry2.out_pages_planned);
+	/* a capped plan is the full plan's first cap moves */
+	EXPECT_EQ(cap, dry2.out_pages_planned);
 	/* resumable: capped runs eventually do the whole job */
 	for (int i = 0; i < 10; i++) {
 		ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, cap, &real));
@@ -303,12 +309,22 @@ TEST_F_TIMEOUT(fa, recompact_max_pages_cap, 180)
 		for (int k = 0; k < 4; k++) {
 			EXPECT_EQ(0, rb_bad(&b[k], b[k].map));
 		}
-		if (!real.out_pages_moved)
+		if (!real.out_pages_moved) {
+			done = true;
 			break;
+		}
 	}
 	TH_LOG("%llu pages moved in capped runs, %llu planned uncapped",
 	       (unsigned long long)total, (unsigned long long)dry.out_pages_planned);
 	EXPECT_LT(0, total);
+	/* the capped runs ended by themselves and add up to the full plan */
+	EXPECT_TRUE(done);
+	EXPECT_EQ(dry.out_pages_planned, total);
+	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &rest));
+	log_rc(_metadata, "dry run after the capped runs", &rest);
+	EXPECT_EQ(0, rest.out_pages_planned);
+	EXPECT_EQ(dry.out_blocks_after, rest.out_blocks_before);
 	for (int k = 0; k < 4; k++) {
 		EXPECT_EQ(0, rb_bad_fresh(self->fd, &b[k]));
 		rb_release(&b[k]);

@@ -115,6 +115,11 @@ static bool check_owned_block(struct fa_pool *pool, struct sim *s,
 			    popc(b->map, pool->words), b->nr_used);
 	if (pool->bp < BITS_PER_LONG && (b->map[0] >> pool->bp))
 		return fail("block %#lx bits beyond bp", b->pfn);
+	for (bit = 0; bit < pool->bp; bit++)
+		if (fa_test_bit(fa_block_movable_map(pool, b), bit) &&
+		    !fa_test_bit(b->map, bit))
+			return fail("block %#lx: free page %u marked movable",
+				    b->pfn, bit);
 	for (bit = 0; bit < pool->bp; bit++) {
 		unsigned long pfn = b->pfn + bit;
 		unsigned char *st = sim_state(s, pfn), *u = sim_user(s, pfn);

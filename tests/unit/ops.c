@@ -55,6 +55,14 @@ static unsigned long avail_pages(struct ost *o, unsigned int cls)
 	       o->pool->nr_reserve * o->bp;
 }
 
+/* With FA_POOL_MOVABLE_MARKS: every page a batch keeps is marked movable. */
+static void mark_movable(struct ost *o, const unsigned long *pfns,
+			 unsigned long n)
+{
+	if (o->pool->cfg.flags & FA_POOL_MOVABLE_MARKS)
+		fa_pool_set_movable(o->pool, pfns, n, true);
+}
+
 static bool do_alloc(struct ost *o, unsigned int cls, unsigned long n,
 		     unsigned int flags)
 {
@@ -90,6 +98,7 @@ static bool do_alloc(struct ost *o, unsigned int cls, unsigned long n,
 		free(pfns);
 		return ok;
 	}
+	mark_movable(o, pfns, n);
 	o->b[o->nb].cls = cls;
 	o->b[o->nb].n = n;
 	o->b[o->nb].pfns = pfns;
@@ -205,8 +214,10 @@ static bool do_plan(struct ost *o)
 			FAILF("moved page not in a batch");
 		if (!check_move(o->pool, &o->sim, &mv[i], complete))
 			FAILF("move: %s", check_msg);
-		if (complete)
+		if (complete) {
+			mark_movable(o, &mv[i].dst, 1);
 			o->cnt->moves++;
+		}
 		else
 			all = false;
 	}
@@ -277,7 +288,14 @@ static bool step(struct ost *o)
 		return true;
 	}
 	case 5:
-		fa_pool_trim(o->pool, nx(o) % 4);
+		a = nx(o);
+		/* now and then, partial blocks give their free pages back */
+		if (a % 4 == 0)
+			fa_pool_break(o->pool, (a >> 2) % 3,
+				      (a >> 4) % 2 ? nx(o) % (2 * o->bp) : 0,
+				      (a >> 5) % 2);
+		else
+			fa_pool_trim(o->pool, a % 4);
 		return true;
 	case 6:
 		fa_pool_set_reserve(o->pool, nx(o) % 4);
@@ -336,7 +354,7 @@ static bool step(struct ost *o)
 int ops_run(const unsigned char *data, size_t len, unsigned int block_order,
 	    struct ops_counters *cnt)
 {
-	struct fa_pool_config cfg;
+	struct fa_pool_config cfg = { 0 };
 	struct ops_counters dummy = { 0 };
 	struct fa_pool_stats st;
 	struct ost *o = calloc(1, sizeof(*o));
@@ -350,6 +368,9 @@ int ops_run(const unsigned char *data, size_t len, unsigned int block_order,
 	o->bp = 1U << o->bo;
 	cfg.block_order = o->bo;
 	cfg.reserve_blocks = nx(o) % 4;
+	/* odd block orders keep the pool's own movable marks (all kept
+	 * pages marked: the same plans, and the marks checked throughout) */
+	cfg.flags = (o->bo & 1) ? FA_POOL_MOVABLE_MARKS : 0;
 	sim_init(&o->sim, o->bo);
 	sim_add_region(&o->sim, 0, 24);
 	sim_add_region(&o->sim, (1UL << 32) + (5UL << o->bo), 8);
@@ -387,7 +408,8 @@ int ops_run(const unsigned char *data, size_t len, unsigned int block_order,
 			fprintf(stderr, "ops: teardown meta %llu/%llu outstanding %lu\n",
 				st.meta_bytes, base, o->sim.outstanding);
 			ok = false;
-		} else if (st.blocks_acquired != st.blocks_released ||
+		} else if (st.blocks_acquired !=
+			   st.blocks_released + st.blocks_broken ||
 			   st.loose_acquired != st.loose_released) {
 			fprintf(stderr, "ops: teardown counters\n");
 			ok = false;

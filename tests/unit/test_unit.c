@@ -716,6 +716,115 @@ static bool test_planner_cap(void)
 
 
 /*
+ * FA_POOL_MOVABLE_MARKS: the planner moves only pages the pool itself
+ * recorded as movable; a freed page loses its mark, so a page that was
+ * freed and handed out again is pinned until marked anew.
+ */
+static bool test_movable_marks(void)
+{
+	struct fa_pool_config cfg = { .block_order = 3,
+				      .flags = FA_POOL_MOVABLE_MARKS };
+	struct fa_plan_result res;
+	unsigned long p[16], q;
+	struct fa_pool *pool;
+	struct sim s;
+	u64 base;
+
+	sim_init(&s, 3);
+	sim_add_region(&s, 0, 8);
+	cfg.flags = 0x80;
+	T_ASSERT(!fa_pool_create(&cfg, &sim_ops, &s));
+	cfg.flags = FA_POOL_MOVABLE_MARKS;
+	pool = fa_pool_create(&cfg, &sim_ops, &s);
+	T_ASSERT(pool);
+	base = meta(pool);
+	/* two half-full blocks of class 0 */
+	T_ASSERT(check_alloc(pool, &s, 0, 16, p, 0, NULL) == 0);
+	T_ASSERT((p[0] >> 3) != (p[8] >> 3));
+	check_free(pool, &s, p + 4, 4);
+	check_free(pool, &s, p + 12, 4);
+	T_CHECK(pool, &s);
+	/* nothing marked: nothing moves */
+	T_ASSERT(fa_plan(pool, 0, NULL, NULL, NULL, 16, FA_PLAN_DRY_RUN,
+			 &res) == 0);
+	/* the second block's pages marked: they move into the first */
+	fa_pool_set_movable(pool, p + 8, 4, true);
+	T_ASSERT(fa_pool_page_movable(pool, p[8]) &&
+		 !fa_pool_page_movable(pool, p[0]));
+	T_CHECK(pool, &s);
+	T_ASSERT(fa_plan(pool, 0, NULL, NULL, NULL, 16, FA_PLAN_DRY_RUN,
+			 &res) == 4 && res.blocks_after == 1);
+	/* a freed page loses its mark, also when it is handed out again */
+	check_free(pool, &s, p + 8, 1);
+	T_ASSERT(!fa_pool_page_movable(pool, p[8]));
+	T_CHECK(pool, &s);
+	T_ASSERT(check_alloc(pool, &s, 0, 1, &q, 0, NULL) == 0);
+	T_ASSERT(!fa_pool_page_movable(pool, q));
+	/* p[8]'s block now holds an unmarked page (q, or p[1..3]'s block
+	 * took it): whichever block that is stays */
+	T_ASSERT(fa_plan(pool, 0, NULL, NULL, NULL, 16, FA_PLAN_DRY_RUN,
+			 &res) >= 0);
+	T_ASSERT(res.blocks_after == 2 || (q >> 3) == (p[0] >> 3));
+	/* unmarking works too */
+	fa_pool_set_movable(pool, p + 9, 3, false);
+	T_ASSERT(fa_plan(pool, 0, NULL, NULL, NULL, 16, FA_PLAN_DRY_RUN,
+			 &res) == 0);
+	check_free(pool, &s, &q, 1);
+	check_free(pool, &s, p, 4);
+	check_free(pool, &s, p + 9, 3);
+	return teardown(pool, &s, base);
+}
+
+/*
+ * fa_pool_break(): pinned partial blocks give their free pages back one by
+ * one; their used pages live on as loose pages and go back as they are
+ * freed; the fullest block(s) asked to be kept stay whole.
+ */
+static bool test_break(void)
+{
+	struct sim s;
+	struct fa_pool *pool = mkpool(&s, 3, 0, 16);
+	struct fa_pool_stats st;
+	unsigned long p[32];
+	u64 base = meta(pool);
+	unsigned int i;
+
+	/* four blocks of class 1: 8, 6, 3 and 1 pages used */
+	T_ASSERT(check_alloc(pool, &s, 1, 32, p, 0, NULL) == 0);
+	check_free(pool, &s, p + 14, 2);
+	check_free(pool, &s, p + 19, 5);
+	check_free(pool, &s, p + 25, 7);
+	T_CHECK(pool, &s);
+	T_ASSERT(pool->cls[1].blocks == 4);
+	/* 14 free pages, less the 2 of the fullest partial block */
+	T_ASSERT(fa_pool_reclaimable_pages(pool) == 12);
+	T_ASSERT(fa_pool_break(pool, 0, 0, 0) == 0);	/* no such blocks */
+	/* keep one partial block: the 3- and 1-page blocks break */
+	T_ASSERT(fa_pool_break(pool, 1, 0, 1) == 5 + 7);
+	T_CHECK(pool, &s);
+	fa_pool_get_stats(pool, &st);
+	T_ASSERT(st.blocks_broken == 2 && st.broken_pages_released == 12);
+	T_ASSERT(st.cls[1].blocks == 2 && st.cls[1].loose_pages == 4);
+	T_ASSERT((fa_pool_block_flags(pool, p[16]) & FA_BF_STATE_MASK) ==
+		 FA_BS_LOOSE);
+	T_ASSERT((fa_pool_block_flags(pool, p[8]) & FA_BF_STATE_MASK) ==
+		 FA_BS_OWNED);
+	/* a cap stops after the block that reaches it */
+	T_ASSERT(fa_pool_break(pool, 1, 1, 0) == 2);
+	T_CHECK(pool, &s);
+	/* the full block never breaks */
+	T_ASSERT(fa_pool_break(pool, 1, 0, 0) == 0);
+	T_ASSERT(pool->cls[1].blocks == 1);
+	/* loose pages go back one by one */
+	for (i = 8; i < 32; i++)
+		if (fa_pool_page_in_use(pool, p[i]))
+			check_free(pool, &s, &p[i], 1);
+	T_CHECK(pool, &s);
+	check_free(pool, &s, p, 8);
+	return teardown(pool, &s, base);
+}
+
+/*
  * FA_PLAN_GROW: loose pages taken while memory was fragmented go back into
  * whole blocks opened once the source has them again.
  */
@@ -820,6 +929,8 @@ int main(void)
 	run("planner_vs_bruteforce_oracle", test_planner_oracle);
 	run("planner_cap_isolation", test_planner_cap);
 	run("planner_grow_loose", test_planner_grow);
+	run("movable_marks", test_movable_marks);
+	run("break_pinned_blocks", test_break);
 	run("property_random_ops", test_property);
 	run("property_order9", test_property_order9);
 	printf("# core: %d passed, %d failed\n", t_pass, t_fail);

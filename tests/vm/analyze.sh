@@ -5,13 +5,20 @@
 #
 # Usage: tests/vm/analyze.sh --kver KVER --console LOG [--tap TAPLOG]
 #                            [--mode check|demo] [--timed-out SECONDS]
-#                            [--context N] [--quiet-tap]
+#                            [--context N] [--quiet-tap] [--fault-injection]
 #
 #   --console LOG   the guest serial console (kernel messages + test output)
 #   --tap TAPLOG    the clean test channel (guest /dev/ttyS1); if missing or
 #                   without markers, the FA-* markers are read from LOG
 #   --timed-out S   the host killed the VM after S seconds
 #   --quiet-tap     do not echo the TAP result lines
+#   --fault-injection  the run injects allocation faults (faultinject_test on
+#                   a CONFIG_FAULT_INJECTION kernel); also env
+#                   FA_FAULT_INJECTION=1, which tests/vm/robust.sh sets for
+#                   check-debug. Only then are allocation-failure reports
+#                   ("page allocation failure", "vmalloc error",
+#                   "FAULT_INJECTION: forcing a failure") expected and not
+#                   counted; in every other run each one is a splat.
 #
 # Prints the TAP results prefixed by the kernel series ("[6.12] ok 3 x"),
 # "FAIL [6.12]: ..." for structural failures, "SPLAT [6.12]: ..." with
@@ -28,6 +35,8 @@
 set -euo pipefail
 
 kver="" console="" tap="" mode=check timedout=0 context=12 quiettap=0
+faultinj=0
+[[ ${FA_FAULT_INJECTION:-0} == 1 ]] && faultinj=1
 while (($#)); do
 	case $1 in
 	--kver) kver=$2; shift 2 ;;
@@ -37,6 +46,7 @@ while (($#)); do
 	--timed-out) timedout=$2; shift 2 ;;
 	--context) context=$2; shift 2 ;;
 	--quiet-tap) quiettap=1; shift ;;
+	--fault-injection) faultinj=1; shift ;;
 	*) echo "analyze.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -124,7 +134,7 @@ read -r _ npass nfail nskip <<<"$counts"
 # ---- kernel splats ------------------------------------------------------
 # Only kernel messages (text after a "[ seconds.micros] " printk timestamp)
 # are scanned, so test output can not fake or hide a splat.
-splatout=$(tr -d '\r' <"$console" | awk -v L="[$label]" -v ctx="$context" '
+splatout=$(tr -d '\r' <"$console" | awk -v L="[$label]" -v ctx="$context" -v faultinj="$faultinj" '
 function benign(m) {
 	return m ~ /^Kernel command line:/ || m ~ /^Command line:/ ||
 	       m ~ /^Unknown kernel command line parameters/ ||
@@ -167,21 +177,37 @@ function norm(m) {
 		next
 	}
 	msg = substr(line, RSTART + RLENGTH)
-	# an allocation-failure warning (warn_alloc: real memory pressure or
-	# an injected fault, see faultinject_test) is not a kernel bug; its
-	# stack dump belongs to it and is not a splat either
-	if (msg ~ /(page allocation failure: order:|vmalloc error: size|FAULT_INJECTION: forcing a failure)/) {
-		open = 1; warnopen = 1; lasthead = NR; nwarn++
-		hist[NR] = line; delete hist[NR - 4]
-		next
-	}
-	if (warnopen && msg ~ /<\/TASK>/) { open = 0; warnopen = 0 }
 	head = !benign(msg) && is_head(msg)
 	body = !head && !benign(msg) && is_body(msg)
+	# An allocation failure (warn_alloc, or the fault-injection notice)
+	# prints a stack dump: "CPU: ...", "Call Trace:", "<TASK>", frames,
+	# "</TASK>". That dump belongs to it and is skipped, up to its
+	# "</TASK>", and nothing else is: a report head inside or after it
+	# ends the skip and counts. The failure itself is expected only when
+	# faults are injected (faultinj); in any other run it is a splat.
+	if (msg ~ /(page allocation failure: order:|vmalloc error: size|FAULT_INJECTION: forcing a failure)/) {
+		nwarn++
+		afskip = 1; afstart = NR
+		if (faultinj) {
+			hist[NR] = line; delete hist[NR - 4]
+			next
+		}
+		head = 1; body = 0; open = 0	# a report of its own
+	} else if (afskip) {
+		if (head || NR - afstart > 400) {
+			afskip = 0	# not part of the dump: judge it below
+		} else {
+			if (msg ~ /<\/TASK>/) afskip = 0
+			if (left > 0) { print "    | " line; left-- }
+			hist[NR] = line; delete hist[NR - 4]
+			next
+		}
+	}
 	if (head && open && NR - lasthead <= 10) head = 0	# e.g. "BUG: ..." + "Oops: ..."
 	if (body && open && NR - lasthead < 300) body = 0
 	if (head || body) {
 		open = 1; lasthead = NR
+		if (afskip) open = 0	# an allocation failure: its dump is skipped above
 		k = norm(msg)
 		if (k in seen) {
 			seen[k]++
@@ -202,7 +228,8 @@ function norm(m) {
 	hist[NR] = line; delete hist[NR - 4]
 }
 END {
-	if (nwarn) print "NOTE " L ": " nwarn " allocation-failure warning(s) (warn_alloc / fault injection), not counted"
+	if (nwarn && faultinj) print "NOTE " L ": " nwarn " allocation-failure warning(s) (warn_alloc / fault injection), not counted: a fault-injection run"
+	if (nwarn && !faultinj) print "NOTE " L ": " nwarn " allocation-failure warning(s) in a run without fault injection: counted as splats"
 	for (i = 0; i < nu; i++)
 		if (seen[order[i]] > 1)
 			print "SPLAT " L ": (the report \"" order[i] "\" appeared " seen[order[i]] " times)"

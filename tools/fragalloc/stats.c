@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "main.h"
 
@@ -47,6 +48,13 @@ static void print_json(const struct fragalloc_stats *s)
 	jw_ku64(&jw, "fd_batches", s->out_fd_batches);
 	jw_ku64(&jw, "fd_pages", s->out_fd_pages);
 	jw_ku64(&jw, "meta_bytes", s->out_meta_bytes);
+	jw_ku64(&jw, "auto_recompact_runs", s->out_auto_recompact_runs);
+	jw_ku64(&jw, "auto_pages_released", s->out_auto_pages_released);
+	jw_ku64(&jw, "idle_pages", s->out_idle_pages);
+	jw_ku64(&jw, "reclaimable_pages", s->out_reclaimable_pages);
+	jw_ku64(&jw, "shrink_runs", s->out_shrink_runs);
+	jw_ku64(&jw, "shrink_pages", s->out_shrink_pages);
+	jw_ku64(&jw, "shrink_blocks_broken", s->out_shrink_blocks_broken);
 	jw_obj_end(&jw);
 	jw_end_doc(&jw);
 }
@@ -72,6 +80,19 @@ static void print_text(const struct fragalloc_stats *s)
 	       " (%" PRIu64 " pages moved), metadata %" PRIu64 " bytes\n",
 	       (uint64_t)s->out_other_pages, (uint64_t)s->out_recompact_runs,
 	       (uint64_t)s->out_recompact_moved, (uint64_t)s->out_meta_bytes);
+	printf("idle: %" PRIu64 " pages (%.1f MB) owned but not handed out, %"
+	       PRIu64 " (%.1f MB) reclaimable under pressure\n",
+	       (uint64_t)s->out_idle_pages,
+	       (double)s->out_idle_pages * (double)sysconf(_SC_PAGESIZE) / 1e6,
+	       (uint64_t)s->out_reclaimable_pages,
+	       (double)s->out_reclaimable_pages * (double)sysconf(_SC_PAGESIZE) / 1e6);
+	printf("given back: shrinker %" PRIu64 " pages in %" PRIu64
+	       " runs (%" PRIu64 " pageblocks split), automatic recompaction %"
+	       PRIu64 " pages in %" PRIu64 " runs\n",
+	       (uint64_t)s->out_shrink_pages, (uint64_t)s->out_shrink_runs,
+	       (uint64_t)s->out_shrink_blocks_broken,
+	       (uint64_t)s->out_auto_pages_released,
+	       (uint64_t)s->out_auto_recompact_runs);
 	printf("this fd: %" PRIu64 " batches, %" PRIu64 " pages\n",
 	       (uint64_t)s->out_fd_batches, (uint64_t)s->out_fd_pages);
 }

@@ -49,8 +49,9 @@
  *    descriptor (never allocated, already freed, or another fd's handle).
  *  - ENOMEM: the system could not provide the pages (nothing is kept when
  *    the allocation is all-or-nothing).
- *  - EDQUOT: the pages would exceed the caller's RLIMIT_MEMLOCK (callers
- *    with CAP_IPC_LOCK are exempt).
+ *  - EDQUOT: the pages would take the calling user's locked memory (every
+ *    batch that user holds, on any fd) beyond the caller's RLIMIT_MEMLOCK
+ *    (callers with CAP_IPC_LOCK are exempt).
  *  - ENOSPC: the pages would exceed a module limit (max_fd_pages or
  *    max_total_pages, see &struct fragalloc_info).
  *  - EPERM: a pool-wide recompaction was asked for without CAP_SYS_ADMIN.
@@ -326,8 +327,23 @@ struct fragalloc_batch_info {
  * @out_meta_bytes: memory used by the pool's own metadata
  * @out_auto_recompact_runs: recompactions started by the automatic mode
  *	(module parameter auto_recompact_pct)
+ * @out_idle_pages: pages the pool owns but has not handed out: the free
+ *	pages of its owned pageblocks plus its reserve (memory it sits on)
+ * @out_reclaimable_pages: what the pool would give back under memory
+ *	pressure now (its shrinker's count): the reserve and every free page
+ *	of its pageblocks except those of each class's fullest partial block
+ * @out_shrink_runs: shrinker calls that gave memory back, ever
+ * @out_shrink_pages: pages the shrinker gave back to the buddy allocator,
+ *	ever (whole pageblocks, and pages of split pageblocks)
+ * @out_shrink_blocks_broken: pageblocks whose pages could not move and
+ *	whose free pages the shrinker gave back one by one, ever (their
+ *	remaining pages count in @out_loose_pages)
+ * @out_auto_pages_released: pages the automatic mode's recompactions gave
+ *	back in whole pageblocks, ever
  *
- * Pool-wide figures, plus this fd's. Errnos: the general ones only.
+ * Pool-wide figures, plus this fd's. Errnos: the general ones only. The
+ * members from @out_idle_pages on were added later (tail extension): a
+ * module that predates them leaves them 0 for a caller's larger @size.
  */
 struct fragalloc_stats {
 	__u32 size;
@@ -348,6 +364,12 @@ struct fragalloc_stats {
 	__aligned_u64 out_fd_pages;
 	__aligned_u64 out_meta_bytes;
 	__aligned_u64 out_auto_recompact_runs;
+	__aligned_u64 out_idle_pages;
+	__aligned_u64 out_reclaimable_pages;
+	__aligned_u64 out_shrink_runs;
+	__aligned_u64 out_shrink_pages;
+	__aligned_u64 out_shrink_blocks_broken;
+	__aligned_u64 out_auto_pages_released;
 };
 
 #define FRAGALLOC_IOC_STATS _IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_STATS)

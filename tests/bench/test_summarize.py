@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Host test of tests/bench/summarize.py (stdlib only, no VM).
+
+    python3 tests/bench/test_summarize.py        # TAP-like, exit 0 = all ok
+
+Feeds summarize.py made-up results (results/*.json + boots.txt, as
+scripts/bench.sh writes them) and checks that each bookkeeping rule bites:
+a failed boot's results are left out of the figures and listed as excluded;
+the pageblocks-touched target is judged per seed against that seed's own
+optimum; the order-3 unusable-index target fails when compact is worse than
+plain; every peer left out of "best of the peers" is named with its reason;
+the speed table labels what each side of a ratio does.
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUMMARIZE = os.environ.get("FA_SUMMARIZE") or os.path.join(HERE, "summarize.py")
+STRATS = ["none", "plain", "bulk", "highorder", "compact", "compact+recompact"]
+
+
+def boot_result(strategy, seed, workload="a", pages=92160, touched=180,
+                optimum=180, u3=0.01, huge=240, share=0.93, alloc_fail=0):
+    load = None
+    if strategy != "none":
+        load = {"pages": pages, "blocks_touched": touched,
+                "blocks_optimum": optimum, "alloc_fail": alloc_fail,
+                "load_s": 1.0, "recompact_s": 0.0,
+                "pool_acquired": 10, "pool_released": 2}
+    return {"kind": "boot", "kver": "test", "workload": workload,
+            "strategy": strategy, "seed": seed, "cycles": 4,
+            "load_wall_s": 10.0, "free_blocks": [10, 10, 10, 10, 5, 5, 5, 5, 5, 100, 50],
+            "unusable_3": u3, "unusable_9": 0.5, "unmovable_pageblocks": 200,
+            "reclaimable_pageblocks": 10, "memfree_kb": 500000,
+            "huge_obtained": huge, "huge_share": share, "extfrag_events": 50,
+            "load": load, "frag": None}
+
+
+SPEED = {"kind": "speed", "kver": "test", "speed": {
+    "reps": 5, "batches": 4,
+    "alloc_free_pages_s": {"compact": 1.2e5, "plain": 1e5, "bulk": 1e5, "highorder": 1e5},
+    "alloc_free_vs_bulk": {"compact": 1.2, "plain": 1.0, "bulk": 1.0, "highorder": 1.0},
+    "alloc_map_touch_mb_s": 500.0, "anon_populate_touch_mb_s": 600.0,
+    "alloc_map_touch_vs_anon": 0.833, "prealloc_map_touch_mb_s": 700.0,
+    "memfd_map_touch_mb_s": 800.0, "prealloc_map_touch_vs_memfd": 0.875,
+    "recompact_mb_s": 400.0, "recompact_bytes": 41943040,
+    "recompact_pages_moved": 10240, "memcpy_mb_s": 1400.0,
+    "recompact_vs_memcpy": 0.286}}
+
+
+def good_set(seeds=(1, 2, 3)):
+    """{boot name: [results]}: every strategy meets every target"""
+    boots = {}
+    for seed in seeds:
+        for s in STRATS:
+            kw = {}
+            if s == "plain":
+                kw = dict(touched=197, u3=0.016)
+            elif s == "highorder":
+                kw = dict(touched=208, u3=0.014)
+            elif s == "bulk":
+                kw = dict(pages=20480, touched=51, optimum=40, u3=0.003, alloc_fail=24)
+            elif s in ("compact", "compact+recompact"):
+                kw = dict(u3=0.007, huge=250, share=0.95)
+            elif s == "none":
+                kw = dict(u3=0.003, huge=420, share=0.95)
+            boots["A-%s-s%d" % (s, seed)] = [boot_result(s, seed, **kw)]
+    boots["speed"] = [SPEED]
+    return boots
+
+
+class Run:
+    def __init__(self, boots, failed=(), unlisted=(), no_manifest=False, args=()):
+        self.tmp = tempfile.TemporaryDirectory()
+        res = os.path.join(self.tmp.name, "results")
+        os.makedirs(res)
+        lines = []
+        for name, rs in boots.items():
+            for i, r in enumerate(rs, 1):
+                with open(os.path.join(res, "%s-%d.json" % (name, i)), "w") as f:
+                    json.dump(r, f)
+            if name in unlisted:
+                continue
+            lines.append("%s fail rc=1, 0 of 1 results, no FA-DONE" % name
+                         if name in failed else "%s ok" % name)
+        if not no_manifest:
+            with open(os.path.join(res, "boots.txt"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+        p = subprocess.run([sys.executable, SUMMARIZE, "--results", res,
+                            "--out", self.tmp.name, "--cycles", "4"] + list(args),
+                           capture_output=True, text=True)
+        self.rc, self.out, self.err = p.returncode, p.stdout, p.stderr
+        self.summary = None
+        sj = os.path.join(self.tmp.name, "summary.json")
+        if os.path.exists(sj):
+            with open(sj) as f:
+                self.summary = json.load(f)
+        self.tmp.cleanup()
+
+    def target(self, prefix):
+        ts = [t for t in self.summary["targets"] if t["target"].startswith(prefix)]
+        assert len(ts) == 1, (prefix, [t["target"] for t in self.summary["targets"]])
+        return ts[0]
+
+
+class T(unittest.TestCase):
+    def test_good_set_meets_targets(self):
+        r = Run(good_set())
+        self.assertEqual(r.rc, 0, r.err)
+        bad = [t for t in r.summary["targets"] if not t["met"]]
+        self.assertEqual(bad, [])
+        self.assertEqual(r.summary["excluded"], [])
+
+    def test_failed_boot_excluded_and_listed(self):
+        b = good_set()
+        # a failed boot whose (made-up) result would win the huge-page column
+        b["A-compact-s2"][0]["huge_obtained"] = 999
+        r = Run(b, failed={"A-compact-s2"})
+        self.assertNotIn("999", r.out.split("### Excluded")[0])
+        self.assertIn("| A-compact-s2-1.json | A-compact-s2 | fail rc=1", r.out)
+        self.assertIn("| compact (1 failed boot excluded) |", r.out)
+        seeds = [f["seed"] for f in r.summary["workloads"]["a"]["compact"]]
+        self.assertEqual(sorted(seeds), [1, 3])
+        self.assertEqual(len(r.summary["excluded"]), 1)
+        print("# " + "\n# ".join(l for l in r.out.splitlines()
+                                 if "excluded" in l.lower() or "A-compact-s2" in l))
+
+    def test_unlisted_boot_excluded(self):
+        r = Run(good_set(), unlisted={"A-plain-s1"})
+        self.assertIn("boot not listed in boots.txt", r.out)
+        self.assertEqual(len(r.summary["workloads"]["a"]["plain"]), 2)
+
+    def test_all_boots_of_a_strategy_failed(self):
+        r = Run(good_set(), failed={"A-plain-s1", "A-plain-s2", "A-plain-s3"})
+        self.assertNotEqual(r.rc, 0)
+        self.assertIn("| plain (3 failed boots excluded) | -", r.out)
+        t = r.target("A: compact unusable")
+        self.assertFalse(t["met"])
+        self.assertIn("no plain result", t["measured"])
+
+    def test_missing_reference_is_a_row(self):
+        r = Run(good_set(), failed={"A-none-s%d" % i for i in (1, 2, 3)} |
+                {"A-compact+recompact-s%d" % i for i in (1, 2, 3)})
+        t = r.target("A: compact huge pages")
+        self.assertFalse(t["met"])
+        self.assertIn("no none result", t["measured"])
+        t = r.target("A: compact+recompact pageblocks touched")
+        self.assertFalse(t["met"])
+        self.assertIn("no compact+recompact result", t["measured"])
+        self.assertFalse(r.target("A: every compact+recompact figure")["met"])
+
+    def test_failed_speed_boot(self):
+        r = Run(good_set(), failed={"speed"})
+        t = r.target("speed:")
+        self.assertFalse(t["met"])
+        self.assertIn("not measured", t["measured"])
+        self.assertNotIn("### Speed", r.out)
+
+    def test_no_manifest_refused(self):
+        r = Run(good_set(), no_manifest=True)
+        self.assertEqual(r.rc, 2)
+        self.assertIn("boots.txt", r.err)
+
+    def test_touched_judged_per_seed(self):
+        b = good_set()
+        # median 180 vs median optimum 180 would pass; seed 2 holds fewer
+        # pages (optimum 170) and touches 180: 10 over its own optimum
+        b["A-compact+recompact-s2"][0]["load"].update(blocks_optimum=170, pages=87040)
+        r = Run(b)
+        t = r.target("A: compact+recompact pageblocks touched")
+        self.assertFalse(t["met"])
+        self.assertIn("worst seed 2: 180 touched vs its optimum 170 (+10)", t["measured"])
+        print("# " + t["target"] + " | " + str(t["met"]) + " | " + t["measured"])
+
+    def test_touched_one_over_is_allowed(self):
+        b = good_set()
+        b["A-compact+recompact-s3"][0]["load"]["blocks_touched"] = 181
+        self.assertTrue(Run(b).target("A: compact+recompact pageblocks touched")["met"])
+        b["A-compact+recompact-s3"][0]["load"]["blocks_touched"] = 182
+        self.assertFalse(Run(b).target("A: compact+recompact pageblocks touched")["met"])
+
+    def test_o3_target_can_fail(self):
+        b = good_set()
+        for seed in (1, 2, 3):
+            b["A-compact-s%d" % seed][0]["unusable_3"] = 0.020   # plain: 0.016
+        r = Run(b)
+        t = r.target("A: compact unusable free space index o3")
+        self.assertFalse(t["met"])
+        self.assertIn("0.020 vs plain 0.016", t["measured"])
+        self.assertTrue(r.target("A: compact+recompact unusable free space index o3")["met"])
+        self.assertFalse(any("within 0.05" in x["target"] for x in r.summary["targets"]))
+        print("# " + t["target"] + " | " + str(t["met"]) + " | " + t["measured"])
+
+    def test_excluded_peer_named(self):
+        r = Run(good_set())
+        t = r.target("A: every compact figure")
+        self.assertIn("best of plain/highorder (excluded: bulk: holds 80 MB (median), "
+                      "under 99% of the 360 MB the fullest strategy holds)", t["target"])
+        print("# " + t["target"])
+
+    def test_missing_peer_named(self):
+        r = Run(good_set(), failed={"A-highorder-s1", "A-highorder-s2", "A-highorder-s3"})
+        t = r.target("A: every compact figure")
+        self.assertIn("highorder: no result from a successful boot", t["target"])
+
+    def test_no_comparable_peer_fails(self):
+        b = good_set()
+        for seed in (1, 2, 3):
+            for p in ("plain", "highorder"):
+                b["A-%s-s%d" % (p, seed)][0]["load"]["pages"] = 10240
+        t = Run(b).target("A: every compact figure")
+        self.assertFalse(t["met"])
+        self.assertIn("no comparable peer", t["measured"])
+
+    def test_worse_figure_names_peer_and_noise(self):
+        b = good_set()
+        for seed, h in ((1, 230), (2, 241), (3, 238)):
+            b["A-compact-s%d" % seed][0]["huge_obtained"] = h
+        for seed, h in ((1, 236), (2, 242), (3, 243)):
+            b["A-plain-s%d" % seed][0]["huge_obtained"] = h
+        t = Run(b).target("A: every compact figure")
+        self.assertFalse(t["met"])
+        self.assertIn("huge pages 238 vs best peer plain 242 (seed ranges overlap)", t["measured"])
+
+    def test_strats_list(self):
+        self.assertEqual(Run(good_set(), args=["--strats", " ".join(STRATS)]).rc, 0)
+        r = Run(good_set(), failed={"A-bulk-s1", "A-bulk-s2", "A-bulk-s3"},
+                args=["--strats", " ".join(STRATS)])
+        self.assertEqual(r.rc, 1)
+        self.assertEqual(Run({"speed": [SPEED]}, args=["--strats", ""]).rc, 0)
+        self.assertEqual(Run({"speed": [SPEED]}, failed={"speed"}, args=["--strats", ""]).rc, 1)
+
+    def test_speed_rows_label_the_work(self):
+        r = Run(good_set())
+        self.assertIn("both sides allocate, zero, map, write, free", r.out)
+        self.assertIn("no allocation on either side", r.out)
+        old = copy.deepcopy(SPEED)
+        sp = old["speed"]
+        for k in ("alloc_map_touch_mb_s", "alloc_map_touch_vs_anon",
+                  "prealloc_map_touch_mb_s", "memfd_map_touch_mb_s",
+                  "prealloc_map_touch_vs_memfd"):
+            del sp[k]
+        sp.update(map_touch_mb_s=608.0, map_touch_vs_anon=0.97)
+        b = good_set()
+        b["speed"] = [old]
+        r = Run(b)
+        self.assertIn("unequal work, not a like-for-like ratio", r.out)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

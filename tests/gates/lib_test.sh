@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib_test.sh - host test of tests/gates/lib.sh, the summary bookkeeping of
+# scripts/check.sh and tests/vm/robust.sh: summary lines with and without a
+# skipped count, a log without one (a failure, not 0/0), the expected SKIP
+# table, and the check that both kernel series are there.
+#
+# TAP; last line "gates-lib: N passed, N failed, N skipped".
+
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/gates/lib.sh
+. "$repo/tests/gates/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 pass=0 fail=0
+
+is() { # NAME GOT WANT
+	n=$((n + 1))
+	if [[ $2 == "$3" ]]; then
+		pass=$((pass + 1)); echo "ok $n - $1"
+	else
+		fail=$((fail + 1)); echo "not ok $n - $1"
+		echo "#   got '$2', want '$3'"
+	fi
+}
+
+sum() { # LINES...: fa_summary of a log holding LINES, and its status
+	printf '%s\n' "$@" >"$tmp/log"
+	fa_summary "$tmp/log"
+	echo "rc=$?"
+}
+
+is "suite line without skips" "$(sum "ok 1 x" "unit: 19 passed, 0 failed")" "19 0 0
+rc=0"
+is "VM line with skips" "$(sum "[6.1] ok 1 x" "vm[6.12.117+deb12-amd64]: 195 passed, 0 failed, 17 skipped")" "195 0 17
+rc=0"
+is "bare final line" "$(sum "3 passed, 1 failed, 2 skipped")" "3 1 2
+rc=0"
+is "the last summary line counts" "$(sum "cli: 1 passed, 0 failed" "lib: 5 passed, 2 failed, 1 skipped")" "5 2 1
+rc=0"
+is "CRLF line" "$(sum $'guest-cli: 7 passed, 0 failed, 3 skipped\r')" "7 0 3
+rc=0"
+is "no summary line is an error, not 0/0" "$(sum "ok 1 x" "1..1")" "rc=1"
+is "empty log" "$(sum)" "rc=1"
+is "missing log" "$(fa_summary "$tmp/nonexistent"; echo "rc=$?")" "rc=1"
+is "a test's own output is not a summary" "$(sum "# round 3: 12 passed, 0 failed so far")" "rc=1"
+
+# the lookup, on a table of the same format (the numbers are not repeated
+# here: tests/gates/expected-skips is their one place)
+cat >"$tmp/skips" <<'EOS'
+# lane series skips why
+check   6.1   3   a reason
+check   6.12  4   another
+soak    *     0   any kernel
+EOS
+sk() { FA_EXPECTED_SKIPS=$tmp/skips fa_expected_skips "$@"; echo "rc=$?"; }
+is "expected skips: check on 6.1" "$(sk check 6.1.0-57-amd64)" "3
+rc=0"
+is "expected skips: check on 6.12 (not 6.1's)" "$(sk check 6.12.117+deb12-amd64)" "4
+rc=0"
+is "expected skips: '*' matches any kernel" "$(sk soak 6.12.117-fa-debug)" "0
+rc=0"
+is "expected skips: no entry is an error" "$(sk check 6.18.1-amd64)" "rc=1"
+is "expected skips: unknown lane is an error" "$(sk fuzz-vm 6.1.0-57-amd64)" "rc=1"
+# the real table has an entry for every lane that uses it
+for lane in "check 6.1.0-57-amd64" "check 6.12.117+deb12-amd64" "check-debug 6.12.117-debug" \
+	"fuzz-vm 6.12.117+deb12-amd64" "soak 6.12.117-debug"; do
+	# shellcheck disable=SC2086
+	got=$(fa_expected_skips $lane)
+	is "tests/gates/expected-skips has an entry for $lane" "$([[ $got =~ ^[0-9]+$ ]] && echo yes)" yes
+done
+
+is "both series present" "$(fa_missing_series "6.1.0-57-amd64 6.12.117+deb12-amd64" 6.1 6.12; echo "rc=$?")" "rc=0"
+is "6.12 missing" "$(fa_missing_series "6.1.0-57-amd64" 6.1 6.12; echo "rc=$?")" "6.12
+rc=1"
+is "6.1 missing (6.12 is not 6.1)" "$(fa_missing_series "6.12.117+deb12-amd64" 6.1 6.12; echo "rc=$?")" "6.1
+rc=1"
+is "no kernel at all" "$(fa_missing_series "" 6.1 6.12; echo "rc=$?")" "6.1
+6.12
+rc=1"
+
+echo "1..$n"
+echo "gates-lib: $pass passed, $fail failed, 0 skipped"
+((fail == 0))

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pool never hoards (issue 12): its idle memory goes back when the
+ * kernel needs it, and by itself once a load has freed its batches.
+ *
+ *   pressure_no_oom         12 fds fill the pool with interleaved small
+ *                           batches, 2 of every 3 fds free theirs: the pool
+ *                           owns about three times the pageblocks its pages
+ *                           need. With the automatic mode off, a child then
+ *                           mlocks MemFree plus most of the pool's idle
+ *                           memory: nobody is OOM-killed (/proc/vmstat
+ *                           oom_kill, the child's exit), the shrinker gave
+ *                           the memory back (STATS), and the pool ends at
+ *                           the optimum plus at most one pageblock per class
+ *   pressure_pinned         the same with pages that cannot move (the kapi
+ *                           test module's pinned pages, when
+ *                           FA_PINNED_EXPECTED is set by
+ *                           tests/kapi/pinned_test.sh): their free pages go
+ *                           back one by one, no OOM
+ *   defaults_give_back      module defaults, no RECOMPACT ioctl: after the
+ *                           fragmenting load and a few seconds idle, the
+ *                           pool owns at most the optimum plus one block
+ *                           per class
+ *   stats_tail              the new STATS members: tail-extensible, and the
+ *                           idle figure is what the per-class figures say
+ */
+#include "common.h"
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+#define NFD	12
+
+#ifndef offsetofend
+#define offsetofend(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
+#endif
+
+/* pages per pageblock, from INFO */
+static __u64 block_pages(void)
+{
+	struct fragalloc_info info;
+	int fd = fa_open();
+	__u64 bs = 512;
+
+	if (fd >= 0) {
+		if (!fa_info(fd, &info))
+			bs = 1ULL << info.out_pageblock_order;
+		close(fd);
+	}
+	return bs;
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtol(line + kl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static long long vmstat(const char *key)
+{
+	char name[64];
+	long long v;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, key)) {
+			fclose(f);
+			return v;
+		}
+	fclose(f);
+	return -1;
+}
+
+static __u64 owned_blocks(const struct fragalloc_stats *st)
+{
+	return st->out_blocks[0] + st->out_blocks[1] + st->out_blocks[2];
+}
+
+/* pageblocks the pages in use need: one partial block per class at most */
+static __u64 optimum_blocks(const struct fragalloc_stats *st, __u64 bs)
+{
+	__u64 n = 0;
+
+	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
+		n += fa_div_round_up(st->out_pages_used[c], bs);
+	return n;
+}
+
+/*
+ * Fill about @mb MB in batches of 8..64 pages taken from @nfd fds in turn,
+ * then close 2 of every 3 fds. The survivors stay open in @fds.
+ */
+static void fragment(int *fds, int nfd, unsigned long mb, size_t ps)
+{
+	unsigned long pages = mb * (1UL << 20) / ps, got = 0, i = 0;
+	unsigned int seed = 12345;
+
+	for (int k = 0; k < nfd; k++)
+		fds[k] = fa_open();
+	while (got < pages) {
+		struct fragalloc_alloc a;
+		unsigned long n = 8 + (seed = seed * 1103515245 + 12345) % 57;
+
+		if (fds[i % nfd] < 0 ||
+		    fa_alloc(fds[i % nfd], n, 0, 0, 0, &a))
+			break;
+		got += n;
+		i++;
+	}
+	for (int k = 0; k < nfd; k++)
+		if (k % 3 != 0 && fds[k] >= 0) {
+			close(fds[k]);
+			fds[k] = -1;
+		}
+}
+
+/*
+ * A child mlocks @target_kb in 4 MB steps and exits 0 when it has all of
+ * it; a child killed by the OOM killer shows up as SIGKILL.
+ */
+static int mlock_child(long target_kb)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		long done = 0;
+
+		while (done < target_kb) {
+			size_t len = 4UL << 20;
+			void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				       -1, 0);
+
+			if (p == MAP_FAILED || mlock(p, len))
+				_exit(2);
+			done += len >> 10;
+		}
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+struct params {
+	long long pct, delay;
+};
+
+static void params_off(struct params *p)
+{
+	p->pct = fa_param("auto_recompact_pct", -1);
+	p->delay = fa_param("release_delay_ms", -1);
+	fa_param("auto_recompact_pct", 0);
+}
+
+static void params_back(const struct params *p)
+{
+	if (p->pct >= 0)
+		fa_param("auto_recompact_pct", p->pct);
+	if (p->delay >= 0)
+		fa_param("release_delay_ms", p->delay);
+}
+
+/* The pressure, its verdict, and the pool's end state. */
+static void pressure(struct __test_metadata *_metadata, bool pinned)
+{
+	struct fragalloc_stats s0, s1;
+	size_t ps = fa_page_size();
+	long long oom0, oom1;
+	long free_kb, target;
+	__u64 bs, idle_kb;
+	int rc;
+
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+	bs = block_pages();
+	idle_kb = s0.out_idle_pages * ps / 1024;
+	free_kb = meminfo_kb("MemFree");
+	ASSERT_LT(0, free_kb);
+	TH_LOG("before: %llu blocks for %llu pages (optimum %llu), idle %llu kB, reclaimable %llu kB, MemFree %ld kB",
+	       (unsigned long long)owned_blocks(&s0),
+	       (unsigned long long)(s0.out_pages_used[0] + s0.out_pages_used[1] + s0.out_pages_used[2]),
+	       (unsigned long long)optimum_blocks(&s0, bs),
+	       (unsigned long long)idle_kb,
+	       (unsigned long long)(s0.out_reclaimable_pages * ps / 1024), free_kb);
+	ASSERT_LT(32 * 1024, idle_kb) TH_LOG("the load left too little idle memory to test");
+	target = free_kb + (long)(idle_kb * 8 / 10);
+	oom0 = vmstat("oom_kill");
+	rc = mlock_child(target);
+	oom1 = vmstat("oom_kill");
+	ASSERT_EQ(0, fa_pool_stats(&s1));
+	TH_LOG("mlocked %ld kB: child %d; after: %llu blocks (optimum %llu), idle %llu kB; shrinker %llu runs gave back %llu pages, %llu pageblocks split",
+	       target, rc, (unsigned long long)owned_blocks(&s1),
+	       (unsigned long long)optimum_blocks(&s1, bs),
+	       (unsigned long long)(s1.out_idle_pages * ps / 1024),
+	       (unsigned long long)(s1.out_shrink_runs - s0.out_shrink_runs),
+	       (unsigned long long)(s1.out_shrink_pages - s0.out_shrink_pages),
+	       (unsigned long long)(s1.out_shrink_blocks_broken - s0.out_shrink_blocks_broken));
+	EXPECT_EQ(oom0, oom1) TH_LOG("the OOM killer ran while the pool held idle memory");
+	/* the shrinker's work, not the automatic mode's (it is off) */
+	EXPECT_EQ(s0.out_auto_recompact_runs, s1.out_auto_recompact_runs);
+	EXPECT_EQ(0, rc) TH_LOG("the mlocking child did not get its memory (137: OOM-killed)");
+	EXPECT_LT(s0.out_shrink_pages, s1.out_shrink_pages);
+	if (pinned) {
+		EXPECT_LT(s0.out_shrink_blocks_broken, s1.out_shrink_blocks_broken);
+	} else {
+		EXPECT_GE(optimum_blocks(&s1, bs) + FRAGALLOC_NR_MOBILITY,
+			  owned_blocks(&s1));
+	}
+}
+
+TEST(pressure_no_oom)
+{
+	struct params p;
+	int fds[NFD];
+
+	if (geteuid())
+		SKIP(return, "needs root (module parameters, mlock)");
+	if (access(FA_DEV_DEFAULT, R_OK | W_OK))
+		SKIP(return, "no %s", FA_DEV_DEFAULT);
+	params_off(&p);
+	fragment(fds, NFD, 300, fa_page_size());
+	pressure(_metadata, false);
+	for (int k = 0; k < NFD; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	params_back(&p);
+}
+
+TEST(pressure_pinned)
+{
+	struct fragalloc_stats st;
+	struct params p;
+
+	if (!getenv("FA_PINNED_EXPECTED"))
+		SKIP(return, "run by tests/kapi/pinned_test.sh with pinned pages held");
+	ASSERT_EQ(0, fa_pool_stats(&st));
+	params_off(&p);
+	pressure(_metadata, true);
+	params_back(&p);
+}
+
+TEST(defaults_give_back)
+{
+	struct fragalloc_stats s0, s1;
+	int fds[NFD], waited = 0;
+	long long pct = fa_param("auto_recompact_pct", -1);
+	__u64 bs = block_pages();
+
+	if (access(FA_DEV_DEFAULT, R_OK | W_OK))
+		SKIP(return, "no %s", FA_DEV_DEFAULT);
+	ASSERT_LT(0, pct) TH_LOG("the automatic mode is off by default");
+	ASSERT_EQ(0, fa_pool_stats(&s0));
+	fragment(fds, NFD, 120, fa_page_size());
+	/* a few seconds idle */
+	do {
+		sleep(1);
+		ASSERT_EQ(0, fa_pool_stats(&s1));
+	} while (++waited < 8 &&
+		 owned_blocks(&s1) > optimum_blocks(&s1, bs) + FRAGALLOC_NR_MOBILITY);
+	TH_LOG("after %d s: %llu blocks, optimum %llu; automatic mode %llu runs, %llu pages given back",
+	       waited, (unsigned long long)owned_blocks(&s1),
+	       (unsigned long long)optimum_blocks(&s1, bs),
+	       (unsigned long long)(s1.out_auto_recompact_runs - s0.out_auto_recompact_runs),
+	       (unsigned long long)(s1.out_auto_pages_released - s0.out_auto_pages_released));
+	EXPECT_GE(optimum_blocks(&s1, bs) + FRAGALLOC_NR_MOBILITY, owned_blocks(&s1));
+	EXPECT_LT(s0.out_auto_recompact_runs, s1.out_auto_recompact_runs);
+	for (int k = 0; k < NFD; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+}
+
+TEST(stats_tail)
+{
+	struct fragalloc_stats st;
+	__u64 idle = 0;
+
+	if (access(FA_DEV_DEFAULT, R_OK | W_OK))
+		SKIP(return, "no %s", FA_DEV_DEFAULT);
+	ASSERT_EQ(0, fa_pool_stats(&st));
+	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
+		idle += st.out_pages_free[c];
+	idle += st.out_reserve_blocks * block_pages();
+	EXPECT_EQ(idle, st.out_idle_pages);
+	EXPECT_GE(st.out_idle_pages, st.out_reclaimable_pages);
+	/* the new members sit at the tail, after the last one of version 1 */
+	EXPECT_LT(offsetof(struct fragalloc_stats, out_auto_recompact_runs),
+		  offsetof(struct fragalloc_stats, out_idle_pages));
+	EXPECT_EQ(sizeof(st), offsetofend(struct fragalloc_stats,
+					  out_auto_pages_released));
+}
+
+TEST_HARNESS_MAIN
