@@ -32,6 +32,12 @@
 #if BITS_PER_LONG != 64
 #error "fragalloc needs a 64-bit kernel: page tags pack a 32-bit handle and index into page->index"
 #endif
+/* The condition under which <linux/sched/user.h> has user->locked_vm. */
+#if !(defined(CONFIG_NET) || defined(CONFIG_IO_URING) ||		\
+      defined(CONFIG_VFIO_PCI_ZDEV_KVM) || IS_ENABLED(CONFIG_IOMMUFD) ||	\
+      defined(CONFIG_SECRETMEM))
+#error "fragalloc charges locked memory to user->locked_vm, which this kernel lacks: enable CONFIG_NET or CONFIG_IO_URING"
+#endif
 
 struct dentry;
 struct fragalloc_client;
@@ -220,7 +226,7 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		 struct fragalloc_recompact *out);
 void fa_page_tag(struct page *page, u32 id, u32 handle, unsigned long idx);
 bool fa_in_recompaction(void);
-unsigned long fa_reclaim(unsigned long nr_pages, bool *contended);
+unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended);
 void fa_auto_recompact_init(void);
 void fa_auto_recompact_kick(void);
 void fa_auto_recompact_exit(void);

@@ -287,6 +287,7 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
 /**
  * fa_reclaim() - give memory back under pressure (the shrinker's scan)
  * @nr_pages: pages wanted
+ * @greedy: give back at least half of what is reclaimable (direct reclaim)
  * @contended: set when a lock could not be had (the caller reports
  *	SHRINK_STOP rather than nothing)
  *
@@ -303,7 +304,7 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
  *
  * Return: pages given back to the buddy allocator.
  */
-unsigned long fa_reclaim(unsigned long nr_pages, bool *contended)
+unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
 {
 	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
 				  .reclaim = true };
@@ -324,6 +325,9 @@ unsigned long fa_reclaim(unsigned long nr_pages, bool *contended)
 		goto out_pool;
 	WRITE_ONCE(fa_dev.recompact_task, current);
 	fa_pool_get_stats(fa_dev.pool, &st0);
+	if (greedy)
+		nr_pages = max_t(unsigned long, nr_pages,
+				 fa_pool_reclaimable_pages(fa_dev.pool) / 2);
 
 	given += fa_pool_trim(fa_dev.pool, ULONG_MAX) << pageblock_order;
 	for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++) {

@@ -102,7 +102,14 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
 				    struct shrink_control *sc)
 {
 	bool contended;
-	unsigned long freed = fa_reclaim(sc->nr_to_scan, &contended);
+	unsigned long freed;
+
+	/*
+	 * Direct reclaim: an allocation is waiting, and the retry logic that
+	 * decides on the OOM killer does not know this memory exists. Give
+	 * back at least half of what is reclaimable now, not a batch.
+	 */
+	freed = fa_reclaim(sc->nr_to_scan, !current_is_kswapd(), &contended);
 
 	fa_account_reclaimed(freed);
 	return freed ?: SHRINK_STOP;

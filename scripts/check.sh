@@ -153,6 +153,7 @@ suite "gate: VM judge (analyze.sh)" "$logs/gates-analyze.log" tests/gates/analyz
 suite "gate: errno tables vs uapi DOC block" "$logs/gates-errno.log" tests/gates/errno_tables_test.py
 suite "gate: summary bookkeeping" "$logs/gates-lib.log" tests/gates/lib_test.sh
 suite "gate: soak runner (soak.sh)" "$logs/gates-soak.log" tests/gates/soak_test.sh
+suite "benchmark summary (summarize.py)" "$logs/bench-summary.log" python3 tests/bench/test_summarize.py
 
 # 4. style
 checkpatch=.cache/ksrc/scripts/checkpatch.pl

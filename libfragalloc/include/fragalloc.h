@@ -25,11 +25,13 @@ extern "C" {
 
 #define FRAGALLOC_DEFAULT_PATH	"/dev/fragalloc"
 
-#define FRAGALLOC_LIB_VERSION_MAJOR	1
-#define FRAGALLOC_LIB_VERSION_MINOR	0
-#define FRAGALLOC_LIB_VERSION_PATCH	0
+/*
+ * FRAGALLOC_LIB_VERSION_{MAJOR,MINOR,PATCH} and FRAGALLOC_LIB_VERSION (the
+ * string), generated from VERSION in the top-level Makefile.
+ */
+#include "fragalloc_version.h"
 
-/* Library version string, e.g. "1.0.0". */
+/* Library version string, FRAGALLOC_LIB_VERSION of the library's build. */
 const char *fragalloc_version(void);
 
 /* ------------------------------------------------------------------------
@@ -249,6 +251,108 @@ int fragalloc_frag_unusable_index(const uint64_t *free_blocks,
 				  unsigned int nr_orders, unsigned int order);
 int fragalloc_frag_extfrag_index(const uint64_t *free_blocks,
 				 unsigned int nr_orders, unsigned int order);
+
+/* ------------------------------------------------------------------------
+ * Pageblock pollution from /proc/kpageflags (root only)
+ *
+ * Every pageblock is classified by what its pages hold: free (every page in
+ * the buddy allocator), movable (LRU and free pages only), or polluted (at
+ * least one allocated page that is neither LRU nor free: slab, page tables,
+ * driver pages, reserved memory, ...). Pages on the per-CPU free lists are
+ * not PageBuddy and count as allocated; compare pages_free with
+ * buddyinfo_free_pages. See fragalloc_blocks(3).
+ */
+enum fragalloc_block_class {
+	FRAGALLOC_BLOCK_ABSENT,		/* no page: a hole in physical memory */
+	FRAGALLOC_BLOCK_FREE,
+	FRAGALLOC_BLOCK_MOVABLE,
+	FRAGALLOC_BLOCK_POLLUTED,
+	FRAGALLOC_BLOCK_POOL,		/* map only: owned whole by the pool */
+	FRAGALLOC_BLOCK_LOOSE,		/* map only: holds loose pool pages */
+	FRAGALLOC_BLOCK_NR_CLASSES
+};
+
+struct fragalloc_blocks_opts {
+	/* NULL: the /proc (or debugfs) default; "": do not read it */
+	const char *kpageflags_path;	/* /proc/kpageflags ("" not allowed) */
+	const char *zoneinfo_path;	/* /proc/zoneinfo */
+	const char *buddyinfo_path;	/* /proc/buddyinfo */
+	const char *pagetypeinfo_path;	/* /proc/pagetypeinfo */
+	const char *pool_path;		/* /sys/kernel/debug/fragalloc/pageblocks */
+	/* 0: from /proc/pagetypeinfo ("Page block order:") */
+	unsigned int pageblock_order;
+	/*
+	 * The caller's own pages, e.g. the PFNs of its batches from
+	 * fragalloc_batch_info(); 0 and FRAGALLOC_PFN_HOLE are skipped,
+	 * duplicates count once.
+	 */
+	const uint64_t *own_pfns;
+	size_t nr_own_pfns;
+};
+
+struct fragalloc_blocks_zone {
+	int node;
+	char name[FRAGALLOC_FRAG_NAME_LEN];
+	uint64_t start_pfn, end_pfn;	/* spanned PFNs [start, end) */
+	/* blocks whose first page lies in the zone, by class */
+	uint64_t blocks[FRAGALLOC_BLOCK_NR_CLASSES];	/* ABSENT..POLLUTED */
+	uint64_t map_blocks[FRAGALLOC_BLOCK_NR_CLASSES];	/* as in map[] */
+	uint64_t polluted_own, polluted_own_only;	/* as in the report */
+	uint64_t first_block, last_block;	/* lowest, highest block index */
+	int zone_index;			/* in the buddyinfo report, or -1 */
+	uint64_t buddyinfo_free_pages;	/* from /proc/buddyinfo */
+	int has_types;			/* type_blocks from /proc/pagetypeinfo */
+	uint64_t type_blocks[FRAGALLOC_FRAG_MAX_TYPES];	/* by type_names */
+};
+
+struct fragalloc_blocks_report {
+	unsigned int pageblock_order;
+	uint64_t pages_per_block;
+	uint64_t nr_pfns;		/* PFNs read, 0 .. nr_pfns - 1 */
+	uint64_t nr_blocks;		/* entries of the per-block arrays */
+	/* per block (index = PFN >> pageblock_order) */
+	uint8_t *block_class;		/* ABSENT, FREE, MOVABLE or POLLUTED */
+	uint8_t *map;			/* block_class, or POOL / LOOSE */
+	uint32_t *own;			/* the caller's pages in the block */
+	int16_t *zone;			/* index into zones[], -1: none */
+	/* totals */
+	uint64_t blocks[FRAGALLOC_BLOCK_NR_CLASSES];	/* of block_class[] */
+	uint64_t map_blocks[FRAGALLOC_BLOCK_NR_CLASSES];	/* of map[] */
+	uint64_t memory_blocks;		/* blocks that are not ABSENT */
+	int polluted_share;		/* thousandths of memory_blocks */
+	uint64_t pages_free, pages_lru, pages_other;
+	/* the caller's part */
+	uint64_t own_pages;		/* distinct own PFNs given */
+	uint64_t own_pages_found;	/* ... of them within nr_pfns */
+	uint64_t own_blocks;		/* blocks holding own pages */
+	uint64_t polluted_own;		/* polluted blocks holding own pages */
+	uint64_t polluted_own_only;	/* ... polluted by own pages only */
+	/* sources; *_error: 0 or the negative errno that left them out */
+	int has_zoneinfo, zoneinfo_error;
+	int has_buddyinfo, buddyinfo_error;
+	int has_pagetypeinfo, pagetypeinfo_error;
+	int has_pool, pool_error;
+	uint64_t buddyinfo_free_pages;
+	uint64_t pool_owned, pool_loose;	/* pool pageblocks by state */
+	unsigned int nr_types;
+	char type_names[FRAGALLOC_FRAG_MAX_TYPES][FRAGALLOC_FRAG_NAME_LEN];
+	unsigned int nr_zones;		/* zones with a non-empty span */
+	struct fragalloc_blocks_zone *zones;
+};
+
+/*
+ * Reads /proc/kpageflags and the tables of @opts (NULL: all defaults) and
+ * classifies every pageblock. Errors: the open errno of kpageflags (EACCES or
+ * EPERM: not root), ENODATA (pageblock order unknown: pagetypeinfo
+ * unreadable and opts->pageblock_order 0), EINVAL, EBADMSG (malformed
+ * kpageflags, zoneinfo or pool list), EFBIG, ENOMEM. The other tables are
+ * optional: when one cannot be read, its has_* is 0 and *_error says why.
+ */
+int fragalloc_blocks_read(const struct fragalloc_blocks_opts *opts,
+			  struct fragalloc_blocks_report **out);
+void fragalloc_blocks_free(struct fragalloc_blocks_report *r);
+/* "absent", "free", "movable", "polluted", "pool", "loose"; NULL if out of range */
+const char *fragalloc_block_class_name(unsigned int cls);
 
 #ifdef __cplusplus
 }

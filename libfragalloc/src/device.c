@@ -73,7 +73,7 @@ int fa_ioctl_sized(int fd, unsigned long req, void *arg, size_t size,
 
 FA_EXPORT const char *fragalloc_version(void)
 {
-	return "1.0.0";
+	return FRAGALLOC_LIB_VERSION;
 }
 
 FA_EXPORT int fragalloc_open(const char *path, struct fragalloc **out)

@@ -771,6 +771,142 @@ static void test_open(void)
 	END("open: missing node -> ENOENT, not a fragalloc device -> ENOTTY");
 }
 
+/*
+ * Pageblock classes of tests/lib/data/synthetic-blocks.* (order 4). The
+ * expected figures are the independent reader's (tests/lib/kpf_oracle.py).
+ */
+static void blocks_opts(struct fragalloc_blocks_opts *o, char paths[4][512],
+			int with_pool)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(paths[0], 512, "%s/synthetic-blocks.kpageflags", datadir);
+	snprintf(paths[1], 512, "%s/synthetic-blocks.zoneinfo", datadir);
+	snprintf(paths[2], 512, "%s/synthetic-blocks.pool", datadir);
+	o->kpageflags_path = paths[0];
+	o->zoneinfo_path = paths[1];
+	o->pool_path = with_pool ? paths[2] : "";
+	o->buddyinfo_path = "";
+	o->pageblock_order = 4;
+}
+
+static void test_blocks(void)
+{
+	static const uint64_t own[] = { 160, 161, 162, 163, 164, 165, 166, 167,
+		168, 169, 170, 171, 172, 173, 174, 175, 192, 193, 194, 195, 224,
+		225, 0, FRAGALLOC_PFN_HOLE, 224 };
+	struct fragalloc_blocks_report *r = NULL;
+	struct fragalloc_blocks_opts o;
+	char paths[4][512];
+	int ret;
+
+	BEGIN();
+	blocks_opts(&o, paths, 1);
+	o.own_pfns = own;
+	o.nr_own_pfns = sizeof(own) / sizeof(own[0]);
+	ret = fragalloc_blocks_read(&o, &r);
+	CHECK(ret == 0);
+	if (!ret) {
+		CHECK(r->pageblock_order == 4 && r->pages_per_block == 16);
+		CHECK(r->nr_pfns == 505 && r->nr_blocks == 32);
+		CHECK(r->blocks[FRAGALLOC_BLOCK_ABSENT] == 1);
+		CHECK(r->blocks[FRAGALLOC_BLOCK_FREE] == 12);
+		CHECK(r->blocks[FRAGALLOC_BLOCK_MOVABLE] == 8);
+		CHECK(r->blocks[FRAGALLOC_BLOCK_POLLUTED] == 11);
+		CHECK(r->memory_blocks == 31 && r->polluted_share == 354);
+		CHECK(r->map_blocks[FRAGALLOC_BLOCK_POLLUTED] == 7);
+		CHECK(r->map_blocks[FRAGALLOC_BLOCK_POOL] == 2);
+		CHECK(r->map_blocks[FRAGALLOC_BLOCK_LOOSE] == 2);
+		CHECK(r->pages_free == 276 && r->pages_lru == 104 && r->pages_other == 53);
+		CHECK(r->own_pages == 22 && r->own_pages_found == 22);
+		CHECK(r->own_blocks == 3 && r->polluted_own == 3);
+		CHECK(r->polluted_own_only == 2);
+		CHECK(r->has_pool && r->pool_owned == 2 && r->pool_loose == 1);
+		CHECK(r->has_zoneinfo && r->nr_zones == 3);
+		CHECK(!r->has_buddyinfo && !r->has_pagetypeinfo);
+		if (r->nr_zones == 3) {
+			CHECK(!strcmp(r->zones[2].name, "Normal"));
+			CHECK(r->zones[2].start_pfn == 128 && r->zones[2].end_pfn == 512);
+			CHECK(r->zones[2].blocks[FRAGALLOC_BLOCK_POLLUTED] == 7);
+			CHECK(r->zones[2].blocks[FRAGALLOC_BLOCK_FREE] == 11);
+			CHECK(r->zones[1].blocks[FRAGALLOC_BLOCK_ABSENT] == 1);
+			CHECK(r->zones[2].polluted_own == 3);
+		}
+		/* block 4: a THP whose tails carry no PG_lru (6.1) is movable */
+		CHECK(r->block_class[4] == FRAGALLOC_BLOCK_MOVABLE);
+		/* block 5: slab head, tails: polluted */
+		CHECK(r->block_class[5] == FRAGALLOC_BLOCK_POLLUTED);
+		CHECK(r->block_class[2] == FRAGALLOC_BLOCK_ABSENT);
+		CHECK(r->map[10] == FRAGALLOC_BLOCK_POOL && r->own[10] == 16);
+		CHECK(r->map[20] == FRAGALLOC_BLOCK_POOL && r->own[20] == 0);
+		CHECK(r->map[12] == FRAGALLOC_BLOCK_LOOSE && r->own[12] == 4);
+		CHECK(r->zone[0] == 0 && r->zone[31] == 2);
+	}
+	fragalloc_blocks_free(r);
+	END("blocks: synthetic kpageflags sample, with pool list and own PFNs");
+
+	BEGIN();
+	blocks_opts(&o, paths, 0);
+	o.own_pfns = own;
+	o.nr_own_pfns = sizeof(own) / sizeof(own[0]);
+	r = NULL;
+	ret = fragalloc_blocks_read(&o, &r);
+	CHECK(ret == 0);
+	if (!ret) {
+		CHECK(!r->has_pool && r->pool_error == -ENOENT);
+		CHECK(r->map[10] == FRAGALLOC_BLOCK_POOL);	/* own pages only */
+		CHECK(r->map[12] == FRAGALLOC_BLOCK_LOOSE);	/* own + LRU */
+		CHECK(r->map[14] == FRAGALLOC_BLOCK_LOOSE);	/* own + slab */
+		CHECK(r->map[20] == FRAGALLOC_BLOCK_POLLUTED);
+		CHECK(r->map_blocks[FRAGALLOC_BLOCK_POOL] == 1);
+	}
+	fragalloc_blocks_free(r);
+	END("blocks: without the pool list, own-only blocks are pool blocks");
+
+	BEGIN();
+	blocks_opts(&o, paths, 0);
+	o.pageblock_order = 0;
+	ret = fragalloc_blocks_read(&o, &r);
+	CHECK(ret == -ENODATA && r == NULL);
+	blocks_opts(&o, paths, 0);
+	o.kpageflags_path = "/nonexistent/kpageflags";
+	CHECK(fragalloc_blocks_read(&o, &r) == -ENOENT && r == NULL);
+	CHECK(fragalloc_blocks_read(&o, NULL) == -EINVAL);
+	blocks_opts(&o, paths, 0);
+	o.pageblock_order = 31;
+	CHECK(fragalloc_blocks_read(&o, &r) == -EINVAL);
+	blocks_opts(&o, paths, 0);
+	o.nr_own_pfns = 3;	/* and own_pfns NULL */
+	CHECK(fragalloc_blocks_read(&o, &r) == -EINVAL);
+	blocks_opts(&o, paths, 0);
+	o.kpageflags_path = paths[1];	/* a text file: not a multiple of 8 */
+	CHECK(fragalloc_blocks_read(&o, &r) == -EBADMSG);
+	blocks_opts(&o, paths, 0);
+	o.zoneinfo_path = paths[2];	/* no "Node" line: malformed */
+	CHECK(fragalloc_blocks_read(&o, &r) == -EBADMSG);
+	blocks_opts(&o, paths, 0);
+	o.kpageflags_path = "/dev/null";	/* empty */
+	CHECK(fragalloc_blocks_read(&o, &r) == -EBADMSG);
+	blocks_opts(&o, paths, 0);
+	o.pool_path = paths[1];		/* not a pool list */
+	CHECK(fragalloc_blocks_read(&o, &r) == -EBADMSG);
+	blocks_opts(&o, paths, 0);
+	o.zoneinfo_path = "/nonexistent";	/* optional: left out */
+	r = NULL;
+	CHECK(fragalloc_blocks_read(&o, &r) == 0);
+	CHECK(r && !r->has_zoneinfo && r->zoneinfo_error == -ENOENT && r->nr_zones == 0);
+	CHECK(r && r->zone[0] == -1 && r->blocks[FRAGALLOC_BLOCK_POLLUTED] == 11);
+	fragalloc_blocks_free(r);
+	fragalloc_blocks_free(NULL);
+	END("blocks: errors (ENODATA, ENOENT, EINVAL, EBADMSG), optional tables");
+
+	BEGIN();
+	CHECK(!strcmp(fragalloc_block_class_name(FRAGALLOC_BLOCK_FREE), "free"));
+	CHECK(!strcmp(fragalloc_block_class_name(FRAGALLOC_BLOCK_POLLUTED), "polluted"));
+	CHECK(!strcmp(fragalloc_block_class_name(FRAGALLOC_BLOCK_LOOSE), "loose"));
+	CHECK(fragalloc_block_class_name(FRAGALLOC_BLOCK_NR_CLASSES) == NULL);
+	END("blocks: class names");
+}
+
 int main(int argc, char **argv)
 {
 	fa_ioctl_fn real = fa_ioctl_hook;
@@ -794,6 +930,7 @@ int main(int argc, char **argv)
 	test_live_proc();
 	test_strerror();
 	test_names();
+	test_blocks();
 	test_ioctl_retry();
 	fa_ioctl_hook = real;
 	test_open();

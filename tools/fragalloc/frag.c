@@ -24,7 +24,32 @@ static int usage(void)
 	       "and a bar chart of free memory by order. /proc/pagetypeinfo needs\n"
 	       "root; without it the per-type parts are left out.\n"
 	       "  --png FILE   also render a chart with gnuplot (gnuplot-nox)\n"
-	       "  --brief      one summary line per zone\n", bin_name);
+	       "  --brief      one summary line per zone\n"
+	       "\n"
+	       "       %s frag --blocks|--map [--png FILE] [--alloc SIZE [--class C]\n"
+	       "                     [--policy P]] [--pfns FILE] [--kpageflags PATH]\n"
+	       "                     [--zoneinfo PATH] [--pool PATH] [--pageblock-order N]\n"
+	       "                     [--json|--pretty]\n"
+	       "Pageblock pollution from /proc/kpageflags (root only): every pageblock\n"
+	       "is free, movable (LRU and free pages only) or polluted (at least one\n"
+	       "allocated page neither LRU nor free), per zone and in total, with the\n"
+	       "part that holds pages of this process's own batches.\n"
+	       "  --blocks        the counts (text or JSON)\n"
+	       "  --map           also a map, one cell per pageblock in PFN order (text:\n"
+	       "                  one character each; with --png FILE a picture through\n"
+	       "                  gnuplot, zone boundaries marked, legend with counts)\n"
+	       "  --alloc SIZE    first allocate a batch (K/M/G, or pages with p) through\n"
+	       "                  the device and hold it while reading; its BATCH_INFO\n"
+	       "                  PFNs are this process's pages; --class, --policy as alloc\n"
+	       "  --pfns FILE     PFNs (decimal or 0x hex, whitespace separated) to count\n"
+	       "                  as own pages, e.g. another program's batch\n"
+	       "  --kpageflags, --zoneinfo, --pool PATH   read recorded tables instead of\n"
+	       "                  /proc and /sys/kernel/debug/fragalloc/pageblocks (\"\"\n"
+	       "                  leaves zoneinfo or the pool list out)\n"
+	       "  --pageblock-order N   when pagetypeinfo does not say\n"
+	       "The map's classes: free, movable, polluted, pool (a pageblock the\n"
+	       "fragalloc pool owns whole), loose (a pageblock holding loose pool pages).\n",
+	       bin_name, bin_name);
 	return EXIT_OK;
 }
 
@@ -319,6 +344,495 @@ static int render_png(const struct fragalloc_frag_report *r, const char *file)
 	return EXIT_OK;
 }
 
+/* ---------------------------------------------------------------------- */
+/* --blocks / --map: pageblock pollution from /proc/kpageflags */
+
+struct blocks_args {
+	struct fragalloc_blocks_opts o;
+	const char *pfns_file;
+	const char *png;
+	int map;
+	uint64_t alloc_size;
+	int alloc_is_pages;
+	int mobility, policy;
+};
+
+/* map characters, by enum fragalloc_block_class */
+static const char map_chars[FRAGALLOC_BLOCK_NR_CLASSES] = {
+	' ', '.', 'm', 'X', 'P', 'L',
+};
+static const char *const map_colors[FRAGALLOC_BLOCK_NR_CLASSES] = {
+	"#bdbdbd", "#c7e9c0", "#4a90d9", "#d7301f", "#ff9900", "#7b3fa0",
+};
+
+static int read_pfns_file(const char *file, uint64_t **pfns, size_t *nr)
+{
+	FILE *f = fopen(file, "re");
+	size_t cap = 0, n = 0;
+	uint64_t *p = NULL;
+	char tok[64];
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%63s", tok) == 1) {
+		uint64_t v;
+
+		if (parse_u64(tok, &v)) {
+			fclose(f);
+			free(p);
+			return -EBADMSG;
+		}
+		if (n == cap) {
+			uint64_t *np;
+
+			cap = cap ? cap * 2 : 1024;
+			np = realloc(p, cap * sizeof(*p));
+			if (!np) {
+				fclose(f);
+				free(p);
+				return -ENOMEM;
+			}
+			p = np;
+		}
+		p[n++] = v;
+	}
+	fclose(f);
+	*pfns = p;
+	*nr = n;
+	return 0;
+}
+
+static const char *src_err(int err)
+{
+	return strerror(err < 0 ? -err : err);
+}
+
+static void blocks_print_text(const struct fragalloc_blocks_report *r,
+			      const struct fragalloc_batch *b, int map)
+{
+	uint64_t bsz = r->pages_per_block * (uint64_t)sysconf(_SC_PAGESIZE);
+	char s1[32], s2[32];
+
+	fmt_bytes(s1, sizeof(s1), bsz);
+	fmt_bytes(s2, sizeof(s2), r->memory_blocks * bsz);
+	printf("pageblocks: order %u (%s), %" PRIu64 " with memory (%s), PFNs 0-%#" PRIx64 "\n",
+	       r->pageblock_order, s1, r->memory_blocks, s2,
+	       r->nr_pfns ? r->nr_pfns - 1 : 0);
+	for (unsigned int c = FRAGALLOC_BLOCK_FREE; c <= FRAGALLOC_BLOCK_POLLUTED; c++) {
+		fmt_bytes(s1, sizeof(s1), r->blocks[c] * bsz);
+		printf("  %-9s %8" PRIu64 "  %5.1f%%  %s\n", fragalloc_block_class_name(c),
+		       r->blocks[c], r->memory_blocks ?
+		       100.0 * (double)r->blocks[c] / (double)r->memory_blocks : 0.0, s1);
+	}
+	printf("polluted: %" PRIu64 " pageblocks, %.1f%% of memory\n",
+	       r->blocks[FRAGALLOC_BLOCK_POLLUTED], r->polluted_share / 10.0);
+	printf("pages: free %" PRIu64 ", LRU %" PRIu64 ", other %" PRIu64,
+	       r->pages_free, r->pages_lru, r->pages_other);
+	if (r->has_buddyinfo)
+		printf(" (buddyinfo free %" PRIu64 ")", r->buddyinfo_free_pages);
+	printf("\n");
+	if (b)
+		printf("batch %u: %" PRIu64 " pages in %" PRIu64 " pageblocks (%" PRIu64
+		       " loose pages)\n", b->handle, b->nr_pages, b->nr_blocks, b->nr_loose);
+	if (r->own_pages)
+		printf("own pages: %" PRIu64 " (%" PRIu64 " found) in %" PRIu64
+		       " pageblocks; polluted with own pages %" PRIu64
+		       ", polluted by own pages only %" PRIu64 "\n",
+		       r->own_pages, r->own_pages_found, r->own_blocks,
+		       r->polluted_own, r->polluted_own_only);
+	else
+		printf("own pages: none given\n");
+	if (r->has_pool)
+		printf("fragalloc pool: %" PRIu64 " owned pageblocks, %" PRIu64
+		       " with loose pages\n", r->pool_owned, r->pool_loose);
+	else
+		printf("fragalloc pool list not read (%s)\n", src_err(r->pool_error));
+	for (unsigned int i = 0; i < r->nr_zones; i++) {
+		const struct fragalloc_blocks_zone *z = &r->zones[i];
+		uint64_t mem = z->blocks[FRAGALLOC_BLOCK_FREE] +
+			       z->blocks[FRAGALLOC_BLOCK_MOVABLE] +
+			       z->blocks[FRAGALLOC_BLOCK_POLLUTED];
+
+		printf("Node %d, zone %-8s PFNs %#" PRIx64 "-%#" PRIx64 ": free %" PRIu64
+		       ", movable %" PRIu64 ", polluted %" PRIu64 " of %" PRIu64 "",
+		       z->node, z->name, z->start_pfn, z->end_pfn - 1,
+		       z->blocks[FRAGALLOC_BLOCK_FREE], z->blocks[FRAGALLOC_BLOCK_MOVABLE],
+		       z->blocks[FRAGALLOC_BLOCK_POLLUTED], mem);
+		if (r->own_pages)
+			printf(" (own %" PRIu64 ")", z->polluted_own);
+		printf("\n");
+		if (z->has_types) {
+			printf("  pagetypeinfo labels:");
+			for (unsigned int t = 0; t < r->nr_types; t++)
+				printf(" %s %" PRIu64 "%s", r->type_names[t], z->type_blocks[t],
+				       t + 1 < r->nr_types ? "," : "\n");
+		}
+	}
+	if (!r->has_zoneinfo)
+		printf("(zoneinfo not read: %s)\n", src_err(r->zoneinfo_error));
+	if (!r->has_pagetypeinfo)
+		printf("(pagetypeinfo not read: %s)\n", src_err(r->pagetypeinfo_error));
+	if (map) {
+		printf("map, one character per pageblock (. free, m movable, X polluted,"
+		       " P pool, L loose, blank: no memory; | zone boundary):\n");
+		for (uint64_t i = 0; i < r->nr_blocks; i++) {
+			if (i % 64 == 0)
+				printf("%#10" PRIx64 " ", i << r->pageblock_order);
+			if (i && r->zone[i] != r->zone[i - 1])
+				putchar('|');
+			putchar(map_chars[r->map[i] < FRAGALLOC_BLOCK_NR_CLASSES ? r->map[i] : 0]);
+			if (i % 64 == 63 || i + 1 == r->nr_blocks)
+				putchar('\n');
+		}
+	}
+}
+
+static void json_classes(const char *key, const uint64_t *v)
+{
+	jw_key(&jw, key);
+	jw_obj_start(&jw);
+	for (unsigned int c = 0; c < FRAGALLOC_BLOCK_NR_CLASSES; c++)
+		jw_ku64(&jw, fragalloc_block_class_name(c), v[c]);
+	jw_obj_end(&jw);
+}
+
+static void json_source(const char *key, int has, int err)
+{
+	jw_key(&jw, key);
+	if (has)
+		jw_str(&jw, "ok");
+	else
+		jw_str(&jw, src_err(err));
+}
+
+static void blocks_print_json(const struct fragalloc_blocks_report *r,
+			      const struct fragalloc_batch *b, int map)
+{
+	jw_obj_start(&jw);
+	jw_ku64(&jw, "page_size", (uint64_t)sysconf(_SC_PAGESIZE));
+	jw_ku64(&jw, "pageblock_order", r->pageblock_order);
+	jw_ku64(&jw, "pages_per_block", r->pages_per_block);
+	jw_ku64(&jw, "nr_pfns", r->nr_pfns);
+	jw_ku64(&jw, "nr_blocks", r->nr_blocks);
+	jw_ku64(&jw, "memory_blocks", r->memory_blocks);
+	json_classes("blocks", r->blocks);
+	json_classes("map_blocks", r->map_blocks);
+	jw_ku64(&jw, "polluted", r->blocks[FRAGALLOC_BLOCK_POLLUTED]);
+	jw_kdbl(&jw, "polluted_share", r->polluted_share / 1000.0);
+	jw_key(&jw, "pages");
+	jw_obj_start(&jw);
+	jw_ku64(&jw, "free", r->pages_free);
+	jw_ku64(&jw, "lru", r->pages_lru);
+	jw_ku64(&jw, "other", r->pages_other);
+	if (r->has_buddyinfo)
+		jw_ku64(&jw, "buddyinfo_free", r->buddyinfo_free_pages);
+	jw_obj_end(&jw);
+	jw_key(&jw, "own");
+	jw_obj_start(&jw);
+	jw_ku64(&jw, "pages", r->own_pages);
+	jw_ku64(&jw, "pages_found", r->own_pages_found);
+	jw_ku64(&jw, "blocks", r->own_blocks);
+	jw_ku64(&jw, "polluted", r->polluted_own);
+	jw_ku64(&jw, "polluted_only_by_own", r->polluted_own_only);
+	jw_obj_end(&jw);
+	if (b) {
+		jw_key(&jw, "batch");
+		jw_obj_start(&jw);
+		jw_ku64(&jw, "handle", b->handle);
+		jw_ku64(&jw, "nr_pages", b->nr_pages);
+		jw_ku64(&jw, "nr_blocks", b->nr_blocks);
+		jw_ku64(&jw, "nr_loose", b->nr_loose);
+		jw_kstr(&jw, "class", fragalloc_mobility_name(b->mobility));
+		jw_kstr(&jw, "policy", fragalloc_policy_name(b->policy));
+		jw_obj_end(&jw);
+	}
+	jw_key(&jw, "pool");
+	jw_obj_start(&jw);
+	jw_kbool(&jw, "read", r->has_pool);
+	if (r->has_pool) {
+		jw_ku64(&jw, "owned", r->pool_owned);
+		jw_ku64(&jw, "loose", r->pool_loose);
+	} else {
+		jw_kstr(&jw, "error", src_err(r->pool_error));
+	}
+	jw_obj_end(&jw);
+	jw_key(&jw, "sources");
+	jw_obj_start(&jw);
+	json_source("zoneinfo", r->has_zoneinfo, r->zoneinfo_error);
+	json_source("buddyinfo", r->has_buddyinfo, r->buddyinfo_error);
+	json_source("pagetypeinfo", r->has_pagetypeinfo, r->pagetypeinfo_error);
+	json_source("pool", r->has_pool, r->pool_error);
+	jw_obj_end(&jw);
+	jw_key(&jw, "zones");
+	jw_arr_start(&jw);
+	for (unsigned int i = 0; i < r->nr_zones; i++) {
+		const struct fragalloc_blocks_zone *z = &r->zones[i];
+
+		jw_obj_start(&jw);
+		jw_ki64(&jw, "node", z->node);
+		jw_kstr(&jw, "zone", z->name);
+		jw_ku64(&jw, "start_pfn", z->start_pfn);
+		jw_ku64(&jw, "end_pfn", z->end_pfn);
+		json_classes("blocks", z->blocks);
+		json_classes("map_blocks", z->map_blocks);
+		jw_ku64(&jw, "polluted_own", z->polluted_own);
+		jw_ku64(&jw, "polluted_only_by_own", z->polluted_own_only);
+		if (z->zone_index >= 0)
+			jw_ku64(&jw, "buddyinfo_free_pages", z->buddyinfo_free_pages);
+		if (z->has_types) {
+			jw_key(&jw, "pagetypeinfo_blocks");
+			jw_obj_start(&jw);
+			for (unsigned int t = 0; t < r->nr_types; t++)
+				jw_ku64(&jw, r->type_names[t], z->type_blocks[t]);
+			jw_obj_end(&jw);
+		}
+		jw_obj_end(&jw);
+	}
+	jw_arr_end(&jw);
+	if (map) {
+		char *m = malloc(r->nr_blocks + 1);
+
+		if (m) {
+			for (uint64_t i = 0; i < r->nr_blocks; i++)
+				m[i] = map_chars[r->map[i] < FRAGALLOC_BLOCK_NR_CLASSES ?
+						 r->map[i] : 0];
+			m[r->nr_blocks] = '\0';
+			jw_kstr(&jw, "map", m);
+			free(m);
+		}
+	}
+	jw_obj_end(&jw);
+	jw_end_doc(&jw);
+}
+
+static int in_path(const char *prog);
+
+/* map columns: a power of two, about twice the rows */
+static unsigned int map_cols(uint64_t n)
+{
+	unsigned int c = 8;
+
+	while ((uint64_t)c * c < 2 * n && c < 4096)
+		c *= 2;
+	return c;
+}
+
+static unsigned int hexv(char c)
+{
+	return (unsigned int)(c <= '9' ? c - '0' : c - 'a' + 10);
+}
+
+static int render_map_png(const struct fragalloc_blocks_report *r,
+			  const char *file, const char *title)
+{
+	unsigned int cols = map_cols(r->nr_blocks);
+	uint64_t rows = (r->nr_blocks + cols - 1) / cols;
+	unsigned int cell = cols >= 256 ? 4 : cols >= 64 ? 12 : 24;
+	unsigned int w = cols * cell + 330, h = (unsigned int)rows * cell + 140;
+	FILE *gp;
+	int st;
+
+	if (strchr(file, '"') || strchr(file, '\n') || strchr(title, '"')) {
+		p_err("--png: unsupported character in file name");
+		return EXIT_ERR;
+	}
+	if (!in_path("gnuplot")) {
+		p_err("--png needs gnuplot, which is not installed\n"
+		      "  hint: apt install gnuplot-nox");
+		return EXIT_ERR;
+	}
+	if (h < 360)
+		h = 360;
+	gp = popen("gnuplot", "w");
+	if (!gp) {
+		p_fa_err(-errno, 0, "cannot run gnuplot");
+		return EXIT_ERR;
+	}
+	fprintf(gp, "set terminal pngcairo size %u,%u font \"sans,10\"\n", w, h);
+	fprintf(gp, "set output \"%s\"\n", file);
+	/* cells: x y r g b, y grows downwards */
+	fprintf(gp, "$cells << EOD\n");
+	for (uint64_t i = 0; i < r->nr_blocks; i++) {
+		const char *c = map_colors[r->map[i] < FRAGALLOC_BLOCK_NR_CLASSES ?
+					   r->map[i] : 0];
+
+		fprintf(gp, "%" PRIu64 " %" PRIu64 " %u %u %u\n", i % cols, i / cols,
+			hexv(c[1]) * 16 + hexv(c[2]), hexv(c[3]) * 16 + hexv(c[4]),
+			hexv(c[5]) * 16 + hexv(c[6]));
+	}
+	fprintf(gp, "EOD\n");
+	fprintf(gp, "set title \"%s\\n%" PRIu64 " pageblocks of %" PRIu64
+		" pages, PFN order: left to right, top to bottom, %u per row\"\n",
+		title, r->nr_blocks, r->pages_per_block, cols);
+	fprintf(gp, "set xrange [-0.5:%u.5]\nset yrange [%" PRIu64 ".5:-0.5]\n",
+		cols - 1, rows - 1);
+	fprintf(gp, "unset xtics\nset ytics out nomirror\nset size ratio -1\n"
+		    "set key outside right top box opaque samplen 2 spacing 1.3\n"
+		    "set lmargin 12\nset rmargin 30\n");
+	/* y tics: the PFN that starts every few rows */
+	fprintf(gp, "set ytics (");
+	for (uint64_t y = 0, step = rows > 16 ? rows / 8 : 1; y < rows; y += step)
+		fprintf(gp, "%s\"%#" PRIx64 "\" %" PRIu64, y ? ", " : "",
+			(y * cols) << r->pageblock_order, y);
+	fprintf(gp, ")\n");
+	/* zone boundaries: a staircase between block b-1 and b, and a label */
+	for (uint64_t b = 1; b < r->nr_blocks; b++) {
+		unsigned int c;
+		double y;
+
+		if (r->zone[b] == r->zone[b - 1] || r->zone[b] < 0)
+			continue;
+		c = (unsigned int)(b % cols);
+		y = (double)(b / cols);
+		fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
+			c - 0.5, y - 0.5, c - 0.5, y + 0.5);
+		if (c) {
+			fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
+				c - 0.5, y - 0.5, cols - 0.5, y - 0.5);
+			fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
+				-0.5, y + 0.5, c - 0.5, y + 0.5);
+		} else {
+			fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
+				-0.5, y - 0.5, cols - 0.5, y - 0.5);
+		}
+	}
+	for (unsigned int i = 0; i < r->nr_zones; i++) {
+		const struct fragalloc_blocks_zone *z = &r->zones[i];
+		uint64_t b = z->start_pfn >> r->pageblock_order;
+
+		if (b >= r->nr_blocks)
+			continue;
+		fprintf(gp, "set label \"%s\" at %f,%f left front font \",9\" "
+			"tc rgb \"black\" offset 0.2,0\n", z->name,
+			(double)(b % cols) - 0.5, (double)(b / cols) - 0.25);
+	}
+	fprintf(gp, "plot $cells using 1:2:3:4:5 with rgbimage notitle");
+	for (unsigned int c = FRAGALLOC_BLOCK_FREE; c < FRAGALLOC_BLOCK_NR_CLASSES; c++)
+		fprintf(gp, ", NaN with boxes fs solid 1.0 border lc rgb \"black\" "
+			"fc rgb \"%s\" title \"%s %" PRIu64 "\"", map_colors[c],
+			fragalloc_block_class_name(c), r->map_blocks[c]);
+	if (r->map_blocks[FRAGALLOC_BLOCK_ABSENT])
+		fprintf(gp, ", NaN with boxes fs solid 1.0 fc rgb \"%s\" title \"no memory %"
+			PRIu64 "\"", map_colors[0], r->map_blocks[FRAGALLOC_BLOCK_ABSENT]);
+	fprintf(gp, ", NaN with lines lw 3 lc rgb \"black\" title \"zone boundary\"\n");
+	st = pclose(gp);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		p_err("gnuplot failed (status %d) writing %s", st, file);
+		return EXIT_ERR;
+	}
+	if (!json_output)
+		p_info("wrote %s\n", file);
+	return EXIT_OK;
+}
+
+static uint64_t meminfo_free_pages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long long kb = 0;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024 / (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static int do_blocks(struct blocks_args *a)
+{
+	struct fragalloc_blocks_report *r = NULL;
+	struct fragalloc_batch b, *bp = NULL;
+	struct fragalloc *h = NULL;
+	uint64_t *pfns = NULL, *apfns = NULL;
+	size_t nr = 0;
+	int ret, rc = EXIT_ERR;
+	const char *kpf = a->o.kpageflags_path ? a->o.kpageflags_path : "/proc/kpageflags";
+
+	if (a->pfns_file) {
+		ret = read_pfns_file(a->pfns_file, &pfns, &nr);
+		if (ret) {
+			p_fa_err(ret, 0, "cannot read PFNs from %s", a->pfns_file);
+			return EXIT_ERR;
+		}
+	}
+	if (a->alloc_size) {
+		struct fragalloc_batch_status st;
+		uint64_t pages, *np;
+
+		if (open_device(&h))
+			goto out;
+		pages = a->alloc_is_pages ? a->alloc_size :
+			(a->alloc_size + fragalloc_page_size(h) - 1) / fragalloc_page_size(h);
+		ret = fragalloc_alloc(h, pages, (enum fragalloc_mobility)a->mobility,
+				      (enum fragalloc_policy)a->policy, 0, &b);
+		if (ret) {
+			p_fa_err(ret, 0, "cannot allocate %" PRIu64 " pages", pages);
+			goto out;
+		}
+		bp = &b;
+		np = realloc(pfns, (nr + b.nr_pages) * sizeof(*pfns));
+		if (!np) {
+			p_fa_err(-ENOMEM, 0, "PFN array");
+			goto out;
+		}
+		pfns = np;
+		apfns = pfns + nr;
+		ret = fragalloc_batch_info(h, b.handle, &st, apfns, b.nr_pages);
+		if (ret) {
+			p_fa_err(ret, 0, "batch info of handle %u", b.handle);
+			goto out;
+		}
+		nr += b.nr_pages;
+	}
+	a->o.own_pfns = pfns;
+	a->o.nr_own_pfns = nr;
+	ret = fragalloc_blocks_read(&a->o, &r);
+	if (ret == -EACCES || ret == -EPERM) {
+		p_err("cannot read %s: %s; the pageblock classes need root "
+		      "(/proc/kpageflags is readable by root only)", kpf, strerror(-ret));
+		goto out;
+	}
+	if (ret == -ENODATA) {
+		p_err("pageblock order unknown: /proc/pagetypeinfo unreadable; "
+		      "give --pageblock-order");
+		goto out;
+	}
+	if (ret) {
+		p_fa_err(ret, 0, "cannot classify pageblocks from %s", kpf);
+		goto out;
+	}
+	if (!a->o.kpageflags_path && r->has_buddyinfo) {
+		uint64_t mf = meminfo_free_pages();
+
+		if (mf > r->buddyinfo_free_pages + r->memory_blocks * r->pages_per_block / 100)
+			p_info("note: MemFree is %" PRIu64 " pages but the buddy lists hold %"
+			       PRIu64 "; the rest (per-CPU lists, memory not yet initialised)"
+			       " counts as allocated here\n", mf, r->buddyinfo_free_pages);
+	}
+	if (apfns && r->own_pages_found == 0 && bp)
+		p_info("note: BATCH_INFO gave no PFNs (they need CAP_SYS_ADMIN)\n");
+	if (json_output)
+		blocks_print_json(r, bp, a->map);
+	else
+		blocks_print_text(r, bp, a->map);
+	rc = EXIT_OK;
+	if (a->png) {
+		char title[128];
+
+		snprintf(title, sizeof(title), "fragalloc: physical memory by pageblock, "
+			 "%.1f%% polluted", r->polluted_share / 10.0);
+		rc = render_map_png(r, a->png, title);
+	}
+out:
+	fragalloc_blocks_free(r);
+	free(pfns);
+	if (h)
+		fragalloc_close(h);	/* frees the batch */
+	return rc;
+}
+
 int do_frag(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -327,12 +841,28 @@ int do_frag(int argc, char **argv)
 		{ "buddyinfo", required_argument, NULL, 'B' },
 		{ "pagetypeinfo", required_argument, NULL, 'T' },
 		{ "brief", no_argument, NULL, 'b' },
+		{ "blocks", no_argument, NULL, 'K' },
+		{ "map", no_argument, NULL, 'M' },
+		{ "alloc", required_argument, NULL, 'A' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'y' },
+		{ "pfns", required_argument, NULL, 'F' },
+		{ "kpageflags", required_argument, NULL, 'k' },
+		{ "zoneinfo", required_argument, NULL, 'z' },
+		{ "pool", required_argument, NULL, 'o' },
+		{ "pageblock-order", required_argument, NULL, 'O' },
 		{ 0 },
 	};
+	struct blocks_args ba;
+	int blocks = 0, blocks_only = 0;
+	uint64_t v;
 	const char *png = NULL, *bi = NULL, *pti = NULL;
 	struct fragalloc_frag_report *r;
 	int c, ret, brief = 0;
 
+	memset(&ba, 0, sizeof(ba));
+	ba.mobility = FRAGALLOC_UNMOVABLE;
+	ba.policy = FRAGALLOC_POLICY_COMPACT;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "b", opts, NULL)) != -1) {
 		int cr = common_opt(c);
@@ -346,12 +876,55 @@ int do_frag(int argc, char **argv)
 		case 'B': bi = optarg; break;
 		case 'T': pti = optarg; break;
 		case 'b': brief = 1; break;
+		case 'K': blocks = 1; break;
+		case 'M': ba.map = 1; blocks = 1; break;
+		case 'A':
+			if (parse_size(optarg, &ba.alloc_size, &ba.alloc_is_pages) ||
+			    !ba.alloc_size)
+				return usage_err("frag: bad --alloc size '%s'", optarg);
+			blocks_only = 1;
+			break;
+		case 'c':
+			ba.mobility = fragalloc_mobility_parse(optarg);
+			if (ba.mobility < 0)
+				return usage_err("frag: unknown class '%s'", optarg);
+			blocks_only = 1;
+			break;
+		case 'y':
+			ba.policy = fragalloc_policy_parse(optarg);
+			if (ba.policy < 0)
+				return usage_err("frag: unknown policy '%s'", optarg);
+			blocks_only = 1;
+			break;
+		case 'F': ba.pfns_file = optarg; blocks_only = 1; break;
+		case 'k': ba.o.kpageflags_path = optarg; blocks_only = 1; break;
+		case 'z': ba.o.zoneinfo_path = optarg; blocks_only = 1; break;
+		case 'o': ba.o.pool_path = optarg; blocks_only = 1; break;
+		case 'O':
+			if (parse_u64(optarg, &v) || v < 1 || v > 30)
+				return usage_err("frag: bad --pageblock-order '%s'", optarg);
+			ba.o.pageblock_order = (unsigned int)v;
+			blocks_only = 1;
+			break;
 		default: return usage_err("frag: bad option");
 		}
 	}
 	if (optind < argc)
 		return usage_err("frag: unexpected argument '%s'", argv[optind]);
+	if (blocks_only && !blocks)
+		return usage_err("frag: --alloc, --class, --policy, --pfns, --kpageflags, "
+				 "--zoneinfo, --pool and --pageblock-order need --blocks or --map");
 	jw_init(&jw, stdout, pretty_output);
+	if (blocks) {
+		if (brief)
+			return usage_err("frag: --brief does not go with --blocks/--map");
+		if (png && !ba.map)
+			return usage_err("frag: --png with --blocks needs --map");
+		ba.o.buddyinfo_path = bi;
+		ba.o.pagetypeinfo_path = pti;
+		ba.png = png;
+		return do_blocks(&ba);
+	}
 	ret = fragalloc_frag_read(bi, pti, &r);
 	if (ret) {
 		p_fa_err(ret, 0, "cannot read %s%s%s", bi ? bi : "/proc/buddyinfo",

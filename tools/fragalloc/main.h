@@ -12,7 +12,8 @@
 
 #include "json.h"
 
-#define TOOL_VERSION "1.0.0"
+/* the CLI is versioned with the library (VERSION in the top-level Makefile) */
+#define TOOL_VERSION FRAGALLOC_LIB_VERSION
 
 #define EXIT_OK		0
 #define EXIT_ERR	1
