@@ -65,7 +65,7 @@ modules:
 ifneq ($(KDIR),)
 	@$(if $(KVERS),:,echo "fragalloc: KDIR=$(KDIR) is not a kernel build tree" \
 		"($(if $(wildcard $(KDIR_DIR)/.),$(if $(wildcard $(KDIR_DIR)/Makefile),no .config$(comma) or make kernelrelease failed,no Makefile),no such directory))." \
-		"Install the headers of that kernel: apt-get install $(HDRPKG)" >&2; exit 1)
+		"Install the headers of $(if $(KDIR_GUESS),that kernel,the kernel to build for$(comma) e.g. the running one): apt-get install $(HDRPKG)" >&2; exit 1)
 else
 	@$(if $(KVERS),:,echo "fragalloc: no kernel build tree in $(MODROOT)/*/build, so no module can be built." \
 		"Install the headers of the running kernel: apt-get install $(HDRPKG) (or pass KDIR=)" >&2; exit 1)

@@ -3,6 +3,8 @@
  * fragalloc: shared declarations of the kernel glue.
  *
  * Locking, outermost first:
+ *   fa_dev.reclaim_lock	one shrinker run at a time (the others are only
+ *				tried under it)
  *   fa_dev.recompact_lock	one recompaction at a time
  *   fa_dev.files_lock	the owners: open files (list and id registry)
  *				and in-kernel clients
@@ -32,11 +34,15 @@
 #if BITS_PER_LONG != 64
 #error "fragalloc needs a 64-bit kernel: page tags pack a 32-bit handle and index into page->index"
 #endif
-/* The condition under which <linux/sched/user.h> has user->locked_vm. */
-#if !(defined(CONFIG_NET) || defined(CONFIG_IO_URING) ||		\
-      defined(CONFIG_VFIO_PCI_ZDEV_KVM) || IS_ENABLED(CONFIG_IOMMUFD) ||	\
-      defined(CONFIG_SECRETMEM))
-#error "fragalloc charges locked memory to user->locked_vm, which this kernel lacks: enable CONFIG_NET or CONFIG_IO_URING"
+/*
+ * fragalloc charges locked memory to user->locked_vm, which
+ * <linux/sched/user.h> has only under this condition (every distribution
+ * kernel has CONFIG_NET).
+ */
+#if !(defined(CONFIG_NET) || defined(CONFIG_IO_URING) || \
+	defined(CONFIG_VFIO_PCI_ZDEV_KVM) || IS_ENABLED(CONFIG_IOMMUFD) || \
+	defined(CONFIG_SECRETMEM))
+#error "fragalloc needs user->locked_vm: enable CONFIG_NET or CONFIG_IO_URING"
 #endif
 
 struct dentry;
@@ -69,6 +75,8 @@ struct user_struct;
  *	back one by one
  * @reclaim_moves: the shrinker's move buffer (recompact_lock), allocated at
  *	load so that reclaim never needs memory for it
+ * @reclaim_lock: one shrinker run at a time; taken only by the shrinker, so
+ *	waiting for it never waits for an allocating path
  * @auto_work: the automatic mode's work item
  * @auto_last: jiffies of the last automatic recompaction
  * @trim_work: gives back empty pageblocks beyond reserve_blocks once they
@@ -97,6 +105,7 @@ struct fa_device {
 	u64 shrink_pages;
 	u64 shrink_broken;
 	struct fa_move *reclaim_moves;
+	struct mutex reclaim_lock;	/* one shrinker run at a time */
 	struct delayed_work auto_work;
 	unsigned long auto_last;
 	struct delayed_work trim_work;
@@ -218,8 +227,9 @@ struct fa_scope {
 	bool reclaim;
 };
 
-/* Moves one shrinker call plans at most (per class). */
-#define FA_RECLAIM_MOVES	512
+/* Moves one shrinker round plans at most (per class), and rounds per call. */
+#define FA_RECLAIM_MOVES	2048
+#define FA_RECLAIM_ROUNDS	8
 
 /* mover.c */
 int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,

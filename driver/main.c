@@ -15,6 +15,7 @@
 struct fa_device fa_dev = {
 	.pool_lock = __MUTEX_INITIALIZER(fa_dev.pool_lock),
 	.recompact_lock = __MUTEX_INITIALIZER(fa_dev.recompact_lock),
+	.reclaim_lock = __MUTEX_INITIALIZER(fa_dev.reclaim_lock),
 	.files_lock = __MUTEX_INITIALIZER(fa_dev.files_lock),
 	.files = LIST_HEAD_INIT(fa_dev.files),
 	.file_ids = XARRAY_INIT(fa_dev.file_ids, XA_FLAGS_ALLOC1),

@@ -36,6 +36,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -284,6 +285,32 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
 	return moved;
 }
 
+/* One planned round of class @cls (pool lock held). Return: pages moved. */
+static unsigned long fa_reclaim_class(const struct fa_scope *scope,
+				      unsigned int cls)
+{
+	unsigned long moved = 0, i;
+	long n;
+
+	n = fa_plan(fa_dev.pool, cls, fa_movable, (void *)scope,
+		    fa_dev.reclaim_moves, FA_RECLAIM_MOVES, 0, NULL);
+	for (i = 0; n > 0 && i < n; i++) {
+		const struct fa_move *mv = &fa_dev.reclaim_moves[i];
+		bool ok = fa_reclaim_move(scope, mv);
+		unsigned long pfn = ok ? mv->src : mv->dst;
+
+		if (ok) {
+			fa_page_tag(pfn_to_page(mv->src), 0, 0, 0);
+			moved++;
+		}
+		fa_pool_free(fa_dev.pool, &pfn, 1);
+		cond_resched();
+	}
+	if (n >= 0)
+		fa_plan_finish(fa_dev.pool, cls);
+	return moved;
+}
+
 /**
  * fa_reclaim() - give memory back under pressure (the shrinker's scan)
  * @nr_pages: pages wanted
@@ -291,8 +318,12 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
  * @contended: set when a lock could not be had (the caller reports
  *	SHRINK_STOP rather than nothing)
  *
- * Reclaim's rules: only trylocks, so a task that holds one of these locks
- * while it allocates (and so reclaims) is never waited for; no memory
+ * Reclaim's rules: only trylocks on the locks an allocating path may hold
+ * (recompact_lock: a RECOMPACT allocates its move array; files_lock, the
+ * pool lock: ALLOC), so such a task is never waited for. Concurrent
+ * shrinker runs queue on reclaim_lock instead of giving up, since a
+ * reclaimer that comes back empty-handed brings the OOM killer nearer; its
+ * holder never waits for memory, so the wait ends. No memory
  * needed (the move buffer is preallocated, destinations are free pages in
  * blocks the pool already owns: no FA_PLAN_GROW); a bounded number of moves
  * with cond_resched() between them. In order: the reserve of empty blocks;
@@ -309,13 +340,18 @@ unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
 	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
 				  .reclaim = true };
 	struct fa_pool_stats st0, st1;
-	unsigned long given = 0, moved = 0, i;
-	unsigned int cls;
-	long n;
+	unsigned long given = 0, moved = 0;
+	unsigned int cls, round, noreclaim;
 
+	/*
+	 * Whoever calls (kswapd, direct reclaim, drop_caches): nothing in
+	 * here may recurse into reclaim (the planner's scratch allocation).
+	 */
+	noreclaim = memalloc_noreclaim_save();
 	*contended = true;
+	mutex_lock(&fa_dev.reclaim_lock);
 	if (!mutex_trylock(&fa_dev.recompact_lock))
-		return 0;
+		goto out_reclaim;
 	if (!mutex_trylock(&fa_dev.files_lock))
 		goto out_recompact;
 	if (!mutex_trylock(&fa_dev.pool_lock))
@@ -330,28 +366,24 @@ unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
 				 fa_pool_reclaimable_pages(fa_dev.pool) / 2);
 
 	given += fa_pool_trim(fa_dev.pool, ULONG_MAX) << pageblock_order;
-	for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++) {
-		n = fa_plan(fa_dev.pool, cls, fa_movable, &scope,
-			    fa_dev.reclaim_moves, FA_RECLAIM_MOVES, 0, NULL);
-		for (i = 0; n > 0 && i < n; i++) {
-			const struct fa_move *mv = &fa_dev.reclaim_moves[i];
-			bool ok = fa_reclaim_move(&scope, mv);
-			unsigned long pfn = ok ? mv->src : mv->dst;
+	/*
+	 * Recompaction first, in rounds of at most FA_RECLAIM_MOVES moves per
+	 * class, while it makes progress: it keeps the pages packed, which
+	 * splitting pageblocks does not.
+	 */
+	for (round = 0; round < FA_RECLAIM_ROUNDS && given < nr_pages;
+	     round++) {
+		unsigned long moved0 = moved;
 
-			if (ok) {
-				fa_page_tag(pfn_to_page(mv->src), 0, 0, 0);
-				moved++;
-			}
-			fa_pool_free(fa_dev.pool, &pfn, 1);
-			cond_resched();
-		}
-		if (n >= 0)
-			fa_plan_finish(fa_dev.pool, cls);
+		for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
+			moved += fa_reclaim_class(&scope, cls);
 		/* what the moves emptied went to the reserve, or back */
 		fa_pool_trim(fa_dev.pool, ULONG_MAX);
 		fa_pool_get_stats(fa_dev.pool, &st1);
 		given = (st1.blocks_released - st0.blocks_released) <<
 			pageblock_order;
+		if (moved == moved0)
+			break;
 	}
 	for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
 		given += fa_pool_break(fa_dev.pool, cls, nr_pages - given, 1);
@@ -370,6 +402,9 @@ out_files:
 	mutex_unlock(&fa_dev.files_lock);
 out_recompact:
 	mutex_unlock(&fa_dev.recompact_lock);
+out_reclaim:
+	mutex_unlock(&fa_dev.reclaim_lock);
+	memalloc_noreclaim_restore(noreclaim);
 	return given;
 }
 

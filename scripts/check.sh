@@ -162,6 +162,8 @@ while IFS= read -r f; do
 		"$checkpatch" --strict --no-tree --quiet --show-types -f "$f"
 done < <(git ls-files -co --exclude-standard -- 'driver/*.[ch]' 'uapi/*.h' | sort)
 suite "DKMS build" "$logs/dkms.log" scripts/dkms-check.sh "${kvl[@]}"
+suite "build reports (bad KDIR, no headers, no kselftest headers)" "$logs/build-reports.log" tests/pkg/build_test.sh
+suite "Debian packages (make deb, lintian, dpkg -x, pkg-config, CLI, dkms build)" "$logs/pkg.log" env FA_KVERS="${kvl[*]}" tests/pkg/pkg_test.sh
 step "uapi header compiles standalone (C)" "$logs/uapi-c.log" \
 	sh -c 'echo "#include <linux/fragalloc.h>" | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null -'
 step "uapi header compiles standalone (C++)" "$logs/uapi-cxx.log" \

@@ -553,7 +553,8 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self, st
 	static const struct fi_ops _name = { #_name, _ok, _cannot_fail, _setup, _call, _cleanup }
 
 FI_OPS(alloc, FI_ALLOC_OK, alloc_setup, alloc_call, alloc_cleanup, NULL);
-FI_OPS(free_whole, FI_NONE, free_setup, free_call, free_cleanup, NULL);
+FI_OPS(free_whole, FI_NONE, free_setup, free_call, free_cleanup,
+       "a FREE allocates nothing (the batch leaves an xarray, whose erase never allocates, and the offset rbtree, whose node is in the batch; before issue 11 the offsets were a maple tree whose erase allocated, 2 fault points, and could fail unseen)");
 FI_OPS(free_range, FI_NONE, free_setup, free_call, free_cleanup,
        "a range FREE allocates nothing (it zaps the range's PTEs and gives its pages back; the batch and its offset stay)");
 FI_OPS(batch_info_pfns, EB(ENOMEM), binfo_setup, binfo_call, binfo_cleanup, NULL);
