@@ -100,6 +100,91 @@ has "frag index rows" "unusable idx"
 tj "frag --json" "zones migrate_types pagetypeinfo pageblock_order" "$FA" frag --json
 t 0 "frag --brief" "$FA" frag --brief
 
+# --- frag --blocks / --map: pageblock pollution from /proc/kpageflags
+# "own" of compact JSON: pages pages_found blocks polluted polluted_only_by_own
+own4() { sed -n 's/.*"own":{"pages":\([0-9]*\),"pages_found":\([0-9]*\),"blocks":\([0-9]*\),"polluted":\([0-9]*\),"polluted_only_by_own":\([0-9]*\)}.*/\1 \2 \3 \4 \5/p' "$T/out"; }
+batch4() { sed -n 's/.*"batch":{"handle":[0-9]*,"nr_pages":\([0-9]*\),"nr_blocks":\([0-9]*\),"nr_loose":\([0-9]*\).*/\1 \2 \3/p' "$T/out"; }
+# top-level class counts: cls blocks|map_blocks (the zones have the same keys:
+# the top-level "blocks" follows "memory_blocks", "map_blocks" precedes
+# "polluted")
+cls() {
+	case $1 in
+	blocks) pre='"memory_blocks":[0-9]*,"blocks":' post='' ;;
+	*) pre='"map_blocks":' post=',"polluted":[0-9]' ;;
+	esac
+	sed -n "s/.*$pre{\"absent\":\([0-9]*\),\"free\":\([0-9]*\),\"movable\":\([0-9]*\),\"polluted\":\([0-9]*\),\"pool\":\([0-9]*\),\"loose\":\([0-9]*\)}$post.*/\1 \2 \3 \4 \5 \6/p" "$T/out" | head -n 1
+}
+if [ -r /proc/kpageflags ]; then
+	tj "frag --blocks --json" "pageblock_order blocks map_blocks polluted polluted_share own pool zones" "$FA" frag --blocks --json
+	# shellcheck disable=SC2046 # word splitting wanted
+	set -- $(cls blocks) "$(jnum memory_blocks <"$T/out")" "$(jnum nr_blocks <"$T/out")"
+	if [ $# -eq 8 ] && [ $(($2 + $3 + $4)) -eq "$7" ] && [ $(($1 + $7)) -eq "$8" ] && [ "$7" -gt 0 ]; then
+		ok "frag --blocks: free $2 + movable $3 + polluted $4 = $7 pageblocks with memory"
+	else
+		echo "# blocks: $*"; nok "frag --blocks: classes add up"
+	fi
+	free=$(sed -n 's/.*"pages":{"free":\([0-9]*\),"lru":[0-9]*,"other":[0-9]*,"buddyinfo_free":\([0-9]*\)}.*/\1 \2/p' "$T/out")
+	# shellcheck disable=SC2086
+	set -- $free
+	# kpageflags marks free buddy tails too: its free pages match buddyinfo's
+	# (read a moment apart) within 2% of memory
+	mem=$(( $(jnum memory_blocks <"$T/out") * $(jnum pages_per_block <"$T/out") ))
+	if [ $# -eq 2 ] && [ $(( ($1 - $2) * ($1 - $2) )) -le $(( (mem / 50) * (mem / 50) )) ]; then
+		ok "free pages from kpageflags ($1) match buddyinfo ($2)"
+	else
+		echo "# free: $free mem $mem"; nok "free pages from kpageflags match buddyinfo"
+	fi
+	for spec in "8M compact" "1M plain"; do
+		sz=${spec% *} pol=${spec#* }
+		tj "frag --blocks --alloc $sz --policy $pol" "batch own map_blocks" "$FA" frag --blocks --map --alloc "$sz" --policy "$pol" --json
+		read -r b_pages b_blocks b_loose <<EOF
+$(batch4)
+EOF
+		read -r o_pages o_found o_blocks o_pol o_only <<EOF
+$(own4)
+EOF
+		read -r m_abs m_free m_mov m_pol m_pool m_loose <<EOF
+$(cls map_blocks)
+EOF
+		polluted=$(cls blocks | cut -d" " -f4)
+		vals="batch $b_pages/$b_blocks/$b_loose own $o_pages/$o_found/$o_blocks/$o_pol/$o_only map $m_abs/$m_free/$m_mov/$m_pol/$m_pool/$m_loose polluted $polluted"
+		if [ -n "$m_loose" ] && [ -n "$polluted" ] && [ "$b_pages" -eq "$o_pages" ] &&
+		   [ "$o_found" -eq "$o_pages" ] && [ "$o_blocks" -eq "$b_blocks" ] &&
+		   [ "$o_pol" -eq "$o_blocks" ] && [ "$polluted" -ge "$o_pol" ] &&
+		   [ $((m_pool + m_loose)) -ge "$o_blocks" ]; then
+			ok "$pol batch: $b_pages pages in $b_blocks pageblocks (BATCH_INFO) = own pages $o_pages in $o_blocks blocks, all polluted ($o_only only by it); map pool $m_pool, loose $m_loose"
+		else
+			echo "# $vals"; nok "$pol batch: kpageflags counts match BATCH_INFO"
+		fi
+		if [ "$pol" = compact ]; then
+			[ "${m_pool:-0}" -ge 4 ] && ok "compact 8M: at least 4 pool pageblocks on the map ($m_pool)" || nok "compact 8M: at least 4 pool pageblocks on the map ($m_pool)"
+			[ "${o_only:-0}" -ge 4 ] && ok "compact 8M: at least 4 blocks polluted only by the batch ($o_only)" || nok "compact 8M: at least 4 blocks polluted only by the batch ($o_only)"
+		else
+			[ "${m_loose:-0}" -ge 1 ] && ok "plain 1M: loose pageblocks on the map ($m_loose)" || nok "plain 1M: loose pageblocks on the map ($m_loose)"
+		fi
+	done
+	t 0 "frag --map (text)" "$FA" frag --map --alloc 4M
+	has "text map has pool cells" "P"
+	has "text map names the batch" "own pages: 1024 (1024 found)"
+	if command -v gnuplot >/dev/null 2>&1; then
+		skip "frag --map --png without gnuplot" "gnuplot installed"
+	else
+		t 1 "frag --map --png without gnuplot -> 1" "$FA" frag --map --png "$T/m.png"
+		has "--map --png: install hint" "gnuplot-nox" "$T/err"
+	fi
+	if command -v su >/dev/null 2>&1 && id fauser >/dev/null 2>&1; then
+		t 1 "frag --blocks as uid 1000 -> 1" su -s /bin/sh fauser -c "$FA frag --blocks"
+		has "frag --blocks as uid 1000: needs root" "the pageblock classes need root" "$T/err"
+		if [ -s "$T/out" ]; then nok "frag --blocks as uid 1000: no number printed"; else ok "frag --blocks as uid 1000: no number printed"; fi
+	else
+		skip "frag --blocks as uid 1000 -> 1" "no su or no fauser"
+		skip "frag --blocks as uid 1000: needs root" "no su or no fauser"
+		skip "frag --blocks as uid 1000: no number printed" "no su or no fauser"
+	fi
+else
+	skip "frag --blocks" "/proc/kpageflags not readable"
+fi
+
 # --- alloc: classes and policies
 for cls in unmovable reclaimable movable; do
 	tj "alloc -n 64 --class $cls" "handle nr_pages nr_blocks nr_loose mmap_offset class policy" \

@@ -124,6 +124,87 @@ mkdir -p "$tmp/emptypath"
 PATH="$tmp/emptypath" run "$bin" frag --png "$tmp/g.png"
 if [ "$rc" -eq 1 ] && grep -q "gnuplot-nox" "$tmp/err"; then ok "--png without gnuplot: exit 1 and install hint"; else nok "--png without gnuplot: exit 1 and install hint"; fi
 
+# --- frag --blocks / --map on the recorded and synthetic kpageflags samples
+syn="--kpageflags $data/synthetic-blocks.kpageflags --zoneinfo $data/synthetic-blocks.zoneinfo --pageblock-order 4 --buddyinfo="
+oracle="$here/../lib/kpf_oracle.py"
+# shellcheck disable=SC2086 # $syn: one word per option
+expect_rc 0 "frag --blocks --map --json on the synthetic sample" "$bin" frag --map --json $syn \
+	--pool "$data/synthetic-blocks.pool" --pfns "$data/synthetic-blocks.pfns"
+if python3 "$oracle" "$data/synthetic-blocks.kpageflags" 4 "$data/synthetic-blocks.zoneinfo" \
+	"$data/synthetic-blocks.pool" "$data/synthetic-blocks.pfns" "$tmp/out" 2>>"$tmp/err"; then
+	ok "synthetic sample: counts and map agree with the independent reader"
+else
+	nok "synthetic sample: counts and map agree with the independent reader"
+fi
+check_json "synthetic sample: polluted 11 of 31, own 3 (2 only by own)" "d['polluted'] == 11 and d['memory_blocks'] == 31 and d['own']['polluted'] == 3 and d['own']['polluted_only_by_own'] == 2"
+# shellcheck disable=SC2086
+expect_rc 0 "frag --blocks without the pool list" "$bin" frag --blocks --map --json $syn --pool "" --pfns "$data/synthetic-blocks.pfns"
+if python3 "$oracle" "$data/synthetic-blocks.kpageflags" 4 "$data/synthetic-blocks.zoneinfo" \
+	- "$data/synthetic-blocks.pfns" "$tmp/out" 2>>"$tmp/err"; then
+	ok "synthetic sample without pool list: agrees with the independent reader"
+else
+	nok "synthetic sample without pool list: agrees with the independent reader"
+fi
+for rec in "$data"/*.kpageflags.gz; do
+	[ -e "$rec" ] || continue
+	base=${rec%.kpageflags.gz}
+	rname=$(basename "$base")
+	gzip -dc "$rec" >"$tmp/rec.kpf"
+	expect_rc 0 "frag --blocks on recorded $rname" "$bin" frag --map --json --kpageflags "$tmp/rec.kpf" \
+		--zoneinfo "$base.zoneinfo" --buddyinfo "$base.buddyinfo" --pagetypeinfo "$base.pagetypeinfo" \
+		--pool "$base.pool" --pfns "$base.pfns"
+	if python3 "$oracle" "$tmp/rec.kpf" 9 "$base.zoneinfo" "$base.pool" "$base.pfns" "$tmp/out" 2>>"$tmp/err"; then
+		ok "recorded $rname: agrees with the independent reader"
+	else
+		nok "recorded $rname: agrees with the independent reader"
+	fi
+	check_json "recorded $rname: the batch's pageblocks are polluted" "d['own']['blocks'] > 0 and d['own']['polluted'] == d['own']['blocks'] and d['own']['pages_found'] == d['own']['pages']"
+done
+# shellcheck disable=SC2086
+expect_rc 0 "frag --blocks text" "$bin" frag --blocks $syn --pool ""
+grep -q "^polluted: 11 pageblocks, 35.4% of memory" "$tmp/out" && ok "text: polluted total and share" || nok "text: polluted total and share"
+# shellcheck disable=SC2086
+expect_rc 2 "frag --kpageflags without --blocks -> 2" "$bin" frag --kpageflags "$data/synthetic-blocks.kpageflags"
+# shellcheck disable=SC2086
+expect_rc 2 "frag --blocks --png without --map -> 2" "$bin" frag --blocks --png "$tmp/x.png" $syn
+# shellcheck disable=SC2086
+expect_rc 1 "frag --blocks: pageblock order unknown -> 1" "$bin" frag --blocks --kpageflags "$data/synthetic-blocks.kpageflags" --pagetypeinfo ""
+grep_err "order unknown: message" "give --pageblock-order"
+expect_rc 1 "frag --blocks on a missing kpageflags -> 1" "$bin" frag --blocks --kpageflags /nonexistent/kpageflags --pageblock-order 9
+if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ -e /proc/kpageflags ]; then
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" frag --blocks
+	if [ "$rc" -eq 1 ] && grep -q "cannot read /proc/kpageflags: Permission denied; the pageblock classes need root" "$tmp/err" && [ ! -s "$tmp/out" ]; then
+		ok "frag --blocks without root: exit 1, says root is needed, prints no number"
+	else
+		nok "frag --blocks without root: exit 1, says root is needed, prints no number"
+	fi
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" frag --blocks --json
+	check_json "frag --blocks --json without root: an error object only" "set(d) == {'error'} and 'need root' in d['error']"
+else
+	skip "frag --blocks without root" "needs root, setpriv and /proc/kpageflags"
+	skip "frag --blocks --json without root" "needs root, setpriv and /proc/kpageflags"
+fi
+if [ "$(id -u)" = 0 ] && [ -r /proc/kpageflags ]; then
+	expect_rc 0 "frag --blocks --json on this host (root)" "$bin" frag --blocks --json
+	check_json "host: classes add up" "d['blocks']['free'] + d['blocks']['movable'] + d['blocks']['polluted'] == d['memory_blocks'] and d['memory_blocks'] + d['blocks']['absent'] == d['nr_blocks'] and d['own']['pages'] == 0"
+else
+	skip "frag --blocks --json on this host (root)" "not root"
+	skip "host: classes add up" "not root"
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+	# shellcheck disable=SC2086
+	expect_rc 0 "frag --map --png" "$bin" frag --map --png "$tmp/m.png" $syn \
+		--pool "$data/synthetic-blocks.pool" --pfns "$data/synthetic-blocks.pfns"
+	if [ "$(head -c 4 "$tmp/m.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG' ]; then
+		ok "--map --png writes a PNG"
+	else
+		nok "--map --png writes a PNG"
+	fi
+else
+	skip "frag --map --png" "gnuplot not installed"
+	skip "--map --png writes a PNG" "gnuplot not installed"
+fi
+
 # --- device errors (no module on the host)
 expect_rc 1 "info without device -> 1" "$bin" info --device "$nodev"
 grep_err "no device: open error" "fragalloc: cannot open $nodev: No such file or directory"

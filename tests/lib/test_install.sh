@@ -19,10 +19,14 @@ for f in usr/lib/libfragalloc.so.1.0.0 usr/lib/libfragalloc.so.1 usr/lib/libfrag
 done
 soname=$(readelf -d "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ "$soname" = libfragalloc.so.1 ] || { echo "bad soname '$soname'"; exit 1; }
-# only fragalloc_* symbols, all versioned FRAGALLOC_1.0
-if nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | awk '$2=="T"{print $3}' | grep -v '^fragalloc_.*@@FRAGALLOC_1.0$'; then
+# only fragalloc_* symbols, versioned FRAGALLOC_1.0 or (the pageblock
+# classes) FRAGALLOC_1.1
+if nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | awk '$2=="T"{print $3}' | grep -v '^fragalloc_.*@@FRAGALLOC_1\.[01]$'; then
 	echo "unexpected exported symbols"; exit 1
 fi
+v11=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | awk '$2=="T"{print $3}' | sed -n 's/@@FRAGALLOC_1\.1$//p' | sort | tr '\n' ' ')
+[ "$v11" = "fragalloc_block_class_name fragalloc_blocks_free fragalloc_blocks_read " ] || { echo "FRAGALLOC_1.1 symbols: '$v11'"; exit 1; }
+[ -e "$tmp/root/usr/share/man/man3/fragalloc_blocks_read.3" ] || { echo "missing man3/fragalloc_blocks_read.3"; exit 1; }
 
 cat >"$tmp/t.c" <<'C'
 #include <stdio.h>

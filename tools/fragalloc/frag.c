@@ -47,6 +47,9 @@ static int usage(void)
 	       "                  /proc and /sys/kernel/debug/fragalloc/pageblocks (\"\"\n"
 	       "                  leaves zoneinfo or the pool list out)\n"
 	       "  --pageblock-order N   when pagetypeinfo does not say\n"
+	       "  --record DIR    after the scan, copy the tables read and the own PFNs\n"
+	       "                  into DIR (kpageflags, zoneinfo, buddyinfo, pagetypeinfo,\n"
+	       "                  pool, pfns), e.g. to make a test sample\n"
 	       "The map's classes: free, movable, polluted, pool (a pageblock the\n"
 	       "fragalloc pool owns whole), loose (a pageblock holding loose pool pages).\n",
 	       bin_name, bin_name);
@@ -350,6 +353,7 @@ static int render_png(const struct fragalloc_frag_report *r, const char *file)
 struct blocks_args {
 	struct fragalloc_blocks_opts o;
 	const char *pfns_file;
+	const char *record;
 	const char *png;
 	int map;
 	uint64_t alloc_size;
@@ -643,6 +647,8 @@ static int render_map_png(const struct fragalloc_blocks_report *r,
 	}
 	if (h < 360)
 		h = 360;
+	if (w < 900)
+		w = 900;
 	gp = popen("gnuplot", "w");
 	if (!gp) {
 		p_fa_err(-errno, 0, "cannot run gnuplot");
@@ -722,6 +728,77 @@ static int render_map_png(const struct fragalloc_blocks_report *r,
 	}
 	if (!json_output)
 		p_info("wrote %s\n", file);
+	return EXIT_OK;
+}
+
+static int copy_file(const char *from, const char *dir, const char *name)
+{
+	char path[4096], buf[65536];
+	FILE *in, *out;
+	size_t n;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	in = fopen(from, "re");
+	if (!in)
+		return -errno;
+	out = fopen(path, "we");
+	if (!out) {
+		ret = -errno;
+		fclose(in);
+		return ret;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n) {
+			ret = -EIO;
+			break;
+		}
+	if (ferror(in))
+		ret = -EIO;
+	fclose(in);
+	if (fclose(out) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* --record DIR: the tables as read now, and the own PFNs, for a test sample */
+static int record_tables(const struct blocks_args *a, const char *dir)
+{
+	static const char *const names[] = {
+		"kpageflags", "zoneinfo", "buddyinfo", "pagetypeinfo", "pool",
+	};
+	const char *from[5] = {
+		a->o.kpageflags_path ? a->o.kpageflags_path : "/proc/kpageflags",
+		a->o.zoneinfo_path ? a->o.zoneinfo_path : "/proc/zoneinfo",
+		a->o.buddyinfo_path ? a->o.buddyinfo_path : "/proc/buddyinfo",
+		a->o.pagetypeinfo_path ? a->o.pagetypeinfo_path : "/proc/pagetypeinfo",
+		a->o.pool_path ? a->o.pool_path : "/sys/kernel/debug/fragalloc/pageblocks",
+	};
+	char path[4096];
+	FILE *f;
+	int ret;
+
+	for (unsigned int i = 0; i < 5; i++) {
+		if (!*from[i])
+			continue;
+		ret = copy_file(from[i], dir, names[i]);
+		if (ret && (i == 0 || ret != -ENOENT)) {
+			p_fa_err(ret, 0, "--record: cannot copy %s to %s", from[i], dir);
+			return EXIT_ERR;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/pfns", dir);
+	f = fopen(path, "we");
+	if (!f) {
+		p_fa_err(-errno, 0, "--record: cannot write %s", path);
+		return EXIT_ERR;
+	}
+	for (size_t i = 0; i < a->o.nr_own_pfns; i++)
+		fprintf(f, "%" PRIu64 "\n", a->o.own_pfns[i]);
+	if (fclose(f)) {
+		p_fa_err(-errno, 0, "--record: cannot write %s", path);
+		return EXIT_ERR;
+	}
 	return EXIT_OK;
 }
 
@@ -817,8 +894,8 @@ static int do_blocks(struct blocks_args *a)
 		blocks_print_json(r, bp, a->map);
 	else
 		blocks_print_text(r, bp, a->map);
-	rc = EXIT_OK;
-	if (a->png) {
+	rc = a->record ? record_tables(a, a->record) : EXIT_OK;
+	if (!rc && a->png) {
 		char title[128];
 
 		snprintf(title, sizeof(title), "fragalloc: physical memory by pageblock, "
@@ -851,6 +928,7 @@ int do_frag(int argc, char **argv)
 		{ "zoneinfo", required_argument, NULL, 'z' },
 		{ "pool", required_argument, NULL, 'o' },
 		{ "pageblock-order", required_argument, NULL, 'O' },
+		{ "record", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	struct blocks_args ba;
@@ -897,6 +975,7 @@ int do_frag(int argc, char **argv)
 			blocks_only = 1;
 			break;
 		case 'F': ba.pfns_file = optarg; blocks_only = 1; break;
+		case 'R': ba.record = optarg; blocks_only = 1; break;
 		case 'k': ba.o.kpageflags_path = optarg; blocks_only = 1; break;
 		case 'z': ba.o.zoneinfo_path = optarg; blocks_only = 1; break;
 		case 'o': ba.o.pool_path = optarg; blocks_only = 1; break;
@@ -913,7 +992,8 @@ int do_frag(int argc, char **argv)
 		return usage_err("frag: unexpected argument '%s'", argv[optind]);
 	if (blocks_only && !blocks)
 		return usage_err("frag: --alloc, --class, --policy, --pfns, --kpageflags, "
-				 "--zoneinfo, --pool and --pageblock-order need --blocks or --map");
+				 "--zoneinfo, --pool, --pageblock-order and --record need "
+				 "--blocks or --map");
 	jw_init(&jw, stdout, pretty_output);
 	if (blocks) {
 		if (brief)
