@@ -3,8 +3,8 @@
  * fragalloc: shared declarations of the kernel glue.
  *
  * Locking, outermost first:
- *   fa_dev.reclaim_lock	one shrinker run at a time (the others are only
- *				tried under it)
+ *   fa_dev.reclaim_lock	one shrinker recompaction at a time (tried, as
+ *				every lock in reclaim)
  *   fa_dev.recompact_lock	one recompaction at a time
  *   fa_dev.files_lock	the owners: open files (list and id registry)
  *				and in-kernel clients
@@ -75,8 +75,7 @@ struct user_struct;
  *	back one by one
  * @reclaim_moves: the shrinker's move buffer (recompact_lock), allocated at
  *	load so that reclaim never needs memory for it
- * @reclaim_lock: one shrinker run at a time; taken only by the shrinker, so
- *	waiting for it never waits for an allocating path
+ * @reclaim_lock: one shrinker recompaction at a time (tried only)
  * @auto_work: the automatic mode's work item
  * @auto_last: jiffies of the last automatic recompaction
  * @trim_work: gives back empty pageblocks beyond reserve_blocks once they
@@ -101,11 +100,11 @@ struct fa_device {
 	u64 recompact_moved;
 	u64 auto_runs;
 	u64 auto_pages;
-	u64 shrink_runs;
-	u64 shrink_pages;
-	u64 shrink_broken;
+	atomic64_t shrink_runs;
+	atomic64_t shrink_pages;
+	atomic64_t shrink_broken;
 	struct fa_move *reclaim_moves;
-	struct mutex reclaim_lock;	/* one shrinker run at a time */
+	struct mutex reclaim_lock;	/* one shrinker recompaction */
 	struct delayed_work auto_work;
 	unsigned long auto_last;
 	struct delayed_work trim_work;
@@ -230,6 +229,8 @@ struct fa_scope {
 /* Moves one shrinker round plans at most (per class), and rounds per call. */
 #define FA_RECLAIM_MOVES	2048
 #define FA_RECLAIM_ROUNDS	8
+/* Pages one automatic recompaction moves at most (128 MiB). */
+#define FA_AUTO_MAX_PAGES	32768
 
 /* mover.c */
 int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,

@@ -81,9 +81,9 @@ void fa_fill_pool_stats(struct fragalloc_stats *st)
 	st->out_recompact_moved = fa_dev.recompact_moved;
 	st->out_auto_recompact_runs = fa_dev.auto_runs;
 	st->out_auto_pages_released = fa_dev.auto_pages;
-	st->out_shrink_runs = fa_dev.shrink_runs;
-	st->out_shrink_pages = fa_dev.shrink_pages;
-	st->out_shrink_blocks_broken = fa_dev.shrink_broken;
+	st->out_shrink_runs = atomic64_read(&fa_dev.shrink_runs);
+	st->out_shrink_pages = atomic64_read(&fa_dev.shrink_pages);
+	st->out_shrink_blocks_broken = atomic64_read(&fa_dev.shrink_broken);
 	mutex_unlock(&fa_dev.pool_lock);
 	st->out_idle_pages = ps.reserve_blocks << pageblock_order;
 	for (i = 0; i < FRAGALLOC_NR_MOBILITY; i++) {
@@ -145,6 +145,7 @@ void fragalloc_client_init(struct fragalloc_client *client)
 	atomic_long_set(&client->nr_pages, 0);
 	xa_init(&client->pages);
 	client->mover = NULL;
+	client->moving = NULL;
 	mutex_lock(&fa_dev.files_lock);
 	list_add_tail(&client->node, &fa_dev.clients);
 	mutex_unlock(&fa_dev.files_lock);
@@ -152,18 +153,13 @@ void fragalloc_client_init(struct fragalloc_client *client)
 EXPORT_SYMBOL_GPL(fragalloc_client_init);
 
 /*
- * Give back @nr pages the client's registry holds (client lock held): the
- * mark first, so no planner takes them for movable meanwhile, then the
- * registry entry, then the page.
+ * Give back @nr pages already taken out of the client's registry (client
+ * lock held; each page once: taking the entry out is what claims it).
  */
 static void fa_client_release(struct fragalloc_client *client,
 			      struct page **pages, unsigned long nr)
 {
-	unsigned long i;
-
 	fa_pages_set_movable(pages, nr, false);
-	for (i = 0; i < nr; i++)
-		xa_erase(&client->pages, page_to_pfn(pages[i]));
 	fragalloc_free_pages(pages, nr);
 	atomic_long_sub(nr, &client->nr_pages);
 }
@@ -195,6 +191,7 @@ int fragalloc_client_destroy(struct fragalloc_client *client)
 
 	mutex_lock(&client->lock);
 	xa_for_each(&client->pages, pfn, entry) {
+		xa_erase(&client->pages, pfn);
 		batch[n++] = pfn_to_page(pfn);
 		left++;
 		if (n == ARRAY_SIZE(batch)) {
@@ -270,8 +267,10 @@ EXPORT_SYMBOL_GPL(fragalloc_client_alloc);
  *	are skipped
  * @nr: entries in @pages
  *
- * A page the client does not hold (never its, already freed, or an address
- * from before a move) is left alone, with a warning in the log.
+ * A page the client does not hold (never its, already freed, listed twice,
+ * or an address from before a move) is left alone, with a warning in the
+ * log; so is the page a running move() of this client is moving (its @old:
+ * fragalloc frees it once the move is done).
  */
 void fragalloc_client_free(struct fragalloc_client *client,
 			   struct page **pages, unsigned long nr)
@@ -284,7 +283,9 @@ void fragalloc_client_free(struct fragalloc_client *client,
 	for (i = 0; i < nr; i++) {
 		if (!pages[i])
 			continue;
-		if (!xa_load(&client->pages, page_to_pfn(pages[i]))) {
+		/* taking the entry out claims the page: a duplicate finds none */
+		if (pages[i] == client->moving ||
+		    !xa_erase(&client->pages, page_to_pfn(pages[i]))) {
 			foreign++;
 			continue;
 		}

@@ -168,8 +168,15 @@ static bool fa_move_client_page(struct fragalloc_client *client,
 	if (!entry || xa_reserve(&client->pages, dpfn, GFP_KERNEL))
 		goto out;
 	client->mover = current;
+	client->moving = src;
 	moved = client->move(client, src, dst, xa_to_value(entry));
+	client->moving = NULL;
 	client->mover = NULL;
+	/*
+	 * The registry still holds @src as before: only this task may change
+	 * it now (the lock is ours), and from inside move() freeing @src is
+	 * refused and allocating cannot hand out @src, which is in use.
+	 */
 	if (moved) {
 		/* The slot was reserved: this store allocates nothing. */
 		xa_store(&client->pages, dpfn, entry, GFP_NOWAIT);
@@ -211,15 +218,20 @@ out:
  * the caller's own file or client; in the pool scope files_lock keeps every
  * registered file and client.
  */
-static bool fa_move_one(const struct fa_scope *scope, struct page *src,
-			struct page *dst)
+static bool fa_move_one(const struct fa_scope *scope, unsigned int cls,
+			struct page *src, struct page *dst)
 {
 	unsigned long pfn = page_to_pfn(src);
 	struct fa_owner_ref ref;
 	bool found;
 
 	mutex_lock(&fa_dev.pool_lock);
+	/*
+	 * Still marked, still of the planned class (a loose page freed and
+	 * handed out again may now be another class's), still its owner's.
+	 */
 	found = fa_pool_page_movable(fa_dev.pool, pfn) &&
+		fa_pool_page_class(fa_dev.pool, pfn) == cls &&
 		fa_owner_of(scope, pfn, &ref);
 	mutex_unlock(&fa_dev.pool_lock);
 	if (!found)
@@ -229,8 +241,9 @@ static bool fa_move_one(const struct fa_scope *scope, struct page *src,
 	return fa_move_file_page(ref.ff, &ref, src, dst);
 }
 
-static int fa_apply_moves(const struct fa_scope *scope, const struct fa_move *moves,
-			  unsigned long n, unsigned long *nr_moved)
+static int fa_apply_moves(const struct fa_scope *scope, unsigned int cls,
+			  const struct fa_move *moves, unsigned long n,
+			  unsigned long *nr_moved)
 {
 	unsigned long i;
 	int ret = 0;
@@ -241,7 +254,7 @@ static int fa_apply_moves(const struct fa_scope *scope, const struct fa_move *mo
 
 		if (!ret && fatal_signal_pending(current))
 			ret = -EINTR;
-		if (!ret && fa_move_one(scope, src, dst)) {
+		if (!ret && fa_move_one(scope, cls, src, dst)) {
 			fa_pool_put_page(src);
 			(*nr_moved)++;
 		} else {
@@ -311,6 +324,64 @@ static unsigned long fa_reclaim_class(const struct fa_scope *scope,
 	return moved;
 }
 
+/*
+ * The recompaction step of fa_reclaim(): every lock only tried, the pool's
+ * last. Return: pages the rounds gave back; *moved gets the moves made.
+ */
+static unsigned long fa_reclaim_recompact(unsigned long nr_pages,
+					  unsigned long *moved)
+{
+	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
+				  .reclaim = true };
+	struct fa_pool_stats st0, st1;
+	unsigned long given = 0;
+	unsigned int cls, round;
+
+	*moved = 0;
+	if (!mutex_trylock(&fa_dev.reclaim_lock))
+		return 0;
+	if (!mutex_trylock(&fa_dev.recompact_lock))
+		goto out_reclaim;
+	if (!mutex_trylock(&fa_dev.files_lock))
+		goto out_recompact;
+	if (!mutex_trylock(&fa_dev.pool_lock))
+		goto out_files;
+	if (!fa_dev.pool)
+		goto out_pool;
+	WRITE_ONCE(fa_dev.recompact_task, current);
+	fa_pool_get_stats(fa_dev.pool, &st0);
+	/*
+	 * In rounds of at most FA_RECLAIM_MOVES moves per class, while they
+	 * make progress: recompaction keeps the pages packed, which splitting
+	 * pageblocks does not.
+	 */
+	for (round = 0; round < FA_RECLAIM_ROUNDS && given < nr_pages;
+	     round++) {
+		unsigned long moved0 = *moved;
+
+		for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
+			*moved += fa_reclaim_class(&scope, cls);
+		/* what the moves emptied went to the reserve, or back */
+		fa_pool_trim(fa_dev.pool, ULONG_MAX);
+		fa_pool_get_stats(fa_dev.pool, &st1);
+		given = (st1.blocks_released - st0.blocks_released) <<
+			pageblock_order;
+		if (*moved == moved0)
+			break;
+	}
+	fa_dev.recompact_moved += *moved;
+	WRITE_ONCE(fa_dev.recompact_task, NULL);
+out_pool:
+	mutex_unlock(&fa_dev.pool_lock);
+out_files:
+	mutex_unlock(&fa_dev.files_lock);
+out_recompact:
+	mutex_unlock(&fa_dev.recompact_lock);
+out_reclaim:
+	mutex_unlock(&fa_dev.reclaim_lock);
+	return given;
+}
+
 /**
  * fa_reclaim() - give memory back under pressure (the shrinker's scan)
  * @nr_pages: pages wanted
@@ -318,12 +389,11 @@ static unsigned long fa_reclaim_class(const struct fa_scope *scope,
  * @contended: set when a lock could not be had (the caller reports
  *	SHRINK_STOP rather than nothing)
  *
- * Reclaim's rules: only trylocks on the locks an allocating path may hold
- * (recompact_lock: a RECOMPACT allocates its move array; files_lock, the
- * pool lock: ALLOC), so such a task is never waited for. Concurrent
- * shrinker runs queue on reclaim_lock instead of giving up, since a
- * reclaimer that comes back empty-handed brings the OOM killer nearer; its
- * holder never waits for memory, so the wait ends. No memory
+ * Reclaim's rules: only trylocks, so a task that holds one of these locks
+ * while it allocates (ALLOC holds the pool lock across the buddy
+ * allocator) is never waited for; the reserve and the splitting of
+ * pageblocks need only the pool lock, so they go on while a recompaction
+ * (or another shrinker run, reclaim_lock) holds the others. No memory
  * needed (the move buffer is preallocated, destinations are free pages in
  * blocks the pool already owns: no FA_PLAN_GROW); a bounded number of moves
  * with cond_resched() between them. In order: the reserve of empty blocks;
@@ -337,73 +407,54 @@ static unsigned long fa_reclaim_class(const struct fa_scope *scope,
  */
 unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
 {
-	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
-				  .reclaim = true };
-	struct fa_pool_stats st0, st1;
-	unsigned long given = 0, moved = 0;
-	unsigned int cls, round, noreclaim;
+	unsigned long given = 0, moved, broken = 0;
+	struct fa_pool_stats st;
+	unsigned int cls, noreclaim;
 
 	/*
 	 * Whoever calls (kswapd, direct reclaim, drop_caches): nothing in
 	 * here may recurse into reclaim (the planner's scratch allocation).
 	 */
 	noreclaim = memalloc_noreclaim_save();
-	*contended = true;
-	mutex_lock(&fa_dev.reclaim_lock);
-	if (!mutex_trylock(&fa_dev.recompact_lock))
-		goto out_reclaim;
-	if (!mutex_trylock(&fa_dev.files_lock))
-		goto out_recompact;
-	if (!mutex_trylock(&fa_dev.pool_lock))
-		goto out_files;
 	*contended = false;
-	if (!fa_dev.pool)
-		goto out_pool;
-	WRITE_ONCE(fa_dev.recompact_task, current);
-	fa_pool_get_stats(fa_dev.pool, &st0);
-	if (greedy)
-		nr_pages = max_t(unsigned long, nr_pages,
-				 fa_pool_reclaimable_pages(fa_dev.pool) / 2);
 
-	given += fa_pool_trim(fa_dev.pool, ULONG_MAX) << pageblock_order;
-	/*
-	 * Recompaction first, in rounds of at most FA_RECLAIM_MOVES moves per
-	 * class, while it makes progress: it keeps the pages packed, which
-	 * splitting pageblocks does not.
-	 */
-	for (round = 0; round < FA_RECLAIM_ROUNDS && given < nr_pages;
-	     round++) {
-		unsigned long moved0 = moved;
-
-		for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
-			moved += fa_reclaim_class(&scope, cls);
-		/* what the moves emptied went to the reserve, or back */
-		fa_pool_trim(fa_dev.pool, ULONG_MAX);
-		fa_pool_get_stats(fa_dev.pool, &st1);
-		given = (st1.blocks_released - st0.blocks_released) <<
-			pageblock_order;
-		if (moved == moved0)
-			break;
+	/* 1. The reserve of empty blocks: the pool lock alone. */
+	if (mutex_trylock(&fa_dev.pool_lock)) {
+		if (fa_dev.pool) {
+			if (greedy)
+				nr_pages = max_t(unsigned long, nr_pages,
+						 fa_pool_reclaimable_pages(fa_dev.pool) / 2);
+			given += fa_pool_trim(fa_dev.pool, ULONG_MAX) <<
+				 pageblock_order;
+		}
+		mutex_unlock(&fa_dev.pool_lock);
+	} else {
+		*contended = true;
 	}
-	for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
-		given += fa_pool_break(fa_dev.pool, cls, nr_pages - given, 1);
-
-	fa_pool_get_stats(fa_dev.pool, &st1);
-	fa_dev.recompact_moved += moved;
-	fa_dev.shrink_broken += st1.blocks_broken - st0.blocks_broken;
+	/* 2. Recompaction, if its locks can be had. */
+	if (given < nr_pages)
+		given += fa_reclaim_recompact(nr_pages - given, &moved);
+	/* 3. What could not move: split pageblocks, the pool lock alone. */
+	if (given < nr_pages && mutex_trylock(&fa_dev.pool_lock)) {
+		if (fa_dev.pool) {
+			fa_pool_get_stats(fa_dev.pool, &st);
+			broken = st.blocks_broken;
+			for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages;
+			     cls++)
+				given += fa_pool_break(fa_dev.pool, cls,
+						       nr_pages - given, 1);
+			fa_pool_get_stats(fa_dev.pool, &st);
+			broken = st.blocks_broken - broken;
+		}
+		mutex_unlock(&fa_dev.pool_lock);
+	} else if (given < nr_pages) {
+		*contended = true;
+	}
+	atomic64_add(broken, &fa_dev.shrink_broken);
 	if (given) {
-		fa_dev.shrink_runs++;
-		fa_dev.shrink_pages += given;
+		atomic64_inc(&fa_dev.shrink_runs);
+		atomic64_add(given, &fa_dev.shrink_pages);
 	}
-	WRITE_ONCE(fa_dev.recompact_task, NULL);
-out_pool:
-	mutex_unlock(&fa_dev.pool_lock);
-out_files:
-	mutex_unlock(&fa_dev.files_lock);
-out_recompact:
-	mutex_unlock(&fa_dev.recompact_lock);
-out_reclaim:
-	mutex_unlock(&fa_dev.reclaim_lock);
 	memalloc_noreclaim_restore(noreclaim);
 	return given;
 }
@@ -453,7 +504,7 @@ static int fa_recompact_class(const struct fa_scope *scope, unsigned int cls,
 	}
 	out->out_pages_planned += n;
 
-	ret = fa_apply_moves(scope, moves, n, &moved);
+	ret = fa_apply_moves(scope, cls, moves, n, &moved);
 
 	mutex_lock(&fa_dev.pool_lock);
 	fa_plan_finish(fa_dev.pool, cls);
@@ -512,17 +563,15 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 	}
 	if (max_pages && max_pages < cap)
 		cap = max_pages;
+	/* Before the locks: the shrinker must not find them held meanwhile. */
+	moves = kvmalloc_array(max(cap, 1UL), sizeof(*moves), GFP_KERNEL);
+	if (!moves)
+		return -ENOMEM;
 
 	mutex_lock(&fa_dev.recompact_lock);
 	WRITE_ONCE(fa_dev.recompact_task, current);
 	if (scope->kind == FRAGALLOC_SCOPE_POOL)
 		mutex_lock(&fa_dev.files_lock);
-
-	moves = kvmalloc_array(max(cap, 1UL), sizeof(*moves), GFP_KERNEL);
-	if (!moves) {
-		ret = -ENOMEM;
-		goto unlock;
-	}
 	out->out_blocks_before = fa_pool_blocks(&reserve, &released);
 	left = cap;
 	for (cls = 0; cls < FA_NR_CLASSES && !ret; cls++) {
@@ -553,12 +602,11 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		out->out_blocks_after = fa_pool_blocks(&now, &released_after);
 		out->out_blocks_released = released_after - released;
 	}
-	kvfree(moves);
-unlock:
 	if (scope->kind == FRAGALLOC_SCOPE_POOL)
 		mutex_unlock(&fa_dev.files_lock);
 	WRITE_ONCE(fa_dev.recompact_task, NULL);
 	mutex_unlock(&fa_dev.recompact_lock);
+	kvfree(moves);
 	return ret;
 }
 
@@ -575,13 +623,21 @@ static void fa_auto_recompact_work(struct work_struct *work)
 	/* Turned off since it was queued: off means off. */
 	if (!READ_ONCE(fa_auto_recompact_pct))
 		return;
-	if (!fa_recompact(&scope, 0, false, &out)) {
+	/*
+	 * Capped: a run started by any user's FREE stays short (capped plans
+	 * are prefixes of the full plan, so runs converge); a FREE after it
+	 * queues the next.
+	 */
+	if (!fa_recompact(&scope, FA_AUTO_MAX_PAGES, false, &out)) {
 		mutex_lock(&fa_dev.pool_lock);
 		fa_dev.auto_runs++;
 		fa_dev.auto_pages += out.out_blocks_released << pageblock_order;
 		mutex_unlock(&fa_dev.pool_lock);
 	}
 	WRITE_ONCE(fa_dev.auto_last, jiffies);
+	/* A capped run that made progress goes on after the interval. */
+	if (out.out_pages_moved >= FA_AUTO_MAX_PAGES)
+		fa_auto_recompact_kick();
 }
 
 void fa_auto_recompact_init(void)
@@ -622,8 +678,8 @@ void fa_auto_recompact_kick(void)
 		return;
 	next = READ_ONCE(fa_dev.auto_last) +
 	       msecs_to_jiffies(READ_ONCE(fa_auto_recompact_interval_ms));
-	schedule_delayed_work(&fa_dev.auto_work,
-			      time_after(next, jiffies) ? next - jiffies : 0);
+	queue_delayed_work(system_unbound_wq, &fa_dev.auto_work,
+			   time_after(next, jiffies) ? next - jiffies : 0);
 }
 
 void fa_auto_recompact_exit(void)

@@ -112,6 +112,11 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
 	freed = fa_reclaim(sc->nr_to_scan, !current_is_kswapd(), &contended);
 
 	fa_account_reclaimed(freed);
+	/*
+	 * What was given back counts as scanned: one greedy call ends the
+	 * pass (do_shrink_slab() loops while what it asked for lasts).
+	 */
+	sc->nr_scanned = max(sc->nr_to_scan, freed);
 	return freed ?: SHRINK_STOP;
 }
 

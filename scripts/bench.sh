@@ -60,7 +60,8 @@ stage=$out/stage-bin
 rm -rf "$stage" "$out/extra"
 mkdir -p "$stage" "$out/extra/bench/mods" "$out/logs" "$out/results"
 cp build/tools/fragalloc-static "$stage/fragalloc"
-cp "$out"/bin/fa_load "$out"/bin/fa_churn "$out"/bin/fa_speed "$stage/"
+cp "$out"/bin/fa_load "$out"/bin/fa_churn "$out"/bin/fa_speed \
+	"$out"/bin/compaction_test "$stage/"
 install -m 0755 tests/bench/guest-bench.sh "$stage/demo.sh"
 
 # virtio_blk and the modules it needs (built in on 6.12, modules on 6.1)

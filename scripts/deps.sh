@@ -51,9 +51,12 @@ PKGS=(
 # linux-libc-dev headers) and checkpatch.pl with the data files it opens
 # (checkpatch.rst is read only with --verbose; spdxcheck.py/get_maintainer.pl
 # only inside a full tree, so they are not needed with --no-tree).
+# The kernel's compaction_test (tools/testing/selftests/mm) is the
+# benchmark's judge of each strategy's guest (make bench).
 KSRC_FILES=(
 	tools/testing/selftests/kselftest.h
 	tools/testing/selftests/kselftest_harness.h
+	tools/testing/selftests/mm/compaction_test.c
 	scripts/checkpatch.pl
 	scripts/spelling.txt
 	scripts/const_structs.checkpatch
@@ -117,9 +120,12 @@ ksrc_version() {
 }
 
 ksrc_ok() {
-	local v
+	local v f
 	v=$(ksrc_version)
-	[[ -n $v && -f $ksrc/.version && "$(cat "$ksrc/.version")" == "$v" ]]
+	[[ -n $v && -f $ksrc/.version && "$(cat "$ksrc/.version")" == "$v" ]] || return 1
+	for f in "${KSRC_FILES[@]}"; do
+		[[ -f $ksrc/$f ]] || return 1
+	done
 }
 
 extract_ksrc() {

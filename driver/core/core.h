@@ -167,6 +167,7 @@ bool fa_pool_page_in_use(const struct fa_pool *pool, unsigned long pfn);
 void fa_pool_set_movable(struct fa_pool *pool, const unsigned long *pfns,
 			 unsigned long n, bool movable);
 bool fa_pool_page_movable(const struct fa_pool *pool, unsigned long pfn);
+unsigned int fa_pool_page_class(const struct fa_pool *pool, unsigned long pfn);
 
 /**
  * struct fa_block_info - one pageblock, as seen by fa_pool_walk_blocks()

@@ -194,6 +194,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 	for (i = 0; i < nb; i++) {
 		struct fa_block *b = blk[i];
 
+		fa_resched();
 		b->plan = 0;
 		used += b->nr_used;
 		for (bit = 0; bit < pool->bp; bit++) {
@@ -210,6 +211,7 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 
 		if (!b->nr_cls[cls])
 			continue;
+		fa_resched();
 		for (bit = 0; bit < pool->bp; bit++)
 			if (fa_test_bit(b->map, cls * pool->words *
 					BITS_PER_LONG + bit) &&

@@ -638,6 +638,12 @@ void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 			i++;
 			continue;
 		}
+		/* misuse (a page freed twice): never touch a reserve block */
+		if (FA_WARN_ON(b->cls >= FA_NR_CLASSES ||
+			       !fa_test_bit(b->map, pfn - b->pfn))) {
+			i++;
+			continue;
+		}
 		/*
 		 * Owned block: free the run of following pages that lie in
 		 * the same block with one bucket move.
@@ -971,6 +977,29 @@ void fa_pool_set_movable(struct fa_pool *pool, const unsigned long *pfns,
 		else
 			fa_clear_bit(map, pfns[i] - b->pfn);
 	}
+}
+
+/**
+ * fa_pool_page_class() - the class of a page in use
+ * @pool: pool
+ * @pfn: pfn
+ *
+ * Return: FA_CLASS_*, or FA_CLASS_NONE for pages not in use.
+ */
+unsigned int fa_pool_page_class(const struct fa_pool *pool, unsigned long pfn)
+{
+	const struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
+	unsigned int off, cls;
+
+	if (!b)
+		return FA_CLASS_NONE;
+	off = pfn - b->pfn;
+	if (b->state != FA_BS_LOOSE)
+		return fa_test_bit(b->map, off) ? b->cls : FA_CLASS_NONE;
+	for (cls = 0; cls < FA_NR_CLASSES; cls++)
+		if (fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG + off))
+			return cls;
+	return FA_CLASS_NONE;
 }
 
 /**

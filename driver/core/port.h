@@ -15,9 +15,13 @@
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <linux/bug.h>
+#include <linux/sched.h>
 
-#define fa_zalloc(size)		kzalloc((size), GFP_KERNEL)
-#define fa_free(ptr)		kfree(ptr)
+/* kvzalloc: the planner's scratch array grows with the pool */
+#define fa_zalloc(size)		kvzalloc((size), GFP_KERNEL)
+#define fa_free(ptr)		kvfree(ptr)
+/* long loops under the caller's lock yield (the lock is a mutex) */
+#define fa_resched()		cond_resched()
 #define FA_WARN_ON(cond)		WARN_ON(cond)
 #define fa_ffs_word(w)		__ffs(w)
 #define fa_popcount_word(w)	hweight_long(w)
@@ -58,6 +62,7 @@ bool fa_warn_report(const char *file, int line, const char *cond);
 
 #define fa_zalloc(size)		calloc(1, (size))
 #define fa_free(ptr)		free(ptr)
+#define fa_resched()		do { } while (0)
 #define fa_ffs_word(w)		((unsigned long)__builtin_ctzl(w))
 #define fa_popcount_word(w)	((unsigned int)__builtin_popcountl(w))
 

@@ -54,6 +54,9 @@ def figures(r):
         "unusable_9": r["unusable_9"],
         "huge": r["huge_obtained"],
         "huge_share": r["huge_share"],
+        # the kernel's compaction_test; -1: it failed or was killed
+        "ctest_huge": r.get("compaction_test_huge", -1),
+        "oom_kills": r.get("oom_kills", 0),
         "extfrag": r["extfrag_events"],
         "load_wall_s": r["load_wall_s"],
         "driver_s": ld.get("load_s", 0) + ld.get("recompact_s", 0),
@@ -77,6 +80,8 @@ COLS = [
     ("unusable_9", "unusable idx o9", "{:.3f}", "lo"),
     ("huge", "huge pages", "{:.0f}", "hi"),
     ("huge_share", "huge / (free/2M)", "{:.3f}", "hi"),
+    ("ctest_huge", "compaction_test huge pages (-1: failed/killed)", "{:.0f}", "hi"),
+    ("oom_kills", "OOM kills", "{:.0f}", "lo"),
     ("extfrag", "extfrag events", "{:.0f}", "lo"),
     ("load_wall_s", "load wall s", "{:.1f}", None),
     ("alloc_fail", "failed allocs", "{:.0f}", None),

@@ -40,6 +40,7 @@ void fragalloc_get_stats(struct fragalloc_stats *st);
  *	record recompaction believes (never a struct page field)
  * @node: internal; entry in fragalloc's list of clients
  * @mover: internal; the task inside @move, or NULL
+ * @moving: internal; the @old page of the running @move, or NULL
  *
  * Pages from fragalloc_alloc_pages() are never moved; pages from
  * fragalloc_client_alloc() are moved by recompactions of the client
@@ -55,6 +56,9 @@ void fragalloc_get_stats(struct fragalloc_stats *st);
  *    of the same client, fragalloc_alloc_pages(), fragalloc_free_pages()
  *    and fragalloc_get_stats() work; fragalloc_client_recompact() returns
  *    -EDEADLK and fragalloc_client_destroy() returns -EDEADLK.
+ *    fragalloc_client_free() of @old itself from inside @move leaves it
+ *    alone (fragalloc frees @old after a move that returns true; after one
+ *    that returns false, @old is still the client's).
  *  - fragalloc_client_free() waits for a running @move of that client. So
  *    @move must not block on a lock the client holds around
  *    fragalloc_client_free() (or around anything else that waits for
@@ -71,6 +75,7 @@ struct fragalloc_client {
 	struct xarray pages;
 	struct list_head node;
 	struct task_struct *mover;
+	struct page *moving;
 };
 
 void fragalloc_client_init(struct fragalloc_client *client);
