@@ -326,15 +326,15 @@ static unsigned long fa_reclaim_class(const struct fa_scope *scope,
 
 /*
  * The recompaction step of fa_reclaim(): every lock only tried, the pool's
- * last. Return: pages the rounds gave back; *moved gets the moves made.
+ * last; rounds until nothing moves (at most FA_RECLAIM_ROUNDS). Return:
+ * pages the rounds gave back; *moved gets the moves made.
  */
-static unsigned long fa_reclaim_recompact(unsigned long nr_pages,
-					  unsigned long *moved)
+static unsigned long fa_reclaim_recompact(unsigned long *moved)
 {
 	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
 				  .reclaim = true };
 	struct fa_pool_stats st0, st1;
-	unsigned long given = 0;
+	unsigned long given = 0, step;
 	unsigned int cls, round;
 
 	*moved = 0;
@@ -344,36 +344,42 @@ static unsigned long fa_reclaim_recompact(unsigned long nr_pages,
 		goto out_reclaim;
 	if (!mutex_trylock(&fa_dev.files_lock))
 		goto out_recompact;
-	if (!mutex_trylock(&fa_dev.pool_lock))
-		goto out_files;
-	if (!fa_dev.pool)
-		goto out_pool;
 	WRITE_ONCE(fa_dev.recompact_task, current);
-	fa_pool_get_stats(fa_dev.pool, &st0);
 	/*
 	 * In rounds of at most FA_RECLAIM_MOVES moves per class, while they
-	 * make progress: recompaction keeps the pages packed, which splitting
-	 * pageblocks does not.
+	 * make progress, however little was asked for: recompaction keeps the
+	 * pages packed (splitting pageblocks does not), every block it empties
+	 * goes back whole, and the pool is left at its optimum. The pool lock
+	 * is taken per class step, so that between steps other reclaimers
+	 * trim and split, and each step's emptied blocks go back at once.
 	 */
-	for (round = 0; round < FA_RECLAIM_ROUNDS && given < nr_pages;
-	     round++) {
+	for (round = 0; round < FA_RECLAIM_ROUNDS; round++) {
 		unsigned long moved0 = *moved;
 
-		for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
-			*moved += fa_reclaim_class(&scope, cls);
-		/* what the moves emptied went to the reserve, or back */
-		fa_pool_trim(fa_dev.pool, ULONG_MAX);
-		fa_pool_get_stats(fa_dev.pool, &st1);
-		given = (st1.blocks_released - st0.blocks_released) <<
-			pageblock_order;
+		for (cls = 0; cls < FA_NR_CLASSES; cls++) {
+			if (!mutex_trylock(&fa_dev.pool_lock))
+				goto out_files;
+			if (!fa_dev.pool) {
+				mutex_unlock(&fa_dev.pool_lock);
+				goto out_files;
+			}
+			fa_pool_get_stats(fa_dev.pool, &st0);
+			step = fa_reclaim_class(&scope, cls);
+			/* what the moves emptied went to the reserve */
+			fa_pool_trim(fa_dev.pool, ULONG_MAX);
+			fa_pool_get_stats(fa_dev.pool, &st1);
+			given += (st1.blocks_released - st0.blocks_released) <<
+				 pageblock_order;
+			fa_dev.recompact_moved += step;
+			mutex_unlock(&fa_dev.pool_lock);
+			*moved += step;
+			cond_resched();
+		}
 		if (*moved == moved0)
 			break;
 	}
-	fa_dev.recompact_moved += *moved;
-	WRITE_ONCE(fa_dev.recompact_task, NULL);
-out_pool:
-	mutex_unlock(&fa_dev.pool_lock);
 out_files:
+	WRITE_ONCE(fa_dev.recompact_task, NULL);
 	mutex_unlock(&fa_dev.files_lock);
 out_recompact:
 	mutex_unlock(&fa_dev.recompact_lock);
@@ -433,7 +439,7 @@ unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
 	}
 	/* 2. Recompaction, if its locks can be had. */
 	if (given < nr_pages)
-		given += fa_reclaim_recompact(nr_pages - given, &moved);
+		given += fa_reclaim_recompact(&moved);
 	/* 3. What could not move: split pageblocks, the pool lock alone. */
 	if (given < nr_pages && mutex_trylock(&fa_dev.pool_lock)) {
 		if (fa_dev.pool) {
