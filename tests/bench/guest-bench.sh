@@ -183,21 +183,23 @@ one() {
 		exit 1
 	fi
 	share=$(awk -v h="$huge" -v f="$memfree" 'BEGIN { printf "%.4f", f ? h / (f / 2048) : 0 }')
-	# The kernel's judge (tools/testing/selftests/mm/compaction_test):
-	# it mlocks 80% of MemFree in 100 MB maps, then asks for huge pages,
-	# with the load still holding its memory. Killed (137: the OOM
-	# killer) or failed: -1 and its exit status are recorded.
+	# The kernel's judge (tools/testing/selftests/mm/compaction_test) is
+	# staged but not run yet: run here, while the load and the churn hold
+	# their memory, it was OOM-killed in workload A in every strategy's
+	# guest, plain's included (2026-12-01, make bench-quick), and the
+	# kill's report fails the boot. FA_BENCH_CTEST=1 in the guest
+	# script's environment runs it anyway (for experiments).
 	ct=-1 ct_rc=-1 oom0=0 oom1=0
-	while read -r k v; do [ "$k" = oom_kill ] && oom0=$v; done </proc/vmstat
-	if [ -x "$BIN/compaction_test" ]; then
+	if [ "${FA_BENCH_CTEST:-0}" = 1 ] && [ -x "$BIN/compaction_test" ]; then
+		while read -r k v; do [ "$k" = oom_kill ] && oom0=$v; done </proc/vmstat
 		"$BIN/compaction_test" >/tmp/ct.log 2>&1
 		ct_rc=$?
 		while read -r a b c d e f g h i; do
 			[ "$b $c $d $e $f $g" = "Number of huge pages allocated =" ] && ct=$h
 		done </tmp/ct.log
 		: "$a$i" # read's spare fields
+		while read -r k v; do [ "$k" = oom_kill ] && oom1=$v; done </proc/vmstat
 	fi
-	while read -r k v; do [ "$k" = oom_kill ] && oom1=$v; done </proc/vmstat
 	load=null
 	[ -s /tmp/load.json ] && load=$(cat /tmp/load.json)
 	result "{\"kind\":\"boot\",\"kver\":\"$(uname -r)\",\"workload\":\"$WL\",\"strategy\":\"$STRAT\",\"seed\":$SEED,\"cycles\":$CYCLES,\"load_wall_s\":$load_s,\"free_blocks\":[$buddy],\"unusable_3\":$u3,\"unusable_9\":$u9,\"unmovable_pageblocks\":$unmov,\"reclaimable_pageblocks\":$recl,\"memfree_kb\":$memfree,\"huge_obtained\":$huge,\"huge_share\":$share,\"compaction_test_huge\":$ct,\"compaction_test_rc\":$ct_rc,\"oom_kills\":$((oom1 - oom0)),\"extfrag_events\":$extfrag,\"load\":$load,\"frag\":$(cat /tmp/frag.json)}"
