@@ -8,7 +8,8 @@
 #                   headers; ends with a report of what was built and skipped
 #   make demo       the original report's scenario, end to end, in a VM
 #   make check      every test: host unit tests, style, sparse, VM selftests
-#                   on Debian 6.1 and 6.12; last line "N passed, N failed"
+#                   on Debian 6.1 and 6.12; last line "N passed, N failed,
+#                   N skipped"
 #   make deps       install what the above need (called by demo and check)
 #   make modules KDIR=...
 #                   build the module against one kernel tree only (fails,

@@ -7,7 +7,8 @@
 #   make fuzz-vm SECONDS=600 SEED=7  a long fuzzer run on a stock kernel
 #                                  (FA_FUZZ_KVER=... picks the kernel)
 #   make soak MINUTES=30           fuzzer + recompaction rounds on the debug kernel
-# Each ends with one line "N passed, N failed".
+# Each ends with one line "N passed, N failed, N skipped" (check-debug: the
+# skipped count must match tests/gates/expected-skips).
 
 SECONDS	?= 300
 SEED	?= 1
