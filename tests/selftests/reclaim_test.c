@@ -8,7 +8,7 @@
  *                           owns about three times the pageblocks its pages
  *                           need. With the automatic mode off, a child then
  *                           mlocks all the memory that is free above the
- *                           zones' high watermarks plus 80% of the pool's
+ *                           zones' high watermarks plus 60% of the pool's
  *                           idle memory: nobody is OOM-killed (/proc/vmstat
  *                           oom_kill, the child's exit), the shrinker gave
  *                           the memory back (STATS), and the pool ends at
@@ -245,29 +245,29 @@ static void pressure(struct __test_metadata *_metadata, bool pinned)
 	ASSERT_LT(32 * 1024, idle_kb) TH_LOG("the load left too little idle memory to test");
 	/*
 	 * More than user space could have without the pool's memory: all
-	 * that is free above the watermarks, plus 80% of the pool's idle
-	 * memory (the rest covers the child's page tables and the kernel's
-	 * own allocations meanwhile). With pinned pages, 50%: the free pages
-	 * of split pageblocks go back into pageblocks labelled unmovable, so
-	 * the child's movable allocations fall back into them, and each
-	 * fallback boosts the watermarks (watermark_boost_factor): measured
-	 * 53 MB of boost at the end, memory no allocation may take while it
-	 * lasts, whoever gave the pages back.
+	 * that is free above the watermarks, plus 60% of the pool's idle
+	 * memory (50% with pinned pages). The rest is margin: the child's
+	 * page tables, the other CPU's per-CPU free lists (15 MB seen), the
+	 * kernel's own allocations meanwhile. Measured with 80%: OOM-killed
+	 * now and then on 6.12 with the pool already down to 0.6 MB idle,
+	 * i.e. a test asking for memory that is not there, not a pool that
+	 * hoards. With pinned pages the free pages of split pageblocks go
+	 * back into pageblocks labelled unmovable, so the child's movable
+	 * allocations fall back into them, and each fallback boosts the
+	 * watermarks (watermark_boost_factor; 53 MB of boost seen).
 	 */
-	target = free_kb - wm_kb + (long)(idle_kb * (pinned ? 5 : 8) / 10);
+	target = free_kb - wm_kb + (long)(idle_kb * (pinned ? 5 : 6) / 10);
 	/*
-	 * With pinned pages, the watermark boost is off for the pressure
-	 * (see above): it answers fallbacks into the very pageblocks the test
-	 * pins with memory nobody may have, which would test the boost's
-	 * heuristic, not whether the pool gave its memory back. Measured on
-	 * 6.1 with it on: the pool down to 1.3 MB idle, the child OOM-killed
-	 * with 104 MB free against a boosted min watermark of 98 MB.
+	 * The watermark boost is off for the pressure (see above): it answers
+	 * fallbacks into the pool's old pageblocks with memory nobody may
+	 * have, which would test the boost's heuristic, not whether the pool
+	 * gave its memory back. Measured on 6.1 with it on and pinned pages:
+	 * the pool down to 1.3 MB idle, the child OOM-killed with 104 MB free
+	 * against a boosted min watermark of 98 MB.
 	 */
-	if (pinned) {
-		boost0 = boost_factor(-1);
-		ASSERT_LE(0, boost0);
-		ASSERT_EQ(0, boost_factor(0));
-	}
+	boost0 = boost_factor(-1);
+	ASSERT_LE(0, boost0);
+	ASSERT_EQ(0, boost_factor(0));
 	oom0 = vmstat("oom_kill");
 	rc = mlock_child(target);
 	oom1 = vmstat("oom_kill");
