@@ -329,7 +329,7 @@ static unsigned long fa_reclaim_class(const struct fa_scope *scope,
  * last; rounds until nothing moves (at most FA_RECLAIM_ROUNDS). Return:
  * pages the rounds gave back; *moved gets the moves made.
  */
-static unsigned long fa_reclaim_recompact(unsigned long *moved)
+static unsigned long fa_reclaim_recompact(bool greedy, unsigned long *moved)
 {
 	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
 				  .reclaim = true };
@@ -338,7 +338,15 @@ static unsigned long fa_reclaim_recompact(unsigned long *moved)
 	unsigned int cls, round;
 
 	*moved = 0;
-	if (!mutex_trylock(&fa_dev.reclaim_lock))
+	/*
+	 * Direct reclaim waits for a running shrinker recompaction (kswapd's)
+	 * rather than coming back empty-handed while that run is giving the
+	 * pool's memory back: only the shrinker takes reclaim_lock, and its
+	 * holder never waits for memory, so the wait ends. kswapd only tries.
+	 */
+	if (greedy)
+		mutex_lock(&fa_dev.reclaim_lock);
+	else if (!mutex_trylock(&fa_dev.reclaim_lock))
 		return 0;
 	if (!mutex_trylock(&fa_dev.recompact_lock))
 		goto out_reclaim;
@@ -439,7 +447,7 @@ unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
 	}
 	/* 2. Recompaction, if its locks can be had. */
 	if (given < nr_pages)
-		given += fa_reclaim_recompact(&moved);
+		given += fa_reclaim_recompact(greedy, &moved);
 	/* 3. What could not move: split pageblocks, the pool lock alone. */
 	if (given < nr_pages && mutex_trylock(&fa_dev.pool_lock)) {
 		if (fa_dev.pool) {
