@@ -51,6 +51,8 @@
 
 #include <linux/fragalloc.h>
 
+#include "fa_ioc.h"
+
 #define MAX_THREADS	16
 #define MAX_BATCHES	48
 #define MAX_MAPS	48
@@ -58,44 +60,8 @@
 
 typedef unsigned __int128 eset;	/* a set of errnos, bit 0: success */
 #define E(x)		((eset)1 << (x))
-/* errnos the DOC block allows, per call */
-#define DOC_GENERAL	(E(ENOTTY) | E(EFAULT) | E(EINVAL) | E(E2BIG))
-#define DOC_INFO	DOC_GENERAL
-#define DOC_STATS	DOC_GENERAL
-#define DOC_ALLOC	(DOC_GENERAL | E(ENOMEM) | E(EDQUOT) | E(ENOSPC) | E(EINTR))
-#define DOC_FREE	(DOC_GENERAL | E(ENOENT))
-#define DOC_BINFO	(DOC_GENERAL | E(ENOENT) | E(ENOMEM))
-#define DOC_RECOMPACT	(DOC_GENERAL | E(ENOENT) | E(EPERM) | E(EINTR) | E(ENOMEM))
+/* errnos the DOC block allows for mmap() (the ioctls': fa_iocs[].errnos) */
 #define DOC_MMAP	(E(EINVAL) | E(ENXIO))
-
-static const char *const ioc_name[] = {
-	"INFO", "ALLOC", "FREE", "BATCH_INFO", "STATS", "RECOMPACT",
-};
-static const eset ioc_doc[] = {
-	DOC_INFO, DOC_ALLOC, DOC_FREE, DOC_BINFO, DOC_STATS, DOC_RECOMPACT,
-};
-static const unsigned long ioc_nr[] = {
-	FRAGALLOC_IOC_INFO, FRAGALLOC_IOC_ALLOC, FRAGALLOC_IOC_FREE,
-	FRAGALLOC_IOC_BATCH_INFO, FRAGALLOC_IOC_STATS, FRAGALLOC_IOC_RECOMPACT,
-};
-static const size_t ioc_size[] = {
-	sizeof(struct fragalloc_info), sizeof(struct fragalloc_alloc),
-	sizeof(struct fragalloc_free), sizeof(struct fragalloc_batch_info),
-	sizeof(struct fragalloc_stats), sizeof(struct fragalloc_recompact),
-};
-#define FZ_END(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
-/*
- * The first version of each structure: smaller sizes are EINVAL, sizes from
- * here up to ioc_size[] are older callers and accepted (STATS grew a tail).
- */
-static const size_t ioc_min_size[] = {
-	sizeof(struct fragalloc_info), sizeof(struct fragalloc_alloc),
-	sizeof(struct fragalloc_free), sizeof(struct fragalloc_batch_info),
-	FZ_END(struct fragalloc_stats, out_auto_recompact_runs),
-	sizeof(struct fragalloc_recompact),
-};
-
-enum { I_INFO, I_ALLOC, I_FREE, I_BINFO, I_STATS, I_RECOMPACT, I_NR };
 
 /* ------------------------------------------------------------------ */
 
@@ -235,7 +201,7 @@ struct thr {
 	struct map m[MAX_MAPS];
 	/* counters */
 	unsigned long ops, calls, verifies, forks, reopens, recompacts, moved;
-	unsigned long errs[I_NR];
+	unsigned long errs[FA_NR_IOCS];
 };
 
 static int shared_fd = -1;
@@ -318,18 +284,18 @@ static const char *eset_str(eset s)
 static int call(struct thr *t, int fd, int k, void *arg, eset expect,
 		const char *what)
 {
-	int ret = ioctl(fd, ioc_nr[k], arg) < 0 ? errno : 0;
+	int ret = ioctl(fd, fa_iocs[k].cmd, arg) < 0 ? errno : 0;
 
 	t->calls++;
 	if (ret) {
 		t->errs[k]++;
-		if (ret >= 128 || !(ioc_doc[k] & E(ret)))
+		if (ret >= 128 || !fa_ioc_documents(&fa_iocs[k], ret))
 			failf(R_ERRNO, "t%d %s (%s): errno %d (%s) is not documented for %s",
-			      t->id, ioc_name[k], what, ret, strerror(ret), ioc_name[k]);
+			      t->id, fa_iocs[k].name, what, ret, strerror(ret), fa_iocs[k].name);
 	}
 	if (expect && (ret >= 128 || !(expect & E(ret))))
 		failf(R_EXPECT, "t%d %s (%s): got %s (%d), expected %s",
-		      t->id, ioc_name[k], what, ret ? strerror(ret) : "success", ret,
+		      t->id, fa_iocs[k].name, what, ret ? strerror(ret) : "success", ret,
 		      eset_str(expect));
 	return -ret;
 }
@@ -559,7 +525,7 @@ static void *arg_ptr(struct thr *t, void *good, bool may_ro,
 static uint32_t pick_size(struct thr *t, int k, eset *expect,
 			  bool *tail_garbage)
 {
-	uint32_t sz = ioc_size[k];
+	uint32_t sz = fa_iocs[k].size;
 	unsigned int r = below(&t->rs, 100);
 
 	*expect = 0;
@@ -567,7 +533,7 @@ static uint32_t pick_size(struct thr *t, int k, eset *expect,
 	if (r < 88)
 		return sz;
 	if (r < 92) {
-		uint32_t min = ioc_min_size[k];
+		uint32_t min = fa_iocs[k].min_size;
 
 		/* an older caller's size, between versions: accepted */
 		if (min < sz && r < 90)
@@ -613,7 +579,7 @@ static int issue(struct thr *t, int fd, int k, union ubuf *u, eset exp,
 	eset sexp = 0, pexp = 0;
 	bool garbage = false;
 	const char *kind = arg_kind_name[0];
-	uint32_t sz = ioc_size[k];
+	uint32_t sz = fa_iocs[k].size;
 	void *p = u;
 	char desc[256];
 	int ret;
@@ -624,13 +590,13 @@ static int issue(struct thr *t, int fd, int k, union ubuf *u, eset exp,
 		p = arg_ptr(t, u, may_ro, &pexp, &kind);
 	}
 	u->alloc.size = sz;		/* size is the first member of every struct */
-	if (sz > ioc_size[k] && sz <= sizeof(*u)) {
-		memset(u->raw + ioc_size[k], 0, sz - ioc_size[k]);
+	if (sz > fa_iocs[k].size && sz <= sizeof(*u)) {
+		memset(u->raw + fa_iocs[k].size, 0, sz - fa_iocs[k].size);
 		if (garbage)
-			u->raw[sz - 1 - below(&t->rs, sz - ioc_size[k])] = 1 + below(&t->rs, 255);
+			u->raw[sz - 1 - below(&t->rs, sz - fa_iocs[k].size)] = 1 + below(&t->rs, 255);
 	} else if (sz > sizeof(*u)) {
 		/* the kernel reads past the buffer: nonzero stack or a fault */
-		memset(u->raw + ioc_size[k], 0, sizeof(*u) - ioc_size[k]);
+		memset(u->raw + fa_iocs[k].size, 0, sizeof(*u) - fa_iocs[k].size);
 	}
 	if (kind == arg_kind_name[4])
 		memcpy(p, u, 4);
@@ -641,7 +607,7 @@ static int issue(struct thr *t, int fd, int k, union ubuf *u, eset exp,
 	if (kind == arg_kind_name[1] || kind == arg_kind_name[2] || kind == arg_kind_name[3]) {
 		exp = E(EFAULT);			/* size unreadable */
 	} else if (kind == arg_kind_name[4]) {
-		exp = sz < ioc_min_size[k] ? E(EINVAL) : E(EFAULT);	/* only size readable */
+		exp = sz < fa_iocs[k].min_size ? E(EINVAL) : E(EFAULT);	/* only size readable */
 	} else {
 		if (sexp)
 			exp = sexp;
@@ -736,7 +702,7 @@ static void op_alloc(struct thr *t)
 		valid = false;
 	}
 	/* never a read-only pointer: the kernel would allocate, then EFAULT */
-	ret = issue(t, t->fd, I_ALLOC, &u, exp, false, true, "alloc", &pert, NULL);
+	ret = issue(t, t->fd, FA_IOC_ALLOC, &u, exp, false, true, "alloc", &pert, NULL);
 	if (ret)
 		return;
 	if (!valid || pert) {
@@ -848,7 +814,7 @@ static void op_free(struct thr *t, bool range)
 		u.free.handle = 1 + below(&t->rs, 64);
 		if (range)
 			u.free.nr_pages = 1;
-		ret = call(t, t->fd, I_FREE, &u, E(0) | E(ENOENT), "free by number");
+		ret = call(t, t->fd, FA_IOC_FREE, &u, E(0) | E(ENOENT), "free by number");
 		if (ret)
 			return;
 		for (int i = 0; i < MAX_BATCHES; i++)
@@ -914,7 +880,7 @@ static void op_free(struct thr *t, bool range)
 		 range ? "range free" : "free", u.free.handle,
 		 (unsigned long long)u.free.first_page, (unsigned long long)u.free.nr_pages,
 		 u.free.flags, u.free.__reserved, b ? (unsigned long long)b->nr_pages : 0ULL);
-	ret = issue(t, t->fd, I_FREE, &u, exp, true, true, what, &pert, &kind);
+	ret = issue(t, t->fd, FA_IOC_FREE, &u, exp, true, true, what, &pert, &kind);
 	if (!b)
 		return;
 	if (ret == -EFAULT && kind == arg_kind_name[5]) {
@@ -929,7 +895,7 @@ static void op_free(struct thr *t, bool range)
 		return;
 	}
 	if (!range) {
-		if (u.free.out_nr_freed != present_pages(b) && u.free.size >= ioc_size[I_FREE])
+		if (u.free.out_nr_freed != present_pages(b) && u.free.size >= fa_iocs[FA_IOC_FREE].size)
 			failf(R_EXPECT, "t%d free: out_nr_freed %llu, expected %llu", t->id,
 			      (unsigned long long)u.free.out_nr_freed,
 			      (unsigned long long)present_pages(b));
@@ -937,7 +903,7 @@ static void op_free(struct thr *t, bool range)
 	} else {
 		uint64_t holes = punch(t, b, u.free.first_page, u.free.nr_pages);
 
-		if (u.free.out_nr_freed != holes && u.free.size >= ioc_size[I_FREE])
+		if (u.free.out_nr_freed != holes && u.free.size >= fa_iocs[FA_IOC_FREE].size)
 			failf(R_EXPECT, "t%d range free [%llu,+%llu): out_nr_freed %llu, expected %llu",
 			      t->id, (unsigned long long)u.free.first_page,
 			      (unsigned long long)u.free.nr_pages,
@@ -1012,7 +978,7 @@ static void op_batch_info(struct thr *t)
 	}
 	if (!valid)
 		exp = b ? E(EINVAL) : (E(EINVAL) | E(ENOENT));
-	ret = issue(t, t->fd, I_BINFO, &u, exp, true, !target, "batch info", &pert, NULL);
+	ret = issue(t, t->fd, FA_IOC_BATCH_INFO, &u, exp, true, !target, "batch info", &pert, NULL);
 	if (target) {
 		/* the first page now holds PFNs (or zeros) and ~0 for holes */
 		struct batch *tb = target->b;
@@ -1056,7 +1022,7 @@ static void op_stats_info(struct thr *t)
 	union ubuf u;
 	eset exp = E(0);
 	bool pert;
-	int k = chance(&t->rs, 50) ? I_STATS : I_INFO;
+	int k = chance(&t->rs, 50) ? FA_IOC_STATS : FA_IOC_INFO;
 
 	memset(&u, 0, sizeof(u));
 	if (chance(&t->rs, 10)) {
@@ -1065,14 +1031,14 @@ static void op_stats_info(struct thr *t)
 	}
 	if (chance(&t->rs, 5)) {
 		/* output members are ignored on input */
-		memset(u.raw + 8, 0xa5, ioc_size[k] - 8);
+		memset(u.raw + 8, 0xa5, fa_iocs[k].size - 8);
 	}
-	issue(t, t->fd, k, &u, exp, true, true, k == I_STATS ? "stats" : "info", &pert, NULL);
-	if (k == I_INFO && !pert && exp == E(0) &&
+	issue(t, t->fd, k, &u, exp, true, true, k == FA_IOC_STATS ? "stats" : "info", &pert, NULL);
+	if (k == FA_IOC_INFO && !pert && exp == E(0) &&
 	    (u.info.out_page_size != ps || u.info.out_abi_version != FRAGALLOC_ABI_VERSION))
 		failf(R_EXPECT, "t%d info: page size %u abi %u", t->id, u.info.out_page_size,
 		      u.info.out_abi_version);
-	if (k == I_STATS && !pert && exp == E(0) && !t->shared) {
+	if (k == FA_IOC_STATS && !pert && exp == E(0) && !t->shared) {
 		uint64_t nb = 0;
 
 		for (int i = 0; i < MAX_BATCHES; i++)
@@ -1128,7 +1094,7 @@ static void op_recompact(struct thr *t)
 		u.rc.flags |= 2u << below(&t->rs, 31);
 		exp = E(EINVAL);
 	}
-	ret = issue(t, t->fd, I_RECOMPACT, &u, exp, true, true, "recompact", &pert, NULL);
+	ret = issue(t, t->fd, FA_IOC_RECOMPACT, &u, exp, true, true, "recompact", &pert, NULL);
 	if (!ret && !pert) {
 		t->recompacts++;
 		t->moved += u.rc.out_pages_moved;
@@ -1678,7 +1644,7 @@ int main(int argc, char **argv)
 	int fd, opt, res = 0;
 	bool stats_ok = true;
 	unsigned long ops = 0, calls = 0, verifies = 0, forks = 0, reopens = 0,
-		      recompacts = 0, moved = 0, errs[I_NR] = { 0 };
+		      recompacts = 0, moved = 0, errs[FA_NR_IOCS] = { 0 };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((opt = getopt(argc, argv, "t:s:j:m:d:rv")) != -1) {
@@ -1779,7 +1745,7 @@ int main(int argc, char **argv)
 		reopens += t->reopens;
 		recompacts += t->recompacts;
 		moved += t->moved;
-		for (int k = 0; k < I_NR; k++)
+		for (int k = 0; k < FA_NR_IOCS; k++)
 			errs[k] += t->errs[k];
 		if (!t->shared)
 			close(t->fd);
