@@ -60,56 +60,34 @@ struct ioc_desc {
 	int errnos[FA_IOC_MAX_ERRNOS];
 };
 
+/*
+ * The entry of command @NAME, whose structure is struct @T; @v1_last is the
+ * last member of its first published version (as in driver/chardev.c);
+ * the variable arguments list its errnos (FA_DOC_GENERAL first).
+ */
+#define FA_IOC_DESC(NAME, T, v1_last, mask, ...)			\
+	[FA_IOC_##NAME] = {						\
+		.name = #NAME,						\
+		.cmd = FRAGALLOC_IOC_##NAME,				\
+		.size = sizeof(struct T),				\
+		.min_size = FA_END_OF(struct T, v1_last),		\
+		.flags_mask = (mask),					\
+		.errnos = { __VA_ARGS__ },				\
+	}
+
 static const struct ioc_desc fa_iocs[FA_NR_IOCS] __attribute__((unused)) = {
-	[FA_IOC_INFO] = {
-		.name = "INFO",
-		.cmd = FRAGALLOC_IOC_INFO,
-		.size = sizeof(struct fragalloc_info),
-		.min_size = sizeof(struct fragalloc_info),
-		.flags_mask = 0,
-		.errnos = { FA_DOC_GENERAL },
-	},
-	[FA_IOC_ALLOC] = {
-		.name = "ALLOC",
-		.cmd = FRAGALLOC_IOC_ALLOC,
-		.size = sizeof(struct fragalloc_alloc),
-		.min_size = sizeof(struct fragalloc_alloc),
-		.flags_mask = FRAGALLOC_ALLOC_FLAGS_MASK,
-		.errnos = { FA_DOC_GENERAL, ENOMEM, EDQUOT, ENOSPC, EINTR },
-	},
-	[FA_IOC_FREE] = {
-		.name = "FREE",
-		.cmd = FRAGALLOC_IOC_FREE,
-		.size = sizeof(struct fragalloc_free),
-		.min_size = sizeof(struct fragalloc_free),
-		.flags_mask = FRAGALLOC_FREE_FLAGS_MASK,
-		.errnos = { FA_DOC_GENERAL, ENOENT },
-	},
-	[FA_IOC_BATCH_INFO] = {
-		.name = "BATCH_INFO",
-		.cmd = FRAGALLOC_IOC_BATCH_INFO,
-		.size = sizeof(struct fragalloc_batch_info),
-		.min_size = sizeof(struct fragalloc_batch_info),
-		.flags_mask = FRAGALLOC_BATCH_INFO_FLAGS_MASK,
-		.errnos = { FA_DOC_GENERAL, ENOENT, ENOMEM },
-	},
-	[FA_IOC_STATS] = {
-		.name = "STATS",
-		.cmd = FRAGALLOC_IOC_STATS,
-		.size = sizeof(struct fragalloc_stats),
-		/* ABI 1 ended there; out_idle_pages on is a tail extension */
-		.min_size = FA_END_OF(struct fragalloc_stats, out_auto_recompact_runs),
-		.flags_mask = 0,
-		.errnos = { FA_DOC_GENERAL },
-	},
-	[FA_IOC_RECOMPACT] = {
-		.name = "RECOMPACT",
-		.cmd = FRAGALLOC_IOC_RECOMPACT,
-		.size = sizeof(struct fragalloc_recompact),
-		.min_size = sizeof(struct fragalloc_recompact),
-		.flags_mask = FRAGALLOC_RECOMPACT_FLAGS_MASK,
-		.errnos = { FA_DOC_GENERAL, ENOENT, EPERM, EINTR, ENOMEM },
-	},
+	FA_IOC_DESC(INFO, fragalloc_info, out_recompact_flags, 0, FA_DOC_GENERAL),
+	FA_IOC_DESC(ALLOC, fragalloc_alloc, out_mmap_offset, FRAGALLOC_ALLOC_FLAGS_MASK,
+		    FA_DOC_GENERAL, ENOMEM, EDQUOT, ENOSPC, EINTR),
+	FA_IOC_DESC(FREE, fragalloc_free, out_nr_freed, FRAGALLOC_FREE_FLAGS_MASK,
+		    FA_DOC_GENERAL, ENOENT),
+	FA_IOC_DESC(BATCH_INFO, fragalloc_batch_info, out_policy,
+		    FRAGALLOC_BATCH_INFO_FLAGS_MASK, FA_DOC_GENERAL, ENOENT, ENOMEM),
+	/* ABI 1 ended there; out_idle_pages on is a tail extension */
+	FA_IOC_DESC(STATS, fragalloc_stats, out_auto_recompact_runs, 0, FA_DOC_GENERAL),
+	FA_IOC_DESC(RECOMPACT, fragalloc_recompact, out_blocks_after,
+		    FRAGALLOC_RECOMPACT_FLAGS_MASK,
+		    FA_DOC_GENERAL, ENOENT, EPERM, EINTR, ENOMEM),
 };
 
 /* whether the DOC block lists @err for ioctl @d */
