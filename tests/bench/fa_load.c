@@ -95,15 +95,11 @@ static void cycle(struct rng *r, int fd, double ratio, uint64_t batch,
 		drop((size_t)rnd_below(r, nbt));
 	for (size_t i = 0; i < nbt; i++) {
 		struct batch *b = &bt[i];
-		uint64_t first, max, nr, freed = 0;
+		uint64_t first, nr, freed = 0;
 
 		if (rnd_unit(r) >= ratio || b->pages < 2)
 			continue;
-		first = rnd_below(r, b->pages);
-		max = b->pages - first;
-		if (max > b->pages / 4 + 1)
-			max = b->pages / 4 + 1;
-		nr = 1 + rnd_below(r, max);
+		rnd_punch(r, b->pages, &first, &nr);
 		if (fa_free_range(b->fd, b->handle, first, nr, &freed)) {
 			perror("FREE_RANGE");
 			exit(1);

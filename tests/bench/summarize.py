@@ -182,23 +182,24 @@ def targets(rows, speed):
                 sum(f["touched_over_opt"] <= CLASSES for f in fs), len(fs), CLASSES))
     else:
         add(name, False, MISSING % "compact+recompact")
-    for s in ("compact", "compact+recompact"):
-        name = "A: %s huge pages obtainable >= 90%% of none (share of free/2 MiB)" % s
-        lack = [x for x in (s, "none") if x not in rows]
-        if lack:
-            add(name, False, MISSING % " or ".join(lack))
-            continue
+    def against(fmt, other):
+        """(strategy, target name) for compact and compact+recompact where
+        both it and @other have results; a missing one is its row saying so"""
+        for s in ("compact", "compact+recompact"):
+            lack = [x for x in (s, other) if x not in rows]
+            if lack:
+                add(fmt % s, False, MISSING % " or ".join(lack))
+            else:
+                yield s, fmt % s
+
+    for s, name in against("A: %s huge pages obtainable >= 90%% of none "
+                           "(share of free/2 MiB)", "none"):
         h, hn = med(rows, s, "huge_share"), med(rows, "none", "huge_share")
         add(name, h >= 0.9 * hn,
             "{:.3f} vs none {:.3f} = {:.1f}%".format(h, hn, 100 * h / hn if hn else 0))
     # the order-3 unusable index against the 2015 driver (plain) of the same
     # run; replaces "within 0.05 of none", which no recorded value came near
-    for s in ("compact", "compact+recompact"):
-        name = "A: %s unusable free space index o3 <= plain's" % s
-        lack = [x for x in (s, "plain") if x not in rows]
-        if lack:
-            add(name, False, MISSING % " or ".join(lack))
-            continue
+    for s, name in against("A: %s unusable free space index o3 <= plain's", "plain"):
         u, up = med(rows, s, "unusable_3"), med(rows, "plain", "unusable_3")
         add(name, u <= up, "{:.3f} vs plain {:.3f} (diff {:+.3f}){}".format(
             u, up, u - up, noise(rows, s, "plain", "unusable_3")))

@@ -87,14 +87,8 @@ static int alloc_opt(int c, const char *arg, void *ctx)
 	struct alloc_args *a = ctx;
 
 	switch (c) {
-	case 'n':
-		if (parse_u64(arg, &a->pages) || !a->pages)
-			return usage_err("alloc: bad page count '%s'", arg);
-		return 0;
-	case 's':
-		if (parse_size(arg, &a->size, &a->size_is_pages) || !a->size)
-			return usage_err("alloc: bad size '%s'", arg);
-		return 0;
+	case 'n': return opt_u64(arg, &a->pages, 1, "alloc: bad page count");
+	case 's': return opt_size(arg, &a->size, &a->size_is_pages, "alloc: bad size");
 	case 'c': return parse_class("alloc", arg, &a->mobility);
 	case 'P': return parse_policy("alloc", arg, &a->policy);
 	case 'b': a->flags |= FRAGALLOC_ALLOC_BEST_EFFORT; return 0;
@@ -187,7 +181,6 @@ static int alloc_use(struct fragalloc *h, const struct alloc_args *a,
 int do_alloc(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "pages", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
 		{ "class", required_argument, NULL, 'c' },

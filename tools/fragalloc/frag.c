@@ -1025,10 +1025,8 @@ static int frag_blocks_opt(int c, const char *arg, struct blocks_args *ba)
 
 	switch (c) {
 	case 'A':
-		if (parse_size(arg, &ba->alloc_size, &ba->alloc_is_pages) ||
-		    !ba->alloc_size)
-			return usage_err("frag: bad --alloc size '%s'", arg);
-		return 0;
+		return opt_size(arg, &ba->alloc_size, &ba->alloc_is_pages,
+				"frag: bad --alloc size");
 	case 'c': return parse_class("frag", arg, &ba->mobility);
 	case 'y': return parse_policy("frag", arg, &ba->policy);
 	case 'F': ba->pfns_file = arg; return 0;
@@ -1104,7 +1102,6 @@ static int frag_report(const struct frag_args *f)
 int do_frag(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "png", required_argument, NULL, 'P' },
 		{ "buddyinfo", required_argument, NULL, 'B' },
 		{ "pagetypeinfo", required_argument, NULL, 'T' },

@@ -48,16 +48,25 @@ static const char *const flag_names[] = {
 	"alloc", "free", "batch_info", "recompact",
 };
 
-static void info_numbers(const struct fragalloc_info *info, uint64_t *limits,
-			 uint32_t *flags)
+/* what info prints beyond struct fragalloc_info's own fields */
+struct info_extra {
+	uint64_t limits[3];	/* by limit_keys */
+	uint32_t flags[4];	/* by flag_names */
+	struct rlimit rl;	/* RLIMIT_MEMLOCK */
+};
+
+static void info_extra_read(const struct fragalloc_info *info,
+			    struct info_extra *x)
 {
-	limits[0] = info->out_max_batch_pages;
-	limits[1] = info->out_max_fd_pages;
-	limits[2] = info->out_max_total_pages;
-	flags[0] = info->out_alloc_flags;
-	flags[1] = info->out_free_flags;
-	flags[2] = info->out_batch_info_flags;
-	flags[3] = info->out_recompact_flags;
+	x->limits[0] = info->out_max_batch_pages;
+	x->limits[1] = info->out_max_fd_pages;
+	x->limits[2] = info->out_max_total_pages;
+	x->flags[0] = info->out_alloc_flags;
+	x->flags[1] = info->out_free_flags;
+	x->flags[2] = info->out_batch_info_flags;
+	x->flags[3] = info->out_recompact_flags;
+	if (getrlimit(RLIMIT_MEMLOCK, &x->rl))
+		x->rl.rlim_cur = RLIM_INFINITY;
 }
 
 static const char *info_device(void)
@@ -66,13 +75,10 @@ static const char *info_device(void)
 }
 
 static void info_print_json(const struct fragalloc_info *info,
-			    const struct rlimit *rl)
+			    const struct info_extra *x)
 {
-	uint64_t limits[3];
-	uint32_t flags[4];
 	char key[32];
 
-	info_numbers(info, limits, flags);
 	jw_obj_start(&jw);
 	jw_kstr(&jw, "device", info_device());
 	jw_ku64(&jw, "abi_version", info->out_abi_version);
@@ -89,28 +95,25 @@ static void info_print_json(const struct fragalloc_info *info,
 			jw_str(&jw, features[i].name);
 	jw_arr_end(&jw);
 	for (size_t i = 0; i < 3; i++)
-		jw_ku64(&jw, limit_keys[i], limits[i]);
+		jw_ku64(&jw, limit_keys[i], x->limits[i]);
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(key, sizeof(key), "%s_flags", flag_names[i]);
-		jw_ku64(&jw, key, flags[i]);
+		jw_ku64(&jw, key, x->flags[i]);
 	}
 	jw_key(&jw, "memlock_limit");
-	if (rl->rlim_cur == RLIM_INFINITY)
+	if (x->rl.rlim_cur == RLIM_INFINITY)
 		jw_null(&jw);
 	else
-		jw_u64(&jw, rl->rlim_cur);
+		jw_u64(&jw, x->rl.rlim_cur);
 	jw_obj_end(&jw);
 	jw_end_doc(&jw);
 }
 
 static void info_print_plain(const struct fragalloc_info *info,
-			     const struct rlimit *rl)
+			     const struct info_extra *x)
 {
-	uint64_t limits[3];
-	uint32_t flags[4];
 	char buf[64];
 
-	info_numbers(info, limits, flags);
 	printf("device:           %s\n", info_device());
 	printf("abi version:      %u (library %d)\n", info->out_abi_version,
 	       FRAGALLOC_ABI_VERSION);
@@ -124,30 +127,27 @@ static void info_print_plain(const struct fragalloc_info *info,
 			printf(" %s", features[i].name);
 	printf("\n");
 	for (size_t i = 0; i < 3; i++) {
-		limit_text(buf, sizeof(buf), limits[i], info->out_page_size);
+		limit_text(buf, sizeof(buf), x->limits[i], info->out_page_size);
 		printf("%-18s%s\n", limit_labels[i], buf);
 	}
 	printf("flags:           ");
 	for (size_t i = 0; i < 4; i++)
-		printf(" %s 0x%x", flag_names[i], flags[i]);
+		printf(" %s 0x%x", flag_names[i], x->flags[i]);
 	printf("\n");
-	if (rl->rlim_cur == RLIM_INFINITY) {
+	if (x->rl.rlim_cur == RLIM_INFINITY) {
 		printf("RLIMIT_MEMLOCK:   unlimited\n");
 	} else {
-		fmt_bytes(buf, sizeof(buf), rl->rlim_cur);
+		fmt_bytes(buf, sizeof(buf), x->rl.rlim_cur);
 		printf("RLIMIT_MEMLOCK:   %s (CAP_IPC_LOCK exempts)\n", buf);
 	}
 }
 
 int do_info(int argc, char **argv)
 {
-	static const struct option opts[] = { COMMON_LONGOPTS, { 0 } };
-	static const struct cmd_spec spec = {
-		.name = "info", .longopts = opts, .usage = usage,
-	};
+	static const struct cmd_spec spec = { .name = "info", .usage = usage };
 	struct fragalloc_info info;
+	struct info_extra x;
 	struct fragalloc *h;
-	struct rlimit rl;
 	int ret = cmd_getopt(&spec, argc, argv, NULL, &h);
 
 	if (ret != CMD_RUN)
@@ -158,11 +158,10 @@ int do_info(int argc, char **argv)
 		p_fa_err(ret, 0, "FRAGALLOC_IOC_INFO");
 		return EXIT_ERR;
 	}
-	if (getrlimit(RLIMIT_MEMLOCK, &rl))
-		rl.rlim_cur = RLIM_INFINITY;
+	info_extra_read(&info, &x);
 	if (json_output)
-		info_print_json(&info, &rl);
+		info_print_json(&info, &x);
 	else
-		info_print_plain(&info, &rl);
+		info_print_plain(&info, &x);
 	return EXIT_OK;
 }

@@ -134,13 +134,24 @@ int open_device(struct fragalloc **h)
 int cmd_getopt(const struct cmd_spec *spec, int argc, char **argv, void *ctx,
 	       struct fragalloc **h)
 {
+	static const struct option common[] = { COMMON_LONGOPTS };
+	struct option longopts[CMD_MAX_OPTS + ARRAY_SIZE(common) + 1];
 	char shortopts[64];
+	size_t n = 0;
 	int c, ret;
 
 	snprintf(shortopts, sizeof(shortopts), "%s%s", COMMON_SHORTOPTS,
 		 spec->shortopts ? spec->shortopts : "");
+	while (n < ARRAY_SIZE(common)) {
+		longopts[n] = common[n];
+		n++;
+	}
+	for (const struct option *o = spec->longopts; o && o->name &&
+	     n < ARRAY_SIZE(longopts) - 1; o++)
+		longopts[n++] = *o;
+	memset(&longopts[n], 0, sizeof(longopts[n]));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, shortopts, spec->longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		ret = common_opt(c);
 		if (ret < 0)
 			return spec->usage();
@@ -162,6 +173,20 @@ int cmd_getopt(const struct cmd_spec *spec, int argc, char **argv, void *ctx,
 	if (h && open_device(h))
 		return EXIT_ERR;
 	return CMD_RUN;
+}
+
+int opt_u64(const char *arg, uint64_t *v, int nonzero, const char *what)
+{
+	if (parse_u64(arg, v) || (nonzero && !*v))
+		return usage_err("%s '%s'", what, arg);
+	return 0;
+}
+
+int opt_size(const char *arg, uint64_t *bytes, int *is_pages, const char *what)
+{
+	if (parse_size(arg, bytes, is_pages) || !*bytes)
+		return usage_err("%s '%s'", what, arg);
+	return 0;
 }
 
 int parse_class(const char *cmd, const char *arg, int *mobility)
@@ -402,9 +427,8 @@ static int version_usage(void)
 
 static int do_version(int argc, char **argv)
 {
-	static const struct option opts[] = { COMMON_LONGOPTS, { 0 } };
 	static const struct cmd_spec spec = {
-		.name = "version", .longopts = opts, .usage = version_usage,
+		.name = "version", .usage = version_usage,
 	};
 	int ret = cmd_getopt(&spec, argc, argv, NULL, NULL);
 

@@ -15,6 +15,8 @@
 /* the CLI is versioned with the library (VERSION in the top-level Makefile) */
 #define TOOL_VERSION FRAGALLOC_LIB_VERSION
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define EXIT_OK		0
 #define EXIT_ERR	1
 #define EXIT_USAGE	2
@@ -48,8 +50,9 @@ extern volatile sig_atomic_t stop_requested;
 int common_opt(int c);
 
 /*
- * How cmd_getopt() reads the arguments of one command. @longopts starts with
- * COMMON_LONGOPTS; @shortopts lists the command's own short options only.
+ * How cmd_getopt() reads the arguments of one command. @longopts and
+ * @shortopts are the command's own options (at most CMD_MAX_OPTS long ones,
+ * ending with a zero entry), the common ones come with cmd_getopt().
  * @opt takes an option of the command's own: 0 when taken, OPT_UNKNOWN when
  * not one of its options, else the exit code (usage_err()'s). @check, after
  * the options, is where options that go only together are tested: 0 or the
@@ -64,6 +67,7 @@ struct cmd_spec {
 	int (*check)(void *ctx);
 };
 
+#define CMD_MAX_OPTS	32
 #define OPT_UNKNOWN	(-1)
 #define CMD_RUN		(-1)
 
@@ -94,6 +98,12 @@ int open_device(struct fragalloc **h);
 int parse_size(const char *s, uint64_t *bytes, int *is_pages);
 int parse_u64(const char *s, uint64_t *v);
 int parse_double(const char *s, double *v);
+/*
+ * An option's number: 0, or the usage error "@what 'ARG'" (e.g. "stress: bad
+ * --cycles"). opt_size() and, with @nonzero, opt_u64() refuse 0.
+ */
+int opt_u64(const char *arg, uint64_t *v, int nonzero, const char *what);
+int opt_size(const char *arg, uint64_t *bytes, int *is_pages, const char *what);
 /* --class and --policy of the commands that allocate (alloc, stress, frag) */
 int parse_class(const char *cmd, const char *arg, int *mobility);
 int parse_policy(const char *cmd, const char *arg, int *policy);

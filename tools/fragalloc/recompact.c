@@ -40,10 +40,7 @@ static int recompact_opt(int c, const char *arg, void *ctx)
 		if (a->scope == FRAGALLOC_SCOPE_BATCH)
 			return usage_err("recompact: --scope batch needs a batch of this process; use pool or fd");
 		return 0;
-	case 'm':
-		if (parse_u64(arg, &a->max_pages))
-			return usage_err("recompact: bad --max-pages '%s'", arg);
-		return 0;
+	case 'm': return opt_u64(arg, &a->max_pages, 0, "recompact: bad --max-pages");
 	default:
 		return OPT_UNKNOWN;
 	}
@@ -83,7 +80,6 @@ static void recompact_print_plain(const struct recompact_args *a,
 int do_recompact(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "scope", required_argument, NULL, 's' },
 		{ "max-pages", required_argument, NULL, 'm' },

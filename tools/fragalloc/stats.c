@@ -123,7 +123,6 @@ static void print_time(int first)
 int do_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "watch", required_argument, NULL, 'w' },
 		{ 0 },
 	};

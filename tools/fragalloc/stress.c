@@ -231,21 +231,11 @@ static int stress_opt(int c, const char *arg, void *ctx)
 
 	switch (c) {
 	case 'b':
-		if (parse_size(arg, &a->batch, &a->batch_is_pages) || !a->batch)
-			return usage_err("stress: bad --batch '%s'", arg);
-		return 0;
+		return opt_size(arg, &a->batch, &a->batch_is_pages, "stress: bad --batch");
 	case 't':
-		if (parse_size(arg, &a->total, &a->total_is_pages) || !a->total)
-			return usage_err("stress: bad --total '%s'", arg);
-		return 0;
-	case 'c':
-		if (parse_u64(arg, &a->cycles))
-			return usage_err("stress: bad --cycles '%s'", arg);
-		return 0;
-	case 's':
-		if (parse_u64(arg, &a->seed))
-			return usage_err("stress: bad --seed '%s'", arg);
-		return 0;
+		return opt_size(arg, &a->total, &a->total_is_pages, "stress: bad --total");
+	case 'c': return opt_u64(arg, &a->cycles, 0, "stress: bad --cycles");
+	case 's': return opt_u64(arg, &a->seed, 0, "stress: bad --seed");
 	case 'C': return parse_class("stress", arg, &s->mobility);
 	case 'P': return parse_policy("stress", arg, &s->policy);
 	case 'r':
@@ -257,6 +247,68 @@ static int stress_opt(int c, const char *arg, void *ctx)
 	case 'k': a->keep = 1; return 0;
 	default: return OPT_UNKNOWN;
 	}
+}
+
+static int stress_load(struct stress *s, const struct stress_args *a,
+		       uint64_t psz);
+static int stress_unload(struct stress *s, int exit_code);
+static void stress_print_json(const struct stress *s, const struct stress_args *a);
+static void stress_print_plain(const struct stress *s, const struct stress_args *a);
+
+int do_stress(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "batch", required_argument, NULL, 'b' },
+		{ "total", required_argument, NULL, 't' },
+		{ "cycles", required_argument, NULL, 'c' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "class", required_argument, NULL, 'C' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "free-ratio", required_argument, NULL, 'r' },
+		{ "best-effort", no_argument, NULL, 'E' },
+		{ "recompact", no_argument, NULL, 'R' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ 0 },
+	};
+	static const struct cmd_spec spec = {
+		.name = "stress", .longopts = opts, .usage = usage,
+		.opt = stress_opt,
+	};
+	struct stress_args a = {
+		.batch = 40ULL << 20, .total = 360ULL << 20, .cycles = 10,
+		.seed = 1, .ratio = 0.3,
+	};
+	struct stress s = {
+		.mobility = FRAGALLOC_UNMOVABLE, .policy = FRAGALLOC_POLICY_COMPACT,
+		.args = &a,
+	};
+	uint64_t psz;
+	int ret;
+
+	ret = cmd_getopt(&spec, argc, argv, &s, &s.h);
+	if (ret != CMD_RUN)
+		return ret;
+	psz = fragalloc_page_size(s.h);
+	s.batch_pages = size_to_pages(a.batch, a.batch_is_pages, psz);
+	s.total_pages = size_to_pages(a.total, a.total_is_pages, psz);
+	if (s.batch_pages > s.total_pages) {
+		fragalloc_close(s.h);
+		return usage_err("stress: --batch larger than --total");
+	}
+	s.rng.state = a.seed;
+	clock_gettime(CLOCK_MONOTONIC, &s.t0);
+	ret = stress_unload(&s, stress_load(&s, &a, psz));
+	if (json_output)
+		stress_print_json(&s, &a);
+	else
+		stress_print_plain(&s, &a);
+	fragalloc_frag_free(s.before);
+	fragalloc_frag_free(s.after);
+	fragalloc_frag_free(s.after_rc);
+	fragalloc_frag_free(s.after_free);
+	free(s.b);
+	fragalloc_close(s.h);
+	return ret;
 }
 
 /* Load, cycle, recompact, hold: the run up to the final free. */
@@ -410,61 +462,4 @@ static void stress_print_plain(const struct stress *s, const struct stress_args 
 	report("after (memory held)", s->after);
 	report("after recompact", s->after_rc);
 	report("after free", s->after_free);
-}
-
-int do_stress(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		COMMON_LONGOPTS,
-		{ "batch", required_argument, NULL, 'b' },
-		{ "total", required_argument, NULL, 't' },
-		{ "cycles", required_argument, NULL, 'c' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "class", required_argument, NULL, 'C' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "free-ratio", required_argument, NULL, 'r' },
-		{ "best-effort", no_argument, NULL, 'E' },
-		{ "recompact", no_argument, NULL, 'R' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ 0 },
-	};
-	static const struct cmd_spec spec = {
-		.name = "stress", .longopts = opts, .usage = usage,
-		.opt = stress_opt,
-	};
-	struct stress_args a = {
-		.batch = 40ULL << 20, .total = 360ULL << 20, .cycles = 10,
-		.seed = 1, .ratio = 0.3,
-	};
-	struct stress s = {
-		.mobility = FRAGALLOC_UNMOVABLE, .policy = FRAGALLOC_POLICY_COMPACT,
-		.args = &a,
-	};
-	uint64_t psz;
-	int ret;
-
-	ret = cmd_getopt(&spec, argc, argv, &s, &s.h);
-	if (ret != CMD_RUN)
-		return ret;
-	psz = fragalloc_page_size(s.h);
-	s.batch_pages = size_to_pages(a.batch, a.batch_is_pages, psz);
-	s.total_pages = size_to_pages(a.total, a.total_is_pages, psz);
-	if (s.batch_pages > s.total_pages) {
-		fragalloc_close(s.h);
-		return usage_err("stress: --batch larger than --total");
-	}
-	s.rng.state = a.seed;
-	clock_gettime(CLOCK_MONOTONIC, &s.t0);
-	ret = stress_unload(&s, stress_load(&s, &a, psz));
-	if (json_output)
-		stress_print_json(&s, &a);
-	else
-		stress_print_plain(&s, &a);
-	fragalloc_frag_free(s.before);
-	fragalloc_frag_free(s.after);
-	fragalloc_frag_free(s.after_rc);
-	fragalloc_frag_free(s.after_free);
-	free(s.b);
-	fragalloc_close(s.h);
-	return ret;
 }
