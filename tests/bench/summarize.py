@@ -236,6 +236,13 @@ def targets(rows, speed):
     return out
 
 
+def md_section(md, title, cols, rows):
+    """appends to @md a "### @title" section: a table of @cols, a row a tuple"""
+    md += ["### " + title, "", "| %s |" % " | ".join(cols), "|" + " --- |" * len(cols)]
+    md += ["| %s |" % " | ".join("%s" % x for x in r) for r in rows]
+    md.append("")
+
+
 def boot_status(results):
     """{boot name: (ok, reason)} from results/boots.txt, or None"""
     fn = os.path.join(results, "boots.txt")
@@ -378,21 +385,13 @@ def main():
             speed["recompact_bytes"] >> 20, speed["recompact_mb_s"], speed["recompact_vs_memcpy"], speed["memcpy_mb_s"]))
         md.append("")
     if tg:
-        md.append("### Targets (workload A; reported, not asserted)")
-        md.append("")
-        md.append("| target | met | measured |")
-        md.append("| --- | --- | --- |")
-        for t in tg:
-            md.append("| %s | %s | %s |" % (t["target"], "yes" if t["met"] else "**no**", t["measured"]))
-        md.append("")
+        md_section(md, "Targets (workload A; reported, not asserted)",
+                   ("target", "met", "measured"),
+                   [(t["target"], "yes" if t["met"] else "**no**", t["measured"]) for t in tg])
     if excluded:
-        md.append("### Excluded: results of boots that did not run to the end (in no figure above)")
-        md.append("")
-        md.append("| result | boot | reason |")
-        md.append("| --- | --- | --- |")
-        for e in excluded:
-            md.append("| %s | %s | %s |" % (e["file"], e["boot"], e["reason"]))
-        md.append("")
+        md_section(md, "Excluded: results of boots that did not run to the end (in no figure above)",
+                   ("result", "boot", "reason"),
+                   [(e["file"], e["boot"], e["reason"]) for e in excluded])
     text = "\n".join(md)
     print(text)
     with open(os.path.join(a.out, "summary.md"), "w") as f:

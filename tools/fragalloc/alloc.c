@@ -111,18 +111,22 @@ static int alloc_check(void *ctx)
 	return 0;
 }
 
+static const char *const batch_keys[] = {
+	"handle", "requested_pages", "nr_pages", "nr_present", "nr_blocks",
+	"nr_loose", "mmap_offset",
+};
+
 static void alloc_print_json(const struct alloc_args *a,
 			     const struct fragalloc_batch *b,
 			     const struct fragalloc_batch_status *st, uint64_t bytes)
 {
+	const uint64_t v[ARRAY_SIZE(batch_keys)] = {
+		b->handle, a->pages, b->nr_pages, st->nr_present, b->nr_blocks,
+		b->nr_loose, b->mmap_offset,
+	};
+
 	jw_obj_start(&jw);
-	jw_ku64(&jw, "handle", b->handle);
-	jw_ku64(&jw, "requested_pages", a->pages);
-	jw_ku64(&jw, "nr_pages", b->nr_pages);
-	jw_ku64(&jw, "nr_present", st->nr_present);
-	jw_ku64(&jw, "nr_blocks", b->nr_blocks);
-	jw_ku64(&jw, "nr_loose", b->nr_loose);
-	jw_ku64(&jw, "mmap_offset", b->mmap_offset);
+	jw_ku64_list(&jw, batch_keys, v, ARRAY_SIZE(v));
 	jw_kstr(&jw, "class", fragalloc_mobility_name(st->mobility));
 	jw_kstr(&jw, "policy", fragalloc_policy_name(st->policy));
 	jw_ku64(&jw, "bytes", bytes);

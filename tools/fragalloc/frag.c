@@ -549,10 +549,21 @@ static void json_source(const char *key, int has, int err)
 		jw_str(&jw, src_err(err));
 }
 
-/* "pages", "own" and, with --alloc, "batch" */
-static void blocks_pages_json(const struct fragalloc_blocks_report *r,
-			      const struct fragalloc_batch *b)
+static const char *const own_keys[] = {
+	"pages", "pages_found", "blocks", "polluted", "polluted_only_by_own",
+};
+static const char *const batch_keys[] = {
+	"handle", "nr_pages", "nr_blocks", "nr_loose",
+};
+
+/* "pages" and "own" */
+static void blocks_pages_json(const struct fragalloc_blocks_report *r)
 {
+	const uint64_t own[ARRAY_SIZE(own_keys)] = {
+		r->own_pages, r->own_pages_found, r->own_blocks, r->polluted_own,
+		r->polluted_own_only,
+	};
+
 	jw_key(&jw, "pages");
 	jw_obj_start(&jw);
 	jw_ku64(&jw, "free", r->pages_free);
@@ -563,20 +574,20 @@ static void blocks_pages_json(const struct fragalloc_blocks_report *r,
 	jw_obj_end(&jw);
 	jw_key(&jw, "own");
 	jw_obj_start(&jw);
-	jw_ku64(&jw, "pages", r->own_pages);
-	jw_ku64(&jw, "pages_found", r->own_pages_found);
-	jw_ku64(&jw, "blocks", r->own_blocks);
-	jw_ku64(&jw, "polluted", r->polluted_own);
-	jw_ku64(&jw, "polluted_only_by_own", r->polluted_own_only);
+	jw_ku64_list(&jw, own_keys, own, ARRAY_SIZE(own));
 	jw_obj_end(&jw);
-	if (!b)
-		return;
+}
+
+/* with --alloc: the batch held while reading */
+static void blocks_batch_json(const struct fragalloc_batch *b)
+{
+	const uint64_t v[ARRAY_SIZE(batch_keys)] = {
+		b->handle, b->nr_pages, b->nr_blocks, b->nr_loose,
+	};
+
 	jw_key(&jw, "batch");
 	jw_obj_start(&jw);
-	jw_ku64(&jw, "handle", b->handle);
-	jw_ku64(&jw, "nr_pages", b->nr_pages);
-	jw_ku64(&jw, "nr_blocks", b->nr_blocks);
-	jw_ku64(&jw, "nr_loose", b->nr_loose);
+	jw_ku64_list(&jw, batch_keys, v, ARRAY_SIZE(v));
 	jw_kstr(&jw, "class", fragalloc_mobility_name(b->mobility));
 	jw_kstr(&jw, "policy", fragalloc_policy_name(b->policy));
 	jw_obj_end(&jw);
@@ -650,7 +661,9 @@ static void blocks_print_json(const struct fragalloc_blocks_report *r,
 	json_classes("map_blocks", r->map_blocks);
 	jw_ku64(&jw, "polluted", r->blocks[FRAGALLOC_BLOCK_POLLUTED]);
 	jw_kdbl(&jw, "polluted_share", r->polluted_share / 1000.0);
-	blocks_pages_json(r, b);
+	blocks_pages_json(r);
+	if (b)
+		blocks_batch_json(b);
 	blocks_sources_json(r);
 	jw_key(&jw, "zones");
 	jw_arr_start(&jw);

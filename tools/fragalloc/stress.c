@@ -391,25 +391,33 @@ static void stress_pool_json(const struct stress *s)
 	jw_obj_end(&jw);
 }
 
+static const char *const param_keys[] = {
+	"batch_pages", "total_pages", "cycles", "seed",
+};
+static const char *const counter_keys[] = {
+	"cycles_done", "allocs", "alloc_failures", "frees", "range_frees",
+	"pages_punched",
+};
+
 static void stress_print_json(const struct stress *s, const struct stress_args *a)
 {
+	const uint64_t params[ARRAY_SIZE(param_keys)] = {
+		s->batch_pages, s->total_pages, a->cycles, a->seed,
+	};
+	const uint64_t counters[ARRAY_SIZE(counter_keys)] = {
+		s->done, s->allocs, s->alloc_fail, s->frees, s->range_frees,
+		s->pages_punched,
+	};
+
 	jw_obj_start(&jw);
 	jw_key(&jw, "params");
 	jw_obj_start(&jw);
-	jw_ku64(&jw, "batch_pages", s->batch_pages);
-	jw_ku64(&jw, "total_pages", s->total_pages);
-	jw_ku64(&jw, "cycles", a->cycles);
-	jw_ku64(&jw, "seed", a->seed);
+	jw_ku64_list(&jw, param_keys, params, ARRAY_SIZE(params));
 	jw_kdbl(&jw, "free_ratio", a->ratio);
 	jw_kstr(&jw, "class", fragalloc_mobility_name((unsigned int)s->mobility));
 	jw_kstr(&jw, "policy", fragalloc_policy_name((unsigned int)s->policy));
 	jw_obj_end(&jw);
-	jw_ku64(&jw, "cycles_done", s->done);
-	jw_ku64(&jw, "allocs", s->allocs);
-	jw_ku64(&jw, "alloc_failures", s->alloc_fail);
-	jw_ku64(&jw, "frees", s->frees);
-	jw_ku64(&jw, "range_frees", s->range_frees);
-	jw_ku64(&jw, "pages_punched", s->pages_punched);
+	jw_ku64_list(&jw, counter_keys, counters, ARRAY_SIZE(counters));
 	jw_kdbl(&jw, "elapsed_s", (double)(s->t1.tv_sec - s->t0.tv_sec) +
 		(double)(s->t1.tv_nsec - s->t0.tv_nsec) / 1e9);
 	if (s->have_stats)
