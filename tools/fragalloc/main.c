@@ -395,7 +395,7 @@ static void help_plain(void)
 	       "\n"
 	       "Commands (any unambiguous prefix works):\n", bin_name);
 	for (const struct cmd *c = cmds; c->name; c++)
-		printf("  %-12s%s\n", c->name, c->help);
+		printf("  %-12s%s\n", c->name, c->help ? c->help : "");
 	printf("\n"
 	       "Options (before or after COMMAND):\n"
 	       "  -j, --json          JSON output on stdout\n"
