@@ -3,7 +3,7 @@
  * Shared helpers for the fragalloc selftests.
  *
  * Every helper that issues an ioctl returns 0 or -errno, so tests read
- *	EXPECT_EQ(-EINVAL, fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a));
+ *	EXPECT_EQ(-EINVAL, t_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a));
  * Helpers never use the ASSERT/EXPECT macros themselves (they may run in threads or
  * forked children, where the harness' longjmp/metadata must not be used).
  */
@@ -46,43 +46,43 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#define FA_DEV_DEFAULT	"/dev/fragalloc"
-#define FA_NOBODY	65534
+#define T_DEV_DEFAULT	"/dev/fragalloc"
+#define T_NOBODY	65534
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-static inline const char *fa_dev_path(void)
+static inline const char *t_dev_path(void)
 {
 	const char *p = getenv("FRAGALLOC_DEV");
 
-	return p && *p ? p : FA_DEV_DEFAULT;
+	return p && *p ? p : T_DEV_DEFAULT;
 }
 
-static inline int fa_open_path(const char *path)
+static inline int t_open_path(const char *path)
 {
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-static inline int fa_open(void)
+static inline int t_open(void)
 {
-	return fa_open_path(fa_dev_path());
+	return t_open_path(t_dev_path());
 }
 
-static inline int fa_ioctl(int fd, unsigned long cmd, void *arg)
+static inline int t_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
 
-static inline int fa_info(int fd, struct fragalloc_info *info)
+static inline int t_info(int fd, struct fragalloc_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
-	return fa_ioctl(fd, FRAGALLOC_IOC_INFO, info);
+	return t_ioctl(fd, FRAGALLOC_IOC_INFO, info);
 }
 
-static inline void fa_alloc_init(struct fragalloc_alloc *a, __u64 nr,
+static inline void t_alloc_init(struct fragalloc_alloc *a, __u64 nr,
 				 __u32 mobility, __u32 policy, __u32 flags)
 {
 	memset(a, 0, sizeof(*a));
@@ -94,30 +94,30 @@ static inline void fa_alloc_init(struct fragalloc_alloc *a, __u64 nr,
 }
 
 /* Allocates a batch; fills *a (may be NULL). */
-static inline int fa_alloc(int fd, __u64 nr, __u32 mobility, __u32 policy,
+static inline int t_alloc(int fd, __u64 nr, __u32 mobility, __u32 policy,
 			   __u32 flags, struct fragalloc_alloc *out)
 {
 	struct fragalloc_alloc a;
 	int ret;
 
-	fa_alloc_init(&a, nr, mobility, policy, flags);
-	ret = fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a);
+	t_alloc_init(&a, nr, mobility, policy, flags);
+	ret = t_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a);
 	if (out)
 		*out = a;
 	return ret;
 }
 
-static inline int fa_free(int fd, __u32 handle)
+static inline int t_free(int fd, __u32 handle)
 {
 	struct fragalloc_free f = {
 		.size = sizeof(f),
 		.handle = handle,
 	};
 
-	return fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
+	return t_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
 }
 
-static inline int fa_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
+static inline int t_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
 				__u64 *nr_freed)
 {
 	struct fragalloc_free f = {
@@ -127,7 +127,7 @@ static inline int fa_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
 		.first_page = first,
 		.nr_pages = nr,
 	};
-	int ret = fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
+	int ret = t_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
 
 	if (nr_freed)
 		*nr_freed = f.out_nr_freed;
@@ -135,7 +135,7 @@ static inline int fa_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
 }
 
 /* BATCH_INFO; with pfns != NULL also asks for the pfns. */
-static inline int fa_batch_info(int fd, __u32 handle, __u64 *pfns, __u64 nr_pfns,
+static inline int t_batch_info(int fd, __u32 handle, __u64 *pfns, __u64 nr_pfns,
 				struct fragalloc_batch_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
@@ -146,30 +146,30 @@ static inline int fa_batch_info(int fd, __u32 handle, __u64 *pfns, __u64 nr_pfns
 		bi->pfns = (__u64)(uintptr_t)pfns;
 		bi->nr_pfns = nr_pfns;
 	}
-	return fa_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, bi);
+	return t_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, bi);
 }
 
-static inline int fa_stats(int fd, struct fragalloc_stats *st)
+static inline int t_stats(int fd, struct fragalloc_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->size = sizeof(*st);
-	return fa_ioctl(fd, FRAGALLOC_IOC_STATS, st);
+	return t_ioctl(fd, FRAGALLOC_IOC_STATS, st);
 }
 
 /* Pool-wide STATS through a private fd (its own fd figures are zero). */
-static inline int fa_pool_stats(struct fragalloc_stats *st)
+static inline int t_pool_stats(struct fragalloc_stats *st)
 {
-	int fd = fa_open(), ret;
+	int fd = t_open(), ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = fa_stats(fd, st);
+	ret = t_stats(fd, st);
 	close(fd);
 	return ret;
 }
 
 /* Prints the pool figures as TAP diagnostics. */
-static inline void fa_log_pool(const char *what, const struct fragalloc_stats *s)
+static inline void t_log_pool(const char *what, const struct fragalloc_stats *s)
 {
 	__u64 hist = 0;
 
@@ -194,7 +194,7 @@ static inline void fa_log_pool(const char *what, const struct fragalloc_stats *s
 		(unsigned long long)s->out_meta_bytes);
 }
 
-static inline int fa_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
+static inline int t_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
 			       __u64 max_pages, struct fragalloc_recompact *out)
 {
 	struct fragalloc_recompact r = {
@@ -204,26 +204,26 @@ static inline int fa_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
 		.handle = handle,
 		.max_pages = max_pages,
 	};
-	int ret = fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r);
+	int ret = t_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r);
 
 	if (out)
 		*out = r;
 	return ret;
 }
 
-static inline size_t fa_page_size(void)
+static inline size_t t_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* mmap(MAP_SHARED, RW) of @npages pages at byte offset @off; MAP_FAILED on error. */
-static inline void *fa_map(int fd, __u64 off, size_t npages)
+static inline void *t_map(int fd, __u64 off, size_t npages)
 {
-	return mmap(NULL, npages * fa_page_size(), PROT_READ | PROT_WRITE,
+	return mmap(NULL, npages * t_page_size(), PROT_READ | PROT_WRITE,
 		    MAP_SHARED, fd, (off_t)off);
 }
 
-static inline __u64 fa_pool_used_total(const struct fragalloc_stats *st)
+static inline __u64 t_pool_used(const struct fragalloc_stats *st)
 {
 	__u64 n = 0;
 
@@ -236,7 +236,7 @@ static inline __u64 fa_pool_used_total(const struct fragalloc_stats *st)
 /* Per-page patterns                                                       */
 
 /* A well-mixed 64-bit value (splitmix64 finaliser). */
-static inline __u64 fa_mix(__u64 x)
+static inline __u64 t_mix(__u64 x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -244,9 +244,9 @@ static inline __u64 fa_mix(__u64 x)
 	return x ^ (x >> 31);
 }
 
-static inline __u64 fa_page_seed(__u64 tag, __u64 batch, __u64 page)
+static inline __u64 t_page_seed(__u64 tag, __u64 batch, __u64 page)
 {
-	return fa_mix((tag << 48) ^ (batch << 32) ^ page);
+	return t_mix((tag << 48) ^ (batch << 32) ^ page);
 }
 
 /*
@@ -254,9 +254,9 @@ static inline __u64 fa_page_seed(__u64 tag, __u64 batch, __u64 page)
  * the last word is a checksum (xor of the others) so a page mixed from two
  * sources is caught even if its first word is right.
  */
-static inline void fa_fill_page(void *p, __u64 seed)
+static inline void t_fill_page(void *p, __u64 seed)
 {
-	size_t n = fa_page_size() / sizeof(__u64);
+	size_t n = t_page_size() / sizeof(__u64);
 	volatile __u64 *w = p;
 	__u64 sum = 0;
 
@@ -270,9 +270,9 @@ static inline void fa_fill_page(void *p, __u64 seed)
 }
 
 /* Returns the index of the first bad word, or -1 if the page is intact. */
-static inline long fa_check_page(const void *p, __u64 seed)
+static inline long t_check_page(const void *p, __u64 seed)
 {
-	size_t n = fa_page_size() / sizeof(__u64);
+	size_t n = t_page_size() / sizeof(__u64);
 	const volatile __u64 *w = p;
 	__u64 sum = 0;
 
@@ -288,10 +288,10 @@ static inline long fa_check_page(const void *p, __u64 seed)
 	return -1;
 }
 
-static inline bool fa_page_is(const void *p, unsigned char byte)
+static inline bool t_page_is(const void *p, unsigned char byte)
 {
 	const unsigned char *c = p;
-	size_t n = fa_page_size();
+	size_t n = t_page_size();
 
 	for (size_t i = 0; i < n; i++)
 		if (c[i] != byte)
@@ -302,13 +302,13 @@ static inline bool fa_page_is(const void *p, unsigned char byte)
 /* ---------------------------------------------------------------------- */
 /* Observing SIGBUS/SIGSEGV on a single access (single-threaded callers).  */
 
-static sigjmp_buf fa_probe_env __attribute__((unused));
-static volatile sig_atomic_t fa_probe_sig __attribute__((unused));
+static sigjmp_buf t_probe_env __attribute__((unused));
+static volatile sig_atomic_t t_probe_sig __attribute__((unused));
 
-static void __attribute__((unused)) fa_probe_handler(int sig)
+static void __attribute__((unused)) t_probe_handler(int sig)
 {
-	fa_probe_sig = sig;
-	siglongjmp(fa_probe_env, 1);
+	t_probe_sig = sig;
+	siglongjmp(t_probe_env, 1);
 }
 
 /*
@@ -316,18 +316,18 @@ static void __attribute__((unused)) fa_probe_handler(int sig)
  * access completed, else the signal number it raised (SIGBUS/SIGSEGV).
  * *readval gets the value read (if non-NULL).
  */
-static inline int fa_probe(volatile void *addr, bool write, unsigned char val,
+static inline int t_probe(volatile void *addr, bool write, unsigned char val,
 			   unsigned char *readval)
 {
-	struct sigaction sa = { .sa_handler = fa_probe_handler }, obus, osegv;
+	struct sigaction sa = { .sa_handler = t_probe_handler }, obus, osegv;
 	volatile int sig = 0;
 
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_NODEFER;
 	sigaction(SIGBUS, &sa, &obus);
 	sigaction(SIGSEGV, &sa, &osegv);
-	fa_probe_sig = 0;
-	if (sigsetjmp(fa_probe_env, 1) == 0) {
+	t_probe_sig = 0;
+	if (sigsetjmp(t_probe_env, 1) == 0) {
 		if (write) {
 			*(volatile unsigned char *)addr = val;
 		} else {
@@ -337,7 +337,7 @@ static inline int fa_probe(volatile void *addr, bool write, unsigned char val,
 				*readval = v;
 		}
 	} else {
-		sig = fa_probe_sig;
+		sig = t_probe_sig;
 	}
 	sigaction(SIGBUS, &obus, NULL);
 	sigaction(SIGSEGV, &osegv, NULL);
@@ -348,15 +348,15 @@ static inline int fa_probe(volatile void *addr, bool write, unsigned char val,
 /* Privilege dropping                                                      */
 
 /* Becomes uid/gid 65534 with no supplementary groups (drops every capability). */
-static inline int fa_drop_privs(void)
+static inline int t_drop_privs(void)
 {
 	if (setgroups(0, NULL) && errno != EPERM)
 		return -errno;
-	if (setresgid(FA_NOBODY, FA_NOBODY, FA_NOBODY))
+	if (setresgid(T_NOBODY, T_NOBODY, T_NOBODY))
 		return -errno;
-	if (setresuid(FA_NOBODY, FA_NOBODY, FA_NOBODY))
+	if (setresuid(T_NOBODY, T_NOBODY, T_NOBODY))
 		return -errno;
-	if (geteuid() != FA_NOBODY)
+	if (geteuid() != T_NOBODY)
 		return -EPERM;
 	return 0;
 }
@@ -367,12 +367,12 @@ static inline int fa_drop_privs(void)
  * unprivileged), make a private 0666 node with the same device number.
  * Returns 0 and the path in @path, or -errno (callers SKIP).
  */
-static inline int fa_make_open_node(char *path, size_t len)
+static inline int t_make_open_node(char *path, size_t len)
 {
 	static const char *const dirs[] = { "/dev", "/tmp", "/run", "." };
 	struct stat st;
 
-	if (stat(fa_dev_path(), &st))
+	if (stat(t_dev_path(), &st))
 		return -errno;
 	if (!S_ISCHR(st.st_mode))
 		return -ENODEV;
@@ -388,7 +388,7 @@ static inline int fa_make_open_node(char *path, size_t len)
 			continue;
 		}
 		/* A nodev mount would refuse the open: check it works. */
-		fd = fa_open_path(path);
+		fd = t_open_path(path);
 		if (fd < 0) {
 			unlink(path);
 			continue;
@@ -401,7 +401,7 @@ static inline int fa_make_open_node(char *path, size_t len)
 }
 
 /* Waits for @pid; returns its exit code, or 128 + signal, or -1. */
-static inline int fa_wait(pid_t pid)
+static inline int t_wait(pid_t pid)
 {
 	int status;
 
@@ -415,7 +415,7 @@ static inline int fa_wait(pid_t pid)
 }
 
 /* Anonymous MAP_SHARED memory for results written by forked children. */
-static inline void *fa_shared_alloc(size_t len)
+static inline void *t_shared_alloc(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -427,7 +427,7 @@ static inline void *fa_shared_alloc(size_t len)
 }
 
 /* Number of distinct pageblocks among @n pfns (holes and zeros ignored). */
-static inline __u64 fa_count_blocks(const __u64 *pfns, size_t n, unsigned int order)
+static inline __u64 t_count_blocks(const __u64 *pfns, size_t n, unsigned int order)
 {
 	__u64 *b = malloc((n ? n : 1) * sizeof(*b));
 	size_t m = 0;
@@ -454,13 +454,13 @@ static inline __u64 fa_count_blocks(const __u64 *pfns, size_t n, unsigned int or
 	return count;
 }
 
-static inline __u64 fa_div_round_up(__u64 a, __u64 b)
+static inline __u64 t_div_round_up(__u64 a, __u64 b)
 {
 	return (a + b - 1) / b;
 }
 
 /* Reads or writes /sys/module/fragalloc/parameters/NAME; -1 on error. */
-static inline long long fa_param(const char *name, long long set)
+static inline long long t_param(const char *name, long long set)
 {
 	char path[128], buf[32];
 	long long v = -1;
@@ -489,35 +489,35 @@ static inline long long fa_param(const char *name, long long set)
  * what to restore (-1: nothing), the delay in the low 32 bits and the
  * automatic mode's percentage above.
  */
-static inline long long fa_pin_release_delay(void)
+static inline long long t_pin_params(void)
 {
-	long long d = fa_param("release_delay_ms", -1);
-	long long a = fa_param("auto_recompact_pct", -1);
+	long long d = t_param("release_delay_ms", -1);
+	long long a = t_param("auto_recompact_pct", -1);
 
 	if (d < 0 || a < 0)
 		return -1;
-	if (d > 0 && fa_param("release_delay_ms", 0) != 0)
+	if (d > 0 && t_param("release_delay_ms", 0) != 0)
 		d = 0;
-	if (a > 0 && fa_param("auto_recompact_pct", 0) != 0)
+	if (a > 0 && t_param("auto_recompact_pct", 0) != 0)
 		a = 0;
 	return (a << 32) | d;
 }
 
-static inline void fa_unpin_release_delay(long long saved)
+static inline void t_unpin_params(long long saved)
 {
 	if (saved < 0)
 		return;
 	if (saved & 0xffffffffLL)
-		fa_param("release_delay_ms", saved & 0xffffffffLL);
+		t_param("release_delay_ms", saved & 0xffffffffLL);
 	if (saved >> 32)
-		fa_param("auto_recompact_pct", saved >> 32);
+		t_param("auto_recompact_pct", saved >> 32);
 }
 
 /*
  * The fixture shared by every test file: an open fd and the module's INFO.
  * SKIPs when the device is missing (module not loaded).
  */
-#define FA_FIXTURE_DECLARE(name)					\
+#define T_FIXTURE(name)					\
 	FIXTURE(name) {							\
 		int fd;							\
 		struct fragalloc_info info;				\
@@ -527,20 +527,20 @@ static inline void fa_unpin_release_delay(long long saved)
 	};								\
 	FIXTURE_SETUP(name)						\
 	{								\
-		self->delay0 = fa_pin_release_delay();			\
-		self->fd = fa_open();					\
+		self->delay0 = t_pin_params();			\
+		self->fd = t_open();					\
 		if (self->fd < 0)					\
-			SKIP(return, "cannot open %s: %s", fa_dev_path(), \
+			SKIP(return, "cannot open %s: %s", t_dev_path(), \
 			     strerror(errno));				\
-		ASSERT_EQ(0, fa_info(self->fd, &self->info));		\
-		self->ps = fa_page_size();				\
+		ASSERT_EQ(0, t_info(self->fd, &self->info));		\
+		self->ps = t_page_size();				\
 		self->bs = 1ULL << self->info.out_pageblock_order;	\
 	}								\
 	FIXTURE_TEARDOWN(name)						\
 	{								\
 		if (self->fd >= 0)					\
 			close(self->fd);				\
-		fa_unpin_release_delay(self->delay0);			\
+		t_unpin_params(self->delay0);			\
 	}
 
 #endif /* FRAGALLOC_SELFTEST_COMMON_H */
