@@ -2,10 +2,12 @@
 /*
  * Shared helpers for the fragalloc selftests.
  *
+ * Every test wrapper is named t_*: t_open(), t_ioctl(), t_alloc(), t_free() ...
  * Every helper that issues an ioctl returns 0 or -errno, so tests read
  *	EXPECT_EQ(-EINVAL, t_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a));
- * Helpers never use the ASSERT/EXPECT macros themselves (they may run in threads or
- * forked children, where the harness' longjmp/metadata must not be used).
+ * Helpers never use the ASSERT/EXPECT macros themselves (they may run in
+ * threads or forked children, where the harness' longjmp/metadata must not
+ * be used); the fixtures at the end of this file do.
  */
 #ifndef FRAGALLOC_SELFTEST_COMMON_H
 #define FRAGALLOC_SELFTEST_COMMON_H
@@ -48,6 +50,8 @@
 
 #define T_DEV_DEFAULT	"/dev/fragalloc"
 #define T_NOBODY	65534
+/* the unprivileged user of the limit tests (limits_test, safety_test) */
+#define T_TEST_UID	1000
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -93,42 +97,45 @@ static inline void t_alloc_init(struct fragalloc_alloc *a, __u64 nr,
 	a->nr_pages = nr;
 }
 
-/* Allocates a batch; fills *a (may be NULL). */
+/* The one ALLOC wrapper: allocates a batch; the reply goes to *out (may be NULL). */
 static inline int t_alloc(int fd, __u64 nr, __u32 mobility, __u32 policy,
-			   __u32 flags, struct fragalloc_alloc *out)
+			  __u32 flags, struct fragalloc_alloc *out)
 {
 	struct fragalloc_alloc a;
-	int ret;
 
-	t_alloc_init(&a, nr, mobility, policy, flags);
-	ret = t_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a);
-	if (out)
-		*out = a;
-	return ret;
+	if (!out)
+		out = &a;
+	t_alloc_init(out, nr, mobility, policy, flags);
+	return t_ioctl(fd, FRAGALLOC_IOC_ALLOC, out);
+}
+
+/* A FREE of the whole batch @handle, for tests that set other fields. */
+static inline void t_free_init(struct fragalloc_free *f, __u32 handle)
+{
+	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
+	f->handle = handle;
 }
 
 static inline int t_free(int fd, __u32 handle)
 {
-	struct fragalloc_free f = {
-		.size = sizeof(f),
-		.handle = handle,
-	};
+	struct fragalloc_free f;
 
+	t_free_init(&f, handle);
 	return t_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
 }
 
 static inline int t_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
-				__u64 *nr_freed)
+			       __u64 *nr_freed)
 {
-	struct fragalloc_free f = {
-		.size = sizeof(f),
-		.flags = FRAGALLOC_FREE_RANGE,
-		.handle = handle,
-		.first_page = first,
-		.nr_pages = nr,
-	};
-	int ret = t_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
+	struct fragalloc_free f;
+	int ret;
 
+	t_free_init(&f, handle);
+	f.flags = FRAGALLOC_FREE_RANGE;
+	f.first_page = first;
+	f.nr_pages = nr;
+	ret = t_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
 	if (nr_freed)
 		*nr_freed = f.out_nr_freed;
 	return ret;
@@ -194,8 +201,9 @@ static inline void t_log_pool(const char *what, const struct fragalloc_stats *s)
 		(unsigned long long)s->out_meta_bytes);
 }
 
+/* RECOMPACT; the reply goes to *out (may be NULL). */
 static inline int t_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
-			       __u64 max_pages, struct fragalloc_recompact *out)
+			      __u64 max_pages, struct fragalloc_recompact *out)
 {
 	struct fragalloc_recompact r = {
 		.size = sizeof(r),
@@ -347,18 +355,43 @@ static inline int t_probe(volatile void *addr, bool write, unsigned char val,
 /* ---------------------------------------------------------------------- */
 /* Privilege dropping                                                      */
 
-/* Becomes uid/gid 65534 with no supplementary groups (drops every capability). */
-static inline int t_drop_privs(void)
+/* Becomes uid/gid @uid with no supplementary groups (drops every capability). */
+static inline int t_become(uid_t uid)
 {
 	if (setgroups(0, NULL) && errno != EPERM)
 		return -errno;
-	if (setresgid(T_NOBODY, T_NOBODY, T_NOBODY))
+	if (setresgid(uid, uid, uid))
 		return -errno;
-	if (setresuid(T_NOBODY, T_NOBODY, T_NOBODY))
+	if (setresuid(uid, uid, uid))
 		return -errno;
-	if (geteuid() != T_NOBODY)
-		return -EPERM;
-	return 0;
+	return geteuid() == uid ? 0 : -EPERM;
+}
+
+static inline int t_drop_privs(void)
+{
+	return t_become(T_NOBODY);
+}
+
+/*
+ * Forks a child that runs with RLIMIT_MEMLOCK at @pages pages as
+ * T_TEST_UID without capabilities (the child exits with T_CHILD_SETUP if
+ * it cannot). Returns fork()'s value.
+ */
+#define T_CHILD_SETUP	100
+static inline pid_t t_fork_limited(__u64 pages)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rlimit rl = {
+			.rlim_cur = pages * t_page_size(),
+			.rlim_max = pages * t_page_size(),
+		};
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) || t_become(T_TEST_UID))
+			_exit(T_CHILD_SETUP);
+	}
+	return pid;
 }
 
 /*
@@ -459,6 +492,60 @@ static inline __u64 t_div_round_up(__u64 a, __u64 b)
 	return (a + b - 1) / b;
 }
 
+/* Reads @path into @buf (trailing blanks cut); 0 or -errno. */
+static inline int t_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return 0;
+}
+
+/* Writes @val to @path in one write(); 0 or -errno (-EIO: a short write). */
+static inline int t_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+/* The /proc/meminfo line @key (MemFree, MemAvailable ...) in kB; -1 if absent. */
+static inline long t_meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtol(line + kl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 /* Reads or writes /sys/module/fragalloc/parameters/NAME; -1 on error. */
 static inline long long t_param(const char *name, long long set)
 {
@@ -513,21 +600,59 @@ static inline void t_unpin_params(long long saved)
 		t_param("auto_recompact_pct", saved >> 32);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Fixtures                                                                */
+
+#include "kselftest_harness.h"
+
 /*
- * The fixture shared by every test file: an open fd and the module's INFO.
- * SKIPs when the device is missing (module not loaded).
+ * The leak check: a test that frees what it allocated leaves its fd with
+ * no batch and no page.
  */
-#define T_FIXTURE(name)					\
+static inline void t_expect_fd_empty(struct __test_metadata *_metadata, int fd)
+{
+	struct fragalloc_stats st;
+
+	EXPECT_EQ(0, t_stats(fd, &st));
+	EXPECT_EQ(0, st.out_fd_batches);
+	EXPECT_EQ(0, st.out_fd_pages);
+}
+
+/* What the teardown of a T_FIXTURE checks (see there). */
+enum t_end { T_MAY_HOLD, T_ENDS_EMPTY };
+
+static inline void t_fixture_teardown(struct __test_metadata *_metadata,
+				      int fd, enum t_end end,
+				      long long params)
+{
+	if (fd >= 0) {
+		if (end == T_ENDS_EMPTY)
+			t_expect_fd_empty(_metadata, fd);
+		close(fd);
+	}
+	t_unpin_params(params);
+}
+
+/*
+ * T_FIXTURE(name, end): every test of fixture @name runs with an open fd
+ * (self->fd), the module's INFO, the page and pageblock sizes, and
+ * release_delay_ms and auto_recompact_pct at 0 (t_pin_params()). It SKIPs
+ * when the device is missing (module not loaded). With @end T_ENDS_EMPTY
+ * the teardown runs the leak check on the fd (a test that closes it sets
+ * self->fd to -1 and checks the pool itself); with T_MAY_HOLD the tests
+ * leave their batches to close().
+ */
+#define T_FIXTURE(name, end)						\
 	FIXTURE(name) {							\
 		int fd;							\
 		struct fragalloc_info info;				\
 		size_t ps;						\
 		__u64 bs; /* pages per pageblock */			\
-		long long delay0; /* release_delay_ms to restore */	\
+		long long params; /* what t_unpin_params() restores */	\
 	};								\
 	FIXTURE_SETUP(name)						\
 	{								\
-		self->delay0 = t_pin_params();			\
+		self->params = t_pin_params();				\
 		self->fd = t_open();					\
 		if (self->fd < 0)					\
 			SKIP(return, "cannot open %s: %s", t_dev_path(), \
@@ -538,9 +663,34 @@ static inline void t_unpin_params(long long saved)
 	}								\
 	FIXTURE_TEARDOWN(name)						\
 	{								\
-		if (self->fd >= 0)					\
-			close(self->fd);				\
-		t_unpin_params(self->delay0);			\
+		t_fixture_teardown(_metadata, self->fd, end, self->params); \
+	}
+
+/*
+ * T_POLICY_VARIANTS(fixture): the tests of @fixture run once per
+ * allocation policy (variant->policy). @pooled: the pages come from the
+ * pool's pageblocks (compact: counted in out_pages_used, packed into the
+ * fewest pageblocks, ALLOC_STRICT allowed); the other policies take pages
+ * from the buddy allocator (counted in out_other_pages).
+ */
+#define T_POLICY_VARIANTS(fixture)						\
+	FIXTURE_VARIANT(fixture) {						\
+		__u32 policy;						\
+		bool pooled;						\
+		const char *name;					\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, compact) {				\
+		.policy = FRAGALLOC_POLICY_COMPACT, .pooled = true,	\
+		.name = "compact",					\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, plain) {				\
+		.policy = FRAGALLOC_POLICY_PLAIN, .name = "plain",	\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, bulk) {				\
+		.policy = FRAGALLOC_POLICY_BULK, .name = "bulk",	\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, highorder) {				\
+		.policy = FRAGALLOC_POLICY_HIGHORDER, .name = "highorder", \
 	}
 
 #endif /* FRAGALLOC_SELFTEST_COMMON_H */

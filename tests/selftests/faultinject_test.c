@@ -24,7 +24,6 @@
 #include <stdarg.h>
 
 #include "common.h"
-#include "kselftest_harness.h"
 
 #define FI_MAX_POINTS	4000
 #define DBG		"/sys/kernel/debug"
@@ -45,41 +44,12 @@ static const char *const knobs[][2] = {
 };
 #define NKNOBS	ARRAY_SIZE(knobs)
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 /* VmLck of this process, in kB (what account_locked_vm() charged) */
 static long vm_locked_kb(void)
 {
 	char buf[4096], *p;
 
-	if (read_file("/proc/self/status", buf, sizeof(buf)))
+	if (t_read_file("/proc/self/status", buf, sizeof(buf)))
 		return -1;
 	p = strstr(buf, "VmLck:");
 	return p ? strtol(p + 6, NULL, 10) : -1;
@@ -440,9 +410,9 @@ FIXTURE_SETUP(fi)
 		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
 	self->ps = t_page_size();
 	for (size_t i = 0; i < NKNOBS; i++) {
-		ASSERT_EQ(0, read_file(knobs[i][0], self->saved[i], sizeof(self->saved[i])))
+		ASSERT_EQ(0, t_read_file(knobs[i][0], self->saved[i], sizeof(self->saved[i])))
 			TH_LOG("read %s", knobs[i][0]);
-		ASSERT_EQ(0, write_file(knobs[i][0], knobs[i][1]))
+		ASSERT_EQ(0, t_write_file(knobs[i][0], knobs[i][1]))
 			TH_LOG("write %s", knobs[i][0]);
 		self->set[i] = true;
 	}
@@ -452,7 +422,7 @@ FIXTURE_TEARDOWN(fi)
 {
 	for (size_t i = 0; i < NKNOBS; i++)
 		if (self->set[i])
-			write_file(knobs[i][0], self->saved[i]);
+			t_write_file(knobs[i][0], self->saved[i]);
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->nth >= 0)

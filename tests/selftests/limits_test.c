@@ -7,56 +7,15 @@
  * is OOM-killed).
  */
 #include "common.h"
-#include "kselftest_harness.h"
 
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
-#define T_TEST_UID		1000
 /* source.c: the pool keeps at most this many empty pageblocks */
 #define T_RESERVE_BLOCKS	2
 
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t kl = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			v = strtol(line + kl + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static int become(uid_t uid)
-{
-	if (setgroups(0, NULL))
-		return -errno;
-	if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
-		return -errno;
-	return geteuid() == uid ? 0 : -EPERM;
-}
-
-/* a fixture only for TEST_F_TIMEOUT (the harness has no plain TEST_TIMEOUT) */
-FIXTURE(lim) {
-	long long delay0;	/* release_delay_ms to restore */
-};
-
-FIXTURE_SETUP(lim)
-{
-	self->delay0 = t_pin_params();
-}
-
-FIXTURE_TEARDOWN(lim)
-{
-	t_unpin_params(self->delay0);
-}
+/* the device open; its teardown checks that the fd was left empty */
+T_FIXTURE(lim, T_ENDS_EMPTY);
 
 /* ------------------------------------------------------------------ */
 
@@ -64,26 +23,21 @@ FIXTURE_TEARDOWN(lim)
  * Opened as root, then uid 1000 without capabilities: the pages count
  * against RLIMIT_MEMLOCK, EDQUOT past it; freeing gives the room back.
  */
-TEST(memlock_enforced_for_unprivileged)
+TEST_F(lim, memlock_enforced_for_unprivileged)
 {
-	size_t ps = t_page_size();
+	const size_t ps = self->ps;
+	const int fd = self->fd;
 	pid_t pid;
-	int fd;
 
 	if (geteuid())
 		SKIP(return, "needs root (to drop to uid %d)", T_TEST_UID);
-	fd = t_open();
-	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
-	pid = fork();
+	pid = t_fork_limited(64);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct rlimit rl = { .rlim_cur = 64 * ps, .rlim_max = 64 * ps };
+		struct rlimit rl = { .rlim_max = 64 * ps };
 		struct fragalloc_alloc a, b, c, x;
 		int rc = 0;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(T_TEST_UID))
-			_exit(10);
 		/* 32 + 32 = the limit exactly */
 		if (t_alloc(fd, 32, 0, 0, 0, &a))
 			_exit(11);
@@ -119,15 +73,8 @@ TEST(memlock_enforced_for_unprivileged)
 			_exit(23);
 		_exit(rc);
 	}
-	EXPECT_EQ(0, t_wait(pid)) TH_LOG("child failed at the step of that _exit code");
-	{
-		struct fragalloc_stats st;
-
-		ASSERT_EQ(0, t_stats(fd, &st));
-		EXPECT_EQ(0, st.out_fd_batches);
-		EXPECT_EQ(0, st.out_fd_pages);
-	}
-	close(fd);
+	EXPECT_EQ(0, t_wait(pid)) TH_LOG("child failed at the step of that _exit code (%d: setup)",
+					 T_CHILD_SETUP);
 }
 
 /* The node is 0600 root: uid 1000 gets EACCES; no batch was made. */
@@ -147,7 +94,7 @@ TEST(open_denied_without_access)
 	if (pid == 0) {
 		int fd;
 
-		if (become(T_TEST_UID))
+		if (t_become(T_TEST_UID))
 			_exit(10);
 		fd = t_open();
 		if (fd >= 0)
@@ -168,16 +115,13 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 {
 	const __u64 chunk = 2048;
 	size_t ps = t_page_size();
-	long avail = meminfo_kb("MemAvailable"), free0 = meminfo_kb("MemFree"), free1, keep;
+	long avail = t_meminfo_kb("MemAvailable"), free0 = t_meminfo_kb("MemFree"), free1, keep;
 	int bucket;
 	__u64 hist;
 	__u64 cap, got = 0, batches = 0, enomem = 0;
 	struct fragalloc_stats st;
-	int fd;
+	const int fd = self->fd;
 
-	fd = t_open();
-	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
 	ASSERT_LT(0, avail);
 	/* keep max(96 MiB, 15%) for everything else */
 	keep = avail * 15 / 100;
@@ -211,11 +155,12 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 	t_log_pool("full", &st);
 	TH_LOG("%llu pages (%llu MiB) in %llu batches, %llu ENOMEM; MemFree now %ld kB",
 	       (unsigned long long)got, (unsigned long long)(got * ps >> 20),
-	       (unsigned long long)batches, (unsigned long long)enomem, meminfo_kb("MemFree"));
+	       (unsigned long long)batches, (unsigned long long)enomem, t_meminfo_kb("MemFree"));
 	EXPECT_EQ(got, st.out_fd_pages);
 	EXPECT_LT(cap / 2, got) TH_LOG("could allocate only %llu of %llu pages",
 				       (unsigned long long)got, (unsigned long long)cap);
-	close(fd);
+	close(self->fd);
+	self->fd = -1;
 
 	ASSERT_EQ(0, t_pool_stats(&st));
 	t_log_pool("after close", &st);
@@ -245,7 +190,7 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 	 * show here, the stats above catch that; this catches pages that
 	 * never went back to the buddy allocator at all).
 	 */
-	free1 = meminfo_kb("MemFree");
+	free1 = t_meminfo_kb("MemFree");
 	TH_LOG("MemFree after close %ld kB (before %ld kB)", free1, free0);
 	EXPECT_GE(free1, free0 - (long)(T_RESERVE_BLOCKS * (2 << 10)) - 64 * 1024)
 		TH_LOG("MemFree %ld kB after close, %ld kB before", free1, free0);
@@ -259,16 +204,9 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 static int cg_write(const char *dir, const char *file, const char *val)
 {
 	char path[256];
-	int fd;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : (n < 0 ? -errno : -EIO);
+	return t_write_file(path, val);
 }
 
 static long long cg_read_key(const char *dir, const char *file, const char *key)
@@ -308,10 +246,6 @@ TEST_F_TIMEOUT(lim, memcg_not_charged, 120)
 
 	if (geteuid())
 		SKIP(return, "needs root");
-	fd = t_open();
-	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
-	close(fd);
 	if (statfs(CG_ROOT, &sfs) || sfs.f_type != 0x63677270 /* CGROUP2_SUPER_MAGIC */) {
 		mkdir(CG_ROOT, 0755);
 		if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))

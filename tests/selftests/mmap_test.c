@@ -5,13 +5,14 @@
  */
 #include "common.h"
 
-#include "kselftest_harness.h"
-
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
 
-T_FIXTURE(fa);
+/* The tests of fa leave their batches to close(); those of batch free them. */
+T_FIXTURE(fa, T_MAY_HOLD);
+T_FIXTURE(batch, T_ENDS_EMPTY);
+T_POLICY_VARIANTS(batch);
 
 #define NR 16
 
@@ -42,35 +43,46 @@ static __u64 alloc_batch(struct __test_metadata *_metadata, int fd, __u64 nr,
 	return a.out_mmap_offset;
 }
 
-TEST_F(fa, map_twice_shared)
+/* A batch of NR pages (alloc_batch(), compact), mapped whole; @off may be NULL. */
+static char *map_new_batch(struct __test_metadata *_metadata, int fd,
+			   __u32 *handle, __u64 *off)
 {
-	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
-		__u32 h;
-		__u64 off = alloc_batch(_metadata, self->fd, NR, p, &h);
-		char *m1 = t_map(self->fd, off, NR), *m2;
+	__u64 o = alloc_batch(_metadata, fd, NR, FRAGALLOC_POLICY_COMPACT, handle);
+	char *m = t_map(fd, o, NR);
 
-		ASSERT_NE(MAP_FAILED, m1);
-		fill(m1, NR, 1 + p, 0);
-		m2 = t_map(self->fd, off, NR);
-		ASSERT_NE(MAP_FAILED, m2);
-		EXPECT_NE(m1, m2);
-		EXPECT_EQ(0, count_bad(m2, NR, 1 + p, 0));
-		/* and back the other way */
-		fill(m2, NR, 11 + p, 0);
-		EXPECT_EQ(0, count_bad(m1, NR, 11 + p, 0));
-		munmap(m1, NR * self->ps);
-		munmap(m2, NR * self->ps);
-		EXPECT_EQ(0, t_free(self->fd, h));
-	}
+	ASSERT_NE(MAP_FAILED, m);
+	if (off)
+		*off = o;
+	return m;
+}
+
+TEST_F(batch, map_twice_shared)
+{
+	const __u32 p = variant->policy;
+	__u32 h;
+	__u64 off = alloc_batch(_metadata, self->fd, NR, p, &h);
+	char *m1 = t_map(self->fd, off, NR), *m2;
+
+	ASSERT_NE(MAP_FAILED, m1);
+	fill(m1, NR, 1 + p, 0);
+	m2 = t_map(self->fd, off, NR);
+	ASSERT_NE(MAP_FAILED, m2);
+	EXPECT_NE(m1, m2);
+	EXPECT_EQ(0, count_bad(m2, NR, 1 + p, 0));
+	/* and back the other way */
+	fill(m2, NR, 11 + p, 0);
+	EXPECT_EQ(0, count_bad(m1, NR, 11 + p, 0));
+	munmap(m1, NR * self->ps);
+	munmap(m2, NR * self->ps);
+	EXPECT_EQ(0, t_free(self->fd, h));
 }
 
 TEST_F(fa, map_read_only)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *rw = t_map(self->fd, off, NR), *ro;
+	__u64 off;
+	char *rw = map_new_batch(_metadata, self->fd, &h, &off), *ro;
 
-	ASSERT_NE(MAP_FAILED, rw);
 	fill(rw, NR, 5, 0);
 	ro = mmap(NULL, NR * self->ps, PROT_READ, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, ro);
@@ -83,10 +95,9 @@ TEST_F(fa, map_read_only)
 TEST_F(fa, map_sub_range)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *all = t_map(self->fd, off, NR);
+	__u64 off;
+	char *all = map_new_batch(_metadata, self->fd, &h, &off);
 
-	ASSERT_NE(MAP_FAILED, all);
 	fill(all, NR, 2, 0);
 	for (size_t k = 0; k < NR; k += 5) {
 		size_t len = NR - k < 3 ? NR - k : 3;
@@ -211,11 +222,9 @@ TEST_F(fa, map_other_fd_batch_enxio)
 TEST_F(fa, fork_shares_mapping)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = t_map(self->fd, off, NR);
+	char *m = map_new_batch(_metadata, self->fd, &h, NULL);
 	pid_t pid;
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 7, 0);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -253,10 +262,9 @@ TEST_F(fa, mremap_grow_fails)
 TEST_F(fa, munmap_remap_persists)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = t_map(self->fd, off, NR);
+	__u64 off;
+	char *m = map_new_batch(_metadata, self->fd, &h, &off);
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 10, 0);
 	ASSERT_EQ(0, munmap(m, NR * self->ps));
 	m = t_map(self->fd, off, NR);
@@ -274,11 +282,10 @@ TEST_F(fa, munmap_remap_persists)
 TEST_F(fa, free_range_while_mapped_sigbus)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = t_map(self->fd, off, NR), *m2;
+	__u64 off;
+	char *m = map_new_batch(_metadata, self->fd, &h, &off), *m2;
 	const size_t k = 5;
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 12, 0);		/* every pte populated */
 	ASSERT_EQ(0, t_free_range(self->fd, h, k, 2, NULL));
 	EXPECT_EQ(SIGBUS, t_probe(m + k * self->ps, false, 0, NULL));
@@ -300,10 +307,8 @@ TEST_F(fa, free_range_while_mapped_sigbus)
 TEST_F(fa, free_range_unfaulted_sigbus)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = t_map(self->fd, off, NR);
+	char *m = map_new_batch(_metadata, self->fd, &h, NULL);
 
-	ASSERT_NE(MAP_FAILED, m);
 	ASSERT_EQ(0, t_free_range(self->fd, h, 0, 1, NULL));
 	EXPECT_EQ(SIGBUS, t_probe(m, false, 0, NULL));
 	EXPECT_EQ(0, t_probe(m + self->ps, false, 0, NULL));
@@ -313,13 +318,11 @@ TEST_F(fa, free_range_unfaulted_sigbus)
 TEST_F(fa, free_whole_while_mapped_sigbus)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = t_map(self->fd, off, NR);
+	char *m = map_new_batch(_metadata, self->fd, &h, NULL);
 	int go[2], ready[2];
 	pid_t pid;
 	char c;
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 13, 0);
 	/* a forked child's (populated) mapping is zapped too */
 	ASSERT_EQ(0, pipe(go));
@@ -361,10 +364,9 @@ TEST_F(fa, free_whole_while_mapped_sigbus)
 TEST_F(fa, close_fd_mapping_survives)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = t_map(self->fd, off, NR), *m2;
+	__u64 off;
+	char *m = map_new_batch(_metadata, self->fd, &h, &off), *m2;
 
-	ASSERT_NE(MAP_FAILED, m);
 	m2 = t_map(self->fd, off, NR);
 	ASSERT_NE(MAP_FAILED, m2);
 	close(self->fd);

@@ -30,8 +30,6 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
-
 #define NFD	12
 
 #ifndef offsetofend
@@ -51,24 +49,6 @@ static __u64 block_pages(void)
 		close(fd);
 	}
 	return bs;
-}
-
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t kl = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			v = strtol(line + kl + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
 }
 
 /* The zones' high watermarks, in kB: free memory user space never gets. */
@@ -231,7 +211,7 @@ static void pressure(struct __test_metadata *_metadata, bool pinned)
 	ASSERT_EQ(0, t_pool_stats(&s0));
 	bs = block_pages();
 	idle_kb = s0.out_idle_pages * ps / 1024;
-	free_kb = meminfo_kb("MemFree");
+	free_kb = t_meminfo_kb("MemFree");
 	wm_kb = watermarks_kb();
 	ASSERT_LT(0, free_kb);
 	ASSERT_LT(0, wm_kb);

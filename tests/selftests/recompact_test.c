@@ -9,13 +9,11 @@
 #include <sched.h>
 #include <stdatomic.h>
 
-#include "kselftest_harness.h"
-
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
 
-T_FIXTURE(fa);
+T_FIXTURE(fa, T_MAY_HOLD);
 
 /* A batch whose every present page holds t_page_seed(tag, idx, page). */
 struct rb {

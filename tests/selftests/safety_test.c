@@ -31,18 +31,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
-
-#define T_TEST_UID	1000
-
-static int become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-	    setresuid(uid, uid, uid))
-		return -1;
-	return geteuid() == uid ? 0 : -1;
-}
-
 /* ---------------------------------------------------------------- race */
 
 struct race {
@@ -236,7 +224,6 @@ TEST(pool_recompact_races_free)
  */
 TEST(memlock_per_user)
 {
-	size_t ps = t_page_size();
 	struct fragalloc_stats st;
 	int fd, status, k;
 	pid_t pid;
@@ -246,14 +233,11 @@ TEST(memlock_per_user)
 	fd = t_open();
 	if (fd < 0)
 		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
-	pid = fork();
+	pid = t_fork_limited(64);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct rlimit rl = { .rlim_cur = 64 * ps, .rlim_max = 64 * ps };
 		int granted = 0;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(T_TEST_UID))
-			_exit(100);
 		for (k = 0; k < 6; k++) {
 			pid_t c = fork();
 
@@ -283,7 +267,7 @@ TEST(memlock_per_user)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(1, WEXITSTATUS(status))
-		TH_LOG("children granted 64 pages each (100+: setup step failed)");
+		TH_LOG("children granted 64 pages each (%d+: setup step failed)", T_CHILD_SETUP);
 	ASSERT_EQ(0, t_stats(fd, &st));
 	EXPECT_GE(64, st.out_fd_pages) TH_LOG("fd holds %llu pages for a 64-page user",
 					      (unsigned long long)st.out_fd_pages);
@@ -292,14 +276,11 @@ TEST(memlock_per_user)
 	/* closing the fd gave the user its room back */
 	fd = t_open();
 	ASSERT_LE(0, fd);
-	pid = fork();
+	pid = t_fork_limited(64);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct rlimit rl = { .rlim_cur = 64 * ps, .rlim_max = 64 * ps };
 		struct fragalloc_alloc a;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(T_TEST_UID))
-			_exit(100);
 		_exit(t_alloc(fd, 64, 0, 0, 0, &a) ? 1 : 0);
 	}
 	EXPECT_EQ(0, t_wait(pid)) TH_LOG("the closed fd's charge was not given back");
@@ -388,35 +369,6 @@ static const char *const knobs[][2] = {
 	{ DBG "/fail_page_alloc/verbose", "0" },
 };
 
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static int get(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
 static int sigbus_at(volatile unsigned char *p)
 {
 	return t_probe(p, false, 0, NULL) == SIGBUS;
@@ -443,9 +395,9 @@ TEST(free_under_fail_nth)
 	if (access(nth, W_OK))
 		SKIP(return, "no fail-nth: kernel without CONFIG_FAULT_INJECTION");
 	for (k = 0; k < ARRAY_SIZE(knobs); k++) {
-		if (get(knobs[k][0], saved[k], sizeof(saved[k])))
+		if (t_read_file(knobs[k][0], saved[k], sizeof(saved[k])))
 			SKIP(return, "no %s", knobs[k][0]);
-		ASSERT_EQ(0, put(knobs[k][0], knobs[k][1]));
+		ASSERT_EQ(0, t_write_file(knobs[k][0], knobs[k][1]));
 	}
 	fd = t_open();
 	ASSERT_LE(0, fd);
@@ -510,7 +462,7 @@ TEST(free_under_fail_nth)
 		munmap(m[i], 4 * ps);
 	close(fd);
 	for (k = 0; k < ARRAY_SIZE(knobs); k++)
-		put(knobs[k][0], saved[k]);
+		t_write_file(knobs[k][0], saved[k]);
 	TH_LOG("%u injected faults fired inside FREE", fired);
 }
 
