@@ -82,6 +82,17 @@ TEST_F(fa, info_size_too_small_einval)
 	}
 }
 
+/* The words past the struct the kernel knows are not written. */
+static void expect_zero_tail(struct __test_metadata *_metadata,
+			     const __u64 *tail, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		EXPECT_EQ(0, tail[k]) {
+			TH_LOG("tail word %zu written", k);
+		}
+	}
+}
+
 TEST_F(fa, info_larger_zero_tail)
 {
 	struct {
@@ -96,9 +107,7 @@ TEST_F(fa, info_larger_zero_tail)
 	EXPECT_EQ(self->info.out_max_batch_pages, big.info.out_max_batch_pages);
 	EXPECT_EQ(self->info.out_recompact_flags, big.info.out_recompact_flags);
 	/* Output is written up to min(size, kernel size): the tail stays 0. */
-	for (size_t k = 0; k < ARRAY_SIZE(big.tail); k++) {
-		EXPECT_EQ(0, big.tail[k]);
-	}
+	expect_zero_tail(_metadata, big.tail, ARRAY_SIZE(big.tail));
 }
 
 TEST_F(fa, info_larger_nonzero_tail_e2big)
@@ -119,18 +128,29 @@ TEST_F(fa, info_larger_nonzero_tail_e2big)
 	}
 }
 
-TEST_F(fa, info_flags_einval)
+/* INFO and STATS have no flag: every bit is EINVAL. */
+static void expect_flags_einval(struct __test_metadata *_metadata, int fd,
+				unsigned long cmd, __u32 size)
 {
-	struct fragalloc_info info;
+	union {
+		struct fragalloc_info i;
+		struct fragalloc_stats s;
+	} u;
 
 	for (int bit = 0; bit < 32; bit++) {
-		memset(&info, 0, sizeof(info));
-		info.size = sizeof(info);
-		info.flags = 1U << bit;
-		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_INFO, &info)) {
-			TH_LOG("flags %#x", info.flags);
+		memset(&u, 0, sizeof(u));
+		u.i.size = size;
+		u.i.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, t_ioctl(fd, cmd, &u)) {
+			TH_LOG("flags %#x", 1U << bit);
 		}
 	}
+}
+
+TEST_F(fa, info_flags_einval)
+{
+	expect_flags_einval(_metadata, self->fd, FRAGALLOC_IOC_INFO,
+			    sizeof(struct fragalloc_info));
 }
 
 TEST_F(fa, unknown_ioctl_enotty)
@@ -368,14 +388,12 @@ TEST_F(fa, alloc_larger_zero_tail)
 		__u64 tail[4];
 	} big;
 
-	memset(&big, 0, sizeof(big));
+	memset(big.tail, 0, sizeof(big.tail));
+	t_alloc_init(&big.a, 3, 0, 0, 0);
 	big.a.size = sizeof(big);
-	big.a.nr_pages = 3;
 	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &big));
 	EXPECT_EQ(3, big.a.out_nr_pages);
-	for (size_t k = 0; k < ARRAY_SIZE(big.tail); k++) {
-		EXPECT_EQ(0, big.tail[k]);
-	}
+	expect_zero_tail(_metadata, big.tail, ARRAY_SIZE(big.tail));
 	EXPECT_EQ(0, t_free(self->fd, big.a.out_handle));
 }
 
@@ -631,9 +649,7 @@ TEST_F(fa, free_whole)
 	struct fragalloc_batch_info bi;
 
 	ASSERT_EQ(0, t_alloc(self->fd, 16, 0, 0, 0, &a));
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.handle = a.out_handle;
+	t_free_init(&f, a.out_handle);
 	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
 	EXPECT_EQ(16, f.out_nr_freed);
 	EXPECT_EQ(-ENOENT, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
@@ -718,20 +734,29 @@ TEST_F(fa, free_other_fd_enoent)
 	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
+/* A range FREE of pages [first, first + nr) of @h frees @want of them. */
+static void expect_range_freed(struct __test_metadata *_metadata, int fd,
+			       __u32 h, __u64 first, __u64 nr, __u64 want)
+{
+	__u64 freed = ~0ULL;
+
+	ASSERT_EQ(0, t_free_range(fd, h, first, nr, &freed));
+	EXPECT_EQ(want, freed) {
+		TH_LOG("range %llu + %llu", (unsigned long long)first,
+		       (unsigned long long)nr);
+	}
+}
+
 TEST_F(fa, free_range_success)
 {
 	struct fragalloc_alloc a;
 	struct fragalloc_batch_info bi;
 	struct fragalloc_stats st;
-	__u64 freed = 0;
 
 	ASSERT_EQ(0, t_alloc(self->fd, 32, 0, 0, 0, &a));
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 4, 8, &freed));
-	EXPECT_EQ(8, freed);
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 31, 1, &freed));
-	EXPECT_EQ(1, freed);
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 0, 1, &freed));
-	EXPECT_EQ(1, freed);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 4, 8, 8);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 31, 1, 1);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 0, 1, 1);
 	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(32, bi.out_nr_pages);
 	EXPECT_EQ(22, bi.out_nr_present);
@@ -740,8 +765,7 @@ TEST_F(fa, free_range_success)
 	EXPECT_EQ(1, st.out_fd_batches);
 	EXPECT_EQ(22, st.out_fd_pages);
 	/* Punching every remaining page keeps the (empty) batch alive. */
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 0, 32, &freed));
-	EXPECT_EQ(22, freed);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 0, 32, 22);
 	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(0, bi.out_nr_present);
 	EXPECT_EQ(0, bi.out_nr_blocks);
@@ -790,23 +814,33 @@ TEST_F(fa, free_range_overflow_einval)
 	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
+/* A FREE of batch @h with these fields set is EINVAL. */
+static void expect_free_einval(struct __test_metadata *_metadata, int fd,
+			       __u32 h, __u32 flags, __u64 first, __u64 nr,
+			       __u32 reserved)
+{
+	struct fragalloc_free f;
+
+	t_free_init(&f, h);
+	f.flags = flags;
+	f.first_page = first;
+	f.nr_pages = nr;
+	f.__reserved = reserved;
+	EXPECT_EQ(-EINVAL, t_ioctl(fd, FRAGALLOC_IOC_FREE, &f)) {
+		TH_LOG("flags %#x first_page %llu nr_pages %llu __reserved %u",
+		       flags, (unsigned long long)first,
+		       (unsigned long long)nr, reserved);
+	}
+}
+
 TEST_F(fa, free_range_fields_without_flag_einval)
 {
 	struct fragalloc_alloc a;
-	struct fragalloc_free f;
 
 	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.handle = a.out_handle;
-	f.first_page = 1;
-	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
-	f.first_page = 0;
-	f.nr_pages = 1;
-	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
-	f.first_page = 0;
-	f.nr_pages = 8;
-	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 1, 0, 0);
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 0, 1, 0);
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 0, 8, 0);
 	/* the batch survived */
 	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
@@ -814,22 +848,15 @@ TEST_F(fa, free_range_fields_without_flag_einval)
 TEST_F(fa, free_unknown_flags_einval)
 {
 	struct fragalloc_alloc a;
-	struct fragalloc_free f;
 
 	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
 	for (int bit = 0; bit < 32; bit++) {
 		if ((1U << bit) & FRAGALLOC_FREE_FLAGS_MASK)
 			continue;
-		memset(&f, 0, sizeof(f));
-		f.size = sizeof(f);
-		f.handle = a.out_handle;
-		f.flags = 1U << bit;
-		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f)) {
-			TH_LOG("flag bit %d", bit);
-		}
-		f.flags |= FRAGALLOC_FREE_RANGE;
-		f.nr_pages = 1;
-		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+		expect_free_einval(_metadata, self->fd, a.out_handle,
+				   1U << bit, 0, 0, 0);
+		expect_free_einval(_metadata, self->fd, a.out_handle,
+				   1U << bit | FRAGALLOC_FREE_RANGE, 0, 1, 0);
 	}
 	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
@@ -837,35 +864,24 @@ TEST_F(fa, free_unknown_flags_einval)
 TEST_F(fa, free_reserved_einval)
 {
 	struct fragalloc_alloc a;
-	struct fragalloc_free f;
 
 	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.handle = a.out_handle;
-	f.__reserved = 1;
-	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
-	f.flags = FRAGALLOC_FREE_RANGE;
-	f.nr_pages = 1;
-	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 0, 0, 1);
+	expect_free_einval(_metadata, self->fd, a.out_handle,
+			   FRAGALLOC_FREE_RANGE, 0, 1, 1);
 	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_range_again_zero)
 {
 	struct fragalloc_alloc a;
-	__u64 freed = ~0ULL;
 
 	ASSERT_EQ(0, t_alloc(self->fd, 16, 0, 0, 0, &a));
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 2, 4, &freed));
-	EXPECT_EQ(4, freed);
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 2, 4, &freed));
-	EXPECT_EQ(0, freed);
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 3, 1, &freed));
-	EXPECT_EQ(0, freed);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 2, 4, 4);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 2, 4, 0);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 3, 1, 0);
 	/* overlapping: only the not-yet-punched pages count */
-	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 0, 8, &freed));
-	EXPECT_EQ(4, freed);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 0, 8, 4);
 	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
@@ -979,6 +995,74 @@ struct unpriv_result {
 	__u64 n;
 };
 
+/*
+ * Forks a child without privileges (t_drop_privs()). In the child, *fd is
+ * the fd it uses: @node NULL, the caller's fd, opened by root before the
+ * drop; else @node opened after it. A child that cannot get there exits 1
+ * with the errno in r->setup. Returns fork()'s value.
+ */
+static pid_t fork_unprivileged(int *fd, const char *node,
+			       struct unpriv_result *r)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	r->setup = t_drop_privs();
+	if (r->setup)
+		_exit(1);
+	if (node) {
+		*fd = t_open_path(node);
+		if (*fd < 0) {
+			r->setup = -errno;
+			_exit(1);
+		}
+	}
+	return 0;
+}
+
+/*
+ * A child without privileges that opens the device itself, through a
+ * private 0666 node (t_make_open_node()): the tests SKIP without one.
+ */
+FIXTURE(unpriv) {
+	struct unpriv_result *r;	/* what the child saw */
+	char node[PATH_MAX];
+};
+
+FIXTURE_SETUP(unpriv)
+{
+	int ret;
+
+	self->r = t_shared_alloc(sizeof(*self->r));
+	ASSERT_NE(NULL, self->r);
+	ret = t_make_open_node(self->node, sizeof(self->node));
+	if (ret)
+		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(unpriv)
+{
+	unlink(self->node);
+}
+
+/* In the child: the pfns of 16-page batch @h as its caller sees them. */
+static void child_read_pfns(int fd, __u32 h, struct unpriv_result *r)
+{
+	struct fragalloc_batch_info bi;
+	__u64 pfns[16];
+
+	memset(pfns, 0x11, sizeof(pfns));
+	r->ret = t_batch_info(fd, h, pfns, 16, &bi);
+	for (int i = 0; i < 16; i++) {
+		r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
+		r->holes += pfns[i] == FRAGALLOC_PFN_HOLE;
+		if (pfns[i] == FRAGALLOC_PFN_HOLE)
+			r->hole_mask |= 1ULL << i;
+	}
+	r->n = bi.out_nr_present;
+}
+
 /* In a child: drop privileges (fd stays open), then ask for the pfns. */
 TEST_F(fa, batch_info_pfns_dropped_after_open)
 {
@@ -990,23 +1074,10 @@ TEST_F(fa, batch_info_pfns_dropped_after_open)
 	ASSERT_EQ(0, t_alloc(self->fd, 16, 0, 0, 0, &a));
 	/* a punched page: a hole is no secret, it must still read as one */
 	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 5, 1, NULL));
-	pid = fork();
+	pid = fork_unprivileged(&self->fd, NULL, r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		__u64 pfns[16];
-		struct fragalloc_batch_info bi;
-
-		r->setup = t_drop_privs();
-		if (r->setup)
-			_exit(1);
-		memset(pfns, 0x11, sizeof(pfns));
-		r->ret = t_batch_info(self->fd, a.out_handle, pfns, 16, &bi);
-		for (int i = 0; i < 16; i++) {
-			r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
-			if (pfns[i] == FRAGALLOC_PFN_HOLE)
-				r->hole_mask |= 1ULL << i;
-		}
-		r->n = bi.out_nr_present;
+		child_read_pfns(self->fd, a.out_handle, r);
 		_exit(0);
 	}
 	ASSERT_EQ(0, t_wait(pid));
@@ -1024,50 +1095,25 @@ TEST_F(fa, batch_info_pfns_dropped_after_open)
 }
 
 /* In a child: drop privileges, open the device itself, ask for the pfns. */
-TEST_F(fa, batch_info_pfns_unprivileged_open)
+TEST_F(unpriv, batch_info_pfns_unprivileged_open)
 {
-	struct unpriv_result *r = t_shared_alloc(sizeof(*r));
-	char node[PATH_MAX];
+	struct unpriv_result *r = self->r;
 	pid_t pid;
-	int ret;
+	int ret, fd;
 
-	ASSERT_NE(NULL, r);
-	ret = t_make_open_node(node, sizeof(node));
-	if (ret)
-		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
-	pid = fork();
+	pid = fork_unprivileged(&fd, self->node, r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		__u64 pfns[16];
-		struct fragalloc_batch_info bi;
 		struct fragalloc_alloc a;
-		int fd;
 
-		r->setup = t_drop_privs();
-		if (r->setup)
-			_exit(1);
-		fd = t_open_path(node);
-		if (fd < 0) {
-			r->setup = -errno;
-			_exit(1);
-		}
 		r->setup = t_alloc(fd, 16, 0, 0, 0, &a);
 		if (r->setup)
 			_exit(1);
 		r->ret2 = t_free_range(fd, a.out_handle, 3, 1, NULL);
-		memset(pfns, 0x11, sizeof(pfns));
-		r->ret = t_batch_info(fd, a.out_handle, pfns, 16, &bi);
-		for (int i = 0; i < 16; i++) {
-			r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
-			r->holes += pfns[i] == FRAGALLOC_PFN_HOLE;
-			if (pfns[i] == FRAGALLOC_PFN_HOLE)
-				r->hole_mask |= 1ULL << i;
-		}
-		r->n = bi.out_nr_present;
+		child_read_pfns(fd, a.out_handle, r);
 		_exit(0);
 	}
 	ret = t_wait(pid);
-	unlink(node);
 	ASSERT_EQ(0, r->setup);
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(0, r->ret);
@@ -1253,14 +1299,8 @@ TEST_F(batch, stats_policy_accounting)
 
 TEST_F(fa, stats_unknown_flags_einval)
 {
-	struct fragalloc_stats st;
-
-	for (int bit = 0; bit < 32; bit++) {
-		memset(&st, 0, sizeof(st));
-		st.size = sizeof(st);
-		st.flags = 1U << bit;
-		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_STATS, &st));
-	}
+	expect_flags_einval(_metadata, self->fd, FRAGALLOC_IOC_STATS,
+			    sizeof(struct fragalloc_stats));
 }
 
 /* ====================================================================== */
@@ -1316,6 +1356,27 @@ TEST_F(fa, recompact_unknown_batch_enoent)
 					FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
 }
 
+/* In the child: the pool scope, its dry run, the fd scope. */
+static void child_recompacts(int fd, struct unpriv_result *r)
+{
+	r->ret = t_recompact(fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
+	r->ret2 = t_recompact(fd, FRAGALLOC_SCOPE_POOL, 0,
+			      FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
+	r->ret3 = t_recompact(fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+}
+
+/* Without privileges the pool scope is EPERM, a dry run too; the fd scope is not. */
+static void expect_pool_eperm(struct __test_metadata *_metadata,
+			      const struct unpriv_result *r)
+{
+	ASSERT_EQ(0, r->setup);
+	EXPECT_EQ(-EPERM, r->ret);
+	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
+	/* a dry run plans over every user's pages: no less privileged */
+	EXPECT_EQ(-EPERM, r->ret2);
+	EXPECT_EQ(0, r->ret3);
+}
+
 /* Child: fd opened as root, then privileges dropped. */
 TEST_F(fa, recompact_pool_eperm_dropped_after_open)
 {
@@ -1323,70 +1384,33 @@ TEST_F(fa, recompact_pool_eperm_dropped_after_open)
 	pid_t pid;
 
 	ASSERT_NE(NULL, r);
-	pid = fork();
+	pid = fork_unprivileged(&self->fd, NULL, r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		r->setup = t_drop_privs();
-		if (r->setup)
-			_exit(1);
-		r->ret = t_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
-		r->ret2 = t_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
-				       FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
-		r->ret3 = t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+		child_recompacts(self->fd, r);
 		_exit(0);
 	}
 	ASSERT_EQ(0, t_wait(pid));
-	ASSERT_EQ(0, r->setup);
-	EXPECT_EQ(-EPERM, r->ret);
-	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
-	/* a dry run plans over every user's pages: no less privileged */
-	EXPECT_EQ(-EPERM, r->ret2);
-	EXPECT_EQ(0, r->ret3);
+	expect_pool_eperm(_metadata, r);
 	/* root may */
 	EXPECT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
 }
 
 /* Child: privileges dropped, then the device opened. */
-TEST_F(fa, recompact_pool_eperm_unprivileged_open)
+TEST_F(unpriv, recompact_pool_eperm_unprivileged_open)
 {
-	struct unpriv_result *r = t_shared_alloc(sizeof(*r));
-	char node[PATH_MAX];
 	pid_t pid;
-	int ret;
+	int fd;
 
-	ASSERT_NE(NULL, r);
-	ret = t_make_open_node(node, sizeof(node));
-	if (ret)
-		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
-	pid = fork();
+	pid = fork_unprivileged(&fd, self->node, self->r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int fd;
-
-		r->setup = t_drop_privs();
-		if (r->setup)
-			_exit(1);
-		fd = t_open_path(node);
-		if (fd < 0) {
-			r->setup = -errno;
-			_exit(1);
-		}
-		r->ret = t_recompact(fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
-		r->ret2 = t_recompact(fd, FRAGALLOC_SCOPE_POOL, 0,
-				       FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
-		r->ret3 = t_recompact(fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+		child_recompacts(fd, self->r);
 		_exit(0);
 	}
-	ret = t_wait(pid);
-	unlink(node);
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, r->setup);
-	EXPECT_EQ(-EPERM, r->ret);
-	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
-	/* a dry run plans over every user's pages: no less privileged */
-	EXPECT_EQ(-EPERM, r->ret2);
-	EXPECT_EQ(0, r->ret3);
+	ASSERT_EQ(0, t_wait(pid));
+	expect_pool_eperm(_metadata, self->r);
 }
 
 /*
