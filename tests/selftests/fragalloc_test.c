@@ -7,6 +7,8 @@
 
 #include <sched.h>
 
+#include "fa_ioc.h"
+
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
@@ -176,64 +178,53 @@ TEST_F(fa, unknown_ioctl_enotty)
 	}
 }
 
-static const struct {
-	const char *name;
-	unsigned long cmd;
-} all_cmds[] = {
-	{ "INFO", FRAGALLOC_IOC_INFO },
-	{ "ALLOC", FRAGALLOC_IOC_ALLOC },
-	{ "FREE", FRAGALLOC_IOC_FREE },
-	{ "BATCH_INFO", FRAGALLOC_IOC_BATCH_INFO },
-	{ "STATS", FRAGALLOC_IOC_STATS },
-	{ "RECOMPACT", FRAGALLOC_IOC_RECOMPACT },
-};
-
 TEST_F(fa, bad_arg_pointer_efault)
 {
 	void *none = mmap(NULL, self->ps, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, none);
-	for (size_t k = 0; k < ARRAY_SIZE(all_cmds); k++) {
-		EXPECT_EQ(-EFAULT, t_ioctl(self->fd, all_cmds[k].cmd, NULL)) {
-			TH_LOG("%s NULL", all_cmds[k].name);
+	for (size_t k = 0; k < FA_NR_IOCS; k++) {
+		EXPECT_EQ(-EFAULT, t_ioctl(self->fd, fa_iocs[k].cmd, NULL)) {
+			TH_LOG("%s NULL", fa_iocs[k].name);
 		}
-		EXPECT_EQ(-EFAULT, t_ioctl(self->fd, all_cmds[k].cmd, none)) {
-			TH_LOG("%s PROT_NONE", all_cmds[k].name);
+		EXPECT_EQ(-EFAULT, t_ioctl(self->fd, fa_iocs[k].cmd, none)) {
+			TH_LOG("%s PROT_NONE", fa_iocs[k].name);
 		}
 	}
 	munmap(none, self->ps);
 }
 
-/* Every command: @size below the first version is EINVAL, a non-zero
- * unknown tail is E2BIG. */
+/*
+ * Every command (fa_iocs[]): @size below the first version is EINVAL, a
+ * non-zero unknown tail is E2BIG.
+ */
 TEST_F(fa, all_cmds_size_checks)
 {
 	union {
-		struct fragalloc_info i;
-		struct fragalloc_alloc a;
-		struct fragalloc_free f;
-		struct fragalloc_batch_info b;
-		struct fragalloc_stats s;
-		struct fragalloc_recompact r;
+		__u32 size;	/* the first member of every structure */
 		unsigned char raw[1024];
 	} u;
-	const size_t sizes[] = {
-		sizeof(u.i), sizeof(u.a), sizeof(u.f),
-		sizeof(u.b), sizeof(u.s), sizeof(u.r),
-	};
 
-	for (size_t k = 0; k < ARRAY_SIZE(all_cmds); k++) {
+	for (size_t k = 0; k < FA_NR_IOCS; k++) {
+		const struct ioc_desc *d = &fa_iocs[k];
+
+		ASSERT_GT(sizeof(u), d->size + 64);
 		memset(&u, 0, sizeof(u));
-		u.i.size = 4;
-		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, all_cmds[k].cmd, &u)) {
-			TH_LOG("%s size 4", all_cmds[k].name);
+		u.size = 4;
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, d->cmd, &u)) {
+			TH_LOG("%s size 4", d->name);
 		}
 		memset(&u, 0, sizeof(u));
-		u.i.size = sizes[k] + 64;
-		u.raw[sizes[k] + 17] = 0x5a;
-		EXPECT_EQ(-E2BIG, t_ioctl(self->fd, all_cmds[k].cmd, &u)) {
-			TH_LOG("%s non-zero tail", all_cmds[k].name);
+		u.size = d->min_size - 1;
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, d->cmd, &u)) {
+			TH_LOG("%s size %zu", d->name, d->min_size - 1);
+		}
+		memset(&u, 0, sizeof(u));
+		u.size = d->size + 64;
+		u.raw[d->size + 17] = 0x5a;
+		EXPECT_EQ(-E2BIG, t_ioctl(self->fd, d->cmd, &u)) {
+			TH_LOG("%s non-zero tail", d->name);
 		}
 	}
 }
