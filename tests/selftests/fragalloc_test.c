@@ -69,7 +69,7 @@ TEST_F(fa, info_size_too_small_einval)
 	/* Version 1 is the first published version: anything shorter is bad. */
 	const __u32 sizes[] = {
 		0, 4, offsetof(struct fragalloc_info, out_abi_version),
-		sizeof(struct fragalloc_info) - 4,
+		fa_iocs[FA_IOC_INFO].min_size - 4,
 	};
 	struct fragalloc_info info;
 
