@@ -196,10 +196,10 @@ def parse_faultinject(path):
         if not fm:
             raise SystemExit(f"{path}: no body of {call}()")
         called = set(re.findall(r"FRAGALLOC_IOC_(\w+)", fm.group(1)))
-        helpers = {"fa_alloc": "ALLOC", "fa_free": "FREE", "fa_free_range": "FREE",
-                   "fa_batch_info": "BATCH_INFO", "fa_stats": "STATS", "fa_info": "INFO",
-                   "fa_recompact": "RECOMPACT", "fa_pool_stats": "STATS"}
-        for h in re.findall(r"\b(fa_\w+)\s*\(", fm.group(1)):
+        helpers = {"t_alloc": "ALLOC", "t_free": "FREE", "t_free_range": "FREE",
+                   "t_batch_info": "BATCH_INFO", "t_stats": "STATS", "t_info": "INFO",
+                   "t_recompact": "RECOMPACT", "t_pool_stats": "STATS"}
+        for h in re.findall(r"\b(t_\w+)\s*\(", fm.group(1)):
             if h in helpers:
                 called.add(helpers[h])
         if len(called) != 1:

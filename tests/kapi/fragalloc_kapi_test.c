@@ -171,38 +171,97 @@ static void kt_plain(struct seq_file *m, unsigned int *n)
 	kvfree(pages);
 }
 
-static void kt_client(struct seq_file *m, unsigned int *n, bool pin)
+/* Half of every pageblock's worth of cookies freed: recompaction has work. */
+static unsigned long kt_punch(struct kt_client *kc, unsigned long nr)
 {
-	struct fragalloc_recompact out;
-	struct kt_client kc = { .client.move = kt_move };
-	unsigned long i, present = 0, before, after;
-	u64 used0 = kt_used();
-	bool intact = true;
-	int ret;
+	unsigned long i, present = 0;
 
-	kc.pages = kvcalloc(KT_PAGES, sizeof(*kc.pages), GFP_KERNEL);
-	if (!kc.pages) {
-		KT_EXPECT(m, n, false, "client: test memory");
-		return;
-	}
-	fragalloc_client_init(&kc.client);
-	ret = fragalloc_client_alloc(&kc.client, FRAGALLOC_RECLAIMABLE, 0,
-				     KT_PAGES, kc.pages, 0);
-	KT_EXPECT(m, n, ret == KT_PAGES, "client: allocates all pages");
-	if (ret != KT_PAGES)
-		goto out;
-	for (i = 0; i < KT_PAGES; i++)
-		kt_fill(kc.pages[i], i);
-	/* Free the first half of every pageblock's worth of cookies. */
-	for (i = 0; i < KT_PAGES; i++) {
+	for (i = 0; i < nr; i++) {
 		if ((i & ((1UL << pageblock_order) - 1)) <
 		    (1UL << (pageblock_order - 1))) {
-			fragalloc_client_free(&kc.client, &kc.pages[i], 1);
-			kc.pages[i] = NULL;
+			fragalloc_client_free(&kc->client, &kc->pages[i], 1);
+			kc->pages[i] = NULL;
 		} else {
 			present++;
 		}
 	}
+	return present;
+}
+
+/*
+ * Starts client @kc of test @who: its cookie array, then KT_PAGES pages of
+ * @mobility (*all: every one of them came). Returns false, with "test
+ * memory" reported, when there is no array: nothing to undo. Otherwise the
+ * client must be destroyed.
+ */
+static bool kt_start(struct seq_file *m, unsigned int *n, struct kt_client *kc,
+		     unsigned int mobility, const char *who, bool *all)
+{
+	char name[64];
+	int ret;
+
+	kc->pages = kvcalloc(KT_PAGES, sizeof(*kc->pages), GFP_KERNEL);
+	if (!kc->pages) {
+		snprintf(name, sizeof(name), "%s: test memory", who);
+		KT_EXPECT(m, n, false, name);
+		return false;
+	}
+	fragalloc_client_init(&kc->client);
+	ret = fragalloc_client_alloc(&kc->client, mobility, 0, KT_PAGES,
+				     kc->pages, 0);
+	*all = ret == KT_PAGES;
+	snprintf(name, sizeof(name), "%s: allocates all pages", who);
+	KT_EXPECT(m, n, *all, name);
+	return true;
+}
+
+static void kt_fill_all(struct kt_client *kc)
+{
+	unsigned long i;
+
+	for (i = 0; i < KT_PAGES; i++)
+		kt_fill(kc->pages[i], i);
+}
+
+/* Every page the client still holds has its pattern. */
+static bool kt_intact(struct kt_client *kc)
+{
+	unsigned long i;
+	bool intact = true;
+
+	for (i = 0; i < KT_PAGES; i++)
+		if (kc->pages[i])
+			intact &= kt_check(kc->pages[i], i);
+	return intact;
+}
+
+/* Destroys the client, which gives back what it held, and its array. */
+static void kt_finish(struct seq_file *m, unsigned int *n, struct kt_client *kc,
+		      u64 used0, const char *who)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s: stats back after destroy", who);
+	KT_EXPECT(m, n, fragalloc_client_destroy(&kc->client) == 0 &&
+		  kt_used() == used0, name);
+	kvfree(kc->pages);
+}
+
+static void kt_client(struct seq_file *m, unsigned int *n, bool pin)
+{
+	struct fragalloc_recompact out;
+	struct kt_client kc = { .client.move = kt_move };
+	unsigned long present, before, after;
+	u64 used0 = kt_used();
+	bool all;
+	int ret;
+
+	if (!kt_start(m, n, &kc, FRAGALLOC_RECLAIMABLE, "client", &all))
+		return;
+	if (!all)
+		goto out;
+	kt_fill_all(&kc);
+	present = kt_punch(&kc, KT_PAGES);
 	kc.refuse_below = pin ? KT_PAGES : 0;
 	before = kt_blocks(kc.pages, KT_PAGES);
 	ret = fragalloc_client_recompact(&kc.client, 0, &out);
@@ -211,10 +270,7 @@ static void kt_client(struct seq_file *m, unsigned int *n, bool pin)
 		   pin ? "pinned" : "movable", present, before, after,
 		   out.out_pages_moved, out.out_blocks_released);
 	KT_EXPECT(m, n, !ret, "client: recompact succeeds");
-	for (i = 0; i < KT_PAGES; i++)
-		if (kc.pages[i])
-			intact &= kt_check(kc.pages[i], i);
-	KT_EXPECT(m, n, intact, "client: every byte intact after moves");
+	KT_EXPECT(m, n, kt_intact(&kc), "client: every byte intact after moves");
 	if (pin) {
 		KT_EXPECT(m, n, !kc.nr_moves && !out.out_pages_moved &&
 			  !out.out_blocks_released && after == before,
@@ -234,23 +290,6 @@ out:
 	kvfree(kc.pages);
 }
 
-/* Half of every pageblock's worth of cookies freed: recompaction has work. */
-static unsigned long kt_punch(struct kt_client *kc, unsigned long nr)
-{
-	unsigned long i, present = 0;
-
-	for (i = 0; i < nr; i++) {
-		if ((i & ((1UL << pageblock_order) - 1)) <
-		    (1UL << (pageblock_order - 1))) {
-			fragalloc_client_free(&kc->client, &kc->pages[i], 1);
-			kc->pages[i] = NULL;
-		} else {
-			present++;
-		}
-	}
-	return present;
-}
-
 /*
  * A client destroyed while it still holds pages: the pages are freed (the
  * pool's figures come back) and nothing calls into the client afterwards.
@@ -259,17 +298,10 @@ static void kt_destroy_outstanding(struct seq_file *m, unsigned int *n)
 {
 	struct kt_client kc = { .client.move = kt_move };
 	u64 used0 = kt_used();
-	int ret;
+	bool all;
 
-	kc.pages = kvcalloc(KT_PAGES, sizeof(*kc.pages), GFP_KERNEL);
-	if (!kc.pages) {
-		KT_EXPECT(m, n, false, "destroy: test memory");
+	if (!kt_start(m, n, &kc, FRAGALLOC_UNMOVABLE, "destroy", &all))
 		return;
-	}
-	fragalloc_client_init(&kc.client);
-	ret = fragalloc_client_alloc(&kc.client, FRAGALLOC_UNMOVABLE, 0,
-				     KT_PAGES, kc.pages, 0);
-	KT_EXPECT(m, n, ret == KT_PAGES, "destroy: allocates all pages");
 	kt_punch(&kc, KT_PAGES);
 	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0,
 		  "destroy: with pages outstanding succeeds");
@@ -308,22 +340,13 @@ static void kt_reentrant(struct seq_file *m, unsigned int *n)
 	struct kt_client kc = { .client.move = kt_move_reentrant };
 	struct fragalloc_recompact out;
 	u64 used0 = kt_used();
-	bool intact = true;
-	unsigned long i;
+	bool all;
 	int ret;
 
-	kc.pages = kvcalloc(KT_PAGES, sizeof(*kc.pages), GFP_KERNEL);
-	if (!kc.pages) {
-		KT_EXPECT(m, n, false, "reentrant: test memory");
+	if (!kt_start(m, n, &kc, FRAGALLOC_RECLAIMABLE, "reentrant", &all))
 		return;
-	}
-	fragalloc_client_init(&kc.client);
-	ret = fragalloc_client_alloc(&kc.client, FRAGALLOC_RECLAIMABLE, 0,
-				     KT_PAGES, kc.pages, 0);
-	KT_EXPECT(m, n, ret == KT_PAGES, "reentrant: allocates all pages");
-	if (ret == KT_PAGES) {
-		for (i = 0; i < KT_PAGES; i++)
-			kt_fill(kc.pages[i], i);
+	if (all) {
+		kt_fill_all(&kc);
 		kt_punch(&kc, KT_PAGES);
 		ret = fragalloc_client_recompact(&kc.client, 0, &out);
 		seq_printf(m, "# reentrant: moved %llu, freed %lu from inside move()\n",
@@ -336,15 +359,10 @@ static void kt_reentrant(struct seq_file *m, unsigned int *n)
 			  "reentrant: destroy from move() is -EDEADLK");
 		KT_EXPECT(m, n, kc.stats_inside && kc.freed_inside > 0,
 			  "reentrant: stats and free work from move()");
-		for (i = 0; i < KT_PAGES; i++)
-			if (kc.pages[i])
-				intact &= kt_check(kc.pages[i], i);
-		KT_EXPECT(m, n, intact, "reentrant: every byte intact");
+		KT_EXPECT(m, n, kt_intact(&kc), "reentrant: every byte intact");
 		fragalloc_client_free(&kc.client, kc.pages, KT_PAGES);
 	}
-	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0 &&
-		  kt_used() == used0, "reentrant: stats back after destroy");
-	kvfree(kc.pages);
+	kt_finish(m, n, &kc, used0, "reentrant");
 }
 
 /*
@@ -398,23 +416,14 @@ static void kt_trylock(struct seq_file *m, unsigned int *n)
 	struct fragalloc_recompact out = { 0 };
 	struct task_struct *t;
 	u64 used0 = kt_used();
-	bool intact = true;
-	unsigned long i;
 	int ret, runs;
+	bool all;
 
-	kc.pages = kvcalloc(KT_PAGES, sizeof(*kc.pages), GFP_KERNEL);
-	if (!kc.pages) {
-		KT_EXPECT(m, n, false, "trylock: test memory");
-		return;
-	}
 	mutex_init(&kc.own);
-	fragalloc_client_init(&kc.client);
-	ret = fragalloc_client_alloc(&kc.client, FRAGALLOC_RECLAIMABLE, 0,
-				     KT_PAGES, kc.pages, 0);
-	KT_EXPECT(m, n, ret == KT_PAGES, "trylock: allocates all pages");
-	if (ret == KT_PAGES) {
-		for (i = 0; i < KT_PAGES; i++)
-			kt_fill(kc.pages[i], i);
+	if (!kt_start(m, n, &kc, FRAGALLOC_RECLAIMABLE, "trylock", &all))
+		return;
+	if (all) {
+		kt_fill_all(&kc);
 		kt_punch(&kc, KT_PAGES);
 		t = kthread_run(kt_freer, &kc, "kt_freer");
 		ret = IS_ERR(t) ? PTR_ERR(t) : 0;
@@ -431,15 +440,10 @@ static void kt_trylock(struct seq_file *m, unsigned int *n)
 			   kc.nr_moves, kc.busy);
 		KT_EXPECT(m, n, !ret && kc.busy > 0,
 			  "trylock: recompaction and a freer holding the client's lock both finish");
-		for (i = 0; i < KT_PAGES; i++)
-			if (kc.pages[i])
-				intact &= kt_check(kc.pages[i], i);
-		KT_EXPECT(m, n, intact, "trylock: every byte intact");
+		KT_EXPECT(m, n, kt_intact(&kc), "trylock: every byte intact");
 		fragalloc_client_free(&kc.client, kc.pages, KT_PAGES);
 	}
-	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0 &&
-		  kt_used() == used0, "trylock: stats back after destroy");
-	kvfree(kc.pages);
+	kt_finish(m, n, &kc, used0, "trylock");
 }
 
 /*

@@ -2,10 +2,12 @@
 /*
  * Shared helpers for the fragalloc selftests.
  *
+ * Every test wrapper is named t_*: t_open(), t_ioctl(), t_alloc(), t_free() ...
  * Every helper that issues an ioctl returns 0 or -errno, so tests read
- *	EXPECT_EQ(-EINVAL, fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a));
- * Helpers never use the ASSERT/EXPECT macros themselves (they may run in threads or
- * forked children, where the harness' longjmp/metadata must not be used).
+ *	EXPECT_EQ(-EINVAL, t_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a));
+ * Helpers never use the ASSERT/EXPECT macros themselves (they may run in
+ * threads or forked children, where the harness' longjmp/metadata must not
+ * be used); the fixtures at the end of this file do.
  */
 #ifndef FRAGALLOC_SELFTEST_COMMON_H
 #define FRAGALLOC_SELFTEST_COMMON_H
@@ -46,43 +48,45 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#define FA_DEV_DEFAULT	"/dev/fragalloc"
-#define FA_NOBODY	65534
+#define T_DEV_DEFAULT	"/dev/fragalloc"
+#define T_NOBODY	65534
+/* the unprivileged user of the limit tests (limits_test, safety_test) */
+#define T_TEST_UID	1000
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-static inline const char *fa_dev_path(void)
+static inline const char *t_dev_path(void)
 {
 	const char *p = getenv("FRAGALLOC_DEV");
 
-	return p && *p ? p : FA_DEV_DEFAULT;
+	return p && *p ? p : T_DEV_DEFAULT;
 }
 
-static inline int fa_open_path(const char *path)
+static inline int t_open_path(const char *path)
 {
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-static inline int fa_open(void)
+static inline int t_open(void)
 {
-	return fa_open_path(fa_dev_path());
+	return t_open_path(t_dev_path());
 }
 
-static inline int fa_ioctl(int fd, unsigned long cmd, void *arg)
+static inline int t_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
 
-static inline int fa_info(int fd, struct fragalloc_info *info)
+static inline int t_info(int fd, struct fragalloc_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
-	return fa_ioctl(fd, FRAGALLOC_IOC_INFO, info);
+	return t_ioctl(fd, FRAGALLOC_IOC_INFO, info);
 }
 
-static inline void fa_alloc_init(struct fragalloc_alloc *a, __u64 nr,
+static inline void t_alloc_init(struct fragalloc_alloc *a, __u64 nr,
 				 __u32 mobility, __u32 policy, __u32 flags)
 {
 	memset(a, 0, sizeof(*a));
@@ -93,49 +97,52 @@ static inline void fa_alloc_init(struct fragalloc_alloc *a, __u64 nr,
 	a->nr_pages = nr;
 }
 
-/* Allocates a batch; fills *a (may be NULL). */
-static inline int fa_alloc(int fd, __u64 nr, __u32 mobility, __u32 policy,
-			   __u32 flags, struct fragalloc_alloc *out)
+/* The one ALLOC wrapper: allocates a batch; the reply goes to *out (may be NULL). */
+static inline int t_alloc(int fd, __u64 nr, __u32 mobility, __u32 policy,
+			  __u32 flags, struct fragalloc_alloc *out)
 {
 	struct fragalloc_alloc a;
+
+	if (!out)
+		out = &a;
+	t_alloc_init(out, nr, mobility, policy, flags);
+	return t_ioctl(fd, FRAGALLOC_IOC_ALLOC, out);
+}
+
+/* A FREE of the whole batch @handle, for tests that set other fields. */
+static inline void t_free_init(struct fragalloc_free *f, __u32 handle)
+{
+	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
+	f->handle = handle;
+}
+
+static inline int t_free(int fd, __u32 handle)
+{
+	struct fragalloc_free f;
+
+	t_free_init(&f, handle);
+	return t_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
+}
+
+static inline int t_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
+			       __u64 *nr_freed)
+{
+	struct fragalloc_free f;
 	int ret;
 
-	fa_alloc_init(&a, nr, mobility, policy, flags);
-	ret = fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a);
-	if (out)
-		*out = a;
-	return ret;
-}
-
-static inline int fa_free(int fd, __u32 handle)
-{
-	struct fragalloc_free f = {
-		.size = sizeof(f),
-		.handle = handle,
-	};
-
-	return fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
-}
-
-static inline int fa_free_range(int fd, __u32 handle, __u64 first, __u64 nr,
-				__u64 *nr_freed)
-{
-	struct fragalloc_free f = {
-		.size = sizeof(f),
-		.flags = FRAGALLOC_FREE_RANGE,
-		.handle = handle,
-		.first_page = first,
-		.nr_pages = nr,
-	};
-	int ret = fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
-
+	t_free_init(&f, handle);
+	f.flags = FRAGALLOC_FREE_RANGE;
+	f.first_page = first;
+	f.nr_pages = nr;
+	ret = t_ioctl(fd, FRAGALLOC_IOC_FREE, &f);
 	if (nr_freed)
 		*nr_freed = f.out_nr_freed;
 	return ret;
 }
 
 /* BATCH_INFO; with pfns != NULL also asks for the pfns. */
-static inline int fa_batch_info(int fd, __u32 handle, __u64 *pfns, __u64 nr_pfns,
+static inline int t_batch_info(int fd, __u32 handle, __u64 *pfns, __u64 nr_pfns,
 				struct fragalloc_batch_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
@@ -146,30 +153,30 @@ static inline int fa_batch_info(int fd, __u32 handle, __u64 *pfns, __u64 nr_pfns
 		bi->pfns = (__u64)(uintptr_t)pfns;
 		bi->nr_pfns = nr_pfns;
 	}
-	return fa_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, bi);
+	return t_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, bi);
 }
 
-static inline int fa_stats(int fd, struct fragalloc_stats *st)
+static inline int t_stats(int fd, struct fragalloc_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->size = sizeof(*st);
-	return fa_ioctl(fd, FRAGALLOC_IOC_STATS, st);
+	return t_ioctl(fd, FRAGALLOC_IOC_STATS, st);
 }
 
 /* Pool-wide STATS through a private fd (its own fd figures are zero). */
-static inline int fa_pool_stats(struct fragalloc_stats *st)
+static inline int t_pool_stats(struct fragalloc_stats *st)
 {
-	int fd = fa_open(), ret;
+	int fd = t_open(), ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = fa_stats(fd, st);
+	ret = t_stats(fd, st);
 	close(fd);
 	return ret;
 }
 
 /* Prints the pool figures as TAP diagnostics. */
-static inline void fa_log_pool(const char *what, const struct fragalloc_stats *s)
+static inline void t_log_pool(const char *what, const struct fragalloc_stats *s)
 {
 	__u64 hist = 0;
 
@@ -194,8 +201,9 @@ static inline void fa_log_pool(const char *what, const struct fragalloc_stats *s
 		(unsigned long long)s->out_meta_bytes);
 }
 
-static inline int fa_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
-			       __u64 max_pages, struct fragalloc_recompact *out)
+/* RECOMPACT; the reply goes to *out (may be NULL). */
+static inline int t_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
+			      __u64 max_pages, struct fragalloc_recompact *out)
 {
 	struct fragalloc_recompact r = {
 		.size = sizeof(r),
@@ -204,26 +212,26 @@ static inline int fa_recompact(int fd, __u32 scope, __u32 handle, __u32 flags,
 		.handle = handle,
 		.max_pages = max_pages,
 	};
-	int ret = fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r);
+	int ret = t_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r);
 
 	if (out)
 		*out = r;
 	return ret;
 }
 
-static inline size_t fa_page_size(void)
+static inline size_t t_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* mmap(MAP_SHARED, RW) of @npages pages at byte offset @off; MAP_FAILED on error. */
-static inline void *fa_map(int fd, __u64 off, size_t npages)
+static inline void *t_map(int fd, __u64 off, size_t npages)
 {
-	return mmap(NULL, npages * fa_page_size(), PROT_READ | PROT_WRITE,
+	return mmap(NULL, npages * t_page_size(), PROT_READ | PROT_WRITE,
 		    MAP_SHARED, fd, (off_t)off);
 }
 
-static inline __u64 fa_pool_used_total(const struct fragalloc_stats *st)
+static inline __u64 t_pool_used(const struct fragalloc_stats *st)
 {
 	__u64 n = 0;
 
@@ -236,7 +244,7 @@ static inline __u64 fa_pool_used_total(const struct fragalloc_stats *st)
 /* Per-page patterns                                                       */
 
 /* A well-mixed 64-bit value (splitmix64 finaliser). */
-static inline __u64 fa_mix(__u64 x)
+static inline __u64 t_mix(__u64 x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -244,9 +252,9 @@ static inline __u64 fa_mix(__u64 x)
 	return x ^ (x >> 31);
 }
 
-static inline __u64 fa_page_seed(__u64 tag, __u64 batch, __u64 page)
+static inline __u64 t_page_seed(__u64 tag, __u64 batch, __u64 page)
 {
-	return fa_mix((tag << 48) ^ (batch << 32) ^ page);
+	return t_mix((tag << 48) ^ (batch << 32) ^ page);
 }
 
 /*
@@ -254,9 +262,9 @@ static inline __u64 fa_page_seed(__u64 tag, __u64 batch, __u64 page)
  * the last word is a checksum (xor of the others) so a page mixed from two
  * sources is caught even if its first word is right.
  */
-static inline void fa_fill_page(void *p, __u64 seed)
+static inline void t_fill_page(void *p, __u64 seed)
 {
-	size_t n = fa_page_size() / sizeof(__u64);
+	size_t n = t_page_size() / sizeof(__u64);
 	volatile __u64 *w = p;
 	__u64 sum = 0;
 
@@ -270,9 +278,9 @@ static inline void fa_fill_page(void *p, __u64 seed)
 }
 
 /* Returns the index of the first bad word, or -1 if the page is intact. */
-static inline long fa_check_page(const void *p, __u64 seed)
+static inline long t_check_page(const void *p, __u64 seed)
 {
-	size_t n = fa_page_size() / sizeof(__u64);
+	size_t n = t_page_size() / sizeof(__u64);
 	const volatile __u64 *w = p;
 	__u64 sum = 0;
 
@@ -288,10 +296,10 @@ static inline long fa_check_page(const void *p, __u64 seed)
 	return -1;
 }
 
-static inline bool fa_page_is(const void *p, unsigned char byte)
+static inline bool t_page_is(const void *p, unsigned char byte)
 {
 	const unsigned char *c = p;
-	size_t n = fa_page_size();
+	size_t n = t_page_size();
 
 	for (size_t i = 0; i < n; i++)
 		if (c[i] != byte)
@@ -302,13 +310,13 @@ static inline bool fa_page_is(const void *p, unsigned char byte)
 /* ---------------------------------------------------------------------- */
 /* Observing SIGBUS/SIGSEGV on a single access (single-threaded callers).  */
 
-static sigjmp_buf fa_probe_env __attribute__((unused));
-static volatile sig_atomic_t fa_probe_sig __attribute__((unused));
+static sigjmp_buf t_probe_env __attribute__((unused));
+static volatile sig_atomic_t t_probe_sig __attribute__((unused));
 
-static void __attribute__((unused)) fa_probe_handler(int sig)
+static void __attribute__((unused)) t_probe_handler(int sig)
 {
-	fa_probe_sig = sig;
-	siglongjmp(fa_probe_env, 1);
+	t_probe_sig = sig;
+	siglongjmp(t_probe_env, 1);
 }
 
 /*
@@ -316,18 +324,18 @@ static void __attribute__((unused)) fa_probe_handler(int sig)
  * access completed, else the signal number it raised (SIGBUS/SIGSEGV).
  * *readval gets the value read (if non-NULL).
  */
-static inline int fa_probe(volatile void *addr, bool write, unsigned char val,
+static inline int t_probe(volatile void *addr, bool write, unsigned char val,
 			   unsigned char *readval)
 {
-	struct sigaction sa = { .sa_handler = fa_probe_handler }, obus, osegv;
+	struct sigaction sa = { .sa_handler = t_probe_handler }, obus, osegv;
 	volatile int sig = 0;
 
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_NODEFER;
 	sigaction(SIGBUS, &sa, &obus);
 	sigaction(SIGSEGV, &sa, &osegv);
-	fa_probe_sig = 0;
-	if (sigsetjmp(fa_probe_env, 1) == 0) {
+	t_probe_sig = 0;
+	if (sigsetjmp(t_probe_env, 1) == 0) {
 		if (write) {
 			*(volatile unsigned char *)addr = val;
 		} else {
@@ -337,7 +345,7 @@ static inline int fa_probe(volatile void *addr, bool write, unsigned char val,
 				*readval = v;
 		}
 	} else {
-		sig = fa_probe_sig;
+		sig = t_probe_sig;
 	}
 	sigaction(SIGBUS, &obus, NULL);
 	sigaction(SIGSEGV, &osegv, NULL);
@@ -347,18 +355,43 @@ static inline int fa_probe(volatile void *addr, bool write, unsigned char val,
 /* ---------------------------------------------------------------------- */
 /* Privilege dropping                                                      */
 
-/* Becomes uid/gid 65534 with no supplementary groups (drops every capability). */
-static inline int fa_drop_privs(void)
+/* Becomes uid/gid @uid with no supplementary groups (drops every capability). */
+static inline int t_become(uid_t uid)
 {
 	if (setgroups(0, NULL) && errno != EPERM)
 		return -errno;
-	if (setresgid(FA_NOBODY, FA_NOBODY, FA_NOBODY))
+	if (setresgid(uid, uid, uid))
 		return -errno;
-	if (setresuid(FA_NOBODY, FA_NOBODY, FA_NOBODY))
+	if (setresuid(uid, uid, uid))
 		return -errno;
-	if (geteuid() != FA_NOBODY)
-		return -EPERM;
-	return 0;
+	return geteuid() == uid ? 0 : -EPERM;
+}
+
+static inline int t_drop_privs(void)
+{
+	return t_become(T_NOBODY);
+}
+
+/*
+ * Forks a child that runs with RLIMIT_MEMLOCK at @pages pages as
+ * T_TEST_UID without capabilities (the child exits with T_CHILD_SETUP if
+ * it cannot). Returns fork()'s value.
+ */
+#define T_CHILD_SETUP	100
+static inline pid_t t_fork_limited(__u64 pages)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rlimit rl = {
+			.rlim_cur = pages * t_page_size(),
+			.rlim_max = pages * t_page_size(),
+		};
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) || t_become(T_TEST_UID))
+			_exit(T_CHILD_SETUP);
+	}
+	return pid;
 }
 
 /*
@@ -367,12 +400,12 @@ static inline int fa_drop_privs(void)
  * unprivileged), make a private 0666 node with the same device number.
  * Returns 0 and the path in @path, or -errno (callers SKIP).
  */
-static inline int fa_make_open_node(char *path, size_t len)
+static inline int t_make_open_node(char *path, size_t len)
 {
 	static const char *const dirs[] = { "/dev", "/tmp", "/run", "." };
 	struct stat st;
 
-	if (stat(fa_dev_path(), &st))
+	if (stat(t_dev_path(), &st))
 		return -errno;
 	if (!S_ISCHR(st.st_mode))
 		return -ENODEV;
@@ -388,7 +421,7 @@ static inline int fa_make_open_node(char *path, size_t len)
 			continue;
 		}
 		/* A nodev mount would refuse the open: check it works. */
-		fd = fa_open_path(path);
+		fd = t_open_path(path);
 		if (fd < 0) {
 			unlink(path);
 			continue;
@@ -401,7 +434,7 @@ static inline int fa_make_open_node(char *path, size_t len)
 }
 
 /* Waits for @pid; returns its exit code, or 128 + signal, or -1. */
-static inline int fa_wait(pid_t pid)
+static inline int t_wait(pid_t pid)
 {
 	int status;
 
@@ -415,7 +448,7 @@ static inline int fa_wait(pid_t pid)
 }
 
 /* Anonymous MAP_SHARED memory for results written by forked children. */
-static inline void *fa_shared_alloc(size_t len)
+static inline void *t_shared_alloc(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -427,7 +460,7 @@ static inline void *fa_shared_alloc(size_t len)
 }
 
 /* Number of distinct pageblocks among @n pfns (holes and zeros ignored). */
-static inline __u64 fa_count_blocks(const __u64 *pfns, size_t n, unsigned int order)
+static inline __u64 t_count_blocks(const __u64 *pfns, size_t n, unsigned int order)
 {
 	__u64 *b = malloc((n ? n : 1) * sizeof(*b));
 	size_t m = 0;
@@ -454,13 +487,67 @@ static inline __u64 fa_count_blocks(const __u64 *pfns, size_t n, unsigned int or
 	return count;
 }
 
-static inline __u64 fa_div_round_up(__u64 a, __u64 b)
+static inline __u64 t_div_round_up(__u64 a, __u64 b)
 {
 	return (a + b - 1) / b;
 }
 
+/* Reads @path into @buf (trailing blanks cut); 0 or -errno. */
+static inline int t_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return 0;
+}
+
+/* Writes @val to @path in one write(); 0 or -errno (-EIO: a short write). */
+static inline int t_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+/* The /proc/meminfo line @key (MemFree, MemAvailable ...) in kB; -1 if absent. */
+static inline long t_meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			v = strtol(line + kl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 /* Reads or writes /sys/module/fragalloc/parameters/NAME; -1 on error. */
-static inline long long fa_param(const char *name, long long set)
+static inline long long t_param(const char *name, long long set)
 {
 	char path[128], buf[32];
 	long long v = -1;
@@ -489,58 +576,121 @@ static inline long long fa_param(const char *name, long long set)
  * what to restore (-1: nothing), the delay in the low 32 bits and the
  * automatic mode's percentage above.
  */
-static inline long long fa_pin_release_delay(void)
+static inline long long t_pin_params(void)
 {
-	long long d = fa_param("release_delay_ms", -1);
-	long long a = fa_param("auto_recompact_pct", -1);
+	long long d = t_param("release_delay_ms", -1);
+	long long a = t_param("auto_recompact_pct", -1);
 
 	if (d < 0 || a < 0)
 		return -1;
-	if (d > 0 && fa_param("release_delay_ms", 0) != 0)
+	if (d > 0 && t_param("release_delay_ms", 0) != 0)
 		d = 0;
-	if (a > 0 && fa_param("auto_recompact_pct", 0) != 0)
+	if (a > 0 && t_param("auto_recompact_pct", 0) != 0)
 		a = 0;
 	return (a << 32) | d;
 }
 
-static inline void fa_unpin_release_delay(long long saved)
+static inline void t_unpin_params(long long saved)
 {
 	if (saved < 0)
 		return;
 	if (saved & 0xffffffffLL)
-		fa_param("release_delay_ms", saved & 0xffffffffLL);
+		t_param("release_delay_ms", saved & 0xffffffffLL);
 	if (saved >> 32)
-		fa_param("auto_recompact_pct", saved >> 32);
+		t_param("auto_recompact_pct", saved >> 32);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fixtures                                                                */
+
+#include "kselftest_harness.h"
+
+/*
+ * The leak check: a test that frees what it allocated leaves its fd with
+ * no batch and no page.
+ */
+static inline void t_expect_fd_empty(struct __test_metadata *_metadata, int fd)
+{
+	struct fragalloc_stats st;
+
+	EXPECT_EQ(0, t_stats(fd, &st));
+	EXPECT_EQ(0, st.out_fd_batches);
+	EXPECT_EQ(0, st.out_fd_pages);
+}
+
+/* What the teardown of a T_FIXTURE checks (see there). */
+enum t_end { T_MAY_HOLD, T_ENDS_EMPTY };
+
+static inline void t_fixture_teardown(struct __test_metadata *_metadata,
+				      int fd, enum t_end end,
+				      long long params)
+{
+	if (fd >= 0) {
+		if (end == T_ENDS_EMPTY)
+			t_expect_fd_empty(_metadata, fd);
+		close(fd);
+	}
+	t_unpin_params(params);
 }
 
 /*
- * The fixture shared by every test file: an open fd and the module's INFO.
- * SKIPs when the device is missing (module not loaded).
+ * T_FIXTURE(name, end): every test of fixture @name runs with an open fd
+ * (self->fd), the module's INFO, the page and pageblock sizes, and
+ * release_delay_ms and auto_recompact_pct at 0 (t_pin_params()). It SKIPs
+ * when the device is missing (module not loaded). With @end T_ENDS_EMPTY
+ * the teardown runs the leak check on the fd (a test that closes it sets
+ * self->fd to -1 and checks the pool itself); with T_MAY_HOLD the tests
+ * leave their batches to close().
  */
-#define FA_FIXTURE_DECLARE(name)					\
+#define T_FIXTURE(name, end)						\
 	FIXTURE(name) {							\
 		int fd;							\
 		struct fragalloc_info info;				\
 		size_t ps;						\
 		__u64 bs; /* pages per pageblock */			\
-		long long delay0; /* release_delay_ms to restore */	\
+		long long params; /* what t_unpin_params() restores */	\
 	};								\
 	FIXTURE_SETUP(name)						\
 	{								\
-		self->delay0 = fa_pin_release_delay();			\
-		self->fd = fa_open();					\
+		self->params = t_pin_params();				\
+		self->fd = t_open();					\
 		if (self->fd < 0)					\
-			SKIP(return, "cannot open %s: %s", fa_dev_path(), \
+			SKIP(return, "cannot open %s: %s", t_dev_path(), \
 			     strerror(errno));				\
-		ASSERT_EQ(0, fa_info(self->fd, &self->info));		\
-		self->ps = fa_page_size();				\
+		ASSERT_EQ(0, t_info(self->fd, &self->info));		\
+		self->ps = t_page_size();				\
 		self->bs = 1ULL << self->info.out_pageblock_order;	\
 	}								\
 	FIXTURE_TEARDOWN(name)						\
 	{								\
-		if (self->fd >= 0)					\
-			close(self->fd);				\
-		fa_unpin_release_delay(self->delay0);			\
+		t_fixture_teardown(_metadata, self->fd, end, self->params); \
+	}
+
+/*
+ * T_POLICY_VARIANTS(fixture): the tests of @fixture run once per
+ * allocation policy (variant->policy). @pooled: the pages come from the
+ * pool's pageblocks (compact: counted in out_pages_used, packed into the
+ * fewest pageblocks, ALLOC_STRICT allowed); the other policies take pages
+ * from the buddy allocator (counted in out_other_pages).
+ */
+#define T_POLICY_VARIANTS(fixture)						\
+	FIXTURE_VARIANT(fixture) {						\
+		__u32 policy;						\
+		bool pooled;						\
+		const char *name;					\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, compact) {				\
+		.policy = FRAGALLOC_POLICY_COMPACT, .pooled = true,	\
+		.name = "compact",					\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, plain) {				\
+		.policy = FRAGALLOC_POLICY_PLAIN, .name = "plain",	\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, bulk) {				\
+		.policy = FRAGALLOC_POLICY_BULK, .name = "bulk",	\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, highorder) {				\
+		.policy = FRAGALLOC_POLICY_HIGHORDER, .name = "highorder", \
 	}
 
 #endif /* FRAGALLOC_SELFTEST_COMMON_H */

@@ -24,7 +24,6 @@
 #include <stdarg.h>
 
 #include "common.h"
-#include "kselftest_harness.h"
 
 #define FI_MAX_POINTS	4000
 #define DBG		"/sys/kernel/debug"
@@ -45,41 +44,12 @@ static const char *const knobs[][2] = {
 };
 #define NKNOBS	ARRAY_SIZE(knobs)
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 /* VmLck of this process, in kB (what account_locked_vm() charged) */
 static long vm_locked_kb(void)
 {
 	char buf[4096], *p;
 
-	if (read_file("/proc/self/status", buf, sizeof(buf)))
+	if (t_read_file("/proc/self/status", buf, sizeof(buf)))
 		return -1;
 	p = strstr(buf, "VmLck:");
 	return p ? strtol(p + 6, NULL, 10) : -1;
@@ -180,7 +150,7 @@ static int free_batch(struct fi *f, struct fragalloc_alloc *a, bool *have)
 	if (!*have)
 		return 0;
 	*have = false;
-	ret = fa_free(f->fd, a->out_handle);
+	ret = t_free(f->fd, a->out_handle);
 	if (ret)
 		return fail_msg(f, "FREE of batch %u after the test call: %s", a->out_handle,
 				strerror(-ret));
@@ -199,13 +169,13 @@ static void unmap(struct fi *f)
 static int map_fill(struct fi *f, struct fragalloc_alloc *a, __u64 tag)
 {
 	f->map_pages = a->out_nr_pages;
-	f->map = fa_map(f->fd, a->out_mmap_offset, f->map_pages);
+	f->map = t_map(f->fd, a->out_mmap_offset, f->map_pages);
 	if (f->map == MAP_FAILED) {
 		f->map = NULL;
 		return fail_msg(f, "mmap: %s", strerror(errno));
 	}
 	for (size_t i = 0; i < f->map_pages; i++)
-		fa_fill_page(f->map + i * f->ps, fa_page_seed(tag, 0, i));
+		t_fill_page(f->map + i * f->ps, t_page_seed(tag, 0, i));
 	return 0;
 }
 
@@ -216,7 +186,7 @@ static int map_check(struct fi *f, __u64 tag, __u64 skip_first, __u64 skip_nr)
 
 		if (i >= skip_first && i < skip_first + skip_nr)
 			continue;
-		w = fa_check_page(f->map + i * f->ps, fa_page_seed(tag, 0, i));
+		w = t_check_page(f->map + i * f->ps, t_page_seed(tag, 0, i));
 		if (w >= 0)
 			return fail_msg(f, "page %zu of the mapped batch is corrupt at word %ld", i, w);
 	}
@@ -232,7 +202,7 @@ static int alloc_setup(struct fi *f)
 
 static int alloc_call(struct fi *f)
 {
-	int ret = fa_alloc(f->fd, f->nr, FRAGALLOC_UNMOVABLE, f->policy, f->flags, &f->a);
+	int ret = t_alloc(f->fd, f->nr, FRAGALLOC_UNMOVABLE, f->policy, f->flags, &f->a);
 
 	f->have_a = !ret;
 	return ret;
@@ -260,7 +230,7 @@ static int alloc_cleanup(struct fi *f, int ret)
 /* --- FREE (whole or range) of a mapped batch --- */
 static int free_setup(struct fi *f)
 {
-	int ret = fa_alloc(f->fd, f->nr, FRAGALLOC_UNMOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &f->a);
+	int ret = t_alloc(f->fd, f->nr, FRAGALLOC_UNMOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &f->a);
 
 	if (ret)
 		return fail_msg(f, "setup ALLOC: %s", strerror(-ret));
@@ -273,8 +243,8 @@ static int free_call(struct fi *f)
 	int ret;
 
 	if (f->flags & FRAGALLOC_FREE_RANGE)
-		return fa_free_range(f->fd, f->a.out_handle, 2, 3, NULL);
-	ret = fa_free(f->fd, f->a.out_handle);
+		return t_free_range(f->fd, f->a.out_handle, 2, 3, NULL);
+	ret = t_free(f->fd, f->a.out_handle);
 	if (!ret)
 		f->have_a = false;
 	return ret;
@@ -287,7 +257,7 @@ static int free_cleanup(struct fi *f, int ret)
 	if (f->flags & FRAGALLOC_FREE_RANGE) {
 		struct fragalloc_batch_info bi;
 
-		if (fa_batch_info(f->fd, f->a.out_handle, NULL, 0, &bi))
+		if (t_batch_info(f->fd, f->a.out_handle, NULL, 0, &bi))
 			r = fail_msg(f, "BATCH_INFO after the range free failed");
 		else if (bi.out_nr_present != f->nr - (ret ? 0 : 3))
 			r = fail_msg(f, "range free returned %d but %llu of %llu pages are present",
@@ -301,7 +271,7 @@ static int free_cleanup(struct fi *f, int ret)
 	unmap(f);
 	if (!ret) {
 		/* the offset must be gone: a stale entry would map freed pages */
-		void *p = fa_map(f->fd, f->a.out_mmap_offset, 1);
+		void *p = t_map(f->fd, f->a.out_mmap_offset, 1);
 
 		if (p != MAP_FAILED) {
 			munmap(p, f->ps);
@@ -323,7 +293,7 @@ static int binfo_call(struct fi *f)
 
 	if (!pfns)
 		return -ENOMEM;
-	ret = fa_batch_info(f->fd, f->a.out_handle, pfns, f->nr, &bi);
+	ret = t_batch_info(f->fd, f->a.out_handle, pfns, f->nr, &bi);
 	free(pfns);
 	return ret;
 }
@@ -340,14 +310,14 @@ static int stats_call(struct fi *f)
 {
 	struct fragalloc_stats st;
 
-	return fa_stats(f->fd, &st);
+	return t_stats(f->fd, &st);
 }
 
 static int info_call(struct fi *f)
 {
 	struct fragalloc_info info;
 
-	return fa_info(f->fd, &info);
+	return t_info(f->fd, &info);
 }
 
 static int nothing_cleanup(struct fi *f, int ret)
@@ -363,17 +333,17 @@ static int recompact_setup(struct fi *f)
 	int ret;
 
 	/* A, then B right after it; freeing A leaves B's blocks part-empty */
-	ret = fa_alloc(f->fd, f->nr, FRAGALLOC_MOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &f->a);
+	ret = t_alloc(f->fd, f->nr, FRAGALLOC_MOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &f->a);
 	if (ret)
 		return fail_msg(f, "setup ALLOC A: %s", strerror(-ret));
 	f->have_a = true;
-	ret = fa_alloc(f->fd, f->nr, FRAGALLOC_MOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &f->b);
+	ret = t_alloc(f->fd, f->nr, FRAGALLOC_MOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &f->b);
 	if (ret)
 		return fail_msg(f, "setup ALLOC B: %s", strerror(-ret));
 	f->have_b = true;
 	/* punch every other page of A, keep A: B and A's rest get moved */
 	for (__u64 i = 0; i < f->nr; i += 2) {
-		ret = fa_free_range(f->fd, f->a.out_handle, i, 1, NULL);
+		ret = t_free_range(f->fd, f->a.out_handle, i, 1, NULL);
 		if (ret)
 			return fail_msg(f, "setup range free: %s", strerror(-ret));
 	}
@@ -382,7 +352,7 @@ static int recompact_setup(struct fi *f)
 
 static int recompact_call(struct fi *f)
 {
-	return fa_recompact(f->fd, f->scope,
+	return t_recompact(f->fd, f->scope,
 			    f->scope == FRAGALLOC_SCOPE_BATCH ? f->b.out_handle : 0,
 			    f->rflags, 0, NULL);
 }
@@ -435,14 +405,14 @@ FIXTURE_SETUP(fi)
 		SKIP(return, "no %s/failslab or fail_page_alloc (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs mounted?)", DBG);
 	if (geteuid())
 		SKIP(return, "needs root for the debugfs knobs");
-	self->fd = fa_open();
+	self->fd = t_open();
 	if (self->fd < 0)
-		SKIP(return, "cannot open %s: %s", fa_dev_path(), strerror(errno));
-	self->ps = fa_page_size();
+		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
+	self->ps = t_page_size();
 	for (size_t i = 0; i < NKNOBS; i++) {
-		ASSERT_EQ(0, read_file(knobs[i][0], self->saved[i], sizeof(self->saved[i])))
+		ASSERT_EQ(0, t_read_file(knobs[i][0], self->saved[i], sizeof(self->saved[i])))
 			TH_LOG("read %s", knobs[i][0]);
-		ASSERT_EQ(0, write_file(knobs[i][0], knobs[i][1]))
+		ASSERT_EQ(0, t_write_file(knobs[i][0], knobs[i][1]))
 			TH_LOG("write %s", knobs[i][0]);
 		self->set[i] = true;
 	}
@@ -452,7 +422,7 @@ FIXTURE_TEARDOWN(fi)
 {
 	for (size_t i = 0; i < NKNOBS; i++)
 		if (self->set[i])
-			write_file(knobs[i][0], self->saved[i]);
+			t_write_file(knobs[i][0], self->saved[i]);
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->nth >= 0)
@@ -472,7 +442,7 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self, st
 
 	f->fd = self->fd;
 	f->ps = self->ps;
-	ASSERT_EQ(0, fa_pool_stats(&p0));
+	ASSERT_EQ(0, t_pool_stats(&p0));
 	lck0 = vm_locked_kb();
 	for (n = 1; n <= FI_MAX_POINTS; n++) {
 		long left;
@@ -505,17 +475,17 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self, st
 			absorbed++;
 		}
 		/* nothing leaked: fd, pool, locked_vm */
-		ASSERT_EQ(0, fa_stats(f->fd, &s));
+		ASSERT_EQ(0, t_stats(f->fd, &s));
 		EXPECT_EQ(0, s.out_fd_batches) TH_LOG("%s: fault point %u: fd keeps %llu batches",
 						       f->ops->name, n,
 						       (unsigned long long)s.out_fd_batches);
 		EXPECT_EQ(0, s.out_fd_pages) TH_LOG("%s: fault point %u: fd keeps %llu pages",
 						     f->ops->name, n,
 						     (unsigned long long)s.out_fd_pages);
-		ASSERT_EQ(0, fa_pool_stats(&p1));
+		ASSERT_EQ(0, t_pool_stats(&p1));
 		if (!pool_equal(&p0, &p1)) {
-			fa_log_pool("baseline", &p0);
-			fa_log_pool("now", &p1);
+			t_log_pool("baseline", &p0);
+			t_log_pool("now", &p1);
 		}
 		EXPECT_TRUE(pool_equal(&p0, &p1)) TH_LOG("%s: fault point %u: pool not back to baseline",
 							 f->ops->name, n);
@@ -526,8 +496,8 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self, st
 		{
 			struct fragalloc_alloc a;
 
-			EXPECT_EQ(0, fa_alloc(f->fd, 1, 0, 0, 0, &a));
-			EXPECT_EQ(0, fa_free(f->fd, a.out_handle));
+			EXPECT_EQ(0, t_alloc(f->fd, 1, 0, 0, 0, &a));
+			EXPECT_EQ(0, t_free(f->fd, a.out_handle));
 		}
 		if (_metadata->exit_code == KSFT_FAIL && failed + absorbed > 20)
 			break;	/* one broken path is enough to report */

@@ -7,23 +7,19 @@
 
 #include <sched.h>
 
-#include "kselftest_harness.h"
+#include "fa_ioc.h"
 
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
 
-FA_FIXTURE_DECLARE(fa);
-
-/* Reads the fd's own figures and checks it holds nothing. */
-static void expect_fd_empty(struct __test_metadata *_metadata, int fd)
-{
-	struct fragalloc_stats st;
-
-	ASSERT_EQ(0, fa_stats(fd, &st));
-	EXPECT_EQ(0, st.out_fd_batches);
-	EXPECT_EQ(0, st.out_fd_pages);
-}
+/*
+ * Both fixtures check in their teardown that the test left its fd empty;
+ * the tests of "batch" run once per allocation policy.
+ */
+T_FIXTURE(fa, T_ENDS_EMPTY);
+T_FIXTURE(batch, T_ENDS_EMPTY);
+T_POLICY_VARIANTS(batch);
 
 /* Compact-pool figures, which batches of other policies must not move. */
 static void expect_pool_same(struct __test_metadata *_metadata,
@@ -73,18 +69,29 @@ TEST_F(fa, info_size_too_small_einval)
 	/* Version 1 is the first published version: anything shorter is bad. */
 	const __u32 sizes[] = {
 		0, 4, offsetof(struct fragalloc_info, out_abi_version),
-		sizeof(struct fragalloc_info) - 4,
+		fa_iocs[FA_IOC_INFO].min_size - 4,
 	};
 	struct fragalloc_info info;
 
 	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
 		memset(&info, 0, sizeof(info));
 		info.size = sizes[k];
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &info)) {
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_INFO, &info)) {
 			TH_LOG("size %u", sizes[k]);
 		}
 		/* Nothing written back on failure. */
 		EXPECT_EQ(0, info.out_abi_version);
+	}
+}
+
+/* The words past the struct the kernel knows are not written. */
+static void expect_zero_tail(struct __test_metadata *_metadata,
+			     const __u64 *tail, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		EXPECT_EQ(0, tail[k]) {
+			TH_LOG("tail word %zu written", k);
+		}
 	}
 }
 
@@ -97,14 +104,12 @@ TEST_F(fa, info_larger_zero_tail)
 
 	memset(&big, 0, sizeof(big));
 	big.info.size = sizeof(big);
-	ASSERT_EQ(0, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &big));
+	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_INFO, &big));
 	EXPECT_EQ(FRAGALLOC_ABI_VERSION, big.info.out_abi_version);
 	EXPECT_EQ(self->info.out_max_batch_pages, big.info.out_max_batch_pages);
 	EXPECT_EQ(self->info.out_recompact_flags, big.info.out_recompact_flags);
 	/* Output is written up to min(size, kernel size): the tail stays 0. */
-	for (size_t k = 0; k < ARRAY_SIZE(big.tail); k++) {
-		EXPECT_EQ(0, big.tail[k]);
-	}
+	expect_zero_tail(_metadata, big.tail, ARRAY_SIZE(big.tail));
 }
 
 TEST_F(fa, info_larger_nonzero_tail_e2big)
@@ -119,24 +124,35 @@ TEST_F(fa, info_larger_nonzero_tail_e2big)
 		memset(&big, 0, sizeof(big));
 		big.info.size = sizeof(big);
 		((unsigned char *)big.tail)[where[k]] = 1;
-		EXPECT_EQ(-E2BIG, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &big)) {
+		EXPECT_EQ(-E2BIG, t_ioctl(self->fd, FRAGALLOC_IOC_INFO, &big)) {
 			TH_LOG("non-zero tail byte %zu", where[k]);
+		}
+	}
+}
+
+/* INFO and STATS have no flag: every bit is EINVAL. */
+static void expect_flags_einval(struct __test_metadata *_metadata, int fd,
+				unsigned long cmd, __u32 size)
+{
+	union {
+		struct fragalloc_info i;
+		struct fragalloc_stats s;
+	} u;
+
+	for (int bit = 0; bit < 32; bit++) {
+		memset(&u, 0, sizeof(u));
+		u.i.size = size;
+		u.i.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, t_ioctl(fd, cmd, &u)) {
+			TH_LOG("flags %#x", 1U << bit);
 		}
 	}
 }
 
 TEST_F(fa, info_flags_einval)
 {
-	struct fragalloc_info info;
-
-	for (int bit = 0; bit < 32; bit++) {
-		memset(&info, 0, sizeof(info));
-		info.size = sizeof(info);
-		info.flags = 1U << bit;
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_INFO, &info)) {
-			TH_LOG("flags %#x", info.flags);
-		}
-	}
+	expect_flags_einval(_metadata, self->fd, FRAGALLOC_IOC_INFO,
+			    sizeof(struct fragalloc_info));
 }
 
 TEST_F(fa, unknown_ioctl_enotty)
@@ -156,23 +172,11 @@ TEST_F(fa, unknown_ioctl_enotty)
 	for (size_t k = 0; k < ARRAY_SIZE(cmds); k++) {
 		memset(&info, 0, sizeof(info));
 		info.size = sizeof(info);
-		EXPECT_EQ(-ENOTTY, fa_ioctl(self->fd, cmds[k], &info)) {
+		EXPECT_EQ(-ENOTTY, t_ioctl(self->fd, cmds[k], &info)) {
 			TH_LOG("cmd %#lx", cmds[k]);
 		}
 	}
 }
-
-static const struct {
-	const char *name;
-	unsigned long cmd;
-} all_cmds[] = {
-	{ "INFO", FRAGALLOC_IOC_INFO },
-	{ "ALLOC", FRAGALLOC_IOC_ALLOC },
-	{ "FREE", FRAGALLOC_IOC_FREE },
-	{ "BATCH_INFO", FRAGALLOC_IOC_BATCH_INFO },
-	{ "STATS", FRAGALLOC_IOC_STATS },
-	{ "RECOMPACT", FRAGALLOC_IOC_RECOMPACT },
-};
 
 TEST_F(fa, bad_arg_pointer_efault)
 {
@@ -180,50 +184,49 @@ TEST_F(fa, bad_arg_pointer_efault)
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, none);
-	for (size_t k = 0; k < ARRAY_SIZE(all_cmds); k++) {
-		EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, all_cmds[k].cmd, NULL)) {
-			TH_LOG("%s NULL", all_cmds[k].name);
+	for (size_t k = 0; k < FA_NR_IOCS; k++) {
+		EXPECT_EQ(-EFAULT, t_ioctl(self->fd, fa_iocs[k].cmd, NULL)) {
+			TH_LOG("%s NULL", fa_iocs[k].name);
 		}
-		EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, all_cmds[k].cmd, none)) {
-			TH_LOG("%s PROT_NONE", all_cmds[k].name);
+		EXPECT_EQ(-EFAULT, t_ioctl(self->fd, fa_iocs[k].cmd, none)) {
+			TH_LOG("%s PROT_NONE", fa_iocs[k].name);
 		}
 	}
 	munmap(none, self->ps);
-	expect_fd_empty(_metadata, self->fd);
 }
 
-/* Every command: @size below the first version is EINVAL, a non-zero
- * unknown tail is E2BIG. */
+/*
+ * Every command (fa_iocs[]): @size below the first version is EINVAL, a
+ * non-zero unknown tail is E2BIG.
+ */
 TEST_F(fa, all_cmds_size_checks)
 {
 	union {
-		struct fragalloc_info i;
-		struct fragalloc_alloc a;
-		struct fragalloc_free f;
-		struct fragalloc_batch_info b;
-		struct fragalloc_stats s;
-		struct fragalloc_recompact r;
+		__u32 size;	/* the first member of every structure */
 		unsigned char raw[1024];
 	} u;
-	const size_t sizes[] = {
-		sizeof(u.i), sizeof(u.a), sizeof(u.f),
-		sizeof(u.b), sizeof(u.s), sizeof(u.r),
-	};
 
-	for (size_t k = 0; k < ARRAY_SIZE(all_cmds); k++) {
+	for (size_t k = 0; k < FA_NR_IOCS; k++) {
+		const struct ioc_desc *d = &fa_iocs[k];
+
+		ASSERT_GT(sizeof(u), d->size + 64);
 		memset(&u, 0, sizeof(u));
-		u.i.size = 4;
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, all_cmds[k].cmd, &u)) {
-			TH_LOG("%s size 4", all_cmds[k].name);
+		u.size = 4;
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, d->cmd, &u)) {
+			TH_LOG("%s size 4", d->name);
 		}
 		memset(&u, 0, sizeof(u));
-		u.i.size = sizes[k] + 64;
-		u.raw[sizes[k] + 17] = 0x5a;
-		EXPECT_EQ(-E2BIG, fa_ioctl(self->fd, all_cmds[k].cmd, &u)) {
-			TH_LOG("%s non-zero tail", all_cmds[k].name);
+		u.size = d->min_size - 1;
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, d->cmd, &u)) {
+			TH_LOG("%s size %zu", d->name, d->min_size - 1);
+		}
+		memset(&u, 0, sizeof(u));
+		u.size = d->size + 64;
+		u.raw[d->size + 17] = 0x5a;
+		EXPECT_EQ(-E2BIG, t_ioctl(self->fd, d->cmd, &u)) {
+			TH_LOG("%s non-zero tail", d->name);
 		}
 	}
-	expect_fd_empty(_metadata, self->fd);
 }
 
 /* ====================================================================== */
@@ -239,7 +242,7 @@ TEST_F(fa, alloc_each_mobility_and_policy)
 		for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++, n++) {
 			struct fragalloc_batch_info bi;
 
-			ASSERT_EQ(0, fa_alloc(self->fd, nr, m, p, 0, &a[n])) {
+			ASSERT_EQ(0, t_alloc(self->fd, nr, m, p, 0, &a[n])) {
 				TH_LOG("mobility %u policy %u", m, p);
 			}
 			EXPECT_EQ(nr, a[n].out_nr_pages);
@@ -247,7 +250,7 @@ TEST_F(fa, alloc_each_mobility_and_policy)
 			EXPECT_LE(1, a[n].out_nr_blocks);
 			EXPECT_GE(nr, a[n].out_nr_blocks);
 			EXPECT_GE(nr, a[n].out_nr_loose);
-			ASSERT_EQ(0, fa_batch_info(self->fd, a[n].out_handle, NULL, 0, &bi));
+			ASSERT_EQ(0, t_batch_info(self->fd, a[n].out_handle, NULL, 0, &bi));
 			EXPECT_EQ(m, bi.out_mobility);
 			EXPECT_EQ(p, bi.out_policy);
 			for (int j = 0; j < n; j++) {
@@ -265,16 +268,14 @@ TEST_F(fa, alloc_each_mobility_and_policy)
 		}
 	}
 	for (int j = 0; j < n; j++) {
-		EXPECT_EQ(0, fa_free(self->fd, a[j].out_handle));
+		EXPECT_EQ(0, t_free(self->fd, a[j].out_handle));
 	}
-	expect_fd_empty(_metadata, self->fd);
 }
 
 TEST_F(fa, alloc_zero_pages_einval)
 {
-	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 0, 0, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 0, 0, 0, FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
-	expect_fd_empty(_metadata, self->fd);
+	EXPECT_EQ(-EINVAL, t_alloc(self->fd, 0, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, t_alloc(self->fd, 0, 0, 0, FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
 }
 
 TEST_F(fa, alloc_too_many_pages_einval)
@@ -282,16 +283,17 @@ TEST_F(fa, alloc_too_many_pages_einval)
 	__u64 max = self->info.out_max_batch_pages;
 
 	if (max != ~0ULL) {
-		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, max + 1, 0, 0, 0, NULL));
+		EXPECT_EQ(-EINVAL, t_alloc(self->fd, max + 1, 0, 0, 0, NULL));
 	}
-	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, ~0ULL, 0, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1ULL << 63, 0, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, ~0ULL, 0, 0,
+	EXPECT_EQ(-EINVAL, t_alloc(self->fd, ~0ULL, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, t_alloc(self->fd, 1ULL << 63, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, t_alloc(self->fd, ~0ULL, 0, 0,
 				    FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
-	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
-		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, ~0ULL, 0, p, 0, NULL));
-	}
-	expect_fd_empty(_metadata, self->fd);
+}
+
+TEST_F(batch, alloc_too_many_pages_einval)
+{
+	EXPECT_EQ(-EINVAL, t_alloc(self->fd, ~0ULL, 0, variant->policy, 0, NULL));
 }
 
 TEST_F(fa, alloc_bad_mobility_einval)
@@ -299,11 +301,10 @@ TEST_F(fa, alloc_bad_mobility_einval)
 	const __u32 bad[] = { FRAGALLOC_NR_MOBILITY, 4, 0x80000000U, ~0U };
 
 	for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
-		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, bad[k], 0, 0, NULL)) {
+		EXPECT_EQ(-EINVAL, t_alloc(self->fd, 1, bad[k], 0, 0, NULL)) {
 			TH_LOG("mobility %#x", bad[k]);
 		}
 	}
-	expect_fd_empty(_metadata, self->fd);
 }
 
 TEST_F(fa, alloc_bad_policy_einval)
@@ -311,11 +312,10 @@ TEST_F(fa, alloc_bad_policy_einval)
 	const __u32 bad[] = { FRAGALLOC_NR_POLICIES, 5, ~0U };
 
 	for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
-		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, bad[k], 0, NULL)) {
+		EXPECT_EQ(-EINVAL, t_alloc(self->fd, 1, 0, bad[k], 0, NULL)) {
 			TH_LOG("policy %#x", bad[k]);
 		}
 	}
-	expect_fd_empty(_metadata, self->fd);
 }
 
 TEST_F(fa, alloc_unknown_flag_einval)
@@ -323,11 +323,10 @@ TEST_F(fa, alloc_unknown_flag_einval)
 	for (int bit = 0; bit < 32; bit++) {
 		if ((1U << bit) & FRAGALLOC_ALLOC_FLAGS_MASK)
 			continue;
-		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, 0, 1U << bit, NULL)) {
+		EXPECT_EQ(-EINVAL, t_alloc(self->fd, 1, 0, 0, 1U << bit, NULL)) {
 			TH_LOG("flag bit %d", bit);
 		}
 	}
-	expect_fd_empty(_metadata, self->fd);
 }
 
 TEST_F(fa, alloc_reserved_einval)
@@ -336,45 +335,40 @@ TEST_F(fa, alloc_reserved_einval)
 	struct fragalloc_alloc a;
 
 	for (size_t k = 0; k < ARRAY_SIZE(vals); k++) {
-		fa_alloc_init(&a, 1, 0, 0, 0);
+		t_alloc_init(&a, 1, 0, 0, 0);
 		a.__reserved = vals[k];
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &a));
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &a));
 	}
-	expect_fd_empty(_metadata, self->fd);
 }
 
-TEST_F(fa, alloc_strict_non_compact_einval)
-{
-	for (__u32 p = FRAGALLOC_POLICY_PLAIN; p < FRAGALLOC_NR_POLICIES; p++) {
-		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, p, FRAGALLOC_ALLOC_STRICT, NULL)) {
-			TH_LOG("policy %u", p);
-		}
-		EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 1, 0, p,
-					    FRAGALLOC_ALLOC_STRICT |
-					    FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
-	}
-	expect_fd_empty(_metadata, self->fd);
-}
-
-TEST_F(fa, alloc_strict_compact)
+/* ALLOC_STRICT: a compact batch with no loose page; EINVAL for the others. */
+TEST_F(batch, alloc_strict)
 {
 	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 64, FRAGALLOC_MOVABLE,
-			      FRAGALLOC_POLICY_COMPACT, FRAGALLOC_ALLOC_STRICT, &a));
+	if (!variant->pooled) {
+		EXPECT_EQ(-EINVAL, t_alloc(self->fd, 1, 0, variant->policy,
+					   FRAGALLOC_ALLOC_STRICT, NULL));
+		EXPECT_EQ(-EINVAL, t_alloc(self->fd, 1, 0, variant->policy,
+					   FRAGALLOC_ALLOC_STRICT |
+					   FRAGALLOC_ALLOC_BEST_EFFORT, NULL));
+		return;
+	}
+	ASSERT_EQ(0, t_alloc(self->fd, 64, FRAGALLOC_MOVABLE, variant->policy,
+			     FRAGALLOC_ALLOC_STRICT, &a));
 	EXPECT_EQ(64, a.out_nr_pages);
 	EXPECT_EQ(0, a.out_nr_loose);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, alloc_best_effort_small)
 {
 	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 32, 0, 0, FRAGALLOC_ALLOC_BEST_EFFORT, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, 32, 0, 0, FRAGALLOC_ALLOC_BEST_EFFORT, &a));
 	/* There is plenty of memory: a small request is met in full. */
 	EXPECT_EQ(32, a.out_nr_pages);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 /* The out_ members are written back on success even with a larger struct. */
@@ -385,27 +379,25 @@ TEST_F(fa, alloc_larger_zero_tail)
 		__u64 tail[4];
 	} big;
 
-	memset(&big, 0, sizeof(big));
+	memset(big.tail, 0, sizeof(big.tail));
+	t_alloc_init(&big.a, 3, 0, 0, 0);
 	big.a.size = sizeof(big);
-	big.a.nr_pages = 3;
-	ASSERT_EQ(0, fa_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &big));
+	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &big));
 	EXPECT_EQ(3, big.a.out_nr_pages);
-	for (size_t k = 0; k < ARRAY_SIZE(big.tail); k++) {
-		EXPECT_EQ(0, big.tail[k]);
-	}
-	EXPECT_EQ(0, fa_free(self->fd, big.a.out_handle));
+	expect_zero_tail(_metadata, big.tail, ARRAY_SIZE(big.tail));
+	EXPECT_EQ(0, t_free(self->fd, big.a.out_handle));
 }
 
 static void check_batch_zero(struct __test_metadata *_metadata, int fd,
 			     const struct fragalloc_alloc *a)
 {
-	size_t ps = fa_page_size();
-	unsigned char *p = fa_map(fd, a->out_mmap_offset, a->out_nr_pages);
+	size_t ps = t_page_size();
+	unsigned char *p = t_map(fd, a->out_mmap_offset, a->out_nr_pages);
 	__u64 bad = 0;
 
 	ASSERT_NE(MAP_FAILED, p);
 	for (__u64 i = 0; i < a->out_nr_pages; i++)
-		if (!fa_page_is(p + i * ps, 0))
+		if (!t_page_is(p + i * ps, 0))
 			bad++;
 	EXPECT_EQ(0, bad) {
 		TH_LOG("%llu of %llu pages not zeroed", (unsigned long long)bad,
@@ -414,15 +406,14 @@ static void check_batch_zero(struct __test_metadata *_metadata, int fd,
 	munmap(p, a->out_nr_pages * ps);
 }
 
-TEST_F(fa, alloc_zeroed)
+TEST_F(batch, alloc_zeroed)
 {
-	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
-		struct fragalloc_alloc a;
+	struct fragalloc_alloc a;
 
-		ASSERT_EQ(0, fa_alloc(self->fd, 64, p % FRAGALLOC_NR_MOBILITY, p, 0, &a));
-		check_batch_zero(_metadata, self->fd, &a);
-		EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
-	}
+	ASSERT_EQ(0, t_alloc(self->fd, 64, variant->policy % FRAGALLOC_NR_MOBILITY,
+			     variant->policy, 0, &a));
+	check_batch_zero(_metadata, self->fd, &a);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 /*
@@ -436,62 +427,61 @@ TEST_F(fa, alloc_zeroed)
  * page by page (orders 8, 4, 0: 15 < 16), from the per-CPU lists, and
  * reuses the pages the first batch just freed.
  */
-TEST_F(fa, alloc_zeroed_after_reuse)
+TEST_F(batch, alloc_zeroed_after_reuse)
 {
+	const __u32 p = variant->policy;
 	const __u64 nr = 256;
+	const __u64 nr2 = nr + (p == FRAGALLOC_POLICY_HIGHORDER ? 15 : 0);
+	struct fragalloc_alloc a1, a2;
+	struct fragalloc_batch_info bi;
+	__u64 *pf1 = calloc(nr, 8), *pf2 = calloc(nr2, 8);
 	cpu_set_t cpus, old;
-	int cpu = sched_getcpu();
+	int cpu = sched_getcpu(), fd2;
+	unsigned char *m;
+	__u64 reused = 0;
 
+	ASSERT_NE(NULL, pf1);
+	ASSERT_NE(NULL, pf2);
 	ASSERT_LE(0, cpu);
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(old), &old));
 	CPU_ZERO(&cpus);
 	CPU_SET(cpu, &cpus);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
-	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
-		const __u64 nr2 = nr + (p == FRAGALLOC_POLICY_HIGHORDER ? 15 : 0);
-		struct fragalloc_alloc a1, a2;
-		struct fragalloc_batch_info bi;
-		__u64 *pf1 = calloc(nr, 8), *pf2 = calloc(nr2, 8);
-		int fd2 = fa_open();
-		unsigned char *m;
-		__u64 reused = 0;
+	fd2 = t_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, t_alloc(fd2, nr, FRAGALLOC_MOVABLE, p, 0, &a1));
+	m = t_map(fd2, a1.out_mmap_offset, nr);
+	ASSERT_NE(MAP_FAILED, m);
+	memset(m, 0xAA, nr * self->ps);
+	ASSERT_EQ(0, t_batch_info(fd2, a1.out_handle, pf1, nr, &bi));
+	munmap(m, nr * self->ps);
+	ASSERT_EQ(0, t_free(fd2, a1.out_handle));
+	close(fd2);
 
-		ASSERT_NE(NULL, pf1);
-		ASSERT_NE(NULL, pf2);
-		ASSERT_LE(0, fd2);
-		ASSERT_EQ(0, fa_alloc(fd2, nr, FRAGALLOC_MOVABLE, p, 0, &a1));
-		m = fa_map(fd2, a1.out_mmap_offset, nr);
-		ASSERT_NE(MAP_FAILED, m);
-		memset(m, 0xAA, nr * self->ps);
-		ASSERT_EQ(0, fa_batch_info(fd2, a1.out_handle, pf1, nr, &bi));
-		munmap(m, nr * self->ps);
-		ASSERT_EQ(0, fa_free(fd2, a1.out_handle));
-		close(fd2);
-
-		ASSERT_EQ(0, fa_alloc(self->fd, nr2, FRAGALLOC_MOVABLE, p, 0, &a2));
-		ASSERT_EQ(0, fa_batch_info(self->fd, a2.out_handle, pf2, nr2, &bi));
-		for (__u64 i = 0; i < nr2; i++)
-			for (__u64 j = 0; j < nr; j++)
-				if (pf2[i] && pf2[i] == pf1[j])
-					reused++;
-		TH_LOG("policy %u: %llu of %llu pages reused", p,
-		       (unsigned long long)reused, (unsigned long long)nr2);
-		/* else the zero check below says nothing about reuse */
-		EXPECT_LT(0, reused) {
-			TH_LOG("policy %u: no page of the freed batch was reused", p);
-		}
-		check_batch_zero(_metadata, self->fd, &a2);
-		EXPECT_EQ(0, fa_free(self->fd, a2.out_handle));
-		free(pf1);
-		free(pf2);
+	ASSERT_EQ(0, t_alloc(self->fd, nr2, FRAGALLOC_MOVABLE, p, 0, &a2));
+	ASSERT_EQ(0, t_batch_info(self->fd, a2.out_handle, pf2, nr2, &bi));
+	for (__u64 i = 0; i < nr2; i++)
+		for (__u64 j = 0; j < nr; j++)
+			if (pf2[i] && pf2[i] == pf1[j])
+				reused++;
+	TH_LOG("policy %u: %llu of %llu pages reused", p,
+	       (unsigned long long)reused, (unsigned long long)nr2);
+	/* else the zero check below says nothing about reuse */
+	EXPECT_LT(0, reused) {
+		TH_LOG("policy %u: no page of the freed batch was reused", p);
 	}
+	check_batch_zero(_metadata, self->fd, &a2);
+	EXPECT_EQ(0, t_free(self->fd, a2.out_handle));
+	free(pf1);
+	free(pf2);
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
-TEST_F_TIMEOUT(fa, alloc_40mb_blocks, 180)
+TEST_F_TIMEOUT(batch, alloc_40mb_blocks, 180)
 {
-	__u64 nr = 10240;
-	const char *names[] = { "compact", "plain", "bulk", "highorder" };
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
+	__u64 nr = 10240, ideal, counted;
 	__u64 *pfns;
 
 	if (self->info.out_max_batch_pages < nr)
@@ -502,66 +492,59 @@ TEST_F_TIMEOUT(fa, alloc_40mb_blocks, 180)
 		nr = self->info.out_max_total_pages;
 	pfns = calloc(nr, sizeof(*pfns));
 	ASSERT_NE(NULL, pfns);
-	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
-		struct fragalloc_alloc a;
-		struct fragalloc_batch_info bi;
-		__u64 ideal = fa_div_round_up(nr, self->bs);
-		__u64 counted;
-
-		ASSERT_EQ(0, fa_alloc(self->fd, nr, FRAGALLOC_UNMOVABLE, p, 0, &a));
-		ASSERT_EQ(nr, a.out_nr_pages);
-		ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
-		counted = fa_count_blocks(pfns, nr, self->info.out_pageblock_order);
-		ksft_print_msg("%s: %llu pages in %llu pageblocks (ideal %llu), %llu loose\n",
-			       names[p], (unsigned long long)nr,
-			       (unsigned long long)a.out_nr_blocks,
-			       (unsigned long long)ideal,
-			       (unsigned long long)a.out_nr_loose);
-		/* out_nr_blocks is the distinct pageblocks of the pfns */
-		EXPECT_EQ(counted, a.out_nr_blocks);
-		EXPECT_EQ(a.out_nr_blocks, bi.out_nr_blocks);
-		if (p == FRAGALLOC_POLICY_COMPACT) {
-			EXPECT_GE(ideal + 1, a.out_nr_blocks);
-		}
-		EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	ideal = t_div_round_up(nr, self->bs);
+	ASSERT_EQ(0, t_alloc(self->fd, nr, FRAGALLOC_UNMOVABLE, variant->policy, 0, &a));
+	ASSERT_EQ(nr, a.out_nr_pages);
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
+	counted = t_count_blocks(pfns, nr, self->info.out_pageblock_order);
+	ksft_print_msg("%s: %llu pages in %llu pageblocks (ideal %llu), %llu loose\n",
+		       variant->name, (unsigned long long)nr,
+		       (unsigned long long)a.out_nr_blocks,
+		       (unsigned long long)ideal,
+		       (unsigned long long)a.out_nr_loose);
+	/* out_nr_blocks is the distinct pageblocks of the pfns */
+	EXPECT_EQ(counted, a.out_nr_blocks);
+	EXPECT_EQ(a.out_nr_blocks, bi.out_nr_blocks);
+	if (variant->pooled) {
+		EXPECT_GE(ideal + 1, a.out_nr_blocks);
 	}
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 	free(pfns);
 }
 
-static void fa_limit_enospc(struct __test_metadata *_metadata, int fd,
+static void limit_enospc(struct __test_metadata *_metadata, int fd,
 			    const char *param)
 {
 	const long long lim = 300;
-	long long old = fa_param(param, -1);
+	long long old = t_param(param, -1);
 	struct fragalloc_alloc a;
 	struct fragalloc_info info;
 
 	if (old < 0)
 		SKIP(return, "cannot read the %s module parameter", param);
-	ASSERT_EQ(lim, fa_param(param, lim));
-	ASSERT_EQ(0, fa_info(fd, &info));
+	ASSERT_EQ(lim, t_param(param, lim));
+	ASSERT_EQ(0, t_info(fd, &info));
 	if (!strcmp(param, "max_fd_pages")) {
 		EXPECT_EQ(lim, info.out_max_fd_pages);
 	} else {
 		EXPECT_EQ(lim, info.out_max_total_pages);
 	}
-	EXPECT_EQ(-ENOSPC, fa_alloc(fd, lim + 1, 0, 0, 0, NULL));
-	expect_fd_empty(_metadata, fd);
-	EXPECT_EQ(0, fa_alloc(fd, lim, 0, 0, 0, &a));
-	EXPECT_EQ(-ENOSPC, fa_alloc(fd, 1, 0, 0, 0, NULL));
-	EXPECT_EQ(0, fa_free(fd, a.out_handle));
+	EXPECT_EQ(-ENOSPC, t_alloc(fd, lim + 1, 0, 0, 0, NULL));
+	/* a refused ALLOC keeps nothing */
+	t_expect_fd_empty(_metadata, fd);
+	EXPECT_EQ(0, t_alloc(fd, lim, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOSPC, t_alloc(fd, 1, 0, 0, 0, NULL));
+	EXPECT_EQ(0, t_free(fd, a.out_handle));
 	/* Freed pages are given back to the limit. */
-	EXPECT_EQ(0, fa_alloc(fd, lim, 0, 0, 0, &a));
-	EXPECT_EQ(0, fa_free(fd, a.out_handle));
-	ASSERT_EQ(old, fa_param(param, old));
-	expect_fd_empty(_metadata, fd);
+	EXPECT_EQ(0, t_alloc(fd, lim, 0, 0, 0, &a));
+	EXPECT_EQ(0, t_free(fd, a.out_handle));
+	ASSERT_EQ(old, t_param(param, old));
 }
 
 /* ALLOC whose reply cannot be written: EFAULT, and no batch is left behind. */
 TEST_F(fa, alloc_readonly_arg_efault_keeps_nothing)
 {
 	struct fragalloc_alloc *ro;
-	struct fragalloc_stats st;
 
 	ro = mmap(NULL, self->ps, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -569,10 +552,8 @@ TEST_F(fa, alloc_readonly_arg_efault_keeps_nothing)
 	ro->size = sizeof(*ro);
 	ro->nr_pages = 64;
 	ASSERT_EQ(0, mprotect(ro, self->ps, PROT_READ));
-	EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, ro));
-	ASSERT_EQ(0, fa_stats(self->fd, &st));
-	EXPECT_EQ(0, st.out_fd_batches);
-	EXPECT_EQ(0, st.out_fd_pages);
+	EXPECT_EQ(-EFAULT, t_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, ro));
+	t_expect_fd_empty(_metadata, self->fd);
 	munmap(ro, self->ps);
 }
 
@@ -583,8 +564,8 @@ TEST_F(fa, alloc_readonly_arg_efault_keeps_nothing)
  */
 TEST_F(fa, release_delay_reuses_then_releases)
 {
-	long long d0 = fa_param("release_delay_ms", -1);
-	long long floor = fa_param("reserve_blocks", -1);
+	long long d0 = t_param("release_delay_ms", -1);
+	long long floor = t_param("reserve_blocks", -1);
 	__u64 nr = 4ULL << self->info.out_pageblock_order;
 	struct fragalloc_stats s0, s1, s2;
 	struct fragalloc_alloc a;
@@ -592,24 +573,24 @@ TEST_F(fa, release_delay_reuses_then_releases)
 
 	if (d0 < 0 || floor < 0)
 		SKIP(return, "no release_delay_ms module parameter");
-	ASSERT_EQ(5000, fa_param("release_delay_ms", 5000));
-	ASSERT_EQ(0, fa_alloc(self->fd, nr, 0, 0, 0, &a));
-	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
-	ASSERT_EQ(0, fa_pool_stats(&s0));
+	ASSERT_EQ(5000, t_param("release_delay_ms", 5000));
+	ASSERT_EQ(0, t_alloc(self->fd, nr, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
+	ASSERT_EQ(0, t_pool_stats(&s0));
 	/* all 4 emptied blocks wait, beyond the floor */
 	EXPECT_LE(4, s0.out_reserve_blocks);
 	EXPECT_LT(floor, (long long)s0.out_reserve_blocks);
 	/* reused: not one pageblock taken from the buddy allocator */
-	ASSERT_EQ(0, fa_alloc(self->fd, nr, 1, 0, 0, &a));
-	ASSERT_EQ(0, fa_pool_stats(&s1));
+	ASSERT_EQ(0, t_alloc(self->fd, nr, 1, 0, 0, &a));
+	ASSERT_EQ(0, t_pool_stats(&s1));
 	EXPECT_EQ(s0.out_blocks_acquired, s1.out_blocks_acquired);
-	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
 	/* a short delay now: the waiting blocks go back */
-	ASSERT_EQ(100, fa_param("release_delay_ms", 100));
-	ASSERT_EQ(0, fa_alloc(self->fd, 1, 0, 0, 0, &a));
-	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
+	ASSERT_EQ(100, t_param("release_delay_ms", 100));
+	ASSERT_EQ(0, t_alloc(self->fd, 1, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
 	for (waited = 0; waited < 100; waited++) {
-		ASSERT_EQ(0, fa_pool_stats(&s2));
+		ASSERT_EQ(0, t_pool_stats(&s2));
 		if ((long long)s2.out_reserve_blocks <= floor)
 			break;
 		usleep(100 * 1000);
@@ -621,32 +602,32 @@ TEST_F(fa, release_delay_reuses_then_releases)
 	/* what waited beyond the floor went back to the buddy allocator */
 	EXPECT_EQ(s1.out_blocks_released + s0.out_reserve_blocks - floor,
 		  s2.out_blocks_released);
-	ASSERT_EQ(d0, fa_param("release_delay_ms", d0));
+	ASSERT_EQ(d0, t_param("release_delay_ms", d0));
 }
 
 TEST_F(fa, alloc_over_fd_limit_enospc)
 {
-	fa_limit_enospc(_metadata, self->fd, "max_fd_pages");
+	limit_enospc(_metadata, self->fd, "max_fd_pages");
 }
 
 TEST_F(fa, alloc_over_total_limit_enospc)
 {
-	fa_limit_enospc(_metadata, self->fd, "max_total_pages");
+	limit_enospc(_metadata, self->fd, "max_total_pages");
 }
 
 TEST_F(fa, max_batch_pages_param_bounds)
 {
-	long long old = fa_param("max_batch_pages", -1);
+	long long old = t_param("max_batch_pages", -1);
 
 	if (old < 0)
 		SKIP(return, "cannot read the max_batch_pages module parameter");
 	/* 0 and values past 2^32 - 1 are refused; the value stays. */
-	EXPECT_EQ(-1, fa_param("max_batch_pages", 0));
-	EXPECT_EQ(-1, fa_param("max_batch_pages", 1LL << 32));
-	EXPECT_EQ(old, fa_param("max_batch_pages", -1));
-	ASSERT_EQ(8, fa_param("max_batch_pages", 8));
-	EXPECT_EQ(-EINVAL, fa_alloc(self->fd, 9, 0, 0, 0, NULL));
-	ASSERT_EQ(old, fa_param("max_batch_pages", old));
+	EXPECT_EQ(-1, t_param("max_batch_pages", 0));
+	EXPECT_EQ(-1, t_param("max_batch_pages", 1LL << 32));
+	EXPECT_EQ(old, t_param("max_batch_pages", -1));
+	ASSERT_EQ(8, t_param("max_batch_pages", 8));
+	EXPECT_EQ(-EINVAL, t_alloc(self->fd, 9, 0, 0, 0, NULL));
+	ASSERT_EQ(old, t_param("max_batch_pages", old));
 }
 
 /* ====================================================================== */
@@ -658,57 +639,54 @@ TEST_F(fa, free_whole)
 	struct fragalloc_free f;
 	struct fragalloc_batch_info bi;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 16, 0, 0, 0, &a));
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.handle = a.out_handle;
-	ASSERT_EQ(0, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	ASSERT_EQ(0, t_alloc(self->fd, 16, 0, 0, 0, &a));
+	t_free_init(&f, a.out_handle);
+	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
 	EXPECT_EQ(16, f.out_nr_freed);
-	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
-	expect_fd_empty(_metadata, self->fd);
+	EXPECT_EQ(-ENOENT, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 }
 
 TEST_F(fa, free_twice_enoent)
 {
 	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
-	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
-	EXPECT_EQ(-ENOENT, fa_free(self->fd, a.out_handle));
-	EXPECT_EQ(-ENOENT, fa_free_range(self->fd, a.out_handle, 0, 1, NULL));
+	ASSERT_EQ(0, t_alloc(self->fd, 4, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, t_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, t_free_range(self->fd, a.out_handle, 0, 1, NULL));
 }
 
 TEST_F(fa, free_unknown_enoent)
 {
 	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
-	EXPECT_EQ(-ENOENT, fa_free(self->fd, a.out_handle + 1000));
-	EXPECT_EQ(-ENOENT, fa_free(self->fd, 0xdeadbeef));
-	EXPECT_EQ(-ENOENT, fa_free(self->fd, ~0U));
-	EXPECT_EQ(-ENOENT, fa_free_range(self->fd, 0xdeadbeef, 0, 1, NULL));
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	ASSERT_EQ(0, t_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOENT, t_free(self->fd, a.out_handle + 1000));
+	EXPECT_EQ(-ENOENT, t_free(self->fd, 0xdeadbeef));
+	EXPECT_EQ(-ENOENT, t_free(self->fd, ~0U));
+	EXPECT_EQ(-ENOENT, t_free_range(self->fd, 0xdeadbeef, 0, 1, NULL));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_other_fd_enoent)
 {
-	int fd2 = fa_open();
+	int fd2 = t_open();
 	struct fragalloc_alloc a, b, b2;
 	struct fragalloc_batch_info bi;
 	struct fragalloc_stats st;
 	unsigned char *m;
 
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
-	m = fa_map(self->fd, a.out_mmap_offset, 8);
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
+	m = t_map(self->fd, a.out_mmap_offset, 8);
 	ASSERT_NE(MAP_FAILED, m);
 	for (int i = 0; i < 8; i++)
-		fa_fill_page(m + i * self->ps, fa_page_seed(1, 0, i));
+		t_fill_page(m + i * self->ps, t_page_seed(1, 0, i));
 
 	/* fd2 has no batch at all */
-	EXPECT_EQ(-ENOENT, fa_free(fd2, a.out_handle));
-	EXPECT_EQ(-ENOENT, fa_free_range(fd2, a.out_handle, 0, 1, NULL));
-	EXPECT_EQ(-ENOENT, fa_batch_info(fd2, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(-ENOENT, t_free(fd2, a.out_handle));
+	EXPECT_EQ(-ENOENT, t_free_range(fd2, a.out_handle, 0, 1, NULL));
+	EXPECT_EQ(-ENOENT, t_batch_info(fd2, a.out_handle, NULL, 0, &bi));
 
 	/*
 	 * fd2 has batches, none of them numbered a.out_handle: handles are
@@ -716,35 +694,48 @@ TEST_F(fa, free_other_fd_enoent)
 	 * batch. Then that batch is fd2's (FREE frees it, a stays), and fd2's
 	 * next one has another number.
 	 */
-	ASSERT_EQ(0, fa_alloc(fd2, 2, 0, 0, 0, &b));
-	ASSERT_EQ(0, fa_alloc(fd2, 2, 0, 0, 0, &b2));
+	ASSERT_EQ(0, t_alloc(fd2, 2, 0, 0, 0, &b));
+	ASSERT_EQ(0, t_alloc(fd2, 2, 0, 0, 0, &b2));
 	ASSERT_NE(b.out_handle, b2.out_handle);
 	TH_LOG("a is batch %u of fd 1; fd2 made batches %u and %u", a.out_handle,
 	       b.out_handle, b2.out_handle);
 	if (b.out_handle == a.out_handle) {
-		EXPECT_EQ(0, fa_free(fd2, b.out_handle));
+		EXPECT_EQ(0, t_free(fd2, b.out_handle));
 		b = b2;
 	} else if (b2.out_handle == a.out_handle) {
-		EXPECT_EQ(0, fa_free(fd2, b2.out_handle));
+		EXPECT_EQ(0, t_free(fd2, b2.out_handle));
 	}
 	ASSERT_NE(b.out_handle, a.out_handle);
-	ASSERT_EQ(0, fa_stats(fd2, &st));
+	ASSERT_EQ(0, t_stats(fd2, &st));
 	EXPECT_LE(1, st.out_fd_batches);
-	EXPECT_EQ(-ENOENT, fa_free(fd2, a.out_handle));
-	EXPECT_EQ(-ENOENT, fa_free_range(fd2, a.out_handle, 0, 1, NULL));
-	EXPECT_EQ(-ENOENT, fa_batch_info(fd2, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(-ENOENT, t_free(fd2, a.out_handle));
+	EXPECT_EQ(-ENOENT, t_free_range(fd2, a.out_handle, 0, 1, NULL));
+	EXPECT_EQ(-ENOENT, t_batch_info(fd2, a.out_handle, NULL, 0, &bi));
 	/* and fd2's own batch is untouched by all that */
-	ASSERT_EQ(0, fa_batch_info(fd2, b.out_handle, NULL, 0, &bi));
+	ASSERT_EQ(0, t_batch_info(fd2, b.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(2, bi.out_nr_present);
 
 	for (int i = 0; i < 8; i++) {
-		EXPECT_EQ(-1, fa_check_page(m + i * self->ps, fa_page_seed(1, 0, i)));
+		EXPECT_EQ(-1, t_check_page(m + i * self->ps, t_page_seed(1, 0, i)));
 	}
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(8, bi.out_nr_present);
 	munmap(m, 8 * self->ps);
 	close(fd2);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+}
+
+/* A range FREE of pages [first, first + nr) of @h frees @want of them. */
+static void expect_range_freed(struct __test_metadata *_metadata, int fd,
+			       __u32 h, __u64 first, __u64 nr, __u64 want)
+{
+	__u64 freed = ~0ULL;
+
+	ASSERT_EQ(0, t_free_range(fd, h, first, nr, &freed));
+	EXPECT_EQ(want, freed) {
+		TH_LOG("range %llu + %llu", (unsigned long long)first,
+		       (unsigned long long)nr);
+	}
 }
 
 TEST_F(fa, free_range_success)
@@ -752,40 +743,34 @@ TEST_F(fa, free_range_success)
 	struct fragalloc_alloc a;
 	struct fragalloc_batch_info bi;
 	struct fragalloc_stats st;
-	__u64 freed = 0;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 32, 0, 0, 0, &a));
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 4, 8, &freed));
-	EXPECT_EQ(8, freed);
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 31, 1, &freed));
-	EXPECT_EQ(1, freed);
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 1, &freed));
-	EXPECT_EQ(1, freed);
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	ASSERT_EQ(0, t_alloc(self->fd, 32, 0, 0, 0, &a));
+	expect_range_freed(_metadata, self->fd, a.out_handle, 4, 8, 8);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 31, 1, 1);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 0, 1, 1);
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(32, bi.out_nr_pages);
 	EXPECT_EQ(22, bi.out_nr_present);
 	EXPECT_EQ(a.out_mmap_offset, bi.out_mmap_offset);
-	ASSERT_EQ(0, fa_stats(self->fd, &st));
+	ASSERT_EQ(0, t_stats(self->fd, &st));
 	EXPECT_EQ(1, st.out_fd_batches);
 	EXPECT_EQ(22, st.out_fd_pages);
 	/* Punching every remaining page keeps the (empty) batch alive. */
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 32, &freed));
-	EXPECT_EQ(22, freed);
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	expect_range_freed(_metadata, self->fd, a.out_handle, 0, 32, 22);
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(0, bi.out_nr_present);
 	EXPECT_EQ(0, bi.out_nr_blocks);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
-	expect_fd_empty(_metadata, self->fd);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_range_zero_pages_einval)
 {
 	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 3, 0, NULL));
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 3, 0, NULL));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_range_past_end_einval)
@@ -793,15 +778,15 @@ TEST_F(fa, free_range_past_end_einval)
 	struct fragalloc_alloc a;
 	struct fragalloc_batch_info bi;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 0, 9, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 7, 2, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 8, 1, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 100, 1, NULL));
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 0, 9, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 7, 2, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 8, 1, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 100, 1, NULL));
 	/* nothing was punched by the failed calls */
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(8, bi.out_nr_present);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_range_overflow_einval)
@@ -809,117 +794,107 @@ TEST_F(fa, free_range_overflow_einval)
 	struct fragalloc_alloc a;
 	struct fragalloc_batch_info bi;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 1, ~0ULL, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, ~0ULL, 2, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, ~0ULL, 1, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 1ULL << 63, 1ULL << 63, NULL));
-	EXPECT_EQ(-EINVAL, fa_free_range(self->fd, a.out_handle, 4, ~0ULL - 2, NULL));
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 1, ~0ULL, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, ~0ULL, 2, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, ~0ULL, 1, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 1ULL << 63, 1ULL << 63, NULL));
+	EXPECT_EQ(-EINVAL, t_free_range(self->fd, a.out_handle, 4, ~0ULL - 2, NULL));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 	EXPECT_EQ(8, bi.out_nr_present);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+}
+
+/* A FREE of batch @h with these fields set is EINVAL. */
+static void expect_free_einval(struct __test_metadata *_metadata, int fd,
+			       __u32 h, __u32 flags, __u64 first, __u64 nr,
+			       __u32 reserved)
+{
+	struct fragalloc_free f;
+
+	t_free_init(&f, h);
+	f.flags = flags;
+	f.first_page = first;
+	f.nr_pages = nr;
+	f.__reserved = reserved;
+	EXPECT_EQ(-EINVAL, t_ioctl(fd, FRAGALLOC_IOC_FREE, &f)) {
+		TH_LOG("flags %#x first_page %llu nr_pages %llu __reserved %u",
+		       flags, (unsigned long long)first,
+		       (unsigned long long)nr, reserved);
+	}
 }
 
 TEST_F(fa, free_range_fields_without_flag_einval)
 {
 	struct fragalloc_alloc a;
-	struct fragalloc_free f;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.handle = a.out_handle;
-	f.first_page = 1;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
-	f.first_page = 0;
-	f.nr_pages = 1;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
-	f.first_page = 0;
-	f.nr_pages = 8;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 1, 0, 0);
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 0, 1, 0);
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 0, 8, 0);
 	/* the batch survived */
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_unknown_flags_einval)
 {
 	struct fragalloc_alloc a;
-	struct fragalloc_free f;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
 	for (int bit = 0; bit < 32; bit++) {
 		if ((1U << bit) & FRAGALLOC_FREE_FLAGS_MASK)
 			continue;
-		memset(&f, 0, sizeof(f));
-		f.size = sizeof(f);
-		f.handle = a.out_handle;
-		f.flags = 1U << bit;
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f)) {
-			TH_LOG("flag bit %d", bit);
-		}
-		f.flags |= FRAGALLOC_FREE_RANGE;
-		f.nr_pages = 1;
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
+		expect_free_einval(_metadata, self->fd, a.out_handle,
+				   1U << bit, 0, 0, 0);
+		expect_free_einval(_metadata, self->fd, a.out_handle,
+				   1U << bit | FRAGALLOC_FREE_RANGE, 0, 1, 0);
 	}
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_reserved_einval)
 {
 	struct fragalloc_alloc a;
-	struct fragalloc_free f;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.handle = a.out_handle;
-	f.__reserved = 1;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
-	f.flags = FRAGALLOC_FREE_RANGE;
-	f.nr_pages = 1;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_FREE, &f));
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
+	expect_free_einval(_metadata, self->fd, a.out_handle, 0, 0, 0, 1);
+	expect_free_einval(_metadata, self->fd, a.out_handle,
+			   FRAGALLOC_FREE_RANGE, 0, 1, 1);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, free_range_again_zero)
 {
 	struct fragalloc_alloc a;
-	__u64 freed = ~0ULL;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 16, 0, 0, 0, &a));
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 2, 4, &freed));
-	EXPECT_EQ(4, freed);
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 2, 4, &freed));
-	EXPECT_EQ(0, freed);
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 3, 1, &freed));
-	EXPECT_EQ(0, freed);
+	ASSERT_EQ(0, t_alloc(self->fd, 16, 0, 0, 0, &a));
+	expect_range_freed(_metadata, self->fd, a.out_handle, 2, 4, 4);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 2, 4, 0);
+	expect_range_freed(_metadata, self->fd, a.out_handle, 3, 1, 0);
 	/* overlapping: only the not-yet-punched pages count */
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 8, &freed));
-	EXPECT_EQ(4, freed);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	expect_range_freed(_metadata, self->fd, a.out_handle, 0, 8, 4);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 /* ====================================================================== */
 /* BATCH_INFO                                                             */
 
-TEST_F(fa, batch_info_fields)
+TEST_F(batch, batch_info_fields)
 {
-	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
-		struct fragalloc_alloc a;
-		struct fragalloc_batch_info bi;
-		__u32 m = (p + 1) % FRAGALLOC_NR_MOBILITY;
+	const __u32 m = (variant->policy + 1) % FRAGALLOC_NR_MOBILITY;
+	struct fragalloc_alloc a;
+	struct fragalloc_batch_info bi;
 
-		ASSERT_EQ(0, fa_alloc(self->fd, 40, m, p, 0, &a));
-		ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
-		EXPECT_EQ(40, bi.out_nr_pages);
-		EXPECT_EQ(40, bi.out_nr_present);
-		EXPECT_EQ(a.out_nr_blocks, bi.out_nr_blocks);
-		EXPECT_EQ(a.out_nr_loose, bi.out_nr_loose);
-		EXPECT_EQ(a.out_mmap_offset, bi.out_mmap_offset);
-		EXPECT_EQ(m, bi.out_mobility);
-		EXPECT_EQ(p, bi.out_policy);
-		EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
-	}
+	ASSERT_EQ(0, t_alloc(self->fd, 40, m, variant->policy, 0, &a));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(40, bi.out_nr_pages);
+	EXPECT_EQ(40, bi.out_nr_present);
+	EXPECT_EQ(a.out_nr_blocks, bi.out_nr_blocks);
+	EXPECT_EQ(a.out_nr_loose, bi.out_nr_loose);
+	EXPECT_EQ(a.out_mmap_offset, bi.out_mmap_offset);
+	EXPECT_EQ(m, bi.out_mobility);
+	EXPECT_EQ(variant->policy, bi.out_policy);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, batch_info_pfns)
@@ -929,9 +904,9 @@ TEST_F(fa, batch_info_pfns)
 	struct fragalloc_alloc a;
 	struct fragalloc_batch_info bi;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, nr, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, nr, 0, 0, 0, &a));
 	memset(pfns, 0, sizeof(pfns));
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
 	for (__u64 i = 0; i < nr; i++) {
 		EXPECT_NE(0, pfns[i]);
 		EXPECT_NE(FRAGALLOC_PFN_HOLE, pfns[i]);
@@ -940,14 +915,14 @@ TEST_F(fa, batch_info_pfns)
 		}
 	}
 	EXPECT_EQ(bi.out_nr_blocks,
-		  fa_count_blocks(pfns, nr, self->info.out_pageblock_order));
+		  t_count_blocks(pfns, nr, self->info.out_pageblock_order));
 
 	/* holes */
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 1, 1, NULL));
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 10, 5, NULL));
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, nr - 1, 1, NULL));
+	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 1, 1, NULL));
+	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 10, 5, NULL));
+	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, nr - 1, 1, NULL));
 	memset(pfns, 0, sizeof(pfns));
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, pfns, nr, &bi));
 	EXPECT_EQ(nr - 7, bi.out_nr_present);
 	for (__u64 i = 0; i < nr; i++) {
 		bool hole = i == 1 || (i >= 10 && i < 15) || i == nr - 1;
@@ -960,8 +935,8 @@ TEST_F(fa, batch_info_pfns)
 		EXPECT_NE(0, pfns[i]);
 	}
 	EXPECT_EQ(bi.out_nr_blocks,
-		  fa_count_blocks(pfns, nr, self->info.out_pageblock_order));
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+		  t_count_blocks(pfns, nr, self->info.out_pageblock_order));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 /* At most nr_pfns entries are written, and never more than the batch has. */
@@ -972,10 +947,10 @@ TEST_F(fa, batch_info_pfns_array_bounds)
 	struct fragalloc_alloc a;
 	struct fragalloc_batch_info bi;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, nr, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, nr, 0, 0, 0, &a));
 	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++)
 		pfns[i] = sentinel;
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, 5, &bi));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, pfns, 5, &bi));
 	EXPECT_EQ(nr, bi.out_nr_pages);
 	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++) {
 		if (i < 5) {
@@ -986,7 +961,7 @@ TEST_F(fa, batch_info_pfns_array_bounds)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++)
 		pfns[i] = sentinel;
-	ASSERT_EQ(0, fa_batch_info(self->fd, a.out_handle, pfns, ARRAY_SIZE(pfns), &bi));
+	ASSERT_EQ(0, t_batch_info(self->fd, a.out_handle, pfns, ARRAY_SIZE(pfns), &bi));
 	for (size_t i = 0; i < ARRAY_SIZE(pfns); i++) {
 		if (i < nr) {
 			EXPECT_NE(sentinel, pfns[i]);
@@ -996,7 +971,7 @@ TEST_F(fa, batch_info_pfns_array_bounds)
 			}
 		}
 	}
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 struct unpriv_result {
@@ -1011,37 +986,92 @@ struct unpriv_result {
 	__u64 n;
 };
 
+/*
+ * Forks a child without privileges (t_drop_privs()). In the child, *fd is
+ * the fd it uses: @node NULL, the caller's fd, opened by root before the
+ * drop; else @node opened after it. A child that cannot get there exits 1
+ * with the errno in r->setup. Returns fork()'s value.
+ */
+static pid_t fork_unprivileged(int *fd, const char *node,
+			       struct unpriv_result *r)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	r->setup = t_drop_privs();
+	if (r->setup)
+		_exit(1);
+	if (node) {
+		*fd = t_open_path(node);
+		if (*fd < 0) {
+			r->setup = -errno;
+			_exit(1);
+		}
+	}
+	return 0;
+}
+
+/*
+ * A child without privileges that opens the device itself, through a
+ * private 0666 node (t_make_open_node()): the tests SKIP without one.
+ */
+FIXTURE(unpriv) {
+	struct unpriv_result *r;	/* what the child saw */
+	char node[PATH_MAX];
+};
+
+FIXTURE_SETUP(unpriv)
+{
+	int ret;
+
+	self->r = t_shared_alloc(sizeof(*self->r));
+	ASSERT_NE(NULL, self->r);
+	ret = t_make_open_node(self->node, sizeof(self->node));
+	if (ret)
+		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(unpriv)
+{
+	unlink(self->node);
+}
+
+/* In the child: the pfns of 16-page batch @h as its caller sees them. */
+static void child_read_pfns(int fd, __u32 h, struct unpriv_result *r)
+{
+	struct fragalloc_batch_info bi;
+	__u64 pfns[16];
+
+	memset(pfns, 0x11, sizeof(pfns));
+	r->ret = t_batch_info(fd, h, pfns, 16, &bi);
+	for (int i = 0; i < 16; i++) {
+		r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
+		r->holes += pfns[i] == FRAGALLOC_PFN_HOLE;
+		if (pfns[i] == FRAGALLOC_PFN_HOLE)
+			r->hole_mask |= 1ULL << i;
+	}
+	r->n = bi.out_nr_present;
+}
+
 /* In a child: drop privileges (fd stays open), then ask for the pfns. */
 TEST_F(fa, batch_info_pfns_dropped_after_open)
 {
-	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	struct unpriv_result *r = t_shared_alloc(sizeof(*r));
 	struct fragalloc_alloc a;
 	pid_t pid;
 
 	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, fa_alloc(self->fd, 16, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, 16, 0, 0, 0, &a));
 	/* a punched page: a hole is no secret, it must still read as one */
-	ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 5, 1, NULL));
-	pid = fork();
+	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 5, 1, NULL));
+	pid = fork_unprivileged(&self->fd, NULL, r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		__u64 pfns[16];
-		struct fragalloc_batch_info bi;
-
-		r->setup = fa_drop_privs();
-		if (r->setup)
-			_exit(1);
-		memset(pfns, 0x11, sizeof(pfns));
-		r->ret = fa_batch_info(self->fd, a.out_handle, pfns, 16, &bi);
-		for (int i = 0; i < 16; i++) {
-			r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
-			if (pfns[i] == FRAGALLOC_PFN_HOLE)
-				r->hole_mask |= 1ULL << i;
-		}
-		r->n = bi.out_nr_present;
+		child_read_pfns(self->fd, a.out_handle, r);
 		_exit(0);
 	}
-	ASSERT_EQ(0, fa_wait(pid));
+	ASSERT_EQ(0, t_wait(pid));
 	ASSERT_EQ(0, r->setup);
 	EXPECT_EQ(0, r->ret);
 	EXPECT_EQ(15, r->n);
@@ -1052,54 +1082,29 @@ TEST_F(fa, batch_info_pfns_dropped_after_open)
 		TH_LOG("unprivileged: the punched page 5 must read as FRAGALLOC_PFN_HOLE, the others as 0 (holes %#llx)",
 		       (unsigned long long)r->hole_mask);
 	}
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 /* In a child: drop privileges, open the device itself, ask for the pfns. */
-TEST_F(fa, batch_info_pfns_unprivileged_open)
+TEST_F(unpriv, batch_info_pfns_unprivileged_open)
 {
-	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
-	char node[PATH_MAX];
+	struct unpriv_result *r = self->r;
 	pid_t pid;
-	int ret;
+	int ret, fd;
 
-	ASSERT_NE(NULL, r);
-	ret = fa_make_open_node(node, sizeof(node));
-	if (ret)
-		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
-	pid = fork();
+	pid = fork_unprivileged(&fd, self->node, r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		__u64 pfns[16];
-		struct fragalloc_batch_info bi;
 		struct fragalloc_alloc a;
-		int fd;
 
-		r->setup = fa_drop_privs();
+		r->setup = t_alloc(fd, 16, 0, 0, 0, &a);
 		if (r->setup)
 			_exit(1);
-		fd = fa_open_path(node);
-		if (fd < 0) {
-			r->setup = -errno;
-			_exit(1);
-		}
-		r->setup = fa_alloc(fd, 16, 0, 0, 0, &a);
-		if (r->setup)
-			_exit(1);
-		r->ret2 = fa_free_range(fd, a.out_handle, 3, 1, NULL);
-		memset(pfns, 0x11, sizeof(pfns));
-		r->ret = fa_batch_info(fd, a.out_handle, pfns, 16, &bi);
-		for (int i = 0; i < 16; i++) {
-			r->nonzero += pfns[i] != 0 && pfns[i] != FRAGALLOC_PFN_HOLE;
-			r->holes += pfns[i] == FRAGALLOC_PFN_HOLE;
-			if (pfns[i] == FRAGALLOC_PFN_HOLE)
-				r->hole_mask |= 1ULL << i;
-		}
-		r->n = bi.out_nr_present;
+		r->ret2 = t_free_range(fd, a.out_handle, 3, 1, NULL);
+		child_read_pfns(fd, a.out_handle, r);
 		_exit(0);
 	}
-	ret = fa_wait(pid);
-	unlink(node);
+	ret = t_wait(pid);
 	ASSERT_EQ(0, r->setup);
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(0, r->ret);
@@ -1121,28 +1126,28 @@ TEST_F(fa, batch_info_pfns_without_flag_einval)
 	struct fragalloc_batch_info bi;
 	__u64 pfns[4];
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, 4, 0, 0, 0, &a));
 	memset(&bi, 0, sizeof(bi));
 	bi.size = sizeof(bi);
 	bi.handle = a.out_handle;
 	bi.pfns = (__u64)(uintptr_t)pfns;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
 	bi.pfns = 0;
 	bi.nr_pfns = 4;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
 	bi.pfns = (__u64)(uintptr_t)pfns;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
 	/* unknown flags and __reserved */
 	bi.pfns = 0;
 	bi.nr_pfns = 0;
 	for (int bit = 1; bit < 32; bit++) {
 		bi.flags = 1U << bit;
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
 	}
 	bi.flags = 0;
 	bi.__reserved = 1;
-	EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, batch_info_bad_pfns_efault)
@@ -1155,27 +1160,27 @@ TEST_F(fa, batch_info_bad_pfns_efault)
 
 	ASSERT_NE(MAP_FAILED, none);
 	ASSERT_NE(MAP_FAILED, ro);
-	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, 4, 0, 0, 0, &a));
 	memset(&bi, 0, sizeof(bi));
 	bi.size = sizeof(bi);
 	bi.flags = FRAGALLOC_BATCH_INFO_PFNS;
 	bi.handle = a.out_handle;
 	bi.nr_pfns = 4;
 	bi.pfns = 0;		/* NULL */
-	EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(-EFAULT, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
 	bi.pfns = 8;		/* unmapped low page */
-	EXPECT_EQ(-EFAULT, fa_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
-	EXPECT_EQ(-EFAULT, fa_batch_info(self->fd, a.out_handle, none, 4, &bi));
-	EXPECT_EQ(-EFAULT, fa_batch_info(self->fd, a.out_handle, ro, 4, &bi));
+	EXPECT_EQ(-EFAULT, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(-EFAULT, t_batch_info(self->fd, a.out_handle, none, 4, &bi));
+	EXPECT_EQ(-EFAULT, t_batch_info(self->fd, a.out_handle, ro, 4, &bi));
 	/* an array that runs into the PROT_NONE page */
 	two = mmap(NULL, 2 * self->ps, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, two);
 	ASSERT_EQ(0, mprotect(two + self->ps, self->ps, PROT_NONE));
-	EXPECT_EQ(-EFAULT, fa_batch_info(self->fd, a.out_handle,
+	EXPECT_EQ(-EFAULT, t_batch_info(self->fd, a.out_handle,
 					 (__u64 *)(two + self->ps - 16), 4, &bi));
 	munmap(two, 2 * self->ps);
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 	munmap(none, self->ps);
 	munmap(ro, self->ps);
 }
@@ -1186,12 +1191,12 @@ TEST_F(fa, batch_info_unknown_enoent)
 	struct fragalloc_batch_info bi;
 	__u64 pfns[4];
 
-	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, 0xdeadbeef, NULL, 0, &bi));
-	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
-	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle + 777, NULL, 0, &bi));
-	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle + 777, pfns, 4, &bi));
-	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
-	EXPECT_EQ(-ENOENT, fa_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
+	EXPECT_EQ(-ENOENT, t_batch_info(self->fd, 0xdeadbeef, NULL, 0, &bi));
+	ASSERT_EQ(0, t_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOENT, t_batch_info(self->fd, a.out_handle + 777, NULL, 0, &bi));
+	EXPECT_EQ(-ENOENT, t_batch_info(self->fd, a.out_handle + 777, pfns, 4, &bi));
+	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, t_batch_info(self->fd, a.out_handle, NULL, 0, &bi));
 }
 
 /* ====================================================================== */
@@ -1202,14 +1207,14 @@ TEST_F(fa, stats_compact_accounting)
 	struct fragalloc_stats s0, s1, s2, s3;
 	const __u64 nr = 300;
 
-	ASSERT_EQ(0, fa_pool_stats(&s0));
+	ASSERT_EQ(0, t_pool_stats(&s0));
 	for (__u32 m = 0; m < FRAGALLOC_NR_MOBILITY; m++) {
 		struct fragalloc_alloc a;
 		__u64 freed;
 
-		ASSERT_EQ(0, fa_stats(self->fd, &s1));
-		ASSERT_EQ(0, fa_alloc(self->fd, nr, m, FRAGALLOC_POLICY_COMPACT, 0, &a));
-		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+		ASSERT_EQ(0, t_stats(self->fd, &s1));
+		ASSERT_EQ(0, t_alloc(self->fd, nr, m, FRAGALLOC_POLICY_COMPACT, 0, &a));
+		ASSERT_EQ(0, t_stats(self->fd, &s2));
 		TH_LOG("class %u: +%llu used, +%llu loose (batch loose %llu), blocks %llu -> %llu, free %llu",
 		       m,
 		       (unsigned long long)(s2.out_pages_used[m] - s1.out_pages_used[m]),
@@ -1229,58 +1234,64 @@ TEST_F(fa, stats_compact_accounting)
 			}
 		EXPECT_LE(s2.out_pages_free[m], s2.out_blocks[m] * self->bs);
 
-		ASSERT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 100, &freed));
-		ASSERT_EQ(0, fa_stats(self->fd, &s3));
+		ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 0, 100, &freed));
+		ASSERT_EQ(0, t_stats(self->fd, &s3));
 		EXPECT_EQ(nr - 100, s3.out_pages_used[m] - s1.out_pages_used[m]);
 		EXPECT_EQ(s1.out_fd_pages + nr - 100, s3.out_fd_pages);
 	}
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, fa_pool_stats(&s3));
+	ASSERT_EQ(0, t_pool_stats(&s3));
 	for (int m = 0; m < FRAGALLOC_NR_MOBILITY; m++) {
 		EXPECT_EQ(s0.out_pages_used[m], s3.out_pages_used[m]);
 		EXPECT_EQ(s0.out_loose_pages[m], s3.out_loose_pages[m]);
 	}
 	EXPECT_EQ(0, s3.out_fd_batches);
 	EXPECT_EQ(0, s3.out_fd_pages);
-	fa_log_pool("after close", &s3);
+	t_log_pool("after close", &s3);
 }
 
-TEST_F(fa, stats_other_policy_accounting)
+/*
+ * The pages of a batch are counted where they come from: a compact batch's
+ * in the pool's figures of its class, the others' in out_other_pages only.
+ */
+TEST_F(batch, stats_policy_accounting)
 {
+	const __u32 m = FRAGALLOC_RECLAIMABLE;
 	struct fragalloc_stats s0, s1, s2;
+	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_pool_stats(&s0));
-	for (__u32 p = FRAGALLOC_POLICY_PLAIN; p < FRAGALLOC_NR_POLICIES; p++) {
-		struct fragalloc_alloc a;
-
-		ASSERT_EQ(0, fa_stats(self->fd, &s1));
-		ASSERT_EQ(0, fa_alloc(self->fd, 50, FRAGALLOC_RECLAIMABLE, p, 0, &a));
-		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+	ASSERT_EQ(0, t_pool_stats(&s0));
+	ASSERT_EQ(0, t_stats(self->fd, &s1));
+	ASSERT_EQ(0, t_alloc(self->fd, 50, m, variant->policy, 0, &a));
+	ASSERT_EQ(0, t_stats(self->fd, &s2));
+	if (variant->pooled) {
+		EXPECT_EQ(s1.out_pages_used[m] + 50, s2.out_pages_used[m]);
+		EXPECT_EQ(s1.out_other_pages, s2.out_other_pages);
+	} else {
 		EXPECT_EQ(s1.out_other_pages + 50, s2.out_other_pages);
-		expect_pool_same(_metadata, &s1, &s2);
 		/* other_pages aside, the pool figures did not move */
-		EXPECT_EQ(s1.out_fd_pages + 50, s2.out_fd_pages);
-		EXPECT_EQ(0, fa_free_range(self->fd, a.out_handle, 0, 10, NULL));
-		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+		expect_pool_same(_metadata, &s1, &s2);
+	}
+	EXPECT_EQ(s1.out_fd_pages + 50, s2.out_fd_pages);
+	EXPECT_EQ(0, t_free_range(self->fd, a.out_handle, 0, 10, NULL));
+	ASSERT_EQ(0, t_stats(self->fd, &s2));
+	if (variant->pooled) {
+		EXPECT_EQ(s1.out_pages_used[m] + 40, s2.out_pages_used[m]);
+	} else {
 		EXPECT_EQ(s1.out_other_pages + 40, s2.out_other_pages);
 	}
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, fa_pool_stats(&s2));
+	ASSERT_EQ(0, t_pool_stats(&s2));
 	EXPECT_EQ(s0.out_other_pages, s2.out_other_pages);
+	EXPECT_EQ(s0.out_pages_used[m], s2.out_pages_used[m]);
 }
 
 TEST_F(fa, stats_unknown_flags_einval)
 {
-	struct fragalloc_stats st;
-
-	for (int bit = 0; bit < 32; bit++) {
-		memset(&st, 0, sizeof(st));
-		st.size = sizeof(st);
-		st.flags = 1U << bit;
-		EXPECT_EQ(-EINVAL, fa_ioctl(self->fd, FRAGALLOC_IOC_STATS, &st));
-	}
+	expect_flags_einval(_metadata, self->fd, FRAGALLOC_IOC_STATS,
+			    sizeof(struct fragalloc_stats));
 }
 
 /* ====================================================================== */
@@ -1291,8 +1302,8 @@ TEST_F(fa, recompact_bad_scope_einval)
 	const __u32 bad[] = { FRAGALLOC_NR_SCOPES, 4, ~0U };
 
 	for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
-		EXPECT_EQ(-EINVAL, fa_recompact(self->fd, bad[k], 0, 0, 0, NULL));
-		EXPECT_EQ(-EINVAL, fa_recompact(self->fd, bad[k], 0,
+		EXPECT_EQ(-EINVAL, t_recompact(self->fd, bad[k], 0, 0, 0, NULL));
+		EXPECT_EQ(-EINVAL, t_recompact(self->fd, bad[k], 0,
 						FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
 	}
 }
@@ -1302,7 +1313,7 @@ TEST_F(fa, recompact_unknown_flags_einval)
 	for (int bit = 0; bit < 32; bit++) {
 		if ((1U << bit) & FRAGALLOC_RECOMPACT_FLAGS_MASK)
 			continue;
-		EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+		EXPECT_EQ(-EINVAL, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 						1U << bit, 0, NULL)) {
 			TH_LOG("flag bit %d", bit);
 		}
@@ -1313,100 +1324,84 @@ TEST_F(fa, recompact_handle_with_scope_einval)
 {
 	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
-	EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, a.out_handle, 0, 0, NULL));
-	EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0xdeadbeef,
+	ASSERT_EQ(0, t_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-EINVAL, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0xdeadbeef,
 					FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
-	EXPECT_EQ(-EINVAL, fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, a.out_handle, 0, 0, NULL));
-	EXPECT_EQ(0, fa_free(self->fd, a.out_handle));
+	EXPECT_EQ(-EINVAL, t_recompact(self->fd, FRAGALLOC_SCOPE_POOL, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_F(fa, recompact_unknown_batch_enoent)
 {
 	struct fragalloc_alloc a;
 
-	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, 0xdeadbeef, 0, 0, NULL));
-	ASSERT_EQ(0, fa_alloc(self->fd, 4, 0, 0, 0, &a));
-	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH,
+	EXPECT_EQ(-ENOENT, t_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, 0xdeadbeef, 0, 0, NULL));
+	ASSERT_EQ(0, t_alloc(self->fd, 4, 0, 0, 0, &a));
+	EXPECT_EQ(-ENOENT, t_recompact(self->fd, FRAGALLOC_SCOPE_BATCH,
 					a.out_handle + 777, 0, 0, NULL));
-	EXPECT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle, 0, 0, NULL));
-	ASSERT_EQ(0, fa_free(self->fd, a.out_handle));
-	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle, 0, 0, NULL));
-	EXPECT_EQ(-ENOENT, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle,
+	EXPECT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle, 0, 0, NULL));
+	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
+	EXPECT_EQ(-ENOENT, t_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, t_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, a.out_handle,
 					FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
+}
+
+/* In the child: the pool scope, its dry run, the fd scope. */
+static void child_recompacts(int fd, struct unpriv_result *r)
+{
+	r->ret = t_recompact(fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
+	r->ret2 = t_recompact(fd, FRAGALLOC_SCOPE_POOL, 0,
+			      FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
+	r->ret3 = t_recompact(fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+}
+
+/* Without privileges the pool scope is EPERM, a dry run too; the fd scope is not. */
+static void expect_pool_eperm(struct __test_metadata *_metadata,
+			      const struct unpriv_result *r)
+{
+	ASSERT_EQ(0, r->setup);
+	EXPECT_EQ(-EPERM, r->ret);
+	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
+	/* a dry run plans over every user's pages: no less privileged */
+	EXPECT_EQ(-EPERM, r->ret2);
+	EXPECT_EQ(0, r->ret3);
 }
 
 /* Child: fd opened as root, then privileges dropped. */
 TEST_F(fa, recompact_pool_eperm_dropped_after_open)
 {
-	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	struct unpriv_result *r = t_shared_alloc(sizeof(*r));
 	pid_t pid;
 
 	ASSERT_NE(NULL, r);
-	pid = fork();
+	pid = fork_unprivileged(&self->fd, NULL, r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		r->setup = fa_drop_privs();
-		if (r->setup)
-			_exit(1);
-		r->ret = fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
-		r->ret2 = fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
-				       FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
-		r->ret3 = fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+		child_recompacts(self->fd, r);
 		_exit(0);
 	}
-	ASSERT_EQ(0, fa_wait(pid));
-	ASSERT_EQ(0, r->setup);
-	EXPECT_EQ(-EPERM, r->ret);
-	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
-	/* a dry run plans over every user's pages: no less privileged */
-	EXPECT_EQ(-EPERM, r->ret2);
-	EXPECT_EQ(0, r->ret3);
+	ASSERT_EQ(0, t_wait(pid));
+	expect_pool_eperm(_metadata, r);
 	/* root may */
-	EXPECT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
+	EXPECT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL));
 }
 
 /* Child: privileges dropped, then the device opened. */
-TEST_F(fa, recompact_pool_eperm_unprivileged_open)
+TEST_F(unpriv, recompact_pool_eperm_unprivileged_open)
 {
-	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
-	char node[PATH_MAX];
 	pid_t pid;
-	int ret;
+	int fd;
 
-	ASSERT_NE(NULL, r);
-	ret = fa_make_open_node(node, sizeof(node));
-	if (ret)
-		SKIP(return, "cannot make a private device node: %s", strerror(-ret));
-	pid = fork();
+	pid = fork_unprivileged(&fd, self->node, self->r);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int fd;
-
-		r->setup = fa_drop_privs();
-		if (r->setup)
-			_exit(1);
-		fd = fa_open_path(node);
-		if (fd < 0) {
-			r->setup = -errno;
-			_exit(1);
-		}
-		r->ret = fa_recompact(fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, NULL);
-		r->ret2 = fa_recompact(fd, FRAGALLOC_SCOPE_POOL, 0,
-				       FRAGALLOC_RECOMPACT_DRY_RUN, 0, NULL);
-		r->ret3 = fa_recompact(fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, NULL);
+		child_recompacts(fd, self->r);
 		_exit(0);
 	}
-	ret = fa_wait(pid);
-	unlink(node);
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, r->setup);
-	EXPECT_EQ(-EPERM, r->ret);
-	TH_LOG("unprivileged pool DRY_RUN: %s", strerror(-r->ret2));
-	/* a dry run plans over every user's pages: no less privileged */
-	EXPECT_EQ(-EPERM, r->ret2);
-	EXPECT_EQ(0, r->ret3);
+	ASSERT_EQ(0, t_wait(pid));
+	expect_pool_eperm(_metadata, self->r);
 }
 
 /*
@@ -1428,23 +1423,23 @@ TEST_F(fa, recompact_dry_run_changes_nothing)
 	ASSERT_NE(NULL, p1);
 	ASSERT_NE(NULL, p2);
 	for (int b = 0; b < 4; b++) {
-		ASSERT_EQ(0, fa_alloc(self->fd, nr, FRAGALLOC_MOVABLE, 0, 0, &a[b]));
+		ASSERT_EQ(0, t_alloc(self->fd, nr, FRAGALLOC_MOVABLE, 0, 0, &a[b]));
 	}
 	for (int b = 0; b < 4; b++) {
 		/* every other page: lots of half-empty space */
 		for (__u64 i = b & 1; i < nr; i += 2) {
-			ASSERT_EQ(0, fa_free_range(self->fd, a[b].out_handle, i, 1, NULL));
+			ASSERT_EQ(0, t_free_range(self->fd, a[b].out_handle, i, 1, NULL));
 		}
 	}
 	for (int b = 0; b < 4; b++) {
-		ASSERT_EQ(0, fa_batch_info(self->fd, a[b].out_handle, p1 + b * nr, nr, &bi));
+		ASSERT_EQ(0, t_batch_info(self->fd, a[b].out_handle, p1 + b * nr, nr, &bi));
 	}
 	for (__u32 scope = FRAGALLOC_SCOPE_BATCH; scope < FRAGALLOC_NR_SCOPES; scope++) {
-		ASSERT_EQ(0, fa_stats(self->fd, &s1));
-		ASSERT_EQ(0, fa_recompact(self->fd, scope,
+		ASSERT_EQ(0, t_stats(self->fd, &s1));
+		ASSERT_EQ(0, t_recompact(self->fd, scope,
 					  scope == FRAGALLOC_SCOPE_BATCH ? a[0].out_handle : 0,
 					  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &rc));
-		ASSERT_EQ(0, fa_stats(self->fd, &s2));
+		ASSERT_EQ(0, t_stats(self->fd, &s2));
 		TH_LOG("scope %u dry run: planned %llu released %llu blocks %llu -> %llu",
 		       scope, (unsigned long long)rc.out_pages_planned,
 		       (unsigned long long)rc.out_blocks_released,
@@ -1470,10 +1465,13 @@ TEST_F(fa, recompact_dry_run_changes_nothing)
 		}
 	}
 	for (int b = 0; b < 4; b++) {
-		ASSERT_EQ(0, fa_batch_info(self->fd, a[b].out_handle, p2 + b * nr, nr, &bi));
+		ASSERT_EQ(0, t_batch_info(self->fd, a[b].out_handle, p2 + b * nr, nr, &bi));
 	}
 	EXPECT_EQ(0, memcmp(p1, p2, 4 * nr * 8)) {
 		TH_LOG("a dry run moved pages");
+	}
+	for (int b = 0; b < 4; b++) {
+		EXPECT_EQ(0, t_free(self->fd, a[b].out_handle));
 	}
 	free(p1);
 	free(p2);
@@ -1488,29 +1486,29 @@ TEST_F(fa, close_with_live_mapping)
 	struct fragalloc_alloc a;
 	unsigned char *m;
 
-	ASSERT_EQ(0, fa_pool_stats(&s0));
-	ASSERT_EQ(0, fa_alloc(self->fd, 8, 0, 0, 0, &a));
-	m = fa_map(self->fd, a.out_mmap_offset, 8);
+	ASSERT_EQ(0, t_pool_stats(&s0));
+	ASSERT_EQ(0, t_alloc(self->fd, 8, 0, 0, 0, &a));
+	m = t_map(self->fd, a.out_mmap_offset, 8);
 	ASSERT_NE(MAP_FAILED, m);
 	for (int i = 0; i < 8; i++)
-		fa_fill_page(m + i * self->ps, fa_page_seed(2, 0, i));
+		t_fill_page(m + i * self->ps, t_page_seed(2, 0, i));
 	close(self->fd);
 	self->fd = -1;
 	/* the vma holds the file: the pages are still there */
 	for (int i = 0; i < 8; i++) {
-		EXPECT_EQ(-1, fa_check_page(m + i * self->ps, fa_page_seed(2, 0, i)));
+		EXPECT_EQ(-1, t_check_page(m + i * self->ps, t_page_seed(2, 0, i)));
 	}
 	for (int i = 0; i < 8; i++)
-		fa_fill_page(m + i * self->ps, fa_page_seed(3, 0, i));
+		t_fill_page(m + i * self->ps, t_page_seed(3, 0, i));
 	for (int i = 0; i < 8; i++) {
-		EXPECT_EQ(-1, fa_check_page(m + i * self->ps, fa_page_seed(3, 0, i)));
+		EXPECT_EQ(-1, t_check_page(m + i * self->ps, t_page_seed(3, 0, i)));
 	}
-	ASSERT_EQ(0, fa_pool_stats(&s1));
-	EXPECT_EQ(fa_pool_used_total(&s0) + 8, fa_pool_used_total(&s1));
+	ASSERT_EQ(0, t_pool_stats(&s1));
+	EXPECT_EQ(t_pool_used(&s0) + 8, t_pool_used(&s1));
 	munmap(m, 8 * self->ps);
 	/* the last reference is gone: everything is given back */
-	ASSERT_EQ(0, fa_pool_stats(&s1));
-	EXPECT_EQ(fa_pool_used_total(&s0), fa_pool_used_total(&s1));
+	ASSERT_EQ(0, t_pool_stats(&s1));
+	EXPECT_EQ(t_pool_used(&s0), t_pool_used(&s1));
 }
 
 TEST_F(fa, many_fds)
@@ -1520,51 +1518,51 @@ TEST_F(fa, many_fds)
 	struct fragalloc_stats s0, s1;
 	__u64 total = 0;
 
-	ASSERT_EQ(0, fa_pool_stats(&s0));
+	ASSERT_EQ(0, t_pool_stats(&s0));
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < NFD; i++) {
 			struct fragalloc_alloc a;
 
-			fds[i] = fa_open();
+			fds[i] = t_open();
 			ASSERT_LE(0, fds[i]);
-			ASSERT_EQ(0, fa_alloc(fds[i], 1 + i % 7, i % FRAGALLOC_NR_MOBILITY,
+			ASSERT_EQ(0, t_alloc(fds[i], 1 + i % 7, i % FRAGALLOC_NR_MOBILITY,
 					      i % FRAGALLOC_NR_POLICIES, 0, &a));
-			ASSERT_EQ(0, fa_alloc(fds[i], 3, 0, 0, 0, &a));
+			ASSERT_EQ(0, t_alloc(fds[i], 3, 0, 0, 0, &a));
 			if (i & 1) {
-				ASSERT_EQ(0, fa_free_range(fds[i], a.out_handle, 1, 1, NULL));
+				ASSERT_EQ(0, t_free_range(fds[i], a.out_handle, 1, 1, NULL));
 			}
 			total += 1 + i % 7 + 3 - (i & 1);
 		}
-		ASSERT_EQ(0, fa_pool_stats(&s1));
+		ASSERT_EQ(0, t_pool_stats(&s1));
 		TH_LOG("round %d: %llu pages held", round,
-		       (unsigned long long)(fa_pool_used_total(&s1) + s1.out_other_pages -
-					    fa_pool_used_total(&s0) - s0.out_other_pages));
-		EXPECT_EQ(total, fa_pool_used_total(&s1) + s1.out_other_pages -
-				 fa_pool_used_total(&s0) - s0.out_other_pages);
+		       (unsigned long long)(t_pool_used(&s1) + s1.out_other_pages -
+					    t_pool_used(&s0) - s0.out_other_pages));
+		EXPECT_EQ(total, t_pool_used(&s1) + s1.out_other_pages -
+				 t_pool_used(&s0) - s0.out_other_pages);
 		for (int i = 0; i < NFD; i++)
 			close(fds[i]);
 		total = 0;
-		ASSERT_EQ(0, fa_pool_stats(&s1));
-		EXPECT_EQ(fa_pool_used_total(&s0), fa_pool_used_total(&s1));
+		ASSERT_EQ(0, t_pool_stats(&s1));
+		EXPECT_EQ(t_pool_used(&s0), t_pool_used(&s1));
 		EXPECT_EQ(s0.out_other_pages, s1.out_other_pages);
 	}
 }
 
 TEST_F(fa, memlock_edquot)
 {
-	struct unpriv_result *r = fa_shared_alloc(sizeof(*r));
+	struct unpriv_result *r = t_shared_alloc(sizeof(*r));
 	char node[PATH_MAX];
 	bool have_node;
 	pid_t pid;
 	int ret;
 
 	ASSERT_NE(NULL, r);
-	have_node = fa_make_open_node(node, sizeof(node)) == 0;
+	have_node = t_make_open_node(node, sizeof(node)) == 0;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		/* 64 pages of memlock, no CAP_IPC_LOCK */
-		struct rlimit rl = { 64 * fa_page_size(), 64 * fa_page_size() };
+		struct rlimit rl = { 64 * t_page_size(), 64 * t_page_size() };
 		struct fragalloc_alloc a;
 		int fd = self->fd;
 
@@ -1572,27 +1570,30 @@ TEST_F(fa, memlock_edquot)
 			r->setup = -errno;
 			_exit(1);
 		}
-		r->setup = fa_drop_privs();
+		r->setup = t_drop_privs();
 		if (r->setup)
 			_exit(1);
 		if (have_node) {
 			close(self->fd);
-			fd = fa_open_path(node);
+			fd = t_open_path(node);
 			if (fd < 0) {
 				r->setup = -errno;
 				_exit(1);
 			}
 		}
-		r->ret = fa_alloc(fd, 128, 0, 0, 0, NULL);	/* over */
-		r->ret2 = fa_alloc(fd, 16, 0, 0, 0, &a);	/* within */
-		r->ret3 = fa_alloc(fd, 56, 0, 0, 0, NULL);	/* 16 + 56 > 64 */
+		r->ret = t_alloc(fd, 128, 0, 0, 0, NULL);	/* over */
+		r->ret2 = t_alloc(fd, 16, 0, 0, 0, &a);	/* within */
+		r->ret3 = t_alloc(fd, 56, 0, 0, 0, NULL);	/* 16 + 56 > 64 */
 		if (!r->ret2)
-			fa_free(fd, a.out_handle);
-		r->ret4 = fa_alloc(fd, 48, FRAGALLOC_MOVABLE,
-				   FRAGALLOC_POLICY_PLAIN, 0, NULL); /* fits again */
+			t_free(fd, a.out_handle);
+		r->ret4 = t_alloc(fd, 48, FRAGALLOC_MOVABLE,
+				  FRAGALLOC_POLICY_PLAIN, 0, &a); /* fits again */
+		/* the fd may be the fixture's, whose teardown checks it is empty */
+		if (!r->ret4)
+			t_free(fd, a.out_handle);
 		_exit(0);
 	}
-	ret = fa_wait(pid);
+	ret = t_wait(pid);
 	if (have_node)
 		unlink(node);
 	ASSERT_EQ(0, ret);

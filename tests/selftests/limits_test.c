@@ -7,56 +7,15 @@
  * is OOM-killed).
  */
 #include "common.h"
-#include "kselftest_harness.h"
 
 #include <sys/mount.h>
 #include <sys/statfs.h>
 
-#define FA_TEST_UID		1000
 /* source.c: the pool keeps at most this many empty pageblocks */
-#define FA_RESERVE_BLOCKS	2
+#define T_RESERVE_BLOCKS	2
 
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t kl = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			v = strtol(line + kl + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static int become(uid_t uid)
-{
-	if (setgroups(0, NULL))
-		return -errno;
-	if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
-		return -errno;
-	return geteuid() == uid ? 0 : -EPERM;
-}
-
-/* a fixture only for TEST_F_TIMEOUT (the harness has no plain TEST_TIMEOUT) */
-FIXTURE(lim) {
-	long long delay0;	/* release_delay_ms to restore */
-};
-
-FIXTURE_SETUP(lim)
-{
-	self->delay0 = fa_pin_release_delay();
-}
-
-FIXTURE_TEARDOWN(lim)
-{
-	fa_unpin_release_delay(self->delay0);
-}
+/* the device open; its teardown checks that the fd was left empty */
+T_FIXTURE(lim, T_ENDS_EMPTY);
 
 /* ------------------------------------------------------------------ */
 
@@ -64,70 +23,58 @@ FIXTURE_TEARDOWN(lim)
  * Opened as root, then uid 1000 without capabilities: the pages count
  * against RLIMIT_MEMLOCK, EDQUOT past it; freeing gives the room back.
  */
-TEST(memlock_enforced_for_unprivileged)
+TEST_F(lim, memlock_enforced_for_unprivileged)
 {
-	size_t ps = fa_page_size();
+	const size_t ps = self->ps;
+	const int fd = self->fd;
 	pid_t pid;
-	int fd;
 
 	if (geteuid())
-		SKIP(return, "needs root (to drop to uid %d)", FA_TEST_UID);
-	fd = fa_open();
-	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", fa_dev_path(), strerror(errno));
-	pid = fork();
+		SKIP(return, "needs root (to drop to uid %d)", T_TEST_UID);
+	pid = t_fork_limited(64);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct rlimit rl = { .rlim_cur = 64 * ps, .rlim_max = 64 * ps };
+		struct rlimit rl = { .rlim_max = 64 * ps };
 		struct fragalloc_alloc a, b, c, x;
 		int rc = 0;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(FA_TEST_UID))
-			_exit(10);
 		/* 32 + 32 = the limit exactly */
-		if (fa_alloc(fd, 32, 0, 0, 0, &a))
+		if (t_alloc(fd, 32, 0, 0, 0, &a))
 			_exit(11);
-		if (fa_alloc(fd, 32, 0, FRAGALLOC_POLICY_PLAIN, 0, &b))
+		if (t_alloc(fd, 32, 0, FRAGALLOC_POLICY_PLAIN, 0, &b))
 			_exit(12);
 		/* one page more: EDQUOT, whatever the policy or flags */
-		if (fa_alloc(fd, 1, 0, 0, 0, &x) != -EDQUOT)
+		if (t_alloc(fd, 1, 0, 0, 0, &x) != -EDQUOT)
 			_exit(13);
-		if (fa_alloc(fd, 1, 0, FRAGALLOC_POLICY_BULK, FRAGALLOC_ALLOC_BEST_EFFORT, &x) != -EDQUOT)
+		if (t_alloc(fd, 1, 0, FRAGALLOC_POLICY_BULK, FRAGALLOC_ALLOC_BEST_EFFORT, &x) != -EDQUOT)
 			_exit(14);
 		/* a range free gives its pages back to the limit */
-		if (fa_free_range(fd, a.out_handle, 0, 4, NULL))
+		if (t_free_range(fd, a.out_handle, 0, 4, NULL))
 			_exit(15);
-		if (fa_alloc(fd, 4, 0, 0, 0, &c))
+		if (t_alloc(fd, 4, 0, 0, 0, &c))
 			_exit(16);
-		if (fa_alloc(fd, 1, 0, 0, 0, &x) != -EDQUOT)
+		if (t_alloc(fd, 1, 0, 0, 0, &x) != -EDQUOT)
 			_exit(17);
-		if (fa_free(fd, a.out_handle) || fa_free(fd, b.out_handle) ||
-		    fa_free(fd, c.out_handle))
+		if (t_free(fd, a.out_handle) || t_free(fd, b.out_handle) ||
+		    t_free(fd, c.out_handle))
 			_exit(18);
 		/* a lower limit: a batch larger than it fails outright */
 		rl.rlim_cur = 8 * ps;
 		if (setrlimit(RLIMIT_MEMLOCK, &rl))
 			_exit(19);
-		if (fa_alloc(fd, 9, 0, 0, 0, &a) != -EDQUOT)
+		if (t_alloc(fd, 9, 0, 0, 0, &a) != -EDQUOT)
 			_exit(20);
-		if (fa_alloc(fd, 8, 0, 0, 0, &a) || fa_free(fd, a.out_handle))
+		if (t_alloc(fd, 8, 0, 0, 0, &a) || t_free(fd, a.out_handle))
 			_exit(21);
 		rl.rlim_cur = 0;
 		if (setrlimit(RLIMIT_MEMLOCK, &rl))
 			_exit(22);
-		if (fa_alloc(fd, 1, 0, 0, 0, &a) != -EDQUOT)
+		if (t_alloc(fd, 1, 0, 0, 0, &a) != -EDQUOT)
 			_exit(23);
 		_exit(rc);
 	}
-	EXPECT_EQ(0, fa_wait(pid)) TH_LOG("child failed at the step of that _exit code");
-	{
-		struct fragalloc_stats st;
-
-		ASSERT_EQ(0, fa_stats(fd, &st));
-		EXPECT_EQ(0, st.out_fd_batches);
-		EXPECT_EQ(0, st.out_fd_pages);
-	}
-	close(fd);
+	EXPECT_EQ(0, t_wait(pid)) TH_LOG("child failed at the step of that _exit code (%d: setup)",
+					 T_CHILD_SETUP);
 }
 
 /* The node is 0600 root: uid 1000 gets EACCES; no batch was made. */
@@ -137,9 +84,9 @@ TEST(open_denied_without_access)
 	pid_t pid;
 
 	if (geteuid())
-		SKIP(return, "needs root (to drop to uid %d)", FA_TEST_UID);
-	if (stat(fa_dev_path(), &st))
-		SKIP(return, "no %s: %s", fa_dev_path(), strerror(errno));
+		SKIP(return, "needs root (to drop to uid %d)", T_TEST_UID);
+	if (stat(t_dev_path(), &st))
+		SKIP(return, "no %s: %s", t_dev_path(), strerror(errno));
 	EXPECT_EQ(0600, st.st_mode & 07777);
 	EXPECT_EQ(0, st.st_uid);
 	pid = fork();
@@ -147,14 +94,14 @@ TEST(open_denied_without_access)
 	if (pid == 0) {
 		int fd;
 
-		if (become(FA_TEST_UID))
+		if (t_become(T_TEST_UID))
 			_exit(10);
-		fd = fa_open();
+		fd = t_open();
 		if (fd >= 0)
 			_exit(11);
 		_exit(errno == EACCES ? 0 : 12);
 	}
-	EXPECT_EQ(0, fa_wait(pid)) TH_LOG("11: open succeeded, 12: errno not EACCES");
+	EXPECT_EQ(0, t_wait(pid)) TH_LOG("11: open succeeded, 12: errno not EACCES");
 }
 
 /*
@@ -167,17 +114,14 @@ TEST(open_denied_without_access)
 TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 {
 	const __u64 chunk = 2048;
-	size_t ps = fa_page_size();
-	long avail = meminfo_kb("MemAvailable"), free0 = meminfo_kb("MemFree"), free1, keep;
+	size_t ps = t_page_size();
+	long avail = t_meminfo_kb("MemAvailable"), free0 = t_meminfo_kb("MemFree"), free1, keep;
 	int bucket;
 	__u64 hist;
 	__u64 cap, got = 0, batches = 0, enomem = 0;
 	struct fragalloc_stats st;
-	int fd;
+	const int fd = self->fd;
 
-	fd = fa_open();
-	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", fa_dev_path(), strerror(errno));
 	ASSERT_LT(0, avail);
 	/* keep max(96 MiB, 15%) for everything else */
 	keep = avail * 15 / 100;
@@ -194,7 +138,7 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 		__u64 n = cap - got < chunk ? cap - got : chunk;
 		__u32 policy = batches % 5 < 3 ? FRAGALLOC_POLICY_COMPACT : batches % 5 - 2;
 		__u32 flags = batches % 3 == 0 ? FRAGALLOC_ALLOC_BEST_EFFORT : 0;
-		int ret = fa_alloc(fd, n, batches % FRAGALLOC_NR_MOBILITY, policy, flags, &a);
+		int ret = t_alloc(fd, n, batches % FRAGALLOC_NR_MOBILITY, policy, flags, &a);
 
 		if (ret == -ENOMEM) {
 			if (++enomem > 3)
@@ -207,18 +151,19 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 		got += a.out_nr_pages;
 		batches++;
 	}
-	ASSERT_EQ(0, fa_stats(fd, &st));
-	fa_log_pool("full", &st);
+	ASSERT_EQ(0, t_stats(fd, &st));
+	t_log_pool("full", &st);
 	TH_LOG("%llu pages (%llu MiB) in %llu batches, %llu ENOMEM; MemFree now %ld kB",
 	       (unsigned long long)got, (unsigned long long)(got * ps >> 20),
-	       (unsigned long long)batches, (unsigned long long)enomem, meminfo_kb("MemFree"));
+	       (unsigned long long)batches, (unsigned long long)enomem, t_meminfo_kb("MemFree"));
 	EXPECT_EQ(got, st.out_fd_pages);
 	EXPECT_LT(cap / 2, got) TH_LOG("could allocate only %llu of %llu pages",
 				       (unsigned long long)got, (unsigned long long)cap);
-	close(fd);
+	close(self->fd);
+	self->fd = -1;
 
-	ASSERT_EQ(0, fa_pool_stats(&st));
-	fa_log_pool("after close", &st);
+	ASSERT_EQ(0, t_pool_stats(&st));
+	t_log_pool("after close", &st);
 	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++) {
 		EXPECT_EQ(0, st.out_blocks[c]) TH_LOG("class %d keeps %llu pageblocks", c,
 						      (unsigned long long)st.out_blocks[c]);
@@ -227,7 +172,7 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 		EXPECT_EQ(0, st.out_loose_pages[c]);
 	}
 	EXPECT_EQ(0, st.out_other_pages);
-	EXPECT_GE(FA_RESERVE_BLOCKS, st.out_reserve_blocks);
+	EXPECT_GE(T_RESERVE_BLOCKS, st.out_reserve_blocks);
 	/* the histogram's empty bucket also counts the reserve (pool.c) */
 	hist = 0;
 	for (bucket = 0; bucket < FRAGALLOC_FILL_BUCKETS; bucket++) {
@@ -245,9 +190,9 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 	 * show here, the stats above catch that; this catches pages that
 	 * never went back to the buddy allocator at all).
 	 */
-	free1 = meminfo_kb("MemFree");
+	free1 = t_meminfo_kb("MemFree");
 	TH_LOG("MemFree after close %ld kB (before %ld kB)", free1, free0);
-	EXPECT_GE(free1, free0 - (long)(FA_RESERVE_BLOCKS * (2 << 10)) - 64 * 1024)
+	EXPECT_GE(free1, free0 - (long)(T_RESERVE_BLOCKS * (2 << 10)) - 64 * 1024)
 		TH_LOG("MemFree %ld kB after close, %ld kB before", free1, free0);
 }
 
@@ -259,16 +204,9 @@ TEST_F_TIMEOUT(lim, fill_memory_and_release, 300)
 static int cg_write(const char *dir, const char *file, const char *val)
 {
 	char path[256];
-	int fd;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : (n < 0 ? -errno : -EIO);
+	return t_write_file(path, val);
 }
 
 static long long cg_read_key(const char *dir, const char *file, const char *key)
@@ -298,7 +236,7 @@ static long long cg_read_key(const char *dir, const char *file, const char *key)
 TEST_F_TIMEOUT(lim, memcg_not_charged, 120)
 {
 	const long long max = 16LL << 20;	/* memory.max: 16 MiB */
-	const __u64 pages = (64ULL << 20) / fa_page_size();	/* 64 MiB through fragalloc */
+	const __u64 pages = (64ULL << 20) / t_page_size();	/* 64 MiB through fragalloc */
 	char dir[128], buf[32];
 	struct statfs sfs;
 	bool mounted = false;
@@ -308,10 +246,6 @@ TEST_F_TIMEOUT(lim, memcg_not_charged, 120)
 
 	if (geteuid())
 		SKIP(return, "needs root");
-	fd = fa_open();
-	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", fa_dev_path(), strerror(errno));
-	close(fd);
 	if (statfs(CG_ROOT, &sfs) || sfs.f_type != 0x63677270 /* CGROUP2_SUPER_MAGIC */) {
 		mkdir(CG_ROOT, 0755);
 		if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
@@ -330,7 +264,7 @@ TEST_F_TIMEOUT(lim, memcg_not_charged, 120)
 	oom0 = cg_read_key(dir, "memory.events", "oom");
 	oomk0 = cg_read_key(dir, "memory.events", "oom_kill");
 
-	res = fa_shared_alloc(4096);
+	res = t_shared_alloc(4096);
 	ASSERT_NE(NULL, res);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -342,27 +276,27 @@ TEST_F_TIMEOUT(lim, memcg_not_charged, 120)
 		snprintf(me, sizeof(me), "%d", (int)getpid());
 		if (cg_write(dir, "cgroup.procs", me))
 			_exit(10);
-		fd = fa_open();
+		fd = t_open();
 		if (fd < 0)
 			_exit(11);
 		/* four times memory.max, in one batch: not charged, succeeds */
-		res[0] = -fa_alloc(fd, pages, FRAGALLOC_MOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &a);
+		res[0] = -t_alloc(fd, pages, FRAGALLOC_MOVABLE, FRAGALLOC_POLICY_COMPACT, 0, &a);
 		if (res[0])
 			_exit(12);
 		res[1] = (int)(cg_read_key(dir, "memory.current", NULL) >> 10);
 		/* mapping and touching them charges nothing either (VM_PFNMAP) */
-		p = fa_map(fd, a.out_mmap_offset, 256);
+		p = t_map(fd, a.out_mmap_offset, 256);
 		if (p == MAP_FAILED)
 			_exit(13);
-		memset(p, 0x5a, 256 * fa_page_size());
+		memset(p, 0x5a, 256 * t_page_size());
 		res[2] = (int)(cg_read_key(dir, "memory.current", NULL) >> 10);
-		munmap(p, 256 * fa_page_size());
-		if (fa_free(fd, a.out_handle))
+		munmap(p, 256 * t_page_size());
+		if (t_free(fd, a.out_handle))
 			_exit(14);
 		close(fd);
 		_exit(0);
 	}
-	EXPECT_EQ(0, fa_wait(pid)) TH_LOG("child: 10 cgroup.procs, 11 open, 12 alloc (%s), 13 mmap, 14 free; 137 = killed",
+	EXPECT_EQ(0, t_wait(pid)) TH_LOG("child: 10 cgroup.procs, 11 open, 12 alloc (%s), 13 mmap, 14 free; 137 = killed",
 					  strerror(res[0]));
 	TH_LOG("memory.max %lld kB; memory.current after the %llu-page alloc %d kB, after touching 1 MiB of it %d kB",
 	       max >> 10, (unsigned long long)pages, res[1], res[2]);

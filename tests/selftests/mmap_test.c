@@ -5,20 +5,21 @@
  */
 #include "common.h"
 
-#include "kselftest_harness.h"
-
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
 
-FA_FIXTURE_DECLARE(fa);
+/* The tests of fa leave their batches to close(); those of batch free them. */
+T_FIXTURE(fa, T_MAY_HOLD);
+T_FIXTURE(batch, T_ENDS_EMPTY);
+T_POLICY_VARIANTS(batch);
 
 #define NR 16
 
 static void fill(void *m, size_t npages, __u64 tag, __u64 first)
 {
 	for (size_t i = 0; i < npages; i++)
-		fa_fill_page((char *)m + i * fa_page_size(), fa_page_seed(tag, 0, first + i));
+		t_fill_page((char *)m + i * t_page_size(), t_page_seed(tag, 0, first + i));
 }
 
 /* Number of pages in [0, npages) that do not hold their pattern. */
@@ -27,8 +28,8 @@ static size_t count_bad(const void *m, size_t npages, __u64 tag, __u64 first)
 	size_t bad = 0;
 
 	for (size_t i = 0; i < npages; i++)
-		bad += fa_check_page((const char *)m + i * fa_page_size(),
-				     fa_page_seed(tag, 0, first + i)) != -1;
+		bad += t_check_page((const char *)m + i * t_page_size(),
+				     t_page_seed(tag, 0, first + i)) != -1;
 	return bad;
 }
 
@@ -37,45 +38,56 @@ static __u64 alloc_batch(struct __test_metadata *_metadata, int fd, __u64 nr,
 {
 	struct fragalloc_alloc a;
 
-	ASSERT_EQ(0, fa_alloc(fd, nr, FRAGALLOC_UNMOVABLE, policy, 0, &a));
+	ASSERT_EQ(0, t_alloc(fd, nr, FRAGALLOC_UNMOVABLE, policy, 0, &a));
 	*handle = a.out_handle;
 	return a.out_mmap_offset;
 }
 
-TEST_F(fa, map_twice_shared)
+/* A batch of NR pages (alloc_batch(), compact), mapped whole; @off may be NULL. */
+static char *map_new_batch(struct __test_metadata *_metadata, int fd,
+			   __u32 *handle, __u64 *off)
 {
-	for (__u32 p = 0; p < FRAGALLOC_NR_POLICIES; p++) {
-		__u32 h;
-		__u64 off = alloc_batch(_metadata, self->fd, NR, p, &h);
-		char *m1 = fa_map(self->fd, off, NR), *m2;
+	__u64 o = alloc_batch(_metadata, fd, NR, FRAGALLOC_POLICY_COMPACT, handle);
+	char *m = t_map(fd, o, NR);
 
-		ASSERT_NE(MAP_FAILED, m1);
-		fill(m1, NR, 1 + p, 0);
-		m2 = fa_map(self->fd, off, NR);
-		ASSERT_NE(MAP_FAILED, m2);
-		EXPECT_NE(m1, m2);
-		EXPECT_EQ(0, count_bad(m2, NR, 1 + p, 0));
-		/* and back the other way */
-		fill(m2, NR, 11 + p, 0);
-		EXPECT_EQ(0, count_bad(m1, NR, 11 + p, 0));
-		munmap(m1, NR * self->ps);
-		munmap(m2, NR * self->ps);
-		EXPECT_EQ(0, fa_free(self->fd, h));
-	}
+	ASSERT_NE(MAP_FAILED, m);
+	if (off)
+		*off = o;
+	return m;
+}
+
+TEST_F(batch, map_twice_shared)
+{
+	const __u32 p = variant->policy;
+	__u32 h;
+	__u64 off = alloc_batch(_metadata, self->fd, NR, p, &h);
+	char *m1 = t_map(self->fd, off, NR), *m2;
+
+	ASSERT_NE(MAP_FAILED, m1);
+	fill(m1, NR, 1 + p, 0);
+	m2 = t_map(self->fd, off, NR);
+	ASSERT_NE(MAP_FAILED, m2);
+	EXPECT_NE(m1, m2);
+	EXPECT_EQ(0, count_bad(m2, NR, 1 + p, 0));
+	/* and back the other way */
+	fill(m2, NR, 11 + p, 0);
+	EXPECT_EQ(0, count_bad(m1, NR, 11 + p, 0));
+	munmap(m1, NR * self->ps);
+	munmap(m2, NR * self->ps);
+	EXPECT_EQ(0, t_free(self->fd, h));
 }
 
 TEST_F(fa, map_read_only)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *rw = fa_map(self->fd, off, NR), *ro;
+	__u64 off;
+	char *rw = map_new_batch(_metadata, self->fd, &h, &off), *ro;
 
-	ASSERT_NE(MAP_FAILED, rw);
 	fill(rw, NR, 5, 0);
 	ro = mmap(NULL, NR * self->ps, PROT_READ, MAP_SHARED, self->fd, off);
 	ASSERT_NE(MAP_FAILED, ro);
 	EXPECT_EQ(0, count_bad(ro, NR, 5, 0));
-	EXPECT_EQ(SIGSEGV, fa_probe(ro, true, 1, NULL));
+	EXPECT_EQ(SIGSEGV, t_probe(ro, true, 1, NULL));
 	munmap(ro, NR * self->ps);
 	munmap(rw, NR * self->ps);
 }
@@ -83,28 +95,27 @@ TEST_F(fa, map_read_only)
 TEST_F(fa, map_sub_range)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *all = fa_map(self->fd, off, NR);
+	__u64 off;
+	char *all = map_new_batch(_metadata, self->fd, &h, &off);
 
-	ASSERT_NE(MAP_FAILED, all);
 	fill(all, NR, 2, 0);
 	for (size_t k = 0; k < NR; k += 5) {
 		size_t len = NR - k < 3 ? NR - k : 3;
-		char *sub = fa_map(self->fd, off + k * self->ps, len);
+		char *sub = t_map(self->fd, off + k * self->ps, len);
 
 		ASSERT_NE(MAP_FAILED, sub) {
 			TH_LOG("offset +%zu pages: %s", k, strerror(errno));
 		}
 		EXPECT_EQ(0, count_bad(sub, len, 2, k));
 		/* a write through the sub-range lands in the right page */
-		fa_fill_page(sub, fa_page_seed(3, 0, k));
-		EXPECT_EQ(-1, fa_check_page(all + k * self->ps, fa_page_seed(3, 0, k)));
-		fa_fill_page(sub, fa_page_seed(2, 0, k));
+		t_fill_page(sub, t_page_seed(3, 0, k));
+		EXPECT_EQ(-1, t_check_page(all + k * self->ps, t_page_seed(3, 0, k)));
+		t_fill_page(sub, t_page_seed(2, 0, k));
 		munmap(sub, len * self->ps);
 	}
 	/* the last page alone */
 	{
-		char *last = fa_map(self->fd, off + (NR - 1) * self->ps, 1);
+		char *last = t_map(self->fd, off + (NR - 1) * self->ps, 1);
 
 		ASSERT_NE(MAP_FAILED, last);
 		EXPECT_EQ(0, count_bad(last, 1, 2, NR - 1));
@@ -132,11 +143,11 @@ TEST_F(fa, map_offset_not_in_batch_enxio)
 	__u32 h, h2;
 	__u64 off, off2, end;
 	void *m;
-	int fd0 = fa_open();
+	int fd0 = t_open();
 
 	ASSERT_LE(0, fd0);
 	/* an fd with no batch: offset 0 and any other */
-	m = fa_map(fd0, 0, 1);
+	m = t_map(fd0, 0, 1);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
 	close(fd0);
@@ -145,18 +156,18 @@ TEST_F(fa, map_offset_not_in_batch_enxio)
 	off2 = alloc_batch(_metadata, self->fd, NR, 0, &h2);
 	end = (off > off2 ? off : off2) + NR * self->ps;
 	/* beyond the highest batch */
-	m = fa_map(self->fd, end + 64 * self->ps, 1);
+	m = t_map(self->fd, end + 64 * self->ps, 1);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
-	m = fa_map(self->fd, 1ULL << 40, 1);
+	m = t_map(self->fd, 1ULL << 40, 1);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
 	/* a freed batch's offset */
-	ASSERT_EQ(0, fa_free(self->fd, h));
-	m = fa_map(self->fd, off, 1);
+	ASSERT_EQ(0, t_free(self->fd, h));
+	m = t_map(self->fd, off, 1);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
-	m = fa_map(self->fd, off2, NR);
+	m = t_map(self->fd, off2, NR);
 	EXPECT_NE(MAP_FAILED, m);
 	munmap(m, NR * self->ps);
 }
@@ -167,41 +178,41 @@ TEST_F(fa, map_past_end_enxio)
 	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
 	void *m;
 
-	m = fa_map(self->fd, off, NR + 1);
+	m = t_map(self->fd, off, NR + 1);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
-	m = fa_map(self->fd, off + (NR - 1) * self->ps, 2);
+	m = t_map(self->fd, off + (NR - 1) * self->ps, 2);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
-	m = fa_map(self->fd, off + 4 * self->ps, NR);
+	m = t_map(self->fd, off + 4 * self->ps, NR);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
 	/* exactly to the end is fine */
-	m = fa_map(self->fd, off + 4 * self->ps, NR - 4);
+	m = t_map(self->fd, off + 4 * self->ps, NR - 4);
 	EXPECT_NE(MAP_FAILED, m);
 	munmap(m, (NR - 4) * self->ps);
 }
 
 TEST_F(fa, map_other_fd_batch_enxio)
 {
-	int fd2 = fa_open();
+	int fd2 = t_open();
 	struct fragalloc_alloc a, b;
 	void *m;
 
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, fa_alloc(self->fd, NR, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc(self->fd, NR, 0, 0, 0, &a));
 	/* fd2 without batches cannot map fd's batch */
-	m = fa_map(fd2, a.out_mmap_offset, NR);
+	m = t_map(fd2, a.out_mmap_offset, NR);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
-	m = fa_map(fd2, a.out_mmap_offset, 1);
+	m = t_map(fd2, a.out_mmap_offset, 1);
 	EXPECT_EQ(MAP_FAILED, m);
 	EXPECT_EQ(ENXIO, errno);
 	/* fd2 with a batch of its own: still only if the ranges are disjoint */
-	ASSERT_EQ(0, fa_alloc(fd2, 1, 0, 0, 0, &b));
+	ASSERT_EQ(0, t_alloc(fd2, 1, 0, 0, 0, &b));
 	if (b.out_mmap_offset + self->ps <= a.out_mmap_offset ||
 	    a.out_mmap_offset + NR * self->ps <= b.out_mmap_offset) {
-		m = fa_map(fd2, a.out_mmap_offset, NR);
+		m = t_map(fd2, a.out_mmap_offset, NR);
 		EXPECT_EQ(MAP_FAILED, m);
 		EXPECT_EQ(ENXIO, errno);
 	}
@@ -211,11 +222,9 @@ TEST_F(fa, map_other_fd_batch_enxio)
 TEST_F(fa, fork_shares_mapping)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = fa_map(self->fd, off, NR);
+	char *m = map_new_batch(_metadata, self->fd, &h, NULL);
 	pid_t pid;
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 7, 0);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -225,7 +234,7 @@ TEST_F(fa, fork_shares_mapping)
 		fill(m, NR / 2, 8, 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, fa_wait(pid));
+	ASSERT_EQ(0, t_wait(pid));
 	EXPECT_EQ(0, count_bad(m, NR / 2, 8, 0));
 	EXPECT_EQ(0, count_bad(m + NR / 2 * self->ps, NR / 2, 7, NR / 2));
 	munmap(m, NR * self->ps);
@@ -238,7 +247,7 @@ TEST_F(fa, mremap_grow_fails)
 	char *m, *r;
 
 	alloc_batch(_metadata, self->fd, NR, 0, &h2);
-	m = fa_map(self->fd, off, NR / 2);
+	m = t_map(self->fd, off, NR / 2);
 	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR / 2, 9, 0);
 	r = mremap(m, NR / 2 * self->ps, NR * self->ps, MREMAP_MAYMOVE);
@@ -253,20 +262,19 @@ TEST_F(fa, mremap_grow_fails)
 TEST_F(fa, munmap_remap_persists)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = fa_map(self->fd, off, NR);
+	__u64 off;
+	char *m = map_new_batch(_metadata, self->fd, &h, &off);
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 10, 0);
 	ASSERT_EQ(0, munmap(m, NR * self->ps));
-	m = fa_map(self->fd, off, NR);
+	m = t_map(self->fd, off, NR);
 	ASSERT_NE(MAP_FAILED, m);
 	EXPECT_EQ(0, count_bad(m, NR, 10, 0));
 	/* unmap a hole in the middle: the rest of the vma still works */
 	ASSERT_EQ(0, munmap(m + 4 * self->ps, 2 * self->ps));
 	EXPECT_EQ(0, count_bad(m, 4, 10, 0));
 	EXPECT_EQ(0, count_bad(m + 6 * self->ps, NR - 6, 10, 6));
-	EXPECT_EQ(SIGSEGV, fa_probe(m + 4 * self->ps, false, 0, NULL));
+	EXPECT_EQ(SIGSEGV, t_probe(m + 4 * self->ps, false, 0, NULL));
 	munmap(m, NR * self->ps);
 }
 
@@ -274,23 +282,22 @@ TEST_F(fa, munmap_remap_persists)
 TEST_F(fa, free_range_while_mapped_sigbus)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = fa_map(self->fd, off, NR), *m2;
+	__u64 off;
+	char *m = map_new_batch(_metadata, self->fd, &h, &off), *m2;
 	const size_t k = 5;
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 12, 0);		/* every pte populated */
-	ASSERT_EQ(0, fa_free_range(self->fd, h, k, 2, NULL));
-	EXPECT_EQ(SIGBUS, fa_probe(m + k * self->ps, false, 0, NULL));
-	EXPECT_EQ(SIGBUS, fa_probe(m + (k + 1) * self->ps + 100, true, 1, NULL));
+	ASSERT_EQ(0, t_free_range(self->fd, h, k, 2, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m + k * self->ps, false, 0, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m + (k + 1) * self->ps + 100, true, 1, NULL));
 	EXPECT_EQ(0, count_bad(m, k, 12, 0));
 	EXPECT_EQ(0, count_bad(m + (k + 2) * self->ps, NR - k - 2, 12, k + 2));
 	/* a new mapping over the hole can be made; the hole still SIGBUSes */
-	m2 = fa_map(self->fd, off, NR);
+	m2 = t_map(self->fd, off, NR);
 	ASSERT_NE(MAP_FAILED, m2) {
 		TH_LOG("mmap over a punched range: %s", strerror(errno));
 	}
-	EXPECT_EQ(SIGBUS, fa_probe(m2 + k * self->ps, false, 0, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m2 + k * self->ps, false, 0, NULL));
 	EXPECT_EQ(0, count_bad(m2 + (k + 2) * self->ps, NR - k - 2, 12, k + 2));
 	munmap(m2, NR * self->ps);
 	munmap(m, NR * self->ps);
@@ -300,26 +307,22 @@ TEST_F(fa, free_range_while_mapped_sigbus)
 TEST_F(fa, free_range_unfaulted_sigbus)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = fa_map(self->fd, off, NR);
+	char *m = map_new_batch(_metadata, self->fd, &h, NULL);
 
-	ASSERT_NE(MAP_FAILED, m);
-	ASSERT_EQ(0, fa_free_range(self->fd, h, 0, 1, NULL));
-	EXPECT_EQ(SIGBUS, fa_probe(m, false, 0, NULL));
-	EXPECT_EQ(0, fa_probe(m + self->ps, false, 0, NULL));
+	ASSERT_EQ(0, t_free_range(self->fd, h, 0, 1, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m, false, 0, NULL));
+	EXPECT_EQ(0, t_probe(m + self->ps, false, 0, NULL));
 	munmap(m, NR * self->ps);
 }
 
 TEST_F(fa, free_whole_while_mapped_sigbus)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = fa_map(self->fd, off, NR);
+	char *m = map_new_batch(_metadata, self->fd, &h, NULL);
 	int go[2], ready[2];
 	pid_t pid;
 	char c;
 
-	ASSERT_NE(MAP_FAILED, m);
 	fill(m, NR, 13, 0);
 	/* a forked child's (populated) mapping is zapped too */
 	ASSERT_EQ(0, pipe(go));
@@ -336,23 +339,23 @@ TEST_F(fa, free_whole_while_mapped_sigbus)
 			_exit(1);
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
-		if (fa_probe(m, false, 0, NULL) != SIGBUS)
+		if (t_probe(m, false, 0, NULL) != SIGBUS)
 			_exit(3);
-		if (fa_probe(m + (NR - 1) * fa_page_size(), true, 1, NULL) != SIGBUS)
+		if (t_probe(m + (NR - 1) * t_page_size(), true, 1, NULL) != SIGBUS)
 			_exit(4);
 		_exit(0);
 	}
 	close(go[0]);
 	close(ready[1]);
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, fa_free(self->fd, h));
+	ASSERT_EQ(0, t_free(self->fd, h));
 	ASSERT_EQ(1, write(go[1], "x", 1));
 	close(go[1]);
 	close(ready[0]);
-	EXPECT_EQ(SIGBUS, fa_probe(m, false, 0, NULL));
-	EXPECT_EQ(SIGBUS, fa_probe(m + 3 * self->ps, true, 1, NULL));
-	EXPECT_EQ(SIGBUS, fa_probe(m + (NR - 1) * self->ps, false, 0, NULL));
-	EXPECT_EQ(0, fa_wait(pid));
+	EXPECT_EQ(SIGBUS, t_probe(m, false, 0, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m + 3 * self->ps, true, 1, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m + (NR - 1) * self->ps, false, 0, NULL));
+	EXPECT_EQ(0, t_wait(pid));
 	/* munmap of the dead mapping is fine */
 	EXPECT_EQ(0, munmap(m, NR * self->ps));
 }
@@ -361,11 +364,10 @@ TEST_F(fa, free_whole_while_mapped_sigbus)
 TEST_F(fa, close_fd_mapping_survives)
 {
 	__u32 h;
-	__u64 off = alloc_batch(_metadata, self->fd, NR, 0, &h);
-	char *m = fa_map(self->fd, off, NR), *m2;
+	__u64 off;
+	char *m = map_new_batch(_metadata, self->fd, &h, &off), *m2;
 
-	ASSERT_NE(MAP_FAILED, m);
-	m2 = fa_map(self->fd, off, NR);
+	m2 = t_map(self->fd, off, NR);
 	ASSERT_NE(MAP_FAILED, m2);
 	close(self->fd);
 	self->fd = -1;
@@ -391,8 +393,8 @@ TEST_F(fa, access_past_mapping_end)
 	m = mmap(guard, NR * self->ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		 self->fd, off);
 	ASSERT_EQ(guard, m);
-	EXPECT_EQ(0, fa_probe(m + NR * self->ps - 1, true, 1, NULL));
-	EXPECT_EQ(SIGSEGV, fa_probe(m + NR * self->ps, false, 0, NULL));
+	EXPECT_EQ(0, t_probe(m + NR * self->ps - 1, true, 1, NULL));
+	EXPECT_EQ(SIGSEGV, t_probe(m + NR * self->ps, false, 0, NULL));
 	munmap(m, NR * self->ps);
 }
 

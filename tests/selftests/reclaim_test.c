@@ -30,8 +30,6 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
-
 #define NFD	12
 
 #ifndef offsetofend
@@ -42,33 +40,15 @@
 static __u64 block_pages(void)
 {
 	struct fragalloc_info info;
-	int fd = fa_open();
+	int fd = t_open();
 	__u64 bs = 512;
 
 	if (fd >= 0) {
-		if (!fa_info(fd, &info))
+		if (!t_info(fd, &info))
 			bs = 1ULL << info.out_pageblock_order;
 		close(fd);
 	}
 	return bs;
-}
-
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t kl = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			v = strtol(line + kl + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
 }
 
 /* The zones' high watermarks, in kB: free memory user space never gets. */
@@ -115,7 +95,7 @@ static __u64 optimum_blocks(const struct fragalloc_stats *st, __u64 bs)
 	__u64 n = 0;
 
 	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
-		n += fa_div_round_up(st->out_pages_used[c], bs);
+		n += t_div_round_up(st->out_pages_used[c], bs);
 	return n;
 }
 
@@ -129,13 +109,13 @@ static void fragment(int *fds, int nfd, unsigned long mb, size_t ps)
 	unsigned int seed = 12345;
 
 	for (int k = 0; k < nfd; k++)
-		fds[k] = fa_open();
+		fds[k] = t_open();
 	while (got < pages) {
 		struct fragalloc_alloc a;
 		unsigned long n = 8 + (seed = seed * 1103515245 + 12345) % 57;
 
 		if (fds[i % nfd] < 0 ||
-		    fa_alloc(fds[i % nfd], n, 0, 0, 0, &a))
+		    t_alloc(fds[i % nfd], n, 0, 0, 0, &a))
 			break;
 		got += n;
 		i++;
@@ -186,17 +166,17 @@ struct params {
 
 static void params_off(struct params *p)
 {
-	p->pct = fa_param("auto_recompact_pct", -1);
-	p->delay = fa_param("release_delay_ms", -1);
-	fa_param("auto_recompact_pct", 0);
+	p->pct = t_param("auto_recompact_pct", -1);
+	p->delay = t_param("release_delay_ms", -1);
+	t_param("auto_recompact_pct", 0);
 }
 
 static void params_back(const struct params *p)
 {
 	if (p->pct >= 0)
-		fa_param("auto_recompact_pct", p->pct);
+		t_param("auto_recompact_pct", p->pct);
 	if (p->delay >= 0)
-		fa_param("release_delay_ms", p->delay);
+		t_param("release_delay_ms", p->delay);
 }
 
 /* Reads or writes /proc/sys/vm/watermark_boost_factor; -1 on error. */
@@ -222,16 +202,16 @@ static void pressure(struct __test_metadata *_metadata, bool pinned)
 {
 	long boost0 = -1;
 	struct fragalloc_stats s0, s1;
-	size_t ps = fa_page_size();
+	size_t ps = t_page_size();
 	long long oom0, oom1;
 	long free_kb, wm_kb, target;
 	__u64 bs, idle_kb;
 	int rc;
 
-	ASSERT_EQ(0, fa_pool_stats(&s0));
+	ASSERT_EQ(0, t_pool_stats(&s0));
 	bs = block_pages();
 	idle_kb = s0.out_idle_pages * ps / 1024;
-	free_kb = meminfo_kb("MemFree");
+	free_kb = t_meminfo_kb("MemFree");
 	wm_kb = watermarks_kb();
 	ASSERT_LT(0, free_kb);
 	ASSERT_LT(0, wm_kb);
@@ -275,7 +255,7 @@ static void pressure(struct __test_metadata *_metadata, bool pinned)
 	oom1 = vmstat("oom_kill");
 	if (boost0 >= 0)
 		boost_factor(boost0);
-	ASSERT_EQ(0, fa_pool_stats(&s1));
+	ASSERT_EQ(0, t_pool_stats(&s1));
 	TH_LOG("mlocked %ld kB: child %d; after: %llu blocks (optimum %llu), idle %llu kB; shrinker %llu runs gave back %llu pages, %llu pageblocks split",
 	       target, rc, (unsigned long long)owned_blocks(&s1),
 	       (unsigned long long)optimum_blocks(&s1, bs),
@@ -303,10 +283,10 @@ TEST(pressure_no_oom)
 
 	if (geteuid())
 		SKIP(return, "needs root (module parameters, mlock)");
-	if (access(FA_DEV_DEFAULT, R_OK | W_OK))
-		SKIP(return, "no %s", FA_DEV_DEFAULT);
+	if (access(T_DEV_DEFAULT, R_OK | W_OK))
+		SKIP(return, "no %s", T_DEV_DEFAULT);
 	params_off(&p);
-	fragment(fds, NFD, 300, fa_page_size());
+	fragment(fds, NFD, 300, t_page_size());
 	pressure(_metadata, false);
 	for (int k = 0; k < NFD; k++)
 		if (fds[k] >= 0)
@@ -321,7 +301,7 @@ TEST(pressure_pinned)
 
 	if (!getenv("FA_PINNED_EXPECTED"))
 		SKIP(return, "run by tests/kapi/pinned_test.sh with pinned pages held");
-	ASSERT_EQ(0, fa_pool_stats(&st));
+	ASSERT_EQ(0, t_pool_stats(&st));
 	params_off(&p);
 	pressure(_metadata, true);
 	params_back(&p);
@@ -331,18 +311,18 @@ TEST(defaults_give_back)
 {
 	struct fragalloc_stats s0, s1;
 	int fds[NFD], waited = 0;
-	long long pct = fa_param("auto_recompact_pct", -1);
+	long long pct = t_param("auto_recompact_pct", -1);
 	__u64 bs = block_pages();
 
-	if (access(FA_DEV_DEFAULT, R_OK | W_OK))
-		SKIP(return, "no %s", FA_DEV_DEFAULT);
+	if (access(T_DEV_DEFAULT, R_OK | W_OK))
+		SKIP(return, "no %s", T_DEV_DEFAULT);
 	ASSERT_LT(0, pct) TH_LOG("the automatic mode is off by default");
-	ASSERT_EQ(0, fa_pool_stats(&s0));
-	fragment(fds, NFD, 120, fa_page_size());
+	ASSERT_EQ(0, t_pool_stats(&s0));
+	fragment(fds, NFD, 120, t_page_size());
 	/* a few seconds idle */
 	do {
 		sleep(1);
-		ASSERT_EQ(0, fa_pool_stats(&s1));
+		ASSERT_EQ(0, t_pool_stats(&s1));
 	} while (++waited < 8 &&
 		 owned_blocks(&s1) > optimum_blocks(&s1, bs) + FRAGALLOC_NR_MOBILITY);
 	TH_LOG("after %d s: %llu blocks, optimum %llu; automatic mode %llu runs, %llu pages given back",
@@ -362,9 +342,9 @@ TEST(stats_tail)
 	struct fragalloc_stats st;
 	__u64 idle = 0;
 
-	if (access(FA_DEV_DEFAULT, R_OK | W_OK))
-		SKIP(return, "no %s", FA_DEV_DEFAULT);
-	ASSERT_EQ(0, fa_pool_stats(&st));
+	if (access(T_DEV_DEFAULT, R_OK | W_OK))
+		SKIP(return, "no %s", T_DEV_DEFAULT);
+	ASSERT_EQ(0, t_pool_stats(&st));
 	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
 		idle += st.out_pages_free[c];
 	idle += st.out_reserve_blocks * block_pages();

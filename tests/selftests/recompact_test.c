@@ -9,15 +9,13 @@
 #include <sched.h>
 #include <stdatomic.h>
 
-#include "kselftest_harness.h"
-
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
 
-FA_FIXTURE_DECLARE(fa);
+T_FIXTURE(fa, T_MAY_HOLD);
 
-/* A batch whose every present page holds fa_page_seed(tag, idx, page). */
+/* A batch whose every present page holds t_page_seed(tag, idx, page). */
 struct rb {
 	__u32 h;
 	__u32 mob;
@@ -36,7 +34,7 @@ static int rb_alloc(int fd, struct rb *b, __u64 nr, __u32 mob, __u64 tag, __u64 
 	int ret;
 
 	memset(b, 0, sizeof(*b));
-	ret = fa_alloc(fd, nr, mob, FRAGALLOC_POLICY_COMPACT, 0, &a);
+	ret = t_alloc(fd, nr, mob, FRAGALLOC_POLICY_COMPACT, 0, &a);
 	if (ret)
 		return ret;
 	b->h = a.out_handle;
@@ -50,13 +48,13 @@ static int rb_alloc(int fd, struct rb *b, __u64 nr, __u32 mob, __u64 tag, __u64 
 	if (!b->present)
 		return -ENOMEM;
 	memset(b->present, 1, nr);
-	b->map = fa_map(fd, b->off, nr);
+	b->map = t_map(fd, b->off, nr);
 	if (b->map == MAP_FAILED) {
 		b->map = NULL;
 		return -errno;
 	}
 	for (__u64 i = 0; i < nr; i++)
-		fa_fill_page(b->map + i * fa_page_size(), fa_page_seed(tag, idx, i));
+		t_fill_page(b->map + i * t_page_size(), t_page_seed(tag, idx, i));
 	return 0;
 }
 
@@ -67,7 +65,7 @@ static int rb_punch(int fd, struct rb *b, __u64 first, __u64 n)
 
 	for (__u64 i = first; i < first + n; i++)
 		expect += b->present[i];
-	ret = fa_free_range(fd, b->h, first, n, &freed);
+	ret = t_free_range(fd, b->h, first, n, &freed);
 	if (ret)
 		return ret;
 	if (freed != expect)
@@ -84,7 +82,7 @@ static __u64 rb_bad(const struct rb *b, const char *map)
 
 	for (__u64 i = 0; i < b->nr; i++)
 		if (b->present[i] &&
-		    fa_check_page(map + i * fa_page_size(), fa_page_seed(b->tag, b->idx, i)) != -1)
+		    t_check_page(map + i * t_page_size(), t_page_seed(b->tag, b->idx, i)) != -1)
 			bad++;
 	return bad;
 }
@@ -92,20 +90,20 @@ static __u64 rb_bad(const struct rb *b, const char *map)
 /* Same through a fresh mapping of the batch. */
 static __u64 rb_bad_fresh(int fd, const struct rb *b)
 {
-	char *m = fa_map(fd, b->off, b->nr);
+	char *m = t_map(fd, b->off, b->nr);
 	__u64 bad;
 
 	if (m == MAP_FAILED)
 		return ~0ULL;
 	bad = rb_bad(b, m);
-	munmap(m, b->nr * fa_page_size());
+	munmap(m, b->nr * t_page_size());
 	return bad;
 }
 
 static void rb_release(struct rb *b)
 {
 	if (b->map)
-		munmap(b->map, b->nr * fa_page_size());
+		munmap(b->map, b->nr * t_page_size());
 	free(b->present);
 	b->map = NULL;
 	b->present = NULL;
@@ -161,14 +159,14 @@ static __u64 class_blocks(int fd, struct rb *b, int n, __u32 mob,
 
 		if (b[k].mob != mob)
 			continue;
-		if (fa_batch_info(fd, b[k].h, pfns + off, b[k].nr, &bi)) {
+		if (t_batch_info(fd, b[k].h, pfns + off, b[k].nr, &bi)) {
 			free(pfns);
 			return ~0ULL;
 		}
 		off += b[k].nr;
 		*present += bi.out_nr_present;
 	}
-	count = fa_count_blocks(pfns, total, order);
+	count = t_count_blocks(pfns, total, order);
 	free(pfns);
 	return count;
 }
@@ -211,9 +209,9 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 	}
 	ASSERT_EQ(0, fragment(self->fd, b, NB, 42));
 
-	ASSERT_EQ(0, fa_stats(self->fd, &s0));
-	fa_log_pool("before", &s0);
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+	ASSERT_EQ(0, t_stats(self->fd, &s0));
+	t_log_pool("before", &s0);
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &dry));
 	log_rc(_metadata, "dry run", &dry);
 	EXPECT_EQ(0, dry.out_pages_moved);
@@ -222,7 +220,7 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 	EXPECT_EQ(sum_blocks(&s0), dry.out_blocks_before);
 	EXPECT_EQ(dry.out_blocks_before - dry.out_blocks_released, dry.out_blocks_after);
 
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, &real));
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, &real));
 	log_rc(_metadata, "real", &real);
 	EXPECT_EQ(dry.out_pages_planned, real.out_pages_planned);
 	EXPECT_EQ(dry.out_pages_planned, real.out_pages_moved);
@@ -231,8 +229,8 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 	EXPECT_EQ(dry.out_blocks_after, real.out_blocks_after);
 	EXPECT_EQ(real.out_pages_moved * self->ps, real.out_bytes_copied);
 
-	ASSERT_EQ(0, fa_stats(self->fd, &s1));
-	fa_log_pool("after", &s1);
+	ASSERT_EQ(0, t_stats(self->fd, &s1));
+	t_log_pool("after", &s1);
 	EXPECT_EQ(real.out_blocks_after, sum_blocks(&s1));
 	EXPECT_EQ(s0.out_recompact_runs + 1, s1.out_recompact_runs);
 	EXPECT_EQ(s0.out_recompact_moved + real.out_pages_moved, s1.out_recompact_moved);
@@ -251,7 +249,7 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 		EXPECT_EQ(0, rb_bad_fresh(self->fd, &b[k])) {
 			TH_LOG("batch %d: bad pages through a new mapping", k);
 		}
-		ASSERT_EQ(0, fa_batch_info(self->fd, b[k].h, NULL, 0, &bi));
+		ASSERT_EQ(0, t_batch_info(self->fd, b[k].h, NULL, 0, &bi));
 		EXPECT_EQ(b[k].nr, bi.out_nr_pages);
 		EXPECT_EQ(b[k].nr_present, bi.out_nr_present);
 		EXPECT_EQ(b[k].off, bi.out_mmap_offset);
@@ -259,7 +257,7 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 	for (int i = 0; i < 2; i++) {
 		__u64 present = 0, blocks = class_blocks(self->fd, b, NB, mobs[i],
 						     self->info.out_pageblock_order, &present);
-		__u64 ideal = fa_div_round_up(present, self->bs);
+		__u64 ideal = t_div_round_up(present, self->bs);
 
 		TH_LOG("class %u: %llu present pages in %llu blocks (ideal %llu)",
 		       mobs[i], (unsigned long long)present,
@@ -267,7 +265,7 @@ TEST_F_TIMEOUT(fa, recompact_integrity, 240)
 		EXPECT_GE(ideal + 1, blocks);
 	}
 	/* A second pass has nothing left to do. */
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &again));
 	log_rc(_metadata, "second dry run", &again);
 	EXPECT_EQ(0, again.out_pages_planned);
@@ -288,20 +286,20 @@ TEST_F_TIMEOUT(fa, recompact_max_pages_cap, 180)
 		ASSERT_EQ(0, rb_alloc(self->fd, &b[k], BNR, FRAGALLOC_MOVABLE, 2, k));
 	}
 	ASSERT_EQ(0, fragment(self->fd, b, 4, 7));
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &dry));
 	log_rc(_metadata, "uncapped dry run", &dry);
 	ASSERT_LT(3, dry.out_pages_planned);
 	cap = dry.out_pages_planned / 3;
 
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, cap, &dry2));
 	EXPECT_GE(cap, dry2.out_pages_planned);
 	/* a capped plan is the full plan's first cap moves */
 	EXPECT_EQ(cap, dry2.out_pages_planned);
 	/* resumable: capped runs eventually do the whole job */
 	for (int i = 0; i < 10; i++) {
-		ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, cap, &real));
+		ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, cap, &real));
 		log_rc(_metadata, "capped", &real);
 		EXPECT_GE(cap, real.out_pages_moved);
 		EXPECT_GE(cap, real.out_pages_planned);
@@ -320,7 +318,7 @@ TEST_F_TIMEOUT(fa, recompact_max_pages_cap, 180)
 	/* the capped runs ended by themselves and add up to the full plan */
 	EXPECT_TRUE(done);
 	EXPECT_EQ(dry.out_pages_planned, total);
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0,
 				  FRAGALLOC_RECOMPACT_DRY_RUN, 0, &rest));
 	log_rc(_metadata, "dry run after the capped runs", &rest);
 	EXPECT_EQ(0, rest.out_pages_planned);
@@ -347,12 +345,12 @@ TEST_F_TIMEOUT(fa, recompact_scope_batch, 180)
 	}
 	ASSERT_EQ(0, fragment(self->fd, b, 4, 99));
 	for (int k = 0; k < 4; k++) {
-		ASSERT_EQ(0, fa_batch_info(self->fd, b[k].h, before[k], BNR, &bi));
+		ASSERT_EQ(0, t_batch_info(self->fd, b[k].h, before[k], BNR, &bi));
 	}
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, b[0].h, 0, 0, &r));
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_BATCH, b[0].h, 0, 0, &r));
 	log_rc(_metadata, "batch 0", &r);
 	for (int k = 0; k < 4; k++) {
-		ASSERT_EQ(0, fa_batch_info(self->fd, b[k].h, after[k], BNR, &bi));
+		ASSERT_EQ(0, t_batch_info(self->fd, b[k].h, after[k], BNR, &bi));
 	}
 	for (int k = 1; k < 4; k++) {
 		EXPECT_EQ(0, memcmp(before[k], after[k], BNR * 8)) {
@@ -411,18 +409,18 @@ TEST_F_TIMEOUT(fa, recompact_fork_child_sees_moved_data, 180)
 		for (int k = 0; k < 4; k++)
 			for (__u64 i = 0; i < b[k].nr; i++)
 				if (b[k].present[i])
-					fa_fill_page(b[k].map + i * fa_page_size(),
-						     fa_page_seed(5, k, i));
+					t_fill_page(b[k].map + i * t_page_size(),
+						     t_page_seed(5, k, i));
 		_exit(0);
 	}
 	close(go[0]);
 	close(ready[1]);
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, &r));
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, &r));
 	log_rc(_metadata, "parent", &r);
 	EXPECT_LT(0, r.out_pages_moved);
 	ASSERT_EQ(1, write(go[1], "g", 1));
-	EXPECT_EQ(0, fa_wait(pid));
+	EXPECT_EQ(0, t_wait(pid));
 	for (int k = 0; k < 4; k++) {
 		b[k].tag = 5;
 		EXPECT_EQ(0, rb_bad(&b[k], b[k].map));
@@ -458,7 +456,7 @@ static inline __u64 wval(int tid, __u64 page, __u64 v)
 static void *writer(void *arg)
 {
 	struct wctx *w = arg;
-	size_t ps = fa_page_size(), stride = ps / sizeof(__u64) / WSAMPLES;
+	size_t ps = t_page_size(), stride = ps / sizeof(__u64) / WSAMPLES;
 	__u64 v = 0;
 
 	while (!atomic_load(w->stop)) {
@@ -503,7 +501,7 @@ struct filler {
 static int batch_blocks(int fd, __u32 h, __u64 nr, unsigned int order, __u64 *out)
 {
 	struct fragalloc_batch_info bi;
-	int ret = fa_batch_info(fd, h, out, nr, &bi);
+	int ret = t_batch_info(fd, h, out, nr, &bi);
 
 	if (ret)
 		return ret;
@@ -574,7 +572,7 @@ static int steer(int fd, struct filler *f, int nf, __u32 wh, __u64 wnr,
 				}
 			}
 			if (punch) {
-				ret = fa_free_range(fd, f[k].h, i, 1, NULL);
+				ret = t_free_range(fd, f[k].h, i, 1, NULL);
 				if (ret)
 					goto out;
 				f[k].present[i] = 0;
@@ -603,8 +601,8 @@ TEST_F_TIMEOUT(fa, recompact_vs_writers, 300)
 
 	ASSERT_NE(NULL, pf0);
 	ASSERT_NE(NULL, pf1);
-	ASSERT_EQ(0, fa_alloc(self->fd, wnr, FRAGALLOC_UNMOVABLE, 0, 0, &wa));
-	wmap = fa_map(self->fd, wa.out_mmap_offset, wnr);
+	ASSERT_EQ(0, t_alloc(self->fd, wnr, FRAGALLOC_UNMOVABLE, 0, 0, &wa));
+	wmap = t_map(self->fd, wa.out_mmap_offset, wnr);
 	ASSERT_NE(MAP_FAILED, wmap);
 	for (int t = 0; t < NWRITERS; t++) {
 		w[t] = (struct wctx){ .base = wmap + t * WPAGES * self->ps, .tid = t + 1,
@@ -618,7 +616,7 @@ TEST_F_TIMEOUT(fa, recompact_vs_writers, 300)
 		int ret;
 
 		/* new filler: takes free slots, including the writers' blocks */
-		ret = fa_alloc(self->fd, nr, FRAGALLOC_UNMOVABLE, 0, 0, &a);
+		ret = t_alloc(self->fd, nr, FRAGALLOC_UNMOVABLE, 0, 0, &a);
 		if (ret)
 			break;
 		f[nf].h = a.out_handle;
@@ -629,10 +627,10 @@ TEST_F_TIMEOUT(fa, recompact_vs_writers, 300)
 		nf++;
 		ASSERT_EQ(0, steer(self->fd, f, nf, wa.out_handle, wnr,
 				   self->info.out_pageblock_order, self->bs));
-		ASSERT_EQ(0, fa_batch_info(self->fd, wa.out_handle, pf0, wnr, &bi));
-		ret = fa_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, &r);
+		ASSERT_EQ(0, t_batch_info(self->fd, wa.out_handle, pf0, wnr, &bi));
+		ret = t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, &r);
 		ASSERT_EQ(0, ret);
-		ASSERT_EQ(0, fa_batch_info(self->fd, wa.out_handle, pf1, wnr, &bi));
+		ASSERT_EQ(0, t_batch_info(self->fd, wa.out_handle, pf1, wnr, &bi));
 		moved += r.out_pages_moved;
 		for (__u64 i = 0; i < wnr; i++)
 			wmoved += pf0[i] != pf1[i];
@@ -692,7 +690,7 @@ static void *race_pool_recompact(void *arg)
 
 	for (int i = 0; i < RITERS; i++) {
 		struct fragalloc_recompact rc;
-		int ret = fa_recompact(r->fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, &rc);
+		int ret = t_recompact(r->fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, &rc);
 
 		if (ret)
 			race_err(r, ret);
@@ -710,13 +708,13 @@ static void *race_fd_recompact(void *arg)
 	for (int i = 0; i < RITERS; i++) {
 		struct fragalloc_recompact rc;
 		__u32 flags = i % 3 == 2 ? FRAGALLOC_RECOMPACT_DRY_RUN : 0;
-		int ret = fa_recompact(r->fd, FRAGALLOC_SCOPE_FD, 0, flags, i & 1 ? 7 : 0, &rc);
+		int ret = t_recompact(r->fd, FRAGALLOC_SCOPE_FD, 0, flags, i & 1 ? 7 : 0, &rc);
 
 		if (ret)
 			race_err(r, ret);
 		else
 			atomic_fetch_add(&r->moved, rc.out_pages_moved);
-		ret = fa_recompact(r->fd, FRAGALLOC_SCOPE_BATCH, r->sentinel->h, 0, 0, &rc);
+		ret = t_recompact(r->fd, FRAGALLOC_SCOPE_BATCH, r->sentinel->h, 0, 0, &rc);
 		if (ret)
 			race_err(r, ret);
 		sched_yield();
@@ -751,15 +749,15 @@ static void *race_churn(void *arg)
 			atomic_fetch_add(&r->bad_pages, rb_bad(&b, b.map));
 		if (i & 1) {
 			/* free while mapped, then unmap */
-			if ((ret = fa_free(r->fd, b.h)))
+			if ((ret = t_free(r->fd, b.h)))
 				race_err(r, ret);
 			rb_release(&b);
 		} else {
 			/* partial unmap, then the rest, then free */
-			munmap(b.map, fa_page_size());
-			munmap(b.map + fa_page_size(), (b.nr - 1) * fa_page_size());
+			munmap(b.map, t_page_size());
+			munmap(b.map + t_page_size(), (b.nr - 1) * t_page_size());
 			b.map = NULL;
-			if ((ret = fa_free(r->fd, b.h)))
+			if ((ret = t_free(r->fd, b.h)))
 				race_err(r, ret);
 			rb_release(&b);
 		}
@@ -774,7 +772,7 @@ static void *race_close(void *arg)
 
 	for (int i = 0; i < RITERS / 2; i++) {
 		struct rb b[2];
-		int fd = fa_open(), ret;
+		int fd = t_open(), ret;
 
 		if (fd < 0) {
 			race_err(r, -errno);
@@ -814,7 +812,7 @@ static void *race_fork(void *arg)
 		}
 		if (pid == 0)
 			_exit(rb_bad(r->sentinel, r->sentinel->map) ? 1 : 0);
-		st = fa_wait(pid);
+		st = t_wait(pid);
 		if (st)
 			race_err(r, -1000 - st);
 	}
@@ -833,7 +831,7 @@ TEST_F_TIMEOUT(fa, recompact_races, 300)
 	pthread_t th[ARRAY_SIZE(fns)];
 
 	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, fa_pool_stats(&s0));
+	ASSERT_EQ(0, t_pool_stats(&s0));
 	ASSERT_EQ(0, rb_alloc(self->fd, &sentinel, 300, FRAGALLOC_MOVABLE, 8, 0));
 	for (__u64 i = 0; i < sentinel.nr; i += 3) {
 		ASSERT_EQ(0, rb_punch(self->fd, &sentinel, i, 1));
@@ -857,8 +855,8 @@ TEST_F_TIMEOUT(fa, recompact_races, 300)
 	rb_release(&sentinel);
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, fa_pool_stats(&s1));
-	fa_log_pool("after close", &s1);
+	ASSERT_EQ(0, t_pool_stats(&s1));
+	t_log_pool("after close", &s1);
 	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++) {
 		EXPECT_EQ(s0.out_pages_used[c], s1.out_pages_used[c]);
 		EXPECT_EQ(s0.out_loose_pages[c], s1.out_loose_pages[c]);
@@ -870,7 +868,7 @@ TEST_F_TIMEOUT(fa, recompact_races, 300)
 /* Pool scope as root moves every user's pages and keeps them intact. */
 TEST_F_TIMEOUT(fa, recompact_pool_scope_two_fds, 180)
 {
-	int fd2 = fa_open();
+	int fd2 = t_open();
 	struct rb b1[2], b2[2];
 	struct fragalloc_recompact r;
 
@@ -881,7 +879,7 @@ TEST_F_TIMEOUT(fa, recompact_pool_scope_two_fds, 180)
 	}
 	ASSERT_EQ(0, fragment(self->fd, b1, 2, 1));
 	ASSERT_EQ(0, fragment(fd2, b2, 2, 2));
-	ASSERT_EQ(0, fa_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, &r));
+	ASSERT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, &r));
 	log_rc(_metadata, "pool", &r);
 	EXPECT_LT(0, r.out_pages_moved);
 	for (int k = 0; k < 2; k++) {
@@ -903,8 +901,8 @@ TEST_F_TIMEOUT(fa, recompact_pool_scope_two_fds, 180)
 TEST_F_TIMEOUT(fa, recompact_automatic_mode, 180)
 {
 	const int nb = 8, chunk = 64;
-	long long pct0 = fa_param("auto_recompact_pct", -1);
-	long long iv0 = fa_param("auto_recompact_interval_ms", -1);
+	long long pct0 = t_param("auto_recompact_pct", -1);
+	long long iv0 = t_param("auto_recompact_interval_ms", -1);
 	struct fragalloc_stats s0, s1;
 	__u64 nr = 2ULL << self->info.out_pageblock_order;
 	struct rb b[8];
@@ -912,7 +910,7 @@ TEST_F_TIMEOUT(fa, recompact_automatic_mode, 180)
 
 	if (pct0 < 0 || iv0 < 0)
 		SKIP(return, "no auto_recompact module parameters");
-	ASSERT_EQ(0, fa_param("auto_recompact_pct", 0));
+	ASSERT_EQ(0, t_param("auto_recompact_pct", 0));
 	for (i = 0; i < nb; i++)
 		ASSERT_EQ(0, rb_alloc(self->fd, &b[i], nr, FRAGALLOC_UNMOVABLE,
 				      91, i));
@@ -920,20 +918,20 @@ TEST_F_TIMEOUT(fa, recompact_automatic_mode, 180)
 	for (i = 0; i < nb; i++)
 		for (__u64 p = chunk; p < nr; p += 2 * chunk)
 			ASSERT_EQ(0, rb_punch(self->fd, &b[i], p, chunk));
-	ASSERT_EQ(0, fa_pool_stats(&s0));
+	ASSERT_EQ(0, t_pool_stats(&s0));
 
-	ASSERT_EQ(0, fa_param("auto_recompact_interval_ms", 0));
-	ASSERT_EQ(110, fa_param("auto_recompact_pct", 110));
+	ASSERT_EQ(0, t_param("auto_recompact_interval_ms", 0));
+	ASSERT_EQ(110, t_param("auto_recompact_pct", 110));
 	/* The next free kicks the automatic mode. */
 	ASSERT_EQ(0, rb_punch(self->fd, &b[0], 0, 1));
 	for (waited = 0; waited < 300; waited++) {
-		ASSERT_EQ(0, fa_pool_stats(&s1));
+		ASSERT_EQ(0, t_pool_stats(&s1));
 		if (s1.out_auto_recompact_runs > s0.out_auto_recompact_runs)
 			break;
 		usleep(100 * 1000);
 	}
-	fa_param("auto_recompact_pct", pct0);
-	fa_param("auto_recompact_interval_ms", iv0);
+	t_param("auto_recompact_pct", pct0);
+	t_param("auto_recompact_interval_ms", iv0);
 	TH_LOG("automatic runs %llu -> %llu after %d ms; blocks %llu -> %llu, moved %llu",
 	       (unsigned long long)s0.out_auto_recompact_runs,
 	       (unsigned long long)s1.out_auto_recompact_runs, waited * 100,

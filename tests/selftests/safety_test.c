@@ -31,18 +31,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
-
-#define FA_TEST_UID	1000
-
-static int become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-	    setresuid(uid, uid, uid))
-		return -1;
-	return geteuid() == uid ? 0 : -1;
-}
-
 /* ---------------------------------------------------------------- race */
 
 struct race {
@@ -62,7 +50,7 @@ static void race_fail(struct race *r, const char *what, int err)
 static void *race_recompact(void *arg)
 {
 	struct race *r = arg;
-	int fd = fa_open();
+	int fd = t_open();
 
 	if (fd < 0) {
 		race_fail(r, "open (recompact)", -errno);
@@ -70,7 +58,7 @@ static void *race_recompact(void *arg)
 	}
 	while (!r->stop) {
 		struct fragalloc_recompact rc;
-		int ret = fa_recompact(fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, &rc);
+		int ret = t_recompact(fd, FRAGALLOC_SCOPE_POOL, 0, 0, 0, &rc);
 
 		if (ret && ret != -EINTR) {
 			race_fail(r, "pool RECOMPACT", ret);
@@ -97,8 +85,8 @@ static void *race_alloc(void *arg)
 {
 	struct worker *w = arg;
 	struct race *r = w->r;
-	size_t ps = fa_page_size();
-	int fd = fa_open();
+	size_t ps = t_page_size();
+	int fd = t_open();
 
 	if (fd < 0) {
 		race_fail(r, "open (alloc)", -errno);
@@ -111,37 +99,37 @@ static void *race_alloc(void *arg)
 		unsigned long p;
 
 		for (i = 0; i < RACE_BATCHES && !r->stop; i++) {
-			ret = fa_alloc(fd, RACE_PAGES, 0, 0, 0, &a[i]);
+			ret = t_alloc(fd, RACE_PAGES, 0, 0, 0, &a[i]);
 			if (ret == -ENOMEM)
 				break;
 			if (ret) {
 				race_fail(r, "ALLOC", ret);
 				break;
 			}
-			map[i] = fa_map(fd, a[i].out_mmap_offset, RACE_PAGES);
+			map[i] = t_map(fd, a[i].out_mmap_offset, RACE_PAGES);
 			if (map[i] == MAP_FAILED) {
 				race_fail(r, "mmap", -errno);
-				fa_free(fd, a[i].out_handle);
+				t_free(fd, a[i].out_handle);
 				break;
 			}
 			for (p = 0; p < RACE_PAGES; p++)
-				fa_fill_page(map[i] + p * ps,
-					     fa_page_seed(w->id, i, p));
+				t_fill_page(map[i] + p * ps,
+					     t_page_seed(w->id, i, p));
 			n++;
 			/* punch the second half of every batch */
-			ret = fa_free_range(fd, a[i].out_handle, RACE_PAGES / 2,
+			ret = t_free_range(fd, a[i].out_handle, RACE_PAGES / 2,
 					    RACE_PAGES / 2, NULL);
 			if (ret)
 				race_fail(r, "range FREE", ret);
 		}
 		for (i = 0; i < n; i++) {
 			for (p = 0; p < RACE_PAGES / 2; p++)
-				if (fa_check_page(map[i] + p * ps,
-						  fa_page_seed(w->id, i, p)) >= 0)
+				if (t_check_page(map[i] + p * ps,
+						  t_page_seed(w->id, i, p)) >= 0)
 					__atomic_fetch_add(&r->mismatches, 1,
 							   __ATOMIC_RELAXED);
 			munmap(map[i], RACE_PAGES * ps);
-			ret = fa_free(fd, a[i].out_handle);
+			ret = t_free(fd, a[i].out_handle);
 			if (ret)
 				race_fail(r, "FREE", ret);
 		}
@@ -191,15 +179,15 @@ TEST(pool_recompact_races_free)
 
 	if (geteuid())
 		SKIP(return, "needs root (pool-scope RECOMPACT, parameters)");
-	fd = fa_open();
+	fd = t_open();
 	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", fa_dev_path(), strerror(errno));
+		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
 	close(fd);
 	/* the widest window: freed pages go straight back to the buddy */
-	delay0 = fa_param("release_delay_ms", -1);
-	reserve0 = fa_param("reserve_blocks", -1);
-	ASSERT_EQ(0, fa_param("release_delay_ms", 0));
-	ASSERT_EQ(0, fa_param("reserve_blocks", 0));
+	delay0 = t_param("release_delay_ms", -1);
+	reserve0 = t_param("reserve_blocks", -1);
+	ASSERT_EQ(0, t_param("release_delay_ms", 0));
+	ASSERT_EQ(0, t_param("reserve_blocks", 0));
 
 	ASSERT_EQ(0, pthread_create(&t[0], NULL, race_recompact, &r));
 	ASSERT_EQ(0, pthread_create(&t[1], NULL, race_recompact, &r));
@@ -214,8 +202,8 @@ TEST(pool_recompact_races_free)
 	for (i = 0; i < 5; i++)
 		pthread_join(t[i], NULL);
 
-	fa_param("release_delay_ms", delay0);
-	fa_param("reserve_blocks", reserve0);
+	t_param("release_delay_ms", delay0);
+	t_param("reserve_blocks", reserve0);
 	TH_LOG("%d s: %lu + %lu alloc rounds, %lu pool recompactions moved %lu pages",
 	       secs, r.rounds[0], r.rounds[1], r.recompacts, r.moved);
 	EXPECT_EQ(0, r.errors) TH_LOG("first error: %s", r.why);
@@ -236,24 +224,20 @@ TEST(pool_recompact_races_free)
  */
 TEST(memlock_per_user)
 {
-	size_t ps = fa_page_size();
 	struct fragalloc_stats st;
 	int fd, status, k;
 	pid_t pid;
 
 	if (geteuid())
-		SKIP(return, "needs root (to drop to uid %d)", FA_TEST_UID);
-	fd = fa_open();
+		SKIP(return, "needs root (to drop to uid %d)", T_TEST_UID);
+	fd = t_open();
 	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", fa_dev_path(), strerror(errno));
-	pid = fork();
+		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
+	pid = t_fork_limited(64);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct rlimit rl = { .rlim_cur = 64 * ps, .rlim_max = 64 * ps };
 		int granted = 0;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(FA_TEST_UID))
-			_exit(100);
 		for (k = 0; k < 6; k++) {
 			pid_t c = fork();
 
@@ -261,7 +245,7 @@ TEST(memlock_per_user)
 				_exit(101);
 			if (c == 0) {
 				struct fragalloc_alloc a;
-				int ret = fa_alloc(fd, 64, 0, 0, 0, &a);
+				int ret = t_alloc(fd, 64, 0, 0, 0, &a);
 
 				_exit(ret == 0 ? 0 : ret == -EDQUOT ? 1 : 2);
 			}
@@ -275,7 +259,7 @@ TEST(memlock_per_user)
 		{
 			struct fragalloc_alloc a;
 
-			if (fa_alloc(fd, 1, 0, 0, 0, &a) != -EDQUOT)
+			if (t_alloc(fd, 1, 0, 0, 0, &a) != -EDQUOT)
 				_exit(104);
 		}
 		_exit(granted);
@@ -283,26 +267,23 @@ TEST(memlock_per_user)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(1, WEXITSTATUS(status))
-		TH_LOG("children granted 64 pages each (100+: setup step failed)");
-	ASSERT_EQ(0, fa_stats(fd, &st));
+		TH_LOG("children granted 64 pages each (%d+: setup step failed)", T_CHILD_SETUP);
+	ASSERT_EQ(0, t_stats(fd, &st));
 	EXPECT_GE(64, st.out_fd_pages) TH_LOG("fd holds %llu pages for a 64-page user",
 					      (unsigned long long)st.out_fd_pages);
 	close(fd);
 
 	/* closing the fd gave the user its room back */
-	fd = fa_open();
+	fd = t_open();
 	ASSERT_LE(0, fd);
-	pid = fork();
+	pid = t_fork_limited(64);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct rlimit rl = { .rlim_cur = 64 * ps, .rlim_max = 64 * ps };
 		struct fragalloc_alloc a;
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || become(FA_TEST_UID))
-			_exit(100);
-		_exit(fa_alloc(fd, 64, 0, 0, 0, &a) ? 1 : 0);
+		_exit(t_alloc(fd, 64, 0, 0, 0, &a) ? 1 : 0);
 	}
-	EXPECT_EQ(0, fa_wait(pid)) TH_LOG("the closed fd's charge was not given back");
+	EXPECT_EQ(0, t_wait(pid)) TH_LOG("the closed fd's charge was not given back");
 	close(fd);
 }
 
@@ -310,7 +291,7 @@ TEST(memlock_per_user)
 
 TEST(max_batch_pages_bounded)
 {
-	long long v0 = fa_param("max_batch_pages", -1);
+	long long v0 = t_param("max_batch_pages", -1);
 	/* INT_MAX / sizeof(struct page *) */
 	long long limit = 0x7fffffffLL / 8;
 
@@ -318,31 +299,31 @@ TEST(max_batch_pages_bounded)
 		SKIP(return, "no /sys/module/fragalloc/parameters (module not loaded)");
 	if (geteuid())
 		SKIP(return, "needs root to write parameters");
-	EXPECT_EQ(-1, fa_param("max_batch_pages", 4294967295LL))
+	EXPECT_EQ(-1, t_param("max_batch_pages", 4294967295LL))
 		TH_LOG("U32_MAX accepted: a page array of 32 GiB would WARN in kvmalloc");
-	EXPECT_EQ(-1, fa_param("max_batch_pages", limit + 1));
-	EXPECT_EQ(limit, fa_param("max_batch_pages", limit));
-	EXPECT_EQ(-1, fa_param("max_batch_pages", 0));
-	EXPECT_EQ(v0, fa_param("max_batch_pages", v0));
+	EXPECT_EQ(-1, t_param("max_batch_pages", limit + 1));
+	EXPECT_EQ(limit, t_param("max_batch_pages", limit));
+	EXPECT_EQ(-1, t_param("max_batch_pages", 0));
+	EXPECT_EQ(v0, t_param("max_batch_pages", v0));
 }
 
 /* reserve_blocks written over and over while batches come and go */
 TEST(param_write_races_nothing)
 {
-	long long r0 = fa_param("reserve_blocks", -1);
+	long long r0 = t_param("reserve_blocks", -1);
 	struct fragalloc_alloc a;
 	int fd, i;
 
 	if (r0 < 0 || geteuid())
 		SKIP(return, "needs root and the module's parameters");
-	fd = fa_open();
+	fd = t_open();
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 200; i++) {
-		ASSERT_EQ(i % 4, fa_param("reserve_blocks", i % 4));
-		ASSERT_EQ(0, fa_alloc(fd, 300, 0, 0, 0, &a));
-		ASSERT_EQ(0, fa_free(fd, a.out_handle));
+		ASSERT_EQ(i % 4, t_param("reserve_blocks", i % 4));
+		ASSERT_EQ(0, t_alloc(fd, 300, 0, 0, 0, &a));
+		ASSERT_EQ(0, t_free(fd, a.out_handle));
 	}
-	EXPECT_EQ(r0, fa_param("reserve_blocks", r0));
+	EXPECT_EQ(r0, t_param("reserve_blocks", r0));
 	close(fd);
 }
 
@@ -363,16 +344,16 @@ TEST(ioctl_numbers)
 		_IOWR(FRAGALLOC_TYPE, FRAGALLOC_CMD_FREE, __u64),
 	};
 	unsigned int i;
-	int fd = fa_open();
+	int fd = t_open();
 
 	if (fd < 0)
-		SKIP(return, "cannot open %s: %s", fa_dev_path(), strerror(errno));
+		SKIP(return, "cannot open %s: %s", t_dev_path(), strerror(errno));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(fd, bad[i], &info));
 		EXPECT_EQ(ENOTTY, errno) TH_LOG("cmd %#lx", bad[i]);
 	}
-	EXPECT_EQ(0, fa_info(fd, &info));
+	EXPECT_EQ(0, t_info(fd, &info));
 	close(fd);
 }
 
@@ -388,38 +369,9 @@ static const char *const knobs[][2] = {
 	{ DBG "/fail_page_alloc/verbose", "0" },
 };
 
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static int get(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
-
 static int sigbus_at(volatile unsigned char *p)
 {
-	return fa_probe(p, false, 0, NULL) == SIGBUS;
+	return t_probe(p, false, 0, NULL) == SIGBUS;
 }
 
 /*
@@ -433,7 +385,7 @@ static int sigbus_at(volatile unsigned char *p)
 TEST(free_under_fail_nth)
 {
 	char nth[64], saved[ARRAY_SIZE(knobs)][16], buf[16] = { 0 };
-	size_t ps = fa_page_size();
+	size_t ps = t_page_size();
 	struct fragalloc_alloc a[40];
 	unsigned char *m[40];
 	unsigned int i, k, fired = 0;
@@ -443,15 +395,15 @@ TEST(free_under_fail_nth)
 	if (access(nth, W_OK))
 		SKIP(return, "no fail-nth: kernel without CONFIG_FAULT_INJECTION");
 	for (k = 0; k < ARRAY_SIZE(knobs); k++) {
-		if (get(knobs[k][0], saved[k], sizeof(saved[k])))
+		if (t_read_file(knobs[k][0], saved[k], sizeof(saved[k])))
 			SKIP(return, "no %s", knobs[k][0]);
-		ASSERT_EQ(0, put(knobs[k][0], knobs[k][1]));
+		ASSERT_EQ(0, t_write_file(knobs[k][0], knobs[k][1]));
 	}
-	fd = fa_open();
+	fd = t_open();
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 40; i++) {
-		ASSERT_EQ(0, fa_alloc(fd, 4, 0, 0, 0, &a[i]));
-		m[i] = fa_map(fd, a[i].out_mmap_offset, 4);
+		ASSERT_EQ(0, t_alloc(fd, 4, 0, 0, 0, &a[i]));
+		m[i] = t_map(fd, a[i].out_mmap_offset, 4);
 		ASSERT_NE(MAP_FAILED, m[i]);
 		memset(m[i], 0x40 + i, 4 * ps);
 	}
@@ -479,7 +431,7 @@ TEST(free_under_fail_nth)
 			ASSERT_LE(0, nfd);
 			len = snprintf(arm, sizeof(arm), "%u", n);
 			ASSERT_EQ(len, write(nfd, arm, len));
-			ret = fa_free(fd, a[i].out_handle);
+			ret = t_free(fd, a[i].out_handle);
 			len = read(nfd, buf, sizeof(buf) - 1);
 			ASSERT_EQ(1, write(nfd, "0", 1));
 			close(nfd);
@@ -488,7 +440,7 @@ TEST(free_under_fail_nth)
 			if (ret) {
 				/* failed: nothing was freed */
 				EXPECT_EQ(-ENOMEM, ret);
-				EXPECT_TRUE(fa_page_is(m[i], 0x40 + i));
+				EXPECT_TRUE(t_page_is(m[i], 0x40 + i));
 			}
 		}
 		EXPECT_EQ(0, ret);
@@ -502,15 +454,15 @@ TEST(free_under_fail_nth)
 		EXPECT_TRUE(sigbus_at(m[i])) TH_LOG("batch %u: old mapping still reads", i);
 	}
 	for (i = 1; i < 40; i += 2) {
-		EXPECT_TRUE(fa_page_is(m[i], 0x40 + i));
-		EXPECT_TRUE(fa_page_is(m[i] + 3 * ps, 0x40 + i));
-		EXPECT_EQ(0, fa_free(fd, a[i].out_handle));
+		EXPECT_TRUE(t_page_is(m[i], 0x40 + i));
+		EXPECT_TRUE(t_page_is(m[i] + 3 * ps, 0x40 + i));
+		EXPECT_EQ(0, t_free(fd, a[i].out_handle));
 	}
 	for (i = 0; i < 40; i++)
 		munmap(m[i], 4 * ps);
 	close(fd);
 	for (k = 0; k < ARRAY_SIZE(knobs); k++)
-		put(knobs[k][0], saved[k]);
+		t_write_file(knobs[k][0], saved[k]);
 	TH_LOG("%u injected faults fired inside FREE", fired);
 }
 
