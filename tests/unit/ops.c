@@ -253,6 +253,22 @@ static unsigned long pick_n(struct ost *o)
 	return o->bp * (1 + sz % 3) + nx(o) % o->bp;
 }
 
+/*
+ * One allocation with a limit on the source (*@limit: fail_after or
+ * stop_after) that a following byte sets; the limit is lifted afterwards.
+ */
+static bool do_alloc_limited(struct ost *o, long *limit)
+{
+	unsigned int cls;
+
+	*limit = nx(o) % 8;
+	cls = nx(o) % 3;
+	if (!do_alloc(o, cls, pick_n(o), 0))
+		return false;
+	*limit = -1;
+	return true;
+}
+
 static bool step(struct ost *o)
 {
 	unsigned int op = nx(o) % 13, a;
@@ -322,20 +338,10 @@ static bool step(struct ost *o)
 			o->sim.max_order = (int)(nx(o) % (o->bo + 2)) - 1;
 			return true;
 		default:
-			o->sim.fail_after = nx(o) % 8;
-			a = nx(o);
-			if (!do_alloc(o, a % 3, pick_n(o), 0))
-				return false;
-			o->sim.fail_after = -1;
-			return true;
+			return do_alloc_limited(o, &o->sim.fail_after);
 		}
 	case 8:
-		o->sim.stop_after = nx(o) % 8;
-		a = nx(o);
-		if (!do_alloc(o, a % 3, pick_n(o), 0))
-			return false;
-		o->sim.stop_after = -1;
-		return true;
+		return do_alloc_limited(o, &o->sim.stop_after);
 	case 9: case 10:
 		return do_plan(o);
 	case 11:
