@@ -211,7 +211,7 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 		}
 		if (blocks != fc->blocks || used != fc->pages_used ||
 		    loose != fc->loose_pages)
-			return fail("cls %u counters blocks %llu/%llu used %llu/%llu loose %llu/%llu",
+			return fail("cls %u blocks %llu/%llu used %llu/%llu loose %llu/%llu",
 				    c, blocks, fc->blocks, used, fc->pages_used,
 				    loose, fc->loose_pages);
 		if (st.cls[c].blocks != blocks ||
@@ -346,7 +346,8 @@ int check_alloc(struct fa_pool *pool, struct sim *s, unsigned int cls,
 			     p != &fc->bucket[min_free] && nbest < 64;
 			     p = p->next)
 				best[nbest++] = fa_container_of(p,
-						struct fa_block, node)->pfn;
+								struct fa_block,
+								node)->pfn;
 		if (nbest == 64)
 			nbest = 0;	/* too many to check cheaply */
 	}

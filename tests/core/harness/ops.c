@@ -31,8 +31,12 @@ static unsigned int nx(struct ost *o)
 	return o->pos < o->len ? o->in[o->pos++] : 0;
 }
 
-#define FAILF(...) do { fprintf(stderr, "ops: " __VA_ARGS__); \
-	fprintf(stderr, " (op %lu)\n", o->cnt->ops); return false; } while (0)
+/* Report a failed check of operation number o->cnt->ops and fail. */
+#define FAILF(...) do {						\
+	fprintf(stderr, "ops: " __VA_ARGS__);			\
+	fprintf(stderr, " (op %lu)\n", o->cnt->ops);		\
+	return false;						\
+} while (0)
 
 static void drop_batch(struct ost *o, int i)
 {
@@ -217,9 +221,9 @@ static bool do_plan(struct ost *o)
 		if (complete) {
 			mark_movable(o, &mv[i].dst, 1);
 			o->cnt->moves++;
-		}
-		else
+		} else {
 			all = false;
+		}
 	}
 	free(mv);
 	if (!check_pool(o->pool, &o->sim))
@@ -374,8 +378,10 @@ int ops_run(const unsigned char *data, size_t len, unsigned int block_order,
 	o->bp = 1U << o->bo;
 	cfg.block_order = o->bo;
 	cfg.reserve_blocks = nx(o) % 4;
-	/* odd block orders keep the pool's own movable marks (all kept
-	 * pages marked: the same plans, and the marks checked throughout) */
+	/*
+	 * odd block orders keep the pool's own movable marks (all kept
+	 * pages marked: the same plans, and the marks checked throughout)
+	 */
 	cfg.flags = (o->bo & 1) ? FA_POOL_MOVABLE_MARKS : 0;
 	sim_init(&o->sim, o->bo);
 	sim_add_region(&o->sim, 0, 24);

@@ -15,6 +15,7 @@ static int t_pass, t_fail, t_num;
 	fprintf(stderr, "  %s:%d: assertion failed: %s\n", __FILE__, \
 		__LINE__, #c); return false; } } while (0)
 #define T_CHECK(pool, s) T_ASSERT(check_pool(pool, s))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void report(const char *name, bool ok)
 {
@@ -119,13 +120,13 @@ static bool test_blockmap_basic(void)
 	dummy[0].pfn = 512 * 7;
 	dummy[1].pfn = 512 * 6;
 	dummy[2].pfn = 512 * 8;
-	T_ASSERT(fa_bm_lookup(&bm, 12345) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 12345));
 	T_ASSERT(fa_bm_get_flags(&bm, 12345, ~0U) == 0);
 	T_ASSERT(fa_bm_attach(&bm, 512 * 7 + 3, &dummy[0],
 			      FA_BS_OWNED | 2) == 0);
 	T_ASSERT(fa_bm_lookup(&bm, 512 * 7) == &dummy[0]);
 	T_ASSERT(fa_bm_lookup(&bm, 512 * 7 + 511) == &dummy[0]);
-	T_ASSERT(fa_bm_lookup(&bm, 512 * 8) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 512 * 8));
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == (FA_BS_OWNED | 2));
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, FA_BF_CLASS_MASK) == 2);
 	fa_bm_set_flags(&bm, 512 * 7, 1, FA_BF_CLASS_MASK);
@@ -140,7 +141,7 @@ static bool test_blockmap_basic(void)
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 8, ~0U) == FA_BS_OWNED);
 	T_ASSERT(fa_bm_for_each(&bm, count_cb, st) == 0 && st[1] == 3);
 	fa_bm_detach(&bm, 512 * 7);
-	T_ASSERT(fa_bm_lookup(&bm, 512 * 7) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 512 * 7));
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == 0);
 	fa_bm_detach(&bm, 512 * 6);
 	fa_bm_detach(&bm, 512 * 8);
@@ -161,20 +162,20 @@ static bool test_blockmap_sparse(void)
 	unsigned int i;
 
 	fa_bm_init(&bm, 2);
-	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
 		dummy[i].pfn = pfns[i];
 		T_ASSERT(fa_bm_attach(&bm, pfns[i], &dummy[i], i & 3) == 0);
 	}
-	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
 		T_ASSERT(fa_bm_lookup(&bm, pfns[i] + 3) == &dummy[i]);
 		T_ASSERT(fa_bm_get_flags(&bm, pfns[i], ~0U) == (i & 3));
 	}
-	T_ASSERT(fa_bm_lookup(&bm, 8) == NULL);
-	T_ASSERT(fa_bm_lookup(&bm, (1UL << 40) + 8) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 8));
+	T_ASSERT(!fa_bm_lookup(&bm, (1UL << 40) + 8));
 	/* a few chunks and a short path per pfn, not sized by the max pfn */
 	T_ASSERT(bm.meta_bytes < 64 * 1024);
 	T_ASSERT(fa_bm_for_each(&bm, count_cb, st) == 0 && st[1] == 7);
-	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
 		fa_bm_detach(&bm, pfns[i]);
 	T_ASSERT(bm.meta_bytes == 0 && bm.height == 0);
 	/* detaching unknown pfns is harmless */
@@ -453,8 +454,10 @@ static bool test_meta_per_page(struct fa_pool *pool, struct sim *s)
 
 	T_ASSERT(check_alloc(pool, s, 0, n, p, 0, NULL) == 0);
 	m = meta(pool);
-	fprintf(stderr, "  meta: %llu bytes for %lu pages (%.3f B/page, %.3f excluding fixed %llu)\n",
-		m, n, (double)m / n, (double)(m - base) / n, base);
+	fprintf(stderr, "  meta: %llu bytes for %lu pages (%.3f B/page, ",
+		m, n, (double)m / n);
+	fprintf(stderr, "%.3f excluding fixed %llu)\n",
+		(double)(m - base) / n, base);
 	T_ASSERT(m <= n);
 	T_CHECK(pool, s);
 	check_free(pool, s, p, n);
@@ -484,12 +487,12 @@ struct oracle {
 
 static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
 {
-	unsigned long used[16], U = 0, L = 0, Lm = 0, n = 0, bp = pool->bp;
+	unsigned long used[16], nused = 0, nloose = 0, lm = 0, n = 0;
+	unsigned long bp = pool->bp;
 	bool pin[16];
 	struct oracle best = { ~0UL, ~0UL, ~0UL };
 	struct fa_list *p;
 	unsigned int i, bit, mask;
-
 	struct fa_block *all[16];
 	unsigned long nall = check_class_blocks(pool, cls, all, 16), k;
 
@@ -501,15 +504,15 @@ static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
 		for (bit = 0; bit < bp; bit++)
 			if (fa_test_bit(b->map, bit) && is_pinned(b->pfn + bit))
 				pin[n] = true;
-		U += used[n++];
+		nused += used[n++];
 	}
 	for (p = pool->loose.next; p != &pool->loose; p = p->next) {
 		struct fa_block *b = fa_container_of(p, struct fa_block, node);
 
 		for (bit = 0; bit < bp; bit++)
 			if (fa_test_bit(fa_loose_map(pool, b, cls), bit)) {
-				L++;
-				Lm += !is_pinned(b->pfn + bit);
+				nloose++;
+				lm += !is_pinned(b->pfn + bit);
 			}
 	}
 	for (mask = 0; mask < (1U << n); mask++) {
@@ -525,12 +528,12 @@ static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
 				ok = false;
 			}
 		}
-		if (!ok || k * bp < U)
+		if (!ok || k * bp < nused)
 			continue;
-		absorb = k * bp - U < Lm ? k * bp - U : Lm;
-		o.loose_after = L - absorb;
+		absorb = k * bp - nused < lm ? k * bp - nused : lm;
+		o.loose_after = nloose - absorb;
 		o.blocks = k;
-		o.moves = U - kept_used + absorb;
+		o.moves = nused - kept_used + absorb;
 		if (o.loose_after < best.loose_after ||
 		    (o.loose_after == best.loose_after &&
 		     (o.blocks < best.blocks ||
@@ -558,11 +561,10 @@ static bool build_state(struct fa_pool *pool, struct sim *s, unsigned int cls,
 	n += nloose;
 	/* free a random subset, keeping the rest */
 	for (i = 0; i < n; i++) {
-		if (rnd() % 100 < 55) {
+		if (rnd() % 100 < 55)
 			T_ASSERT(check_free(pool, s, &p[i], 1));
-		} else {
+		else
 			p[k++] = p[i];
-		}
 	}
 	*pages = p;
 	*np = k;
@@ -618,8 +620,9 @@ static bool test_planner_oracle(void)
 		T_ASSERT(check_plan_dsts(&s, mv, n, cls));
 		if ((unsigned long)n != o.moves || res.blocks_after != o.blocks ||
 		    res.loose_after != o.loose_after) {
-			fprintf(stderr, "  iter %u: plan moves %ld blocks %lu loose %lu; oracle %lu %lu %lu\n",
-				iter, n, res.blocks_after, res.loose_after,
+			fprintf(stderr, "  iter %u: plan moves %ld blocks %lu loose %lu; ",
+				iter, n, res.blocks_after, res.loose_after);
+			fprintf(stderr, "oracle %lu %lu %lu\n",
 				o.moves, o.blocks, o.loose_after);
 			return false;
 		}
@@ -711,7 +714,6 @@ static bool test_planner_cap(struct fa_pool *pool, struct sim *s)
 	return true;
 }
 
-
 /*
  * FA_POOL_MOVABLE_MARKS: the planner moves only pages the pool itself
  * recorded as movable; a freed page loses its mark, so a page that was
@@ -757,8 +759,10 @@ static bool test_movable_marks(void)
 	T_CHECK(pool, &s);
 	T_ASSERT(check_alloc(pool, &s, 0, 1, &q, 0, NULL) == 0);
 	T_ASSERT(!fa_pool_page_movable(pool, q));
-	/* p[8]'s block now holds an unmarked page (q, or p[1..3]'s block
-	 * took it): whichever block that is stays */
+	/*
+	 * p[8]'s block now holds an unmarked page (q, or p[1..3]'s block
+	 * took it): whichever block that is stays
+	 */
 	T_ASSERT(fa_plan(pool, 0, NULL, NULL, NULL, 16, FA_PLAN_DRY_RUN,
 			 &res) >= 0);
 	T_ASSERT(res.blocks_after == 2 || (q >> 3) == (p[0] >> 3));
@@ -875,9 +879,10 @@ static bool property_run(u64 seed, size_t len, unsigned int bo)
 	for (i = 0; i < len; i++)
 		buf[i] = rnd() >> 56;
 	r = ops_run(buf, len, bo, &cnt);
-	fprintf(stderr, "  seed %llu bo %u: %lu ops, %lu allocs (%lu failed), %lu frees, %lu plans, %lu moves, %lu loose\n",
-		seed, bo, cnt.ops, cnt.allocs, cnt.alloc_fail, cnt.frees,
-		cnt.plans, cnt.moves, cnt.loose);
+	fprintf(stderr, "  seed %llu bo %u: %lu ops, %lu allocs (%lu failed), ",
+		seed, bo, cnt.ops, cnt.allocs, cnt.alloc_fail);
+	fprintf(stderr, "%lu frees, %lu plans, %lu moves, %lu loose\n",
+		cnt.frees, cnt.plans, cnt.moves, cnt.loose);
 	free(buf);
 	if (r)
 		fprintf(stderr, "  seed %llu: the op interpreter failed\n", seed);
