@@ -524,7 +524,10 @@ static void fa_alloc_take(struct fa_alloc_ctx *ac, struct fa_block *b,
 	ac->since += k;
 }
 
-/* Step 1: floor(n / bp) whole blocks of the request's own. */
+/*
+ * Step 1: floor(n / bp) whole blocks of the request's own; when the source
+ * has no whole block left, step 2 takes the rest.
+ */
 static int fa_alloc_whole(struct fa_alloc_ctx *ac)
 {
 	unsigned long i, whole = ac->n >> ac->pool->cfg.block_order;
@@ -602,11 +605,15 @@ static int fa_alloc_loose_chunk(struct fa_alloc_ctx *ac)
 		ac->pfns[ac->done++] = pfn + k;
 		ac->r.nr_loose++;
 	}
-	ac->since += k;
 	return 0;
 }
 
-/* Step 3: loose pages, when no owned block has room and none is to be had. */
+/*
+ * Step 3: loose pages, when no owned block has room and the source has no
+ * whole block. Every chunk is a source call, so each is preceded by a stop
+ * check; nothing here makes room in an owned block, so step 2 is not
+ * tried again.
+ */
 static int fa_alloc_loose(struct fa_alloc_ctx *ac)
 {
 	int err = 0;
