@@ -86,8 +86,9 @@ tools: version
 selftests:
 	$(MAKE) -C tests/selftests O=$(BUILD)/selftests
 
+# The portable core's host programs (tests/core), built into build/core.
 unit:
-	$(MAKE) -C tests/unit check
+	$(MAKE) -C tests/core check O=$(BUILD)/core
 
 check:
 	@$(TOP)/scripts/check.sh
@@ -95,11 +96,13 @@ check:
 demo:
 	@$(TOP)/scripts/demo.sh
 
-fuzz:
-	$(MAKE) -C tests/unit fuzz
+fuzz-core:
+	$(MAKE) -C tests/core fuzz O=$(BUILD)/core
+
+fuzz: fuzz-core
 
 bench-core:
-	$(MAKE) -C tests/unit bench
+	$(MAKE) -C tests/core bench O=$(BUILD)/core
 
 PREFIX	?= /usr/local
 DOCDIR	:= $(DESTDIR)$(PREFIX)/share/doc/fragalloc
@@ -126,7 +129,6 @@ install-module: $(if $(KDIR)$(KVERS),modules)
 
 clean:
 	rm -rf $(BUILD)
-	-$(MAKE) -C tests/unit clean
 
 # The files that carry VERSION, rewritten only where they differ:
 # dkms.conf's PACKAGE_VERSION and libfragalloc/include/fragalloc_version.h.
@@ -140,5 +142,5 @@ comma	:= ,
 
 -include $(TOP)/mk/*.mk
 
-.PHONY: all deps modules lib tools selftests unit check demo fuzz bench-core \
+.PHONY: all deps modules lib tools selftests unit check demo fuzz fuzz-core bench-core \
 	install install-module clean version

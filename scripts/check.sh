@@ -145,7 +145,8 @@ step "fuzzer build (static)" "$logs/fuzz-build.log" \
 	make -s -C tests/fuzz O="$repo/build/fuzz"
 
 # 3. host tests
-suite "core unit tests" "$logs/unit.log" make -s --no-print-directory -C tests/unit check
+suite "core unit tests" "$logs/unit.log" \
+	make -s --no-print-directory -C tests/core check O="$repo/build/core"
 suite "library tests" "$logs/lib.log" make -s --no-print-directory -C tests/lib check
 suite "CLI tests (host)" "$logs/cli.log" make -s --no-print-directory -C tests/cli check
 suite "gate: module build warnings" "$logs/gates-build.log" tests/gates/build_gate_test.sh

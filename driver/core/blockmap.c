@@ -105,6 +105,21 @@ static struct fa_bm_chunk *fa_bm_chunk(const struct fa_blockmap *bm,
 	return p;
 }
 
+/*
+ * The node or chunk (@size bytes) in slot *@pp of @parent (NULL: the root),
+ * allocated zeroed if the slot is empty.  Return: it, or NULL.
+ */
+static void *fa_bm_fill_slot(struct fa_blockmap *bm, void **pp,
+			     struct fa_bm_node *parent, size_t size)
+{
+	if (!*pp) {
+		*pp = fa_meta_zalloc(&bm->meta_bytes, size);
+		if (*pp && parent)
+			parent->nr_slots++;
+	}
+	return *pp;
+}
+
 /**
  * fa_bm_attach() - make a pageblock known to the blockmap
  * @bm: blockmap
@@ -145,28 +160,17 @@ int fa_bm_attach(struct fa_blockmap *bm, unsigned long pfn,
 	}
 	pp = &bm->root;
 	for (level = bm->height - 1; level > 0; level--) {
-		struct fa_bm_node *node = *pp;
+		struct fa_bm_node *node;
 
-		if (!node) {
-			node = fa_meta_zalloc(&bm->meta_bytes, sizeof(*node));
-			if (!node)
-				goto fail;
-			*pp = node;
-			if (parent)
-				parent->nr_slots++;
-		}
+		node = fa_bm_fill_slot(bm, pp, parent, sizeof(*node));
+		if (!node)
+			goto fail;
 		parent = node;
 		pp = &node->slot[fa_bm_slot(ci, level)];
 	}
-	chunk = *pp;
-	if (!chunk) {
-		chunk = fa_meta_zalloc(&bm->meta_bytes, sizeof(*chunk));
-		if (!chunk)
-			goto fail;
-		*pp = chunk;
-		if (parent)
-			parent->nr_slots++;
-	}
+	chunk = fa_bm_fill_slot(bm, pp, parent, sizeof(*chunk));
+	if (!chunk)
+		goto fail;
 	if (FA_WARN_ON(chunk->blk[e]))
 		return -EINVAL;
 	chunk->blk[e] = blk;

@@ -103,15 +103,13 @@ struct fa_pool {
 	struct fa_list loose;
 	unsigned long nr_loose_blocks;
 	u32 gen;
-	u64 fill_hist[FA_FILL_BUCKETS];
-	u64 fallbacks;
-	u64 blocks_acquired;
-	u64 blocks_released;
-	u64 loose_acquired;
-	u64 loose_released;
-	u64 blocks_broken;
-	u64 broken_pages_released;
-	u64 meta_bytes;
+	/*
+	 * The counters fa_pool_get_stats() reports, kept as they change:
+	 * fill_hist[] (owned blocks only), the event counters and meta_bytes
+	 * (all but the blockmap's).  cls[] and reserve_blocks stay zero here;
+	 * fa_pool_get_stats() fills them in from the classes and the reserve.
+	 */
+	struct fa_pool_stats st;
 };
 
 void *fa_meta_zalloc(u64 *ctr, size_t size);
@@ -131,6 +129,13 @@ static inline unsigned long *fa_block_movable_map(const struct fa_pool *pool,
 {
 	return b->map + (b->state == FA_BS_LOOSE ? FA_NR_CLASSES : 1) *
 			pool->words;
+}
+
+/* The used bitmap of class @cls in LOOSE block @b (see struct fa_block). */
+static inline unsigned long *fa_loose_map(const struct fa_pool *pool,
+					  struct fa_block *b, unsigned int cls)
+{
+	return b->map + cls * pool->words;
 }
 
 static inline bool fa_test_bit(const unsigned long *map, unsigned long bit)

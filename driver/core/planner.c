@@ -2,8 +2,211 @@
 /*
  * fragalloc portable core: recompaction planner.
  *
- * For one class with U pages in use in its owned blocks, P blocks pinned
- * by an immovable page and Lm movable loose pages, keep
+ * fa_plan() works in phases over one struct fa_plan_ctx: collect the
+ * class's owned blocks (fullest first), mark the pinned ones, count the
+ * movable loose pages, choose the blocks to keep, then emit the moves out
+ * of the other blocks and finally the moves of loose pages into the room
+ * left.  Each phase is O(pages or blocks it looks at).
+ */
+#include "internal.h"
+
+#define FA_PLAN_PINNED	0x1
+#define FA_PLAN_KEEP	0x2
+
+/* One fa_plan() call. */
+struct fa_plan_ctx {
+	struct fa_pool *pool;
+	unsigned int cls;
+	struct fa_class *c;
+	bool (*movable)(void *ctx, unsigned long pfn);
+	void *mctx;
+	struct fa_move *moves;		/* not written by a dry run */
+	unsigned long max_moves;
+	unsigned int flags;
+	bool dry;
+	/* owned blocks of the class, fullest first, then the grown ones */
+	struct fa_block **blk;
+	unsigned long nr_blocks;	/* owned blocks collected */
+	unsigned long nb;		/* entries in blk[] */
+	unsigned long cap;		/* slots in blk[] */
+	/* next destination: a free slot at or after dst_bit of blk[dst_idx] */
+	unsigned long dst_idx;
+	unsigned int dst_bit;
+	unsigned long used;		/* pages in use in the owned blocks */
+	unsigned long pinned;		/* blocks holding an immovable page */
+	unsigned long lm;		/* movable loose pages */
+	unsigned long room;		/* free slots of the kept blocks */
+	unsigned long nr;		/* moves emitted */
+	unsigned long emptied;		/* blocks all of whose pages move */
+	unsigned long lmoved;		/* loose pages moved */
+	unsigned long grown;		/* blocks opened by FA_PLAN_GROW */
+};
+
+/* The pool's own record first; the caller's test only on top of it. */
+static bool fa_plan_movable(const struct fa_plan_ctx *pc, unsigned long pfn)
+{
+	const struct fa_pool *pool = pc->pool;
+
+	if ((pool->cfg.flags & FA_POOL_MOVABLE_MARKS) &&
+	    !fa_pool_page_movable(pool, pfn))
+		return false;
+	return !pc->movable || pc->movable(pc->mctx, pfn);
+}
+
+/* Next free slot of a kept block, fullest kept block first. */
+static bool fa_next_dst(struct fa_plan_ctx *pc, unsigned long *pfn)
+{
+	unsigned int bp = pc->pool->bp;
+
+	while (pc->dst_idx < pc->nb) {
+		struct fa_block *b = pc->blk[pc->dst_idx];
+
+		if (b->plan & FA_PLAN_KEEP) {
+			while (pc->dst_bit < bp && fa_test_bit(b->map, pc->dst_bit))
+				pc->dst_bit++;
+			if (pc->dst_bit < bp) {
+				*pfn = b->pfn + pc->dst_bit;
+				if (!pc->dry)
+					fa_pool_block_set_used(pc->pool, b,
+							       pc->dst_bit);
+				pc->dst_bit++;
+				return true;
+			}
+		}
+		pc->dst_idx++;
+		pc->dst_bit = 0;
+	}
+	return false;
+}
+
+/*
+ * FA_PLAN_GROW: open one more block of the class as a destination. The
+ * caller takes a slot of it at once, so no empty block is ever left behind.
+ */
+static bool fa_plan_grow(struct fa_plan_ctx *pc)
+{
+	struct fa_block *b;
+	int err;
+
+	if (pc->dry)
+		return true;
+	if (pc->nb >= pc->cap)
+		return false;
+	b = fa_open_block(pc->pool, pc->cls, &err);
+	if (!b)
+		return false;
+	b->plan = FA_PLAN_KEEP;
+	pc->blk[pc->nb++] = b;
+	return true;
+}
+
+static void fa_plan_emit(struct fa_plan_ctx *pc, unsigned long src,
+			 unsigned long dst)
+{
+	if (!pc->dry) {
+		pc->moves[pc->nr].src = src;
+		pc->moves[pc->nr].dst = dst;
+	}
+	pc->nr++;
+}
+
+static int fa_collect_full(void *arg, struct fa_block *b, unsigned int flags)
+{
+	struct fa_plan_ctx *pc = arg;
+
+	if (flags != (FA_BS_OWNED | pc->cls) || b->nr_used != pc->pool->bp)
+		return 0;
+	if (FA_WARN_ON(pc->nb >= pc->c->blocks))
+		return 1;
+	pc->blk[pc->nb++] = b;
+	return 0;
+}
+
+/*
+ * Phase 1: the owned blocks of the class, fullest first. Full ones are on
+ * no list: they come from the blockmap, the others from the fill buckets.
+ */
+static int fa_plan_collect(struct fa_plan_ctx *pc)
+{
+	struct fa_pool *pool = pc->pool;
+	struct fa_class *c = pc->c;
+	struct fa_list *pos;
+	unsigned long i;
+
+	/* room for the blocks FA_PLAN_GROW may open: one per bp loose pages */
+	pc->cap = c->blocks + ((pc->flags & FA_PLAN_GROW) ?
+		  ((c->loose_pages + pool->bp - 1) >> pool->cfg.block_order) :
+		  0);
+	if (pc->cap) {
+		pc->blk = fa_meta_zalloc(&pool->st.meta_bytes,
+					 pc->cap * sizeof(*pc->blk));
+		if (!pc->blk)
+			return -ENOMEM;
+	}
+	if (c->blocks)
+		fa_bm_for_each(&pool->bm, fa_collect_full, pc);
+	for (i = 1; i < pool->bp; i++) {
+		for (pos = c->bucket[i].next; pos != &c->bucket[i];
+		     pos = pos->next) {
+			if (FA_WARN_ON(pc->nb >= c->blocks))
+				break;
+			pc->blk[pc->nb++] = fa_container_of(pos,
+							    struct fa_block,
+							    node);
+		}
+	}
+	FA_WARN_ON(pc->nb != c->blocks);
+	pc->nr_blocks = pc->nb;
+	return 0;
+}
+
+/* Phase 2: a block with a page that cannot move is pinned (and kept). */
+static void fa_plan_mark_pinned(struct fa_plan_ctx *pc)
+{
+	unsigned long i;
+	unsigned int bit;
+
+	for (i = 0; i < pc->nr_blocks; i++) {
+		struct fa_block *b = pc->blk[i];
+
+		fa_resched();
+		b->plan = 0;
+		pc->used += b->nr_used;
+		for (bit = 0; bit < pc->pool->bp; bit++) {
+			if (fa_test_bit(b->map, bit) &&
+			    !fa_plan_movable(pc, b->pfn + bit)) {
+				b->plan = FA_PLAN_PINNED | FA_PLAN_KEEP;
+				pc->pinned++;
+				break;
+			}
+		}
+	}
+}
+
+/* Phase 3: the loose pages of the class that may move. */
+static void fa_plan_count_loose(struct fa_plan_ctx *pc)
+{
+	struct fa_pool *pool = pc->pool;
+	struct fa_list *pos;
+	unsigned int bit;
+
+	for (pos = pool->loose.next; pos != &pool->loose; pos = pos->next) {
+		struct fa_block *b = fa_container_of(pos, struct fa_block, node);
+		unsigned long *map = fa_loose_map(pool, b, pc->cls);
+
+		if (!b->nr_cls[pc->cls])
+			continue;
+		fa_resched();
+		for (bit = 0; bit < pool->bp; bit++)
+			if (fa_test_bit(map, bit) &&
+			    fa_plan_movable(pc, b->pfn + bit))
+				pc->lm++;
+	}
+}
+
+/*
+ * Phase 4: for a class with U pages in use in its owned blocks, P blocks
+ * pinned by an immovable page and Lm movable loose pages, keep
  *
  *	B = max(P, min(nr_blocks, ceil((U + Lm) / bp)))
  *
@@ -14,100 +217,115 @@
  * then takes the fewest moves: the block count and the loose room only
  * depend on B, and the moves out of non-kept blocks are the pages they
  * hold, minimal when the kept ones are the fullest.
- *
- * Source blocks are emitted emptiest first, so a plan capped by max_moves
- * is the full plan's first max_moves moves: it frees as many blocks as the
- * cap allows, makes progress on the next one, and repeated capped plans
- * converge to the full plan.
  */
-#include "internal.h"
-
-#define FA_PLAN_PINNED	0x1
-#define FA_PLAN_KEEP	0x2
-
-struct fa_dst_cursor {
-	struct fa_block **blk;
-	unsigned long nb;
-	unsigned long idx;
-	unsigned int bit;
-};
-
-/* Next free slot of a kept block, fullest kept block first. */
-static bool fa_next_dst(struct fa_pool *pool, struct fa_dst_cursor *dc,
-			bool dry, unsigned long *pfn)
+static void fa_plan_keep(struct fa_plan_ctx *pc)
 {
-	while (dc->idx < dc->nb) {
-		struct fa_block *b = dc->blk[dc->idx];
+	struct fa_pool *pool = pc->pool;
+	unsigned long keep, i, j;
 
-		if (b->plan & FA_PLAN_KEEP) {
-			while (dc->bit < pool->bp &&
-			       fa_test_bit(b->map, dc->bit))
-				dc->bit++;
-			if (dc->bit < pool->bp) {
-				*pfn = b->pfn + dc->bit;
-				if (!dry)
-					fa_pool_block_set_used(pool, b, dc->bit);
-				dc->bit++;
-				return true;
-			}
+	keep = (pc->used + pc->lm + pool->bp - 1) >> pool->cfg.block_order;
+	if (keep > pc->nr_blocks)
+		keep = pc->nr_blocks;
+	if (keep < pc->pinned)
+		keep = pc->pinned;
+	pc->room = keep * pool->bp - pc->used;
+	for (i = 0, j = pc->pinned; i < pc->nr_blocks && j < keep; i++) {
+		if (!(pc->blk[i]->plan & FA_PLAN_PINNED)) {
+			pc->blk[i]->plan = FA_PLAN_KEEP;
+			j++;
 		}
-		dc->idx++;
-		dc->bit = 0;
 	}
-	return false;
 }
 
 /*
- * FA_PLAN_GROW: open one more block of @cls as a destination. The caller
- * takes a slot of it at once, so no empty block is ever left behind.
+ * Phase 5: empty the blocks not kept, emptiest first, so that a plan
+ * capped by max_moves is the full plan's first max_moves moves: it frees
+ * as many blocks as the cap allows and makes progress on the next one
+ * (isolated all the same, so the next plan goes on emptying it), and
+ * repeated capped plans converge to the full plan.
+ *
+ * Return: false if the kept blocks ran out of room (a bug).
  */
-static bool fa_plan_grow(struct fa_pool *pool, unsigned int cls,
-			 struct fa_dst_cursor *dc, unsigned long cap, bool dry)
+static bool fa_plan_emit_blocks(struct fa_plan_ctx *pc)
 {
-	struct fa_block *b;
-	int err;
+	unsigned long i, dst;
+	unsigned int bit;
 
-	if (dry)
-		return true;
-	if (dc->nb >= cap)
-		return false;
-	b = fa_open_block(pool, cls, &err);
-	if (!b)
-		return false;
-	b->plan = FA_PLAN_KEEP;
-	dc->blk[dc->nb++] = b;
+	for (i = pc->nr_blocks; i-- > 0 && pc->nr < pc->max_moves;) {
+		struct fa_block *b = pc->blk[i];
+		bool whole;
+
+		if (b->plan & FA_PLAN_KEEP)
+			continue;
+		whole = b->nr_used <= pc->max_moves - pc->nr;
+		for (bit = 0; bit < pc->pool->bp && pc->nr < pc->max_moves;
+		     bit++) {
+			if (!fa_test_bit(b->map, bit))
+				continue;
+			if (FA_WARN_ON(!fa_next_dst(pc, &dst)))
+				return false;
+			fa_plan_emit(pc, b->pfn + bit, dst);
+		}
+		if (whole)
+			pc->emptied++;
+		if (!pc->dry)
+			fa_pool_block_isolate(pc->pool, b);
+	}
 	return true;
 }
 
-struct fa_collect {
-	struct fa_pool *pool;
-	unsigned int cls;
-	struct fa_block **blk;
-	unsigned long nb;
-	unsigned long n;
-};
-
-static int fa_collect_full(void *arg, struct fa_block *b, unsigned int flags)
+/*
+ * Phase 6: movable loose pages into the room left, opening blocks if
+ * FA_PLAN_GROW asks for it.  A dry run's grown blocks are only counted.
+ */
+static void fa_plan_emit_loose(struct fa_plan_ctx *pc)
 {
-	struct fa_collect *fc = arg;
+	struct fa_pool *pool = pc->pool;
+	unsigned long real_room = pc->room;
+	struct fa_list *pos;
+	unsigned int bit;
 
-	if (flags != (FA_BS_OWNED | fc->cls) || b->nr_used != fc->pool->bp)
-		return 0;
-	if (FA_WARN_ON(fc->n >= fc->nb))
-		return 1;
-	fc->blk[fc->n++] = b;
-	return 0;
+	for (pos = pool->loose.next;
+	     pos != &pool->loose && pc->nr < pc->max_moves; pos = pos->next) {
+		struct fa_block *b = fa_container_of(pos, struct fa_block, node);
+		unsigned long *map = fa_loose_map(pool, b, pc->cls);
+
+		if (!b->nr_cls[pc->cls])
+			continue;
+		for (bit = 0; bit < pool->bp && pc->nr < pc->max_moves; bit++) {
+			unsigned long src = b->pfn + bit, dst = 0;
+
+			if (!fa_test_bit(map, bit) || !fa_plan_movable(pc, src))
+				continue;
+			if (pc->lmoved >= pc->room) {
+				if (!(pc->flags & FA_PLAN_GROW) ||
+				    !fa_plan_grow(pc))
+					return;
+				pc->room += pool->bp;
+				pc->grown++;
+			}
+			if ((!pc->dry || pc->lmoved < real_room) &&
+			    FA_WARN_ON(!fa_next_dst(pc, &dst)))
+				return;
+			fa_plan_emit(pc, src, dst);
+			pc->lmoved++;
+		}
+	}
 }
 
-/* The pool's own record first; the caller's test only on top of it. */
-static bool fa_is_movable(const struct fa_pool *pool,
-			  bool (*movable)(void *ctx, unsigned long pfn),
-			  void *mctx, unsigned long pfn)
+static void fa_plan_summarize(const struct fa_plan_ctx *pc,
+			      struct fa_plan_result *r)
 {
-	if ((pool->cfg.flags & FA_POOL_MOVABLE_MARKS) &&
-	    !fa_pool_page_movable(pool, pfn))
-		return false;
-	return !movable || movable(mctx, pfn);
+	const struct fa_pool *pool = pc->pool;
+	unsigned long room = pool->cfg.reserve_blocks > pool->nr_reserve ?
+			     pool->cfg.reserve_blocks - pool->nr_reserve : 0;
+
+	r->nr_moves = pc->nr;
+	r->blocks_before = pc->nr_blocks;
+	r->blocks_after = pc->nr_blocks - pc->emptied + pc->grown;
+	r->blocks_released = pc->emptied > room ? pc->emptied - room : 0;
+	r->loose_before = pc->c->loose_pages;
+	r->loose_after = pc->c->loose_pages - pc->lmoved;
 }
 
 /**
@@ -137,183 +355,37 @@ long fa_plan(struct fa_pool *pool, unsigned int cls,
 	     struct fa_move *moves, unsigned long max_moves,
 	     unsigned int flags, struct fa_plan_result *res)
 {
-	bool dry = flags & FA_PLAN_DRY_RUN;
+	struct fa_plan_ctx pc = {
+		.pool = pool, .cls = cls, .movable = movable, .mctx = mctx,
+		.moves = moves, .max_moves = max_moves, .flags = flags,
+		.dry = flags & FA_PLAN_DRY_RUN,
+	};
 	struct fa_plan_result r = { 0 };
-	struct fa_dst_cursor dc = { 0 };
-	unsigned long nb, i, j, keep, room, emptied = 0, nr = 0;
-	unsigned long used = 0, pinned = 0, lm = 0, lmoved = 0;
-	unsigned long cap, real_room, grown = 0;
-	struct fa_block **blk = NULL;
-	struct fa_collect fc;
-	struct fa_class *c;
-	struct fa_list *pos;
-	size_t bytes;
-	unsigned int bit;
+	int err;
 
 	if (res)
 		*res = r;
 	if (!pool || cls >= FA_NR_CLASSES || (flags & ~FA_PLAN_VALID_FLAGS) ||
-	    (!dry && max_moves && !moves))
+	    (!pc.dry && max_moves && !moves))
 		return -EINVAL;
-	c = &pool->cls[cls];
-	if (c->planning)
+	pc.c = &pool->cls[cls];
+	if (pc.c->planning)
 		return -EBUSY;
-	nb = c->blocks;
-	/* room for the blocks FA_PLAN_GROW may open: one per bp loose pages */
-	cap = nb + ((flags & FA_PLAN_GROW) ?
-		    ((c->loose_pages + pool->bp - 1) >> pool->cfg.block_order) : 0);
-	bytes = cap * sizeof(*blk);
-	if (cap) {
-		blk = fa_meta_zalloc(&pool->meta_bytes, bytes);
-		if (!blk)
-			return -ENOMEM;
-	}
-	/* owned blocks, fullest first: full ones are on no list */
-	fc.pool = pool;
-	fc.cls = cls;
-	fc.blk = blk;
-	fc.nb = nb;
-	fc.n = 0;
-	if (nb)
-		fa_bm_for_each(&pool->bm, fa_collect_full, &fc);
-	j = fc.n;
-	for (i = 1; i < pool->bp; i++) {
-		for (pos = c->bucket[i].next; pos != &c->bucket[i];
-		     pos = pos->next) {
-			struct fa_block *b = fa_container_of(pos,
-							     struct fa_block,
-							     node);
-
-			if (FA_WARN_ON(j >= nb))
-				break;
-			blk[j++] = b;
-		}
-	}
-	FA_WARN_ON(j != nb);
-	nb = j;
-	for (i = 0; i < nb; i++) {
-		struct fa_block *b = blk[i];
-
-		fa_resched();
-		b->plan = 0;
-		used += b->nr_used;
-		for (bit = 0; bit < pool->bp; bit++) {
-			if (fa_test_bit(b->map, bit) &&
-			    !fa_is_movable(pool, movable, mctx, b->pfn + bit)) {
-				b->plan = FA_PLAN_PINNED | FA_PLAN_KEEP;
-				pinned++;
-				break;
-			}
-		}
-	}
-	for (pos = pool->loose.next; pos != &pool->loose; pos = pos->next) {
-		struct fa_block *b = fa_container_of(pos, struct fa_block, node);
-
-		if (!b->nr_cls[cls])
-			continue;
-		fa_resched();
-		for (bit = 0; bit < pool->bp; bit++)
-			if (fa_test_bit(b->map, cls * pool->words *
-					BITS_PER_LONG + bit) &&
-			    fa_is_movable(pool, movable, mctx, b->pfn + bit))
-				lm++;
-	}
-	keep = (used + lm + pool->bp - 1) >> pool->cfg.block_order;
-	if (keep > nb)
-		keep = nb;
-	if (keep < pinned)
-		keep = pinned;
-	room = keep * pool->bp - used;
-	/* keep the fullest unpinned blocks */
-	for (i = 0, j = pinned; i < nb && j < keep; i++) {
-		if (!(blk[i]->plan & FA_PLAN_PINNED)) {
-			blk[i]->plan = FA_PLAN_KEEP;
-			j++;
-		}
-	}
-	real_room = room;
-	dc.blk = blk;
-	dc.nb = nb;
-	/*
-	 * Empty the other blocks, emptiest first. A cap cuts the plan after
-	 * max_moves moves, possibly inside a block: that block is isolated
-	 * all the same, and the next plan goes on emptying it.
-	 */
-	for (i = nb; i-- > 0 && nr < max_moves;) {
-		struct fa_block *b = blk[i];
-		bool whole;
-
-		if (b->plan & FA_PLAN_KEEP)
-			continue;
-		whole = b->nr_used <= max_moves - nr;
-		for (bit = 0; bit < pool->bp && nr < max_moves; bit++) {
-			unsigned long dst;
-
-			if (!fa_test_bit(b->map, bit))
-				continue;
-			if (FA_WARN_ON(!fa_next_dst(pool, &dc, dry, &dst)))
-				goto out;
-			if (!dry) {
-				moves[nr].src = b->pfn + bit;
-				moves[nr].dst = dst;
-			}
-			nr++;
-		}
-		if (whole)
-			emptied++;
-		if (!dry)
-			fa_pool_block_isolate(pool, b);
-	}
-	/* then loose pages into the room left, opening blocks if asked to */
-	for (pos = pool->loose.next; pos != &pool->loose && nr < max_moves;
-	     pos = pos->next) {
-		struct fa_block *b = fa_container_of(pos, struct fa_block, node);
-
-		if (!b->nr_cls[cls])
-			continue;
-		for (bit = 0; bit < pool->bp && nr < max_moves; bit++) {
-			unsigned long src = b->pfn + bit, dst = 0;
-
-			if (!fa_test_bit(b->map, cls * pool->words *
-					 BITS_PER_LONG + bit) ||
-			    !fa_is_movable(pool, movable, mctx, src))
-				continue;
-			if (lmoved >= room) {
-				if (!(flags & FA_PLAN_GROW) ||
-				    !fa_plan_grow(pool, cls, &dc, cap, dry))
-					goto out;
-				room += pool->bp;
-				grown++;
-			}
-			/* a dry run's grown blocks are only counted */
-			if (!dry || lmoved < real_room) {
-				if (FA_WARN_ON(!fa_next_dst(pool, &dc, dry,
-							    &dst)))
-					goto out;
-			}
-			if (!dry) {
-				moves[nr].src = src;
-				moves[nr].dst = dst;
-			}
-			nr++;
-			lmoved++;
-		}
-	}
-out:
-	r.nr_moves = nr;
-	r.blocks_before = nb;
-	r.blocks_after = nb - emptied + grown;
-	room = pool->cfg.reserve_blocks > pool->nr_reserve ?
-	       pool->cfg.reserve_blocks - pool->nr_reserve : 0;
-	r.blocks_released = emptied > room ? emptied - room : 0;
-	r.loose_before = c->loose_pages;
-	r.loose_after = c->loose_pages - lmoved;
+	err = fa_plan_collect(&pc);
+	if (err)
+		return err;
+	fa_plan_mark_pinned(&pc);
+	fa_plan_count_loose(&pc);
+	fa_plan_keep(&pc);
+	if (fa_plan_emit_blocks(&pc))
+		fa_plan_emit_loose(&pc);
+	fa_plan_summarize(&pc, &r);
 	if (res)
 		*res = r;
-	if (!dry)
-		c->planning = true;
-	fa_meta_free(&pool->meta_bytes, blk, bytes);
-	return nr;
+	if (!pc.dry)
+		pc.c->planning = true;
+	fa_meta_free(&pool->st.meta_bytes, pc.blk, pc.cap * sizeof(*pc.blk));
+	return pc.nr;
 }
 
 /**

@@ -76,8 +76,8 @@ void fa_pool_block_link(struct fa_pool *pool, struct fa_block *b)
 
 static void fa_fill_move(struct fa_pool *pool, u32 old_used, u32 new_used)
 {
-	pool->fill_hist[fa_fill_idx(pool, old_used)]--;
-	pool->fill_hist[fa_fill_idx(pool, new_used)]++;
+	pool->st.fill_hist[fa_fill_idx(pool, old_used)]--;
+	pool->st.fill_hist[fa_fill_idx(pool, new_used)]++;
 }
 
 void fa_pool_block_set_used(struct fa_pool *pool, struct fa_block *b,
@@ -107,8 +107,8 @@ static void fa_block_release(struct fa_pool *pool, struct fa_block *b)
 	unsigned long pfn = b->pfn;
 
 	fa_bm_detach(&pool->bm, pfn);
-	fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, false));
-	pool->blocks_released++;
+	fa_meta_free(&pool->st.meta_bytes, b, fa_block_bytes(pool, false));
+	pool->st.blocks_released++;
 	pool->ops->put(pool->ctx, pfn, pool->cfg.block_order);
 }
 
@@ -116,7 +116,7 @@ static void fa_block_release(struct fa_pool *pool, struct fa_block *b)
 static void fa_block_emptied(struct fa_pool *pool, struct fa_block *b)
 {
 	pool->cls[b->cls].blocks--;
-	pool->fill_hist[0]--;
+	pool->st.fill_hist[0]--;
 	if (pool->nr_reserve < pool->cfg.reserve_blocks) {
 		b->cls = FA_CLASS_NONE;
 		b->state = FA_BS_OWNED;
@@ -160,7 +160,7 @@ struct fa_pool *fa_pool_create(const struct fa_pool_config *cfg,
 	pool = fa_meta_zalloc(&meta, sizeof(*pool));
 	if (!pool)
 		return NULL;
-	pool->meta_bytes = meta;
+	pool->st.meta_bytes = meta;
 	pool->cfg = *cfg;
 	pool->ops = ops;
 	pool->ctx = ctx;
@@ -174,9 +174,9 @@ struct fa_pool *fa_pool_create(const struct fa_pool_config *cfg,
 		struct fa_class *c = &pool->cls[i];
 
 		fa_list_init(&c->isolated);
-		c->bucket = fa_meta_zalloc(&pool->meta_bytes,
+		c->bucket = fa_meta_zalloc(&pool->st.meta_bytes,
 					   pool->bp * sizeof(*c->bucket));
-		c->nonempty = fa_meta_zalloc(&pool->meta_bytes,
+		c->nonempty = fa_meta_zalloc(&pool->st.meta_bytes,
 					     pool->bucket_words *
 					     sizeof(unsigned long));
 		if (!c->bucket || !c->nonempty)
@@ -213,7 +213,7 @@ static void fa_destroy_list(struct fa_pool *pool, struct fa_list *head,
 		/* pages still in use: leak them rather than free them */
 		fa_list_del(&b->node);
 		fa_bm_detach(&pool->bm, b->pfn);
-		fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, loose));
+		fa_meta_free(&pool->st.meta_bytes, b, fa_block_bytes(pool, loose));
 	}
 }
 
@@ -244,9 +244,9 @@ void fa_pool_destroy(struct fa_pool *pool)
 		for (j = 0; j < pool->bp; j++)
 			fa_destroy_list(pool, &c->bucket[j], false);
 		fa_destroy_list(pool, &c->isolated, false);
-		fa_meta_free(&pool->meta_bytes, c->bucket,
+		fa_meta_free(&pool->st.meta_bytes, c->bucket,
 			     pool->bp * sizeof(*c->bucket));
-		fa_meta_free(&pool->meta_bytes, c->nonempty,
+		fa_meta_free(&pool->st.meta_bytes, c->nonempty,
 			     pool->bucket_words * sizeof(unsigned long));
 	}
 	fa_destroy_list(pool, &pool->loose, true);
@@ -258,7 +258,7 @@ void fa_pool_destroy(struct fa_pool *pool)
 		if (!b)
 			break;
 		fa_bm_detach(&pool->bm, b->pfn);
-		fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, false));
+		fa_meta_free(&pool->st.meta_bytes, b, fa_block_bytes(pool, false));
 	}
 	fa_bm_destroy(&pool->bm);
 	fa_free(pool);
@@ -340,10 +340,10 @@ struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
 	} else {
 		if (pool->ops->get(pool->ctx, pool->cfg.block_order, &pfn))
 			return NULL;
-		b = fa_meta_zalloc(&pool->meta_bytes,
+		b = fa_meta_zalloc(&pool->st.meta_bytes,
 				   fa_block_bytes(pool, false));
 		if (!b || fa_bm_attach(&pool->bm, pfn, b, 0)) {
-			fa_meta_free(&pool->meta_bytes, b,
+			fa_meta_free(&pool->st.meta_bytes, b,
 				     fa_block_bytes(pool, false));
 			pool->ops->put(pool->ctx, pfn, pool->cfg.block_order);
 			*err = -ENOMEM;
@@ -351,13 +351,13 @@ struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
 		}
 		fa_list_init(&b->node);
 		b->pfn = pfn;
-		pool->blocks_acquired++;
+		pool->st.blocks_acquired++;
 	}
 	b->cls = cls;
 	b->state = FA_BS_OWNED;
 	fa_block_flags_sync(pool, b);
 	pool->cls[cls].blocks++;
-	pool->fill_hist[0]++;
+	pool->st.fill_hist[0]++;
 	return b;
 }
 
@@ -386,12 +386,12 @@ static int fa_loose_add(struct fa_pool *pool, unsigned int cls,
 	if (!b || b->pfn != base) {
 		b = fa_bm_lookup(&pool->bm, pfn);
 		if (!b) {
-			b = fa_meta_zalloc(&pool->meta_bytes,
+			b = fa_meta_zalloc(&pool->st.meta_bytes,
 					   fa_block_bytes(pool, true));
 			if (!b)
 				return -ENOMEM;
 			if (fa_bm_attach(&pool->bm, pfn, b, FA_BS_LOOSE)) {
-				fa_meta_free(&pool->meta_bytes, b,
+				fa_meta_free(&pool->st.meta_bytes, b,
 					     fa_block_bytes(pool, true));
 				return -ENOMEM;
 			}
@@ -405,39 +405,47 @@ static int fa_loose_add(struct fa_pool *pool, unsigned int cls,
 	/* the source handed out a page of a block it gave us whole */
 	if (FA_WARN_ON(b->state != FA_BS_LOOSE))
 		return -EINVAL;
-	if (FA_WARN_ON(fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG +
-				  off)))
+	if (FA_WARN_ON(fa_test_bit(fa_loose_map(pool, b, cls), off)))
 		return -EINVAL;
-	fa_set_bit(b->map, cls * pool->words * BITS_PER_LONG + off);
+	fa_set_bit(fa_loose_map(pool, b, cls), off);
 	b->nr_used++;
 	b->nr_cls[cls]++;
 	fa_loose_sync_class(pool, b);
 	pool->cls[cls].loose_pages++;
-	pool->loose_acquired++;
+	pool->st.loose_acquired++;
 	return 0;
+}
+
+/* Class of the page at @off of LOOSE block @b, FA_CLASS_NONE if not used. */
+static unsigned int fa_loose_class(const struct fa_pool *pool,
+				   struct fa_block *b, unsigned int off)
+{
+	unsigned int cls;
+
+	for (cls = 0; cls < FA_NR_CLASSES; cls++)
+		if (fa_test_bit(fa_loose_map(pool, b, cls), off))
+			return cls;
+	return FA_CLASS_NONE;
 }
 
 static void fa_loose_free(struct fa_pool *pool, struct fa_block *b,
 			  unsigned long pfn)
 {
 	unsigned int off = pfn - b->pfn;
-	unsigned int cls;
+	unsigned int cls = fa_loose_class(pool, b, off);
 
-	for (cls = 0; cls < FA_NR_CLASSES; cls++)
-		if (fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG + off))
-			break;
-	if (FA_WARN_ON(cls == FA_NR_CLASSES))
+	if (FA_WARN_ON(cls == FA_CLASS_NONE))
 		return;
-	fa_clear_bit(b->map, cls * pool->words * BITS_PER_LONG + off);
+	fa_clear_bit(fa_loose_map(pool, b, cls), off);
 	fa_clear_bit(fa_block_movable_map(pool, b), off);
 	b->nr_used--;
 	b->nr_cls[cls]--;
 	pool->cls[cls].loose_pages--;
-	pool->loose_released++;
+	pool->st.loose_released++;
 	if (!b->nr_used) {
 		fa_list_del(&b->node);
 		fa_bm_detach(&pool->bm, b->pfn);
-		fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, true));
+		fa_meta_free(&pool->st.meta_bytes, b, fa_block_bytes(pool, true));
 		pool->nr_loose_blocks--;
 	} else {
 		fa_loose_sync_class(pool, b);
@@ -454,18 +462,166 @@ static unsigned int fa_ilog2(unsigned long n)
 	return r;
 }
 
-static bool fa_should_stop(struct fa_pool *pool)
+/* One fa_pool_alloc() call. */
+struct fa_alloc_ctx {
+	struct fa_pool *pool;
+	unsigned int cls;
+	unsigned long n;
+	unsigned long *pfns;
+	unsigned long done;		/* pages in pfns[] so far */
+	unsigned long since;		/* pages since should_stop() was asked */
+	bool no_block;			/* the source had no whole block */
+	unsigned int loose_order;	/* largest loose order still worth a try */
+	struct fa_block *lb;		/* last loose block (fa_loose_add()) */
+	struct fa_alloc_result r;
+};
+
+/*
+ * should_stop() is asked before every source call (@source) and at least
+ * every bp pages, so that a fatal signal stops a large request early.
+ */
+static bool fa_alloc_stop(struct fa_alloc_ctx *ac, bool source)
 {
+	struct fa_pool *pool = ac->pool;
+
+	if (!source && ac->since < pool->bp)
+		return false;
+	ac->since = 0;
 	return pool->ops->should_stop && pool->ops->should_stop(pool->ctx);
 }
 
-static void fa_touch(struct fa_pool *pool, struct fa_block *b,
-		     struct fa_alloc_result *r)
+/* Count @b once per call in nr_blocks_touched. */
+static void fa_touch(struct fa_alloc_ctx *ac, struct fa_block *b)
 {
-	if (b->stamp != pool->gen) {
-		b->stamp = pool->gen;
-		r->nr_blocks_touched++;
+	if (b->stamp != ac->pool->gen) {
+		b->stamp = ac->pool->gen;
+		ac->r.nr_blocks_touched++;
 	}
+}
+
+/* An empty block from the reserve or the source; see fa_open_block(). */
+static struct fa_block *fa_alloc_open(struct fa_alloc_ctx *ac, int *err)
+{
+	struct fa_block *b = fa_open_block(ac->pool, ac->cls, err);
+
+	if (b)
+		ac->r.nr_fresh_blocks++;
+	else
+		ac->no_block = true;
+	return b;
+}
+
+/* Take @k free pages of the owned, unlinked block @b. */
+static void fa_alloc_take(struct fa_alloc_ctx *ac, struct fa_block *b,
+			  unsigned long k)
+{
+	struct fa_pool *pool = ac->pool;
+
+	fa_block_take(pool, b, k, ac->pfns + ac->done);
+	fa_pool_block_link(pool, b);
+	fa_touch(ac, b);
+	ac->done += k;
+	ac->since += k;
+}
+
+/*
+ * Step 1: floor(n / bp) whole blocks of the request's own; when the source
+ * has no whole block left, step 2 takes the rest.
+ */
+static int fa_alloc_whole(struct fa_alloc_ctx *ac)
+{
+	unsigned long i, whole = ac->n >> ac->pool->cfg.block_order;
+	struct fa_block *b;
+	int err;
+
+	for (i = 0; i < whole; i++) {
+		if (fa_alloc_stop(ac, true))
+			return -EINTR;
+		b = fa_alloc_open(ac, &err);
+		if (!b)
+			return err;
+		fa_alloc_take(ac, b, ac->pool->bp);
+	}
+	return 0;
+}
+
+/*
+ * Step 2: the rest best fit, into the partial block of the class with the
+ * fewest free pages, again and again; a fresh block only when none has room.
+ */
+static int fa_alloc_partial(struct fa_alloc_ctx *ac)
+{
+	struct fa_pool *pool = ac->pool;
+	struct fa_block *b;
+	unsigned long k;
+	int err;
+
+	while (ac->done < ac->n) {
+		b = fa_best_partial(pool, ac->cls);
+		if (!b && ac->no_block)
+			return 0;
+		if (fa_alloc_stop(ac, !b))
+			return -EINTR;
+		if (b) {
+			fa_pool_block_unlink(pool, b);
+		} else {
+			b = fa_alloc_open(ac, &err);
+			if (!b)
+				return err;
+		}
+		k = pool->bp - b->nr_used;
+		if (k > ac->n - ac->done)
+			k = ac->n - ac->done;
+		fa_alloc_take(ac, b, k);
+	}
+	return 0;
+}
+
+/* One loose chunk: the largest order the source has that fits the rest. */
+static int fa_alloc_loose_chunk(struct fa_alloc_ctx *ac)
+{
+	struct fa_pool *pool = ac->pool;
+	unsigned int order = fa_ilog2(ac->n - ac->done);
+	unsigned long pfn, k;
+	int err;
+
+	if (order > ac->loose_order)
+		order = ac->loose_order;
+	while (pool->ops->get(pool->ctx, order, &pfn)) {
+		if (!order)
+			return -ENOMEM;
+		order--;
+	}
+	/* the larger orders just failed: not asked for again in this call */
+	ac->loose_order = order;
+	for (k = 0; k < (1UL << order); k++) {
+		err = fa_loose_add(pool, ac->cls, pfn + k, &ac->lb);
+		if (err) {
+			for (; k < (1UL << order); k++)
+				pool->ops->put(pool->ctx, pfn + k, 0);
+			return err;
+		}
+		fa_touch(ac, ac->lb);
+		ac->pfns[ac->done++] = pfn + k;
+		ac->r.nr_loose++;
+	}
+	return 0;
+}
+
+/*
+ * Step 3: loose pages, when no owned block has room and the source has no
+ * whole block. Every chunk is a source call, so each is preceded by a stop
+ * check; nothing here makes room in an owned block, so step 2 is not
+ * tried again.
+ */
+static int fa_alloc_loose(struct fa_alloc_ctx *ac)
+{
+	int err = 0;
+
+	while (!err && ac->done < ac->n)
+		err = fa_alloc_stop(ac, true) ? -EINTR :
+		      fa_alloc_loose_chunk(ac);
+	return err;
 }
 
 /**
@@ -489,16 +645,12 @@ int fa_pool_alloc(struct fa_pool *pool, unsigned int cls, unsigned long n,
 		  unsigned long *pfns, unsigned int flags,
 		  struct fa_alloc_result *res)
 {
-	struct fa_alloc_result r = { 0 };
-	unsigned int bo = pool ? pool->cfg.block_order : 0;
-	unsigned int loose_order = bo ? bo - 1 : 0;
-	unsigned long done = 0, since = 0, whole, i;
-	struct fa_block *b, *lb = NULL;
-	bool no_block = false;
-	int err = 0;
+	struct fa_alloc_ctx ac = { .pool = pool, .cls = cls, .n = n,
+				   .pfns = pfns };
+	int err;
 
 	if (res)
-		*res = r;
+		*res = ac.r;
 	if (!pool || cls >= FA_NR_CLASSES || (flags & ~FA_ALLOC_VALID_FLAGS) ||
 	    (n && !pfns))
 		return -EINVAL;
@@ -506,108 +658,22 @@ int fa_pool_alloc(struct fa_pool *pool, unsigned int cls, unsigned long n,
 		return 0;
 	if (!++pool->gen)
 		pool->gen = 1;
-	whole = n >> bo;
-	for (i = 0; i < whole; i++) {
-		if (fa_should_stop(pool)) {
-			err = -EINTR;
-			goto fail;
-		}
-		b = fa_open_block(pool, cls, &err);
-		if (!b) {
-			if (err)
-				goto fail;
-			no_block = true;
-			break;
-		}
-		fa_block_take(pool, b, pool->bp, pfns + done);
-		fa_pool_block_link(pool, b);
-		fa_touch(pool, b, &r);
-		done += pool->bp;
-		r.nr_fresh_blocks++;
+	ac.loose_order = pool->cfg.block_order - 1;
+	err = fa_alloc_whole(&ac);
+	if (!err)
+		err = fa_alloc_partial(&ac);
+	if (!err && ac.done < n)
+		err = (flags & FA_ALLOC_STRICT) ? -ENOMEM : fa_alloc_loose(&ac);
+	if (err) {
+		fa_pool_free(pool, pfns, ac.done);
+		return err;
 	}
-	while (done < n) {
-		unsigned long need = n - done, k;
-		unsigned int order;
-		unsigned long pfn;
-
-		if (since >= pool->bp) {
-			since = 0;
-			if (fa_should_stop(pool)) {
-				err = -EINTR;
-				goto fail;
-			}
-		}
-		b = fa_best_partial(pool, cls);
-		if (!b && !no_block) {
-			if (fa_should_stop(pool)) {
-				err = -EINTR;
-				goto fail;
-			}
-			b = fa_open_block(pool, cls, &err);
-			if (err)
-				goto fail;
-			if (b)
-				r.nr_fresh_blocks++;
-			else
-				no_block = true;
-		} else if (b) {
-			fa_pool_block_unlink(pool, b);
-		}
-		if (b) {
-			k = pool->bp - b->nr_used;
-			if (k > need)
-				k = need;
-			fa_block_take(pool, b, k, pfns + done);
-			fa_pool_block_link(pool, b);
-			fa_touch(pool, b, &r);
-			done += k;
-			since += k;
-			continue;
-		}
-		if (flags & FA_ALLOC_STRICT) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		/* loose fallback: largest chunk that does not over-allocate */
-		if (fa_should_stop(pool)) {
-			err = -EINTR;
-			goto fail;
-		}
-		order = fa_ilog2(need);
-		if (order > loose_order)
-			order = loose_order;
-		for (;;) {
-			if (!pool->ops->get(pool->ctx, order, &pfn))
-				break;
-			if (!order) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			order--;
-		}
-		loose_order = order;
-		for (k = 0; k < (1UL << order); k++) {
-			err = fa_loose_add(pool, cls, pfn + k, &lb);
-			if (err) {
-				for (; k < (1UL << order); k++)
-					pool->ops->put(pool->ctx, pfn + k, 0);
-				goto fail;
-			}
-			fa_touch(pool, lb, &r);
-			pfns[done++] = pfn + k;
-			r.nr_loose++;
-		}
-		since += k;
-	}
-	if (r.nr_loose)
-		pool->fallbacks++;
-	r.nr_pages = n;
+	if (ac.r.nr_loose)
+		pool->st.fallbacks++;
+	ac.r.nr_pages = n;
 	if (res)
-		*res = r;
+		*res = ac.r;
 	return 0;
-fail:
-	fa_pool_free(pool, pfns, done);
-	return err;
 }
 
 /**
@@ -693,7 +759,7 @@ unsigned long fa_pool_trim(struct fa_pool *pool, unsigned long nr_blocks)
  */
 static unsigned long fa_block_break(struct fa_pool *pool, struct fa_block *b)
 {
-	struct fa_block *l = fa_meta_zalloc(&pool->meta_bytes,
+	struct fa_block *l = fa_meta_zalloc(&pool->st.meta_bytes,
 					    fa_block_bytes(pool, true));
 	unsigned int cls = b->cls, w, bit;
 	unsigned long freed = 0;
@@ -706,16 +772,16 @@ static unsigned long fa_block_break(struct fa_pool *pool, struct fa_block *b)
 	l->nr_used = b->nr_used;
 	l->nr_cls[cls] = b->nr_used;
 	for (w = 0; w < pool->words; w++) {
-		l->map[cls * pool->words + w] = b->map[w];
+		fa_loose_map(pool, l, cls)[w] = b->map[w];
 		fa_block_movable_map(pool, l)[w] =
 			fa_block_movable_map(pool, b)[w];
 	}
 	pool->cls[cls].blocks--;
 	pool->cls[cls].pages_used -= b->nr_used;
 	pool->cls[cls].loose_pages += b->nr_used;
-	pool->fill_hist[fa_fill_idx(pool, b->nr_used)]--;
+	pool->st.fill_hist[fa_fill_idx(pool, b->nr_used)]--;
 	/* the loose counters: as if the used pages had come in loose */
-	pool->loose_acquired += b->nr_used;
+	pool->st.loose_acquired += b->nr_used;
 	fa_bm_replace(&pool->bm, b->pfn, l);
 	fa_list_add(&l->node, &pool->loose);
 	pool->nr_loose_blocks++;
@@ -726,9 +792,9 @@ static unsigned long fa_block_break(struct fa_pool *pool, struct fa_block *b)
 		pool->ops->put(pool->ctx, b->pfn + bit, 0);
 		freed++;
 	}
-	fa_meta_free(&pool->meta_bytes, b, fa_block_bytes(pool, false));
-	pool->blocks_broken++;
-	pool->broken_pages_released += freed;
+	fa_meta_free(&pool->st.meta_bytes, b, fa_block_bytes(pool, false));
+	pool->st.blocks_broken++;
+	pool->st.broken_pages_released += freed;
 	return freed;
 }
 
@@ -844,7 +910,7 @@ void fa_pool_get_stats(const struct fa_pool *pool, struct fa_pool_stats *st)
 {
 	unsigned int i;
 
-	memset(st, 0, sizeof(*st));
+	*st = pool->st;
 	for (i = 0; i < FA_NR_CLASSES; i++) {
 		const struct fa_class *c = &pool->cls[i];
 
@@ -854,17 +920,8 @@ void fa_pool_get_stats(const struct fa_pool *pool, struct fa_pool_stats *st)
 		st->cls[i].loose_pages = c->loose_pages;
 	}
 	st->reserve_blocks = pool->nr_reserve;
-	for (i = 0; i < FA_FILL_BUCKETS; i++)
-		st->fill_hist[i] = pool->fill_hist[i];
 	st->fill_hist[0] += pool->nr_reserve;
-	st->fallbacks = pool->fallbacks;
-	st->blocks_acquired = pool->blocks_acquired;
-	st->blocks_released = pool->blocks_released;
-	st->loose_acquired = pool->loose_acquired;
-	st->loose_released = pool->loose_released;
-	st->blocks_broken = pool->blocks_broken;
-	st->broken_pages_released = pool->broken_pages_released;
-	st->meta_bytes = pool->meta_bytes + pool->bm.meta_bytes;
+	st->meta_bytes += pool->bm.meta_bytes;
 }
 
 /**
@@ -900,18 +957,7 @@ unsigned int fa_pool_block_order(const struct fa_pool *pool)
  */
 bool fa_pool_page_in_use(const struct fa_pool *pool, unsigned long pfn)
 {
-	const struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
-	unsigned int off, cls;
-
-	if (!b)
-		return false;
-	off = pfn - b->pfn;
-	if (b->state != FA_BS_LOOSE)
-		return fa_test_bit(b->map, off);
-	for (cls = 0; cls < FA_NR_CLASSES; cls++)
-		if (fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG + off))
-			return true;
-	return false;
+	return fa_pool_page_class(pool, pfn) != FA_CLASS_NONE;
 }
 
 struct fa_iter_ctx {
@@ -988,18 +1034,15 @@ void fa_pool_set_movable(struct fa_pool *pool, const unsigned long *pfns,
  */
 unsigned int fa_pool_page_class(const struct fa_pool *pool, unsigned long pfn)
 {
-	const struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
-	unsigned int off, cls;
+	struct fa_block *b = fa_bm_lookup(&pool->bm, pfn);
+	unsigned int off;
 
 	if (!b)
 		return FA_CLASS_NONE;
 	off = pfn - b->pfn;
-	if (b->state != FA_BS_LOOSE)
-		return fa_test_bit(b->map, off) ? b->cls : FA_CLASS_NONE;
-	for (cls = 0; cls < FA_NR_CLASSES; cls++)
-		if (fa_test_bit(b->map, cls * pool->words * BITS_PER_LONG + off))
-			return cls;
-	return FA_CLASS_NONE;
+	if (b->state == FA_BS_LOOSE)
+		return fa_loose_class(pool, b, off);
+	return fa_test_bit(b->map, off) ? b->cls : FA_CLASS_NONE;
 }
 
 /**

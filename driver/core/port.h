@@ -47,7 +47,7 @@ typedef unsigned long long u64;
 /*
  * Host builds: misuse and broken invariants abort by default; tests that
  * exercise misuse on purpose set fa_warn_fatal = false and count instead.
- * Both are defined by the test program (tests/unit/port_user.c).
+ * Both are defined by the host test programs (tests/core/harness/port_user.c).
  */
 extern bool fa_warn_fatal;
 extern unsigned long fa_warn_count;

@@ -1,14 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Runs the core unit tests and a short fuzz run; prints TAP lines and, as
-# the last line, "unit: N passed, N failed".  Exit status 1 on failure.
+# run_check.sh OUT: runs OUT/test_unit and a short OUT/fuzz_core run (both
+# built by tests/core/Makefile into OUT); prints TAP lines and, as the last
+# line, "unit: N passed, N failed".  Exit status 1 on failure.
 set -u
-cd "$(dirname "$0")"
+out=${1:?usage: run_check.sh OUT}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 log=$(mktemp)
-trap 'rm -rf "$log" "$log.corpus"' EXIT
+trap 'rm -rf "$log" "$log.corpus" "$log.fuzz"' EXIT
 
-./test_unit >"$log"
+"$out/test_unit" >"$log"
 rc=$?
 cat "$log"
 pass=$(sed -n 's/^# core: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
@@ -26,9 +27,10 @@ fi
 
 n=$((n + 1))
 mkdir -p "$log.corpus"
-if [ -d fuzz_seeds ]; then cp fuzz_seeds/* "$log.corpus"/ 2>/dev/null; fi
-if ./fuzz_core -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
-	-print_final_stats=1 "$log.corpus" >"$log.fuzz" 2>&1; then
+# a crashing input is kept in OUT, next to the fuzzer
+if "$out/fuzz_core" -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
+	-artifact_prefix="$out/" -print_final_stats=1 "$log.corpus" \
+	>"$log.fuzz" 2>&1; then
 	grep -E 'stat::number_of_executed_units|Done' "$log.fuzz" | sed 's/^/# /'
 	echo "ok $n - fuzz_short (${FUZZ_SECONDS}s)"
 	pass=$((pass + 1))
@@ -37,6 +39,5 @@ else
 	echo "not ok $n - fuzz_short (${FUZZ_SECONDS}s)"
 	fail=$((fail + 1))
 fi
-rm -f "$log.fuzz"
 echo "unit: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -3,7 +3,7 @@
 #ifndef CHECK_H
 #define CHECK_H
 
-#include "../../driver/core/internal.h"
+#include "internal.h"
 #include "sim.h"
 
 /* returns true when all invariants hold; prints the first violation */

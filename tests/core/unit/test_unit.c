@@ -15,13 +15,10 @@ static int t_pass, t_fail, t_num;
 	fprintf(stderr, "  %s:%d: assertion failed: %s\n", __FILE__, \
 		__LINE__, #c); return false; } } while (0)
 #define T_CHECK(pool, s) T_ASSERT(check_pool(pool, s))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static void run(const char *name, bool (*fn)(void))
+static void report(const char *name, bool ok)
 {
-	bool ok;
-
-	fa_warn_fatal = true;
-	ok = fn();
 	t_num++;
 	if (ok)
 		t_pass++;
@@ -72,6 +69,33 @@ static bool teardown(struct fa_pool *pool, struct sim *s, u64 base)
 	return true;
 }
 
+static void run(const char *name, bool (*fn)(void))
+{
+	fa_warn_fatal = true;
+	report(name, fn());
+}
+
+/*
+ * A test on a fresh pool of block order @bo keeping @reserve empty blocks,
+ * over a source of @nblocks blocks.  The test frees what it allocated;
+ * teardown() then checks that the pool and the source are back where they
+ * started.
+ */
+static void run_pool(const char *name,
+		     bool (*fn)(struct fa_pool *pool, struct sim *s),
+		     unsigned int bo, unsigned int reserve,
+		     unsigned long nblocks)
+{
+	struct fa_pool *pool;
+	struct sim s;
+	u64 base;
+
+	fa_warn_fatal = true;
+	pool = mkpool(&s, bo, reserve, nblocks);
+	base = pool ? meta(pool) : 0;
+	report(name, pool && fn(pool, &s) && teardown(pool, &s, base));
+}
+
 /* ---- blockmap ---- */
 
 static int count_cb(void *arg, struct fa_block *b, unsigned int flags)
@@ -96,13 +120,13 @@ static bool test_blockmap_basic(void)
 	dummy[0].pfn = 512 * 7;
 	dummy[1].pfn = 512 * 6;
 	dummy[2].pfn = 512 * 8;
-	T_ASSERT(fa_bm_lookup(&bm, 12345) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 12345));
 	T_ASSERT(fa_bm_get_flags(&bm, 12345, ~0U) == 0);
 	T_ASSERT(fa_bm_attach(&bm, 512 * 7 + 3, &dummy[0],
 			      FA_BS_OWNED | 2) == 0);
 	T_ASSERT(fa_bm_lookup(&bm, 512 * 7) == &dummy[0]);
 	T_ASSERT(fa_bm_lookup(&bm, 512 * 7 + 511) == &dummy[0]);
-	T_ASSERT(fa_bm_lookup(&bm, 512 * 8) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 512 * 8));
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == (FA_BS_OWNED | 2));
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, FA_BF_CLASS_MASK) == 2);
 	fa_bm_set_flags(&bm, 512 * 7, 1, FA_BF_CLASS_MASK);
@@ -117,7 +141,7 @@ static bool test_blockmap_basic(void)
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 8, ~0U) == FA_BS_OWNED);
 	T_ASSERT(fa_bm_for_each(&bm, count_cb, st) == 0 && st[1] == 3);
 	fa_bm_detach(&bm, 512 * 7);
-	T_ASSERT(fa_bm_lookup(&bm, 512 * 7) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 512 * 7));
 	T_ASSERT(fa_bm_get_flags(&bm, 512 * 7, ~0U) == 0);
 	fa_bm_detach(&bm, 512 * 6);
 	fa_bm_detach(&bm, 512 * 8);
@@ -138,20 +162,20 @@ static bool test_blockmap_sparse(void)
 	unsigned int i;
 
 	fa_bm_init(&bm, 2);
-	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
 		dummy[i].pfn = pfns[i];
 		T_ASSERT(fa_bm_attach(&bm, pfns[i], &dummy[i], i & 3) == 0);
 	}
-	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pfns); i++) {
 		T_ASSERT(fa_bm_lookup(&bm, pfns[i] + 3) == &dummy[i]);
 		T_ASSERT(fa_bm_get_flags(&bm, pfns[i], ~0U) == (i & 3));
 	}
-	T_ASSERT(fa_bm_lookup(&bm, 8) == NULL);
-	T_ASSERT(fa_bm_lookup(&bm, (1UL << 40) + 8) == NULL);
+	T_ASSERT(!fa_bm_lookup(&bm, 8));
+	T_ASSERT(!fa_bm_lookup(&bm, (1UL << 40) + 8));
 	/* a few chunks and a short path per pfn, not sized by the max pfn */
 	T_ASSERT(bm.meta_bytes < 64 * 1024);
 	T_ASSERT(fa_bm_for_each(&bm, count_cb, st) == 0 && st[1] == 7);
-	for (i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(pfns); i++)
 		fa_bm_detach(&bm, pfns[i]);
 	T_ASSERT(bm.meta_bytes == 0 && bm.height == 0);
 	/* detaching unknown pfns is harmless */
@@ -191,208 +215,187 @@ static bool test_create_invalid(void)
 	return teardown(pool, &s, sizeof(struct fa_pool) ? meta(pool) : 0);
 }
 
-static bool test_best_fit(void)
+static bool test_best_fit(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 3, 0, 16);
 	unsigned long a[8], b[8], c[8], d[8];
 	struct fa_alloc_result r;
-	u64 base = meta(pool);
 
 	/* A: 3 used; B: 6 used (2 free) */
-	T_ASSERT(check_alloc(pool, &s, 0, 3, a, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 3, a, 0, &r) == 0);
 	T_ASSERT(r.nr_fresh_blocks == 1 && r.nr_blocks_touched == 1);
-	T_ASSERT(check_alloc(pool, &s, 0, 5, b, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 5, b, 0, &r) == 0);
 	/* 5 free in A: fits, no fresh block */
 	T_ASSERT(r.nr_fresh_blocks == 0);
 	T_ASSERT((a[0] >> 3) == (b[0] >> 3));
-	T_ASSERT(check_alloc(pool, &s, 0, 6, c, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 6, c, 0, &r) == 0);
 	T_ASSERT(r.nr_fresh_blocks == 1);
-	check_free(pool, &s, c, 2);	/* C block: 4 used, 4 free */
-	check_free(pool, &s, a, 2);	/* A block: 6 used, 2 free */
-	T_CHECK(pool, &s);
+	check_free(pool, s, c, 2);	/* C block: 4 used, 4 free */
+	check_free(pool, s, a, 2);	/* A block: 6 used, 2 free */
+	T_CHECK(pool, s);
 	/* 1 page: the block with the fewest free pages (A) */
-	T_ASSERT(check_alloc(pool, &s, 0, 1, d, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 1, d, 0, &r) == 0);
 	T_ASSERT((d[0] >> 3) == (a[0] >> 3));
 	/* 3 pages: 1 from A then 2 from C, no fresh block */
-	T_ASSERT(check_alloc(pool, &s, 0, 3, d + 1, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 3, d + 1, 0, &r) == 0);
 	T_ASSERT(r.nr_fresh_blocks == 0 && r.nr_blocks_touched == 2);
-	T_CHECK(pool, &s);
-	check_free(pool, &s, a + 2, 1);
-	check_free(pool, &s, b, 5);
-	check_free(pool, &s, c + 2, 4);
-	check_free(pool, &s, d, 4);
-	return teardown(pool, &s, base);
+	T_CHECK(pool, s);
+	check_free(pool, s, a + 2, 1);
+	check_free(pool, s, b, 5);
+	check_free(pool, s, c + 2, 4);
+	check_free(pool, s, d, 4);
+	return true;
 }
 
-static bool test_batch_affinity(void)
+static bool test_batch_affinity(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 3, 0, 16);
 	unsigned long a[8], big[19];
 	struct fa_alloc_result r;
-	u64 base = meta(pool);
 	unsigned int i, inpart = 0;
 
-	T_ASSERT(check_alloc(pool, &s, 1, 4, a, 0, &r) == 0);
-	T_ASSERT(check_alloc(pool, &s, 1, 19, big, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 1, 4, a, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 1, 19, big, 0, &r) == 0);
 	/* 2 whole blocks of its own, the 3 tail pages into the partial */
 	T_ASSERT(r.nr_fresh_blocks == 2 && r.nr_blocks_touched == 3);
 	for (i = 0; i < 19; i++)
 		inpart += (big[i] >> 3) == (a[0] >> 3);
 	T_ASSERT(inpart == 3);
-	T_CHECK(pool, &s);
-	check_free(pool, &s, big, 19);
-	check_free(pool, &s, a, 4);
-	return teardown(pool, &s, base);
+	T_CHECK(pool, s);
+	check_free(pool, s, big, 19);
+	check_free(pool, s, a, 4);
+	return true;
 }
 
-static bool test_classes(void)
+static bool test_classes(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 2, 0, 16);
 	unsigned long p[3][5];
-	u64 base = meta(pool);
 	unsigned int c, d, i, j;
 
 	for (c = 0; c < 3; c++)
-		T_ASSERT(check_alloc(pool, &s, c, 5, p[c], 0, NULL) == 0);
+		T_ASSERT(check_alloc(pool, s, c, 5, p[c], 0, NULL) == 0);
 	for (c = 0; c < 3; c++)
 		for (d = 0; d < 3; d++)
 			for (i = 0; c != d && i < 5; i++)
 				for (j = 0; j < 5; j++)
 					T_ASSERT(p[c][i] >> 2 != p[d][j] >> 2);
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	for (c = 0; c < 3; c++)
-		check_free(pool, &s, p[c], 5);
-	return teardown(pool, &s, base);
+		check_free(pool, s, p[c], 5);
+	return true;
 }
 
-static bool test_reserve(void)
+static bool test_reserve(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 3, 1, 16);
 	unsigned long p[24], q[8];
 	struct fa_pool_stats st;
-	u64 base = meta(pool);
 
-	T_ASSERT(check_alloc(pool, &s, 0, 24, p, 0, NULL) == 0);
-	check_free(pool, &s, p, 24);
-	T_CHECK(pool, &s);
+	T_ASSERT(check_alloc(pool, s, 0, 24, p, 0, NULL) == 0);
+	check_free(pool, s, p, 24);
+	T_CHECK(pool, s);
 	fa_pool_get_stats(pool, &st);
 	T_ASSERT(st.reserve_blocks == 1 && fa_pool_reserve_blocks(pool) == 1);
-	T_ASSERT(st.blocks_released == 2 && s.outstanding == 8);
+	T_ASSERT(st.blocks_released == 2 && s->outstanding == 8);
 	/* reused with another class */
-	T_ASSERT(check_alloc(pool, &s, 2, 3, q, 0, NULL) == 0);
+	T_ASSERT(check_alloc(pool, s, 2, 3, q, 0, NULL) == 0);
 	fa_pool_get_stats(pool, &st);
 	T_ASSERT(st.reserve_blocks == 0 && st.blocks_acquired == 3);
 	T_ASSERT((fa_pool_block_flags(pool, q[0]) & FA_BF_CLASS_MASK) == 2);
-	check_free(pool, &s, q, 3);
+	check_free(pool, s, q, 3);
 	T_ASSERT(fa_pool_reserve_blocks(pool) == 1);
 	T_ASSERT(fa_pool_trim(pool, 5) == 1);
-	T_ASSERT(fa_pool_reserve_blocks(pool) == 0 && s.outstanding == 0);
+	T_ASSERT(fa_pool_reserve_blocks(pool) == 0 && s->outstanding == 0);
 	fa_pool_set_reserve(pool, 3);
-	T_ASSERT(check_alloc(pool, &s, 0, 24, p, 0, NULL) == 0);
-	check_free(pool, &s, p, 24);
+	T_ASSERT(check_alloc(pool, s, 0, 24, p, 0, NULL) == 0);
+	check_free(pool, s, p, 24);
 	T_ASSERT(fa_pool_reserve_blocks(pool) == 3);
 	fa_pool_set_reserve(pool, 1);
 	T_ASSERT(fa_pool_reserve_blocks(pool) == 1);
-	T_CHECK(pool, &s);
-	return teardown(pool, &s, base);
+	T_CHECK(pool, s);
+	return true;
 }
 
-static bool test_loose_fallback(void)
+static bool test_loose_fallback(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 4, 0, 8);
 	unsigned long p[40], q[16];
 	struct fa_alloc_result r;
 	struct fa_pool_stats st;
-	u64 base = meta(pool);
 	unsigned long before;
 	unsigned int i;
 
 	/* one whole block, then the source only has order <= 1 chunks */
-	T_ASSERT(check_alloc(pool, &s, 0, 16, q, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 16, q, 0, &r) == 0);
 	for (i = 16; i < 8 * 16; i += 4)
-		T_ASSERT(sim_take_other(&s, i));
-	T_ASSERT(check_alloc(pool, &s, 0, 13, p, FA_ALLOC_STRICT, &r) ==
+		T_ASSERT(sim_take_other(s, i));
+	T_ASSERT(check_alloc(pool, s, 0, 13, p, FA_ALLOC_STRICT, &r) ==
 		 -ENOMEM);
-	T_ASSERT(s.outstanding == 16);
-	before = s.outstanding;
-	T_ASSERT(check_alloc(pool, &s, 0, 13, p, 0, &r) == 0);
+	T_ASSERT(s->outstanding == 16);
+	before = s->outstanding;
+	T_ASSERT(check_alloc(pool, s, 0, 13, p, 0, &r) == 0);
 	T_ASSERT(r.nr_loose == 13);
 	/* never over-allocates: exactly 13 pages more from the source */
-	T_ASSERT(s.outstanding == before + 13);
+	T_ASSERT(s->outstanding == before + 13);
 	for (i = 0; i < 13; i++)
 		T_ASSERT((fa_pool_block_flags(pool, p[i]) & FA_BF_STATE_MASK) ==
 			 FA_BS_LOOSE);
 	fa_pool_get_stats(pool, &st);
 	T_ASSERT(st.fallbacks == 1 && st.cls[0].loose_pages == 13 &&
 		 st.loose_acquired == 13);
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	/* loose pages go back at once */
-	check_free(pool, &s, p, 5);
-	T_ASSERT(s.outstanding == before + 8);
+	check_free(pool, s, p, 5);
+	T_ASSERT(s->outstanding == before + 8);
 	/* a freed owned page makes room: used before any loose page */
-	check_free(pool, &s, q, 1);
-	T_ASSERT(check_alloc(pool, &s, 0, 1, q, FA_ALLOC_STRICT, &r) == 0);
+	check_free(pool, s, q, 1);
+	T_ASSERT(check_alloc(pool, s, 0, 1, q, FA_ALLOC_STRICT, &r) == 0);
 	T_ASSERT(r.nr_loose == 0);
 	/* two classes' loose pages may share a physical pageblock */
-	T_ASSERT(check_alloc(pool, &s, 1, 3, p + 20, 0, &r) == 0);
+	T_ASSERT(check_alloc(pool, s, 1, 3, p + 20, 0, &r) == 0);
 	T_ASSERT(r.nr_loose == 3);
-	T_CHECK(pool, &s);
-	check_free(pool, &s, p + 5, 8);
-	check_free(pool, &s, p + 20, 3);
-	check_free(pool, &s, q, 16);
-	T_CHECK(pool, &s);
-	sim_release_others(&s);
-	return teardown(pool, &s, base);
+	T_CHECK(pool, s);
+	check_free(pool, s, p + 5, 8);
+	check_free(pool, s, p + 20, 3);
+	check_free(pool, s, q, 16);
+	T_CHECK(pool, s);
+	sim_release_others(s);
+	return true;
 }
 
-static bool test_no_source(void)
+static bool test_no_source(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 3, 2, 4);
 	unsigned long p[40];
 	struct fa_pool_stats st, st2;
-	u64 base = meta(pool);
 
-	T_ASSERT(check_alloc(pool, &s, 0, 10, p, 0, NULL) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 10, p, 0, NULL) == 0);
 	fa_pool_get_stats(pool, &st);
 	/* 33 > 32 total: -ENOMEM, everything rolled back */
-	T_ASSERT(check_alloc(pool, &s, 1, 23, p + 10, 0, NULL) == -ENOMEM);
-	T_CHECK(pool, &s);
+	T_ASSERT(check_alloc(pool, s, 1, 23, p + 10, 0, NULL) == -ENOMEM);
+	T_CHECK(pool, s);
 	fa_pool_get_stats(pool, &st2);
 	T_ASSERT(st2.cls[1].pages_used == 0 && st2.cls[1].loose_pages == 0);
 	T_ASSERT(st2.cls[0].pages_used == 10);
-	T_ASSERT(s.outstanding <= 16 + 16);
+	T_ASSERT(s->outstanding <= 16 + 16);
 	/* exactly the rest fits */
-	T_ASSERT(check_alloc(pool, &s, 0, 22, p + 10, 0, NULL) == 0);
-	T_CHECK(pool, &s);
-	check_free(pool, &s, p, 32);
+	T_ASSERT(check_alloc(pool, s, 0, 22, p + 10, 0, NULL) == 0);
+	T_CHECK(pool, s);
+	check_free(pool, s, p, 32);
 	(void)st;
-	return teardown(pool, &s, base);
+	return true;
 }
 
-static bool test_eintr(void)
+static bool test_eintr(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 3, 0, 32);
 	unsigned long p[200];
-	u64 base = meta(pool);
 
-	s.stop_after = 3;
-	T_ASSERT(check_alloc(pool, &s, 0, 200, p, 0, NULL) == -EINTR);
-	T_ASSERT(s.outstanding == 0);
-	T_CHECK(pool, &s);
+	s->stop_after = 3;
+	T_ASSERT(check_alloc(pool, s, 0, 200, p, 0, NULL) == -EINTR);
+	T_ASSERT(s->outstanding == 0);
+	T_CHECK(pool, s);
 	/* should_stop consulted at least once per block's worth of pages */
-	s.stop_after = -1;
-	s.nstop = 0;
-	T_ASSERT(check_alloc(pool, &s, 0, 200, p, 0, NULL) == 0);
-	T_ASSERT(s.nstop >= 200 / 8);
-	check_free(pool, &s, p, 200);
-	return teardown(pool, &s, base);
+	s->stop_after = -1;
+	s->nstop = 0;
+	T_ASSERT(check_alloc(pool, s, 0, 200, p, 0, NULL) == 0);
+	T_ASSERT(s->nstop >= 200 / 8);
+	check_free(pool, s, p, 200);
+	return true;
 }
 
 static bool test_misuse(void)
@@ -444,22 +447,22 @@ static bool test_sparse_pool(void)
 	return teardown(pool, &s, base);
 }
 
-static bool test_meta_per_page(void)
+static bool test_meta_per_page(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 9, 0, 256);
 	unsigned long n = 256UL * 512, *p = malloc(n * sizeof(*p));
 	u64 base = meta(pool), m;
 
-	T_ASSERT(check_alloc(pool, &s, 0, n, p, 0, NULL) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, n, p, 0, NULL) == 0);
 	m = meta(pool);
-	fprintf(stderr, "  meta: %llu bytes for %lu pages (%.3f B/page, %.3f excluding fixed %llu)\n",
-		m, n, (double)m / n, (double)(m - base) / n, base);
+	fprintf(stderr, "  meta: %llu bytes for %lu pages (%.3f B/page, ",
+		m, n, (double)m / n);
+	fprintf(stderr, "%.3f excluding fixed %llu)\n",
+		(double)(m - base) / n, base);
 	T_ASSERT(m <= n);
-	T_CHECK(pool, &s);
-	check_free(pool, &s, p, n);
+	T_CHECK(pool, s);
+	check_free(pool, s, p, n);
 	free(p);
-	return teardown(pool, &s, base);
+	return true;
 }
 
 /* ---- planner ---- */
@@ -484,12 +487,12 @@ struct oracle {
 
 static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
 {
-	unsigned long used[16], U = 0, L = 0, Lm = 0, n = 0, bp = pool->bp;
+	unsigned long used[16], nused = 0, nloose = 0, lm = 0, n = 0;
+	unsigned long bp = pool->bp;
 	bool pin[16];
 	struct oracle best = { ~0UL, ~0UL, ~0UL };
 	struct fa_list *p;
 	unsigned int i, bit, mask;
-
 	struct fa_block *all[16];
 	unsigned long nall = check_class_blocks(pool, cls, all, 16), k;
 
@@ -501,15 +504,15 @@ static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
 		for (bit = 0; bit < bp; bit++)
 			if (fa_test_bit(b->map, bit) && is_pinned(b->pfn + bit))
 				pin[n] = true;
-		U += used[n++];
+		nused += used[n++];
 	}
 	for (p = pool->loose.next; p != &pool->loose; p = p->next) {
 		struct fa_block *b = fa_container_of(p, struct fa_block, node);
 
 		for (bit = 0; bit < bp; bit++)
-			if (fa_test_bit(b->map + cls * pool->words, bit)) {
-				L++;
-				Lm += !is_pinned(b->pfn + bit);
+			if (fa_test_bit(fa_loose_map(pool, b, cls), bit)) {
+				nloose++;
+				lm += !is_pinned(b->pfn + bit);
 			}
 	}
 	for (mask = 0; mask < (1U << n); mask++) {
@@ -525,12 +528,12 @@ static struct oracle brute_force(struct fa_pool *pool, unsigned int cls)
 				ok = false;
 			}
 		}
-		if (!ok || k * bp < U)
+		if (!ok || k * bp < nused)
 			continue;
-		absorb = k * bp - U < Lm ? k * bp - U : Lm;
-		o.loose_after = L - absorb;
+		absorb = k * bp - nused < lm ? k * bp - nused : lm;
+		o.loose_after = nloose - absorb;
 		o.blocks = k;
-		o.moves = U - kept_used + absorb;
+		o.moves = nused - kept_used + absorb;
 		if (o.loose_after < best.loose_after ||
 		    (o.loose_after == best.loose_after &&
 		     (o.blocks < best.blocks ||
@@ -558,11 +561,10 @@ static bool build_state(struct fa_pool *pool, struct sim *s, unsigned int cls,
 	n += nloose;
 	/* free a random subset, keeping the rest */
 	for (i = 0; i < n; i++) {
-		if (rnd() % 100 < 55) {
+		if (rnd() % 100 < 55)
 			T_ASSERT(check_free(pool, s, &p[i], 1));
-		} else {
+		else
 			p[k++] = p[i];
-		}
 	}
 	*pages = p;
 	*np = k;
@@ -618,8 +620,9 @@ static bool test_planner_oracle(void)
 		T_ASSERT(check_plan_dsts(&s, mv, n, cls));
 		if ((unsigned long)n != o.moves || res.blocks_after != o.blocks ||
 		    res.loose_after != o.loose_after) {
-			fprintf(stderr, "  iter %u: plan moves %ld blocks %lu loose %lu; oracle %lu %lu %lu\n",
-				iter, n, res.blocks_after, res.loose_after,
+			fprintf(stderr, "  iter %u: plan moves %ld blocks %lu loose %lu; ",
+				iter, n, res.blocks_after, res.loose_after);
+			fprintf(stderr, "oracle %lu %lu %lu\n",
 				o.moves, o.blocks, o.loose_after);
 			return false;
 		}
@@ -650,20 +653,17 @@ static bool test_planner_oracle(void)
 	return passes == 1500;
 }
 
-static bool test_planner_cap(void)
+static bool test_planner_cap(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 3, 0, 32);
 	unsigned long p[64], keep[64], nk = 0;
 	struct fa_plan_result res;
 	struct fa_move mv[64];
-	u64 base = meta(pool);
 	unsigned int i;
 	long n;
 
 	pin_mod = 0;
 	/* 8 blocks with 7,6,5,4,3,2,1,1 used pages (29 pages: 4 blocks) */
-	T_ASSERT(check_alloc(pool, &s, 0, 64, p, 0, NULL) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 64, p, 0, NULL) == 0);
 	{
 		static const unsigned int u[8] = { 7, 6, 5, 4, 3, 2, 1, 1 };
 		unsigned int b;
@@ -673,47 +673,46 @@ static bool test_planner_cap(void)
 				if (i < u[b])
 					keep[nk++] = p[b * 8 + i];
 				else
-					check_free(pool, &s, &p[b * 8 + i], 1);
+					check_free(pool, s, &p[b * 8 + i], 1);
 			}
 	}
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	/*
 	 * cap 3: empties the two 1-page blocks (2 moves) and takes one of the
 	 * 2-page block's pages, a prefix of the full plan
 	 */
 	n = fa_plan(pool, 0, NULL, NULL, mv, 3, 0, &res);
 	T_ASSERT(n == 3 && res.blocks_after == 6 && res.blocks_before == 8);
-	T_ASSERT(check_plan_dsts(&s, mv, n, 0));
+	T_ASSERT(check_plan_dsts(s, mv, n, 0));
 	T_ASSERT(res.blocks_released == 2);
 	for (i = 0; i < 3; i++)
 		T_ASSERT((fa_pool_block_flags(pool, mv[i].src) &
 			  FA_BF_STATE_MASK) == FA_BS_ISOLATED);
 	/* the allocator does not use isolated blocks */
-	T_ASSERT(check_alloc(pool, &s, 0, 2, p, 0, NULL) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 2, p, 0, NULL) == 0);
 	T_ASSERT((fa_pool_block_flags(pool, p[0]) & FA_BF_STATE_MASK) ==
 		 FA_BS_OWNED);
-	check_free(pool, &s, p, 2);
+	check_free(pool, s, p, 2);
 	/* abandon one move, complete the others */
-	T_ASSERT(check_move(pool, &s, &mv[0], false));
-	if (!apply_plan(pool, &s, 0, mv + 1, 2, keep, nk))
+	T_ASSERT(check_move(pool, s, &mv[0], false));
+	if (!apply_plan(pool, s, 0, mv + 1, 2, keep, nk))
 		return false;
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	fa_plan_finish(pool, 0);
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	T_ASSERT(pool->cls[0].blocks == 7);
 	/* full plan: 4 blocks remain */
 	n = fa_plan(pool, 0, NULL, NULL, mv, 64, 0, &res);
 	T_ASSERT(n > 0 && res.blocks_after == 4);
-	T_ASSERT(check_plan_dsts(&s, mv, n, 0));
-	if (!apply_plan(pool, &s, 0, mv, n, keep, nk))
+	T_ASSERT(check_plan_dsts(s, mv, n, 0));
+	if (!apply_plan(pool, s, 0, mv, n, keep, nk))
 		return false;
 	fa_plan_finish(pool, 0);
-	T_CHECK(pool, &s);
-	T_ASSERT(pool->cls[0].blocks == 4 && s.outstanding == 32);
-	check_free(pool, &s, keep, nk);
-	return teardown(pool, &s, base);
+	T_CHECK(pool, s);
+	T_ASSERT(pool->cls[0].blocks == 4 && s->outstanding == 32);
+	check_free(pool, s, keep, nk);
+	return true;
 }
-
 
 /*
  * FA_POOL_MOVABLE_MARKS: the planner moves only pages the pool itself
@@ -760,8 +759,10 @@ static bool test_movable_marks(void)
 	T_CHECK(pool, &s);
 	T_ASSERT(check_alloc(pool, &s, 0, 1, &q, 0, NULL) == 0);
 	T_ASSERT(!fa_pool_page_movable(pool, q));
-	/* p[8]'s block now holds an unmarked page (q, or p[1..3]'s block
-	 * took it): whichever block that is stays */
+	/*
+	 * p[8]'s block now holds an unmarked page (q, or p[1..3]'s block
+	 * took it): whichever block that is stays
+	 */
 	T_ASSERT(fa_plan(pool, 0, NULL, NULL, NULL, 16, FA_PLAN_DRY_RUN,
 			 &res) >= 0);
 	T_ASSERT(res.blocks_after == 2 || (q >> 3) == (p[0] >> 3));
@@ -780,28 +781,25 @@ static bool test_movable_marks(void)
  * one; their used pages live on as loose pages and go back as they are
  * freed; the fullest block(s) asked to be kept stay whole.
  */
-static bool test_break(void)
+static bool test_break(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 3, 0, 16);
 	struct fa_pool_stats st;
 	unsigned long p[32];
-	u64 base = meta(pool);
 	unsigned int i;
 
 	/* four blocks of class 1: 8, 6, 3 and 1 pages used */
-	T_ASSERT(check_alloc(pool, &s, 1, 32, p, 0, NULL) == 0);
-	check_free(pool, &s, p + 14, 2);
-	check_free(pool, &s, p + 19, 5);
-	check_free(pool, &s, p + 25, 7);
-	T_CHECK(pool, &s);
+	T_ASSERT(check_alloc(pool, s, 1, 32, p, 0, NULL) == 0);
+	check_free(pool, s, p + 14, 2);
+	check_free(pool, s, p + 19, 5);
+	check_free(pool, s, p + 25, 7);
+	T_CHECK(pool, s);
 	T_ASSERT(pool->cls[1].blocks == 4);
 	/* 14 free pages, less the 2 of the fullest partial block */
 	T_ASSERT(fa_pool_reclaimable_pages(pool) == 12);
 	T_ASSERT(fa_pool_break(pool, 0, 0, 0) == 0);	/* no such blocks */
 	/* keep one partial block: the 3- and 1-page blocks break */
 	T_ASSERT(fa_pool_break(pool, 1, 0, 1) == 5 + 7);
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	fa_pool_get_stats(pool, &st);
 	T_ASSERT(st.blocks_broken == 2 && st.broken_pages_released == 12);
 	T_ASSERT(st.cls[1].blocks == 2 && st.cls[1].loose_pages == 4);
@@ -811,63 +809,60 @@ static bool test_break(void)
 		 FA_BS_OWNED);
 	/* a cap stops after the block that reaches it */
 	T_ASSERT(fa_pool_break(pool, 1, 1, 0) == 2);
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	/* the full block never breaks */
 	T_ASSERT(fa_pool_break(pool, 1, 0, 0) == 0);
 	T_ASSERT(pool->cls[1].blocks == 1);
 	/* loose pages go back one by one */
 	for (i = 8; i < 32; i++)
 		if (fa_pool_page_in_use(pool, p[i]))
-			check_free(pool, &s, &p[i], 1);
-	T_CHECK(pool, &s);
-	check_free(pool, &s, p, 8);
-	return teardown(pool, &s, base);
+			check_free(pool, s, &p[i], 1);
+	T_CHECK(pool, s);
+	check_free(pool, s, p, 8);
+	return true;
 }
 
 /*
  * FA_PLAN_GROW: loose pages taken while memory was fragmented go back into
  * whole blocks opened once the source has them again.
  */
-static bool test_planner_grow(void)
+static bool test_planner_grow(struct fa_pool *pool, struct sim *s)
 {
-	struct sim s;
-	struct fa_pool *pool = mkpool(&s, 4, 0, 8);
 	unsigned long q[16], p[20], keep[36], nk = 0;
 	struct fa_plan_result dres, res;
 	struct fa_move mv[40];
-	u64 base = meta(pool);
 	unsigned int i;
 	long dn, n;
 
 	pin_mod = 0;
 	/* one full block, then 20 loose pages while the source is fragmented */
-	T_ASSERT(check_alloc(pool, &s, 0, 16, q, 0, NULL) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 16, q, 0, NULL) == 0);
 	for (i = 16; i < 8 * 16; i += 4)
-		T_ASSERT(sim_take_other(&s, i));
-	T_ASSERT(check_alloc(pool, &s, 0, 20, p, 0, NULL) == 0);
+		T_ASSERT(sim_take_other(s, i));
+	T_ASSERT(check_alloc(pool, s, 0, 20, p, 0, NULL) == 0);
 	T_ASSERT(pool->cls[0].loose_pages == 20);
 	/* without GROW the full block has no room: nothing to do */
 	n = fa_plan(pool, 0, NULL, NULL, mv, 40, FA_PLAN_DRY_RUN, &res);
 	T_ASSERT(n == 0 && res.nr_moves == 0 && res.loose_after == 20);
 	/* fragmentation gone: GROW opens 2 blocks for the 20 loose pages */
-	sim_release_others(&s);
+	sim_release_others(s);
 	dn = fa_plan(pool, 0, NULL, NULL, NULL, 40,
 		     FA_PLAN_DRY_RUN | FA_PLAN_GROW, &dres);
 	T_ASSERT(dn == 20 && dres.loose_after == 0 && dres.blocks_after == 3);
 	n = fa_plan(pool, 0, NULL, NULL, mv, 40, FA_PLAN_GROW, &res);
 	T_ASSERT(n == dn && !memcmp(&res, &dres, sizeof(res)));
-	T_ASSERT(check_plan_dsts(&s, mv, n, 0));
+	T_ASSERT(check_plan_dsts(s, mv, n, 0));
 	for (i = 0; i < 16; i++)
 		keep[nk++] = q[i];
 	for (i = 0; i < 20; i++)
 		keep[nk++] = p[i];
-	if (!apply_plan(pool, &s, 0, mv, n, keep, nk))
+	if (!apply_plan(pool, s, 0, mv, n, keep, nk))
 		return false;
 	fa_plan_finish(pool, 0);
-	T_CHECK(pool, &s);
+	T_CHECK(pool, s);
 	T_ASSERT(pool->cls[0].loose_pages == 0 && pool->cls[0].blocks == 3);
-	check_free(pool, &s, keep, nk);
-	return teardown(pool, &s, base);
+	check_free(pool, s, keep, nk);
+	return true;
 }
 
 /* ---- property ---- */
@@ -884,9 +879,10 @@ static bool property_run(u64 seed, size_t len, unsigned int bo)
 	for (i = 0; i < len; i++)
 		buf[i] = rnd() >> 56;
 	r = ops_run(buf, len, bo, &cnt);
-	fprintf(stderr, "  seed %llu bo %u: %lu ops, %lu allocs (%lu failed), %lu frees, %lu plans, %lu moves, %lu loose\n",
-		seed, bo, cnt.ops, cnt.allocs, cnt.alloc_fail, cnt.frees,
-		cnt.plans, cnt.moves, cnt.loose);
+	fprintf(stderr, "  seed %llu bo %u: %lu ops, %lu allocs (%lu failed), ",
+		seed, bo, cnt.ops, cnt.allocs, cnt.alloc_fail);
+	fprintf(stderr, "%lu frees, %lu plans, %lu moves, %lu loose\n",
+		cnt.frees, cnt.plans, cnt.moves, cnt.loose);
 	free(buf);
 	if (r)
 		fprintf(stderr, "  seed %llu: the op interpreter failed\n", seed);
@@ -916,21 +912,21 @@ int main(void)
 	run("blockmap_basic", test_blockmap_basic);
 	run("blockmap_sparse", test_blockmap_sparse);
 	run("create_invalid_args", test_create_invalid);
-	run("best_fit", test_best_fit);
-	run("batch_affinity", test_batch_affinity);
-	run("classes_never_share", test_classes);
-	run("reserve_trim_reclass", test_reserve);
-	run("loose_fallback", test_loose_fallback);
-	run("enomem_rollback", test_no_source);
-	run("eintr_rollback", test_eintr);
+	run_pool("best_fit", test_best_fit, 3, 0, 16);
+	run_pool("batch_affinity", test_batch_affinity, 3, 0, 16);
+	run_pool("classes_never_share", test_classes, 2, 0, 16);
+	run_pool("reserve_trim_reclass", test_reserve, 3, 1, 16);
+	run_pool("loose_fallback", test_loose_fallback, 4, 0, 8);
+	run_pool("enomem_rollback", test_no_source, 3, 2, 4);
+	run_pool("eintr_rollback", test_eintr, 3, 0, 32);
 	run("misuse_warns", test_misuse);
 	run("sparse_pool", test_sparse_pool);
-	run("meta_bytes_per_page", test_meta_per_page);
+	run_pool("meta_bytes_per_page", test_meta_per_page, 9, 0, 256);
 	run("planner_vs_bruteforce_oracle", test_planner_oracle);
-	run("planner_cap_isolation", test_planner_cap);
-	run("planner_grow_loose", test_planner_grow);
+	run_pool("planner_cap_isolation", test_planner_cap, 3, 0, 32);
+	run_pool("planner_grow_loose", test_planner_grow, 4, 0, 8);
 	run("movable_marks", test_movable_marks);
-	run("break_pinned_blocks", test_break);
+	run_pool("break_pinned_blocks", test_break, 3, 0, 16);
 	run("property_random_ops", test_property);
 	run("property_order9", test_property_order9);
 	printf("# core: %d passed, %d failed\n", t_pass, t_fail);

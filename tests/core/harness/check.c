@@ -211,7 +211,7 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 		}
 		if (blocks != fc->blocks || used != fc->pages_used ||
 		    loose != fc->loose_pages)
-			return fail("cls %u counters blocks %llu/%llu used %llu/%llu loose %llu/%llu",
+			return fail("cls %u blocks %llu/%llu used %llu/%llu loose %llu/%llu",
 				    c, blocks, fc->blocks, used, fc->pages_used,
 				    loose, fc->loose_pages);
 		if (st.cls[c].blocks != blocks ||
@@ -246,7 +246,7 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 		if (b->state != FA_BS_LOOSE || fa_bm_lookup(&pool->bm, b->pfn) != b)
 			return fail("loose block %#lx state/lookup", b->pfn);
 		for (c = 0; c < FA_NR_CLASSES; c++) {
-			unsigned int n = popc(b->map + c * pool->words,
+			unsigned int n = popc(fa_loose_map(pool, b, c),
 					      pool->words);
 
 			if (n != b->nr_cls[c])
@@ -272,7 +272,7 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 			int owner = -1;
 
 			for (c = 0; c < FA_NR_CLASSES; c++) {
-				if (fa_test_bit(b->map + c * pool->words, bit)) {
+				if (fa_test_bit(fa_loose_map(pool, b, c), bit)) {
 					if (owner >= 0)
 						return fail("loose page %#lx in 2 classes", pfn);
 					owner = c;
@@ -346,7 +346,8 @@ int check_alloc(struct fa_pool *pool, struct sim *s, unsigned int cls,
 			     p != &fc->bucket[min_free] && nbest < 64;
 			     p = p->next)
 				best[nbest++] = fa_container_of(p,
-						struct fa_block, node)->pfn;
+								struct fa_block,
+								node)->pfn;
 		if (nbest == 64)
 			nbest = 0;	/* too many to check cheaply */
 	}

@@ -3,7 +3,7 @@
 #ifndef SIM_H
 #define SIM_H
 
-#include "../../driver/core/core.h"
+#include "core.h"
 
 enum { SIM_FREE = 0, SIM_OUT = 1, SIM_OTHER = 2 };
 

@@ -4,13 +4,13 @@
  * run against the core with the simulated page source and the invariant
  * checker after every operation.
  */
-#include <stdint.h>
 #include <stdlib.h>
+#include "core.h"
 #include "ops.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	if (size > 4096)
 		return 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Host-side definitions for driver/core/port.h. */
 #include <stdio.h>
-#include "../../driver/core/port.h"
+#include "port.h"
 
 bool fa_warn_fatal = true;
 unsigned long fa_warn_count;

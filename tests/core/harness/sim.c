@@ -77,6 +77,22 @@ static void sim_set(struct sim *s, struct sim_region *r, unsigned long off,
 	r->st[off] = st;
 }
 
+/* First free, aligned run of @n pages in block @b of @r, or -1. */
+static long sim_find_run(const struct sim_region *r, unsigned long b,
+			 unsigned long n, unsigned long bp)
+{
+	unsigned long off, k;
+
+	for (off = b * bp; off < (b + 1) * bp; off += n) {
+		for (k = 0; k < n; k++)
+			if (r->st[off + k] != SIM_FREE)
+				break;
+		if (k == n)
+			return off;
+	}
+	return -1;
+}
+
 static int sim_get(void *ctx, unsigned int order, unsigned long *pfn)
 {
 	struct sim *s = ctx;
@@ -95,28 +111,25 @@ static int sim_get(void *ctx, unsigned int order, unsigned long *pfn)
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < s->nreg; i++) {
 			struct sim_region *r = &s->reg[i];
-			unsigned long nb = r->npages / bp, b, off, k;
+			unsigned long nb = r->npages / bp, b, k;
+			long off;
 
 			for (b = 0; b < nb; b++) {
 				if (r->bfree[b] < n)
 					continue;
 				if (pass == 0 && r->bfree[b] == bp && n < bp)
 					continue;
-				for (off = b * bp; off < (b + 1) * bp; off += n) {
-					for (k = 0; k < n; k++)
-						if (r->st[off + k] != SIM_FREE)
-							break;
-					if (k < n)
-						continue;
-					for (k = 0; k < n; k++)
-						sim_set(s, r, off + k, SIM_OUT);
-					*pfn = r->base + off;
-					s->outstanding += n;
-					s->nget++;
-					if (s->fail_after > 0)
-						s->fail_after--;
-					return 0;
-				}
+				off = sim_find_run(r, b, n, bp);
+				if (off < 0)
+					continue;
+				for (k = 0; k < n; k++)
+					sim_set(s, r, off + k, SIM_OUT);
+				*pfn = r->base + off;
+				s->outstanding += n;
+				s->nget++;
+				if (s->fail_after > 0)
+					s->fail_after--;
+				return 0;
 			}
 		}
 	}

@@ -31,8 +31,12 @@ static unsigned int nx(struct ost *o)
 	return o->pos < o->len ? o->in[o->pos++] : 0;
 }
 
-#define FAILF(...) do { fprintf(stderr, "ops: " __VA_ARGS__); \
-	fprintf(stderr, " (op %lu)\n", o->cnt->ops); return false; } while (0)
+/* Report a failed check of operation number o->cnt->ops and fail. */
+#define FAILF(...) do {						\
+	fprintf(stderr, "ops: " __VA_ARGS__);			\
+	fprintf(stderr, " (op %lu)\n", o->cnt->ops);		\
+	return false;						\
+} while (0)
 
 static void drop_batch(struct ost *o, int i)
 {
@@ -217,9 +221,9 @@ static bool do_plan(struct ost *o)
 		if (complete) {
 			mark_movable(o, &mv[i].dst, 1);
 			o->cnt->moves++;
-		}
-		else
+		} else {
 			all = false;
+		}
 	}
 	free(mv);
 	if (!check_pool(o->pool, &o->sim))
@@ -251,6 +255,22 @@ static unsigned long pick_n(struct ost *o)
 	if (sz < 200)
 		return 1 + (sz * 7 + nx(o)) % (4 * o->bp);
 	return o->bp * (1 + sz % 3) + nx(o) % o->bp;
+}
+
+/*
+ * One allocation with a limit on the source (*@limit: fail_after or
+ * stop_after) that a following byte sets; the limit is lifted afterwards.
+ */
+static bool do_alloc_limited(struct ost *o, long *limit)
+{
+	unsigned int cls;
+
+	*limit = nx(o) % 8;
+	cls = nx(o) % 3;
+	if (!do_alloc(o, cls, pick_n(o), 0))
+		return false;
+	*limit = -1;
+	return true;
 }
 
 static bool step(struct ost *o)
@@ -322,20 +342,10 @@ static bool step(struct ost *o)
 			o->sim.max_order = (int)(nx(o) % (o->bo + 2)) - 1;
 			return true;
 		default:
-			o->sim.fail_after = nx(o) % 8;
-			a = nx(o);
-			if (!do_alloc(o, a % 3, pick_n(o), 0))
-				return false;
-			o->sim.fail_after = -1;
-			return true;
+			return do_alloc_limited(o, &o->sim.fail_after);
 		}
 	case 8:
-		o->sim.stop_after = nx(o) % 8;
-		a = nx(o);
-		if (!do_alloc(o, a % 3, pick_n(o), 0))
-			return false;
-		o->sim.stop_after = -1;
-		return true;
+		return do_alloc_limited(o, &o->sim.stop_after);
 	case 9: case 10:
 		return do_plan(o);
 	case 11:
@@ -368,8 +378,10 @@ int ops_run(const unsigned char *data, size_t len, unsigned int block_order,
 	o->bp = 1U << o->bo;
 	cfg.block_order = o->bo;
 	cfg.reserve_blocks = nx(o) % 4;
-	/* odd block orders keep the pool's own movable marks (all kept
-	 * pages marked: the same plans, and the marks checked throughout) */
+	/*
+	 * odd block orders keep the pool's own movable marks (all kept
+	 * pages marked: the same plans, and the marks checked throughout)
+	 */
 	cfg.flags = (o->bo & 1) ? FA_POOL_MOVABLE_MARKS : 0;
 	sim_init(&o->sim, o->bo);
 	sim_add_region(&o->sim, 0, 24);
