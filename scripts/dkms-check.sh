@@ -37,7 +37,7 @@ for k in "${kvers[@]}"; do
 	log=$repo/build/check/dkms-$k.log
 	mkdir -p "$(dirname "$log")"
 	if dkms build "$name/$ver" -k "$k" >"$log" 2>&1 &&
-		ls /var/lib/dkms/$name/$ver/"$k"/*/module/$name.ko* >/dev/null 2>&1; then
+		ls /var/lib/dkms/"$name/$ver/$k"/*/module/"$name".ko* >/dev/null 2>&1; then
 		echo "ok - dkms build $name/$ver -k $k"
 		passed=$((passed + 1))
 	else

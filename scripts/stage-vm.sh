@@ -55,11 +55,14 @@ check)
 	fi
 	if [[ -x $dir/fragalloc && -x $dir/jsoncheck ]]; then
 		install -m 0755 "$repo/tests/cli/guest_cli_test.sh" "$dir/"
+		# (mode 0755: tests/vm/mkinitramfs.sh copies only executables)
+		install -m 0755 "$repo/tests/tap.sh" "$dir/"
 		cat >"$dir/cli_test.sh" <<'EOS'
 #!/bin/sh
-# The CLI's in-guest test, with the staged CLI and JSON checker.
+# The CLI's in-guest test, with the staged CLI, JSON checker and TAP helper.
 d=$(dirname "$0")
-FRAGALLOC=$d/fragalloc JSONCHECK=$d/jsoncheck exec sh "$d/guest_cli_test.sh"
+FRAGALLOC=$d/fragalloc JSONCHECK=$d/jsoncheck TAP_SH=$d/tap.sh \
+	exec sh "$d/guest_cli_test.sh"
 EOS
 		chmod 0755 "$dir/cli_test.sh"
 		echo cli_test.sh >>"$dir/tests.list"

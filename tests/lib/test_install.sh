@@ -51,6 +51,7 @@ export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
 export PKG_CONFIG_LIBDIR="$tmp/root/usr/lib/pkgconfig"
 export PKG_CONFIG_PATH="$tmp/root/usr/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs fragalloc)
+# shellcheck disable=SC2086 # pkg-config prints one word per flag
 ${CC:-cc} -Wall -Werror -o "$tmp/t" "$tmp/t.c" $flags
 LD_LIBRARY_PATH="$tmp/root/usr/lib" "$tmp/t"
 # really linked against the installed one
