@@ -17,26 +17,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Result  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GATE = os.environ.get("FA_FUNCLEN", os.path.join(HERE, "funclen.py"))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 LIMIT = 80
-
-
-class Result:
-    def __init__(self):
-        self.n = self.passed = self.failed = 0
-
-    def check(self, ok, name, detail=""):
-        self.n += 1
-        if ok:
-            self.passed += 1
-            print(f"ok {self.n} - {name}")
-        else:
-            self.failed += 1
-            print(f"not ok {self.n} - {name}")
-            for line in detail.splitlines():
-                print(f"#   | {line}")
 
 
 def body(lines):
@@ -113,6 +100,11 @@ def run_gate(*args):
     return p.returncode, p.stdout + p.stderr
 
 
+def shown(rc, out):
+    """the gate's exit status and output, as diagnostic lines"""
+    return [f"exit {rc}"] + out.splitlines()
+
+
 def main():
     r = Result()
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,17 +121,17 @@ def main():
                 ok = rc == 1 and want in out.splitlines() and \
                     out.count("() is ") == 1
                 r.check(ok, f"{name}: fails, names {fname}:{line} {fn}() "
-                        f"and its {length} lines", f"exit {rc}\n{out}")
+                        f"and its {length} lines", shown(rc, out))
             else:
                 ok = rc == 0 and "() is " not in out and " 0 over " in out
-                r.check(ok, f"{name}: passes", f"exit {rc}\n{out}")
+                r.check(ok, f"{name}: passes", shown(rc, out))
 
         # the whole directory: every offender, longest first
         rc, out = run_gate(tmp)
         lines = [ln for ln in out.splitlines() if "() is " in ln]
         want = sum(1 for c in CASES.values() if c[2])
         r.check(rc == 1 and len(lines) == want,
-                f"a directory: all {want} offenders listed", f"exit {rc}\n{out}")
+                f"a directory: all {want} offenders listed", shown(rc, out))
 
         bad = os.path.join(tmp, "unbalanced.c")
         with open(bad, "w") as f:
@@ -147,21 +139,19 @@ def main():
         rc, out = run_gate(bad)
         r.check(rc == 1 and "unbalanced.c: cannot parse" in out,
                 "unbalanced braces: a failure, not a silent pass",
-                f"exit {rc}\n{out}")
+                shown(rc, out))
 
     rc, out = run_gate("--bogus")
-    r.check(rc == 2, "unknown option: usage error 2", f"exit {rc}\n{out}")
+    r.check(rc == 2, "unknown option: usage error 2", shown(rc, out))
 
     # the gate parses every C file of the tree it guards (no "cannot parse")
     rc, out = run_gate(*(os.path.join(TOP, d)
                          for d in ("driver", "libfragalloc", "tools")))
     r.check("cannot parse" not in out and "funclen: " in out,
             "parses every file of driver/, libfragalloc/, tools/",
-            out if "cannot parse" in out else "")
+            out.splitlines() if "cannot parse" in out else ())
 
-    print(f"1..{r.n}")
-    print(f"gates-funclen: {r.passed} passed, {r.failed} failed, 0 skipped")
-    return 0 if r.failed == 0 else 1
+    return r.done("gates-funclen")
 
 
 if __name__ == "__main__":
