@@ -167,30 +167,11 @@ else
 	fa_notok "pkg-config --modversion fragalloc: '$pcver', VERSION is $ver" "" "$logs/pc.log"
 fi
 
-cat >"$tmp/t.c" <<'C'
-#include <stdio.h>
-#include <string.h>
-#include <fragalloc.h>
-
-int main(void)
-{
-	struct fragalloc_frag_report *r;
-	int ret = fragalloc_frag_read(NULL, "", &r);
-
-	if (ret) {
-		fprintf(stderr, "frag_read: %s\n", fragalloc_strerror(ret));
-		return 1;
-	}
-	printf("lib=%s header=%s abi=%d zones=%u\n", fragalloc_version(),
-	       FRAGALLOC_LIB_VERSION, FRAGALLOC_ABI_VERSION, r->nr_zones);
-	ret = r->nr_zones > 0 && !strcmp(fragalloc_version(), FRAGALLOC_LIB_VERSION) ? 0 : 1;
-	fragalloc_frag_free(r);
-	return ret;
-}
-C
+# the program of tests/lib/test_install.sh, against the packages
+client=$repo/tests/lib/installed_client.c
 link_shared() {
 	# shellcheck disable=SC2046 # pkg-config prints several words
-	gcc -Wall -Wextra -Werror -o "$tmp/t" "$tmp/t.c" $(pkg-config --cflags --libs fragalloc) &&
+	gcc -Wall -Wextra -Werror -o "$tmp/t" "$client" $(pkg-config --cflags --libs fragalloc) &&
 		LD_LIBRARY_PATH=$root/$lib "$tmp/t" | tee "$tmp/t.out" &&
 		grep -qx "lib=$ver header=$ver abi=1 zones=[1-9][0-9]*" "$tmp/t.out" &&
 		LD_LIBRARY_PATH=$root/$lib ldd "$tmp/t" | grep -F "$root/$lib/libfragalloc.so.1"
@@ -199,7 +180,7 @@ fa_step "a program built with pkg-config against libfragalloc-dev runs on libfra
 	"$logs/link-shared.log" link_shared
 link_static() {
 	# shellcheck disable=SC2046
-	gcc -Wall -Wextra -Werror -static -o "$tmp/ts" "$tmp/t.c" $(pkg-config --static --cflags --libs fragalloc) &&
+	gcc -Wall -Wextra -Werror -static -o "$tmp/ts" "$client" $(pkg-config --static --cflags --libs fragalloc) &&
 		"$tmp/ts"
 }
 fa_step "the same program linked statically (pkg-config --static, libfragalloc.a)" \
