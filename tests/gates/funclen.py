@@ -166,7 +166,7 @@ class Scanner:
             self.depth, stack = self.cond[-1][0]
             self.kinds_stack = list(stack)
         elif kind == "endif" and self.cond:
-            at_if, after_first = self.cond.pop()
+            after_first = self.cond.pop()[1]
             if after_first is not None:
                 self.depth, self.kinds_stack = after_first
 

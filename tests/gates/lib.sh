@@ -33,14 +33,13 @@ fa_notok() {
 }
 
 # fa_step NAME LOG CMD...: one test that passes when CMD exits 0; CMD's
-# output goes to LOG
+# output goes to LOG. (No local variables: CMD, when a shell function, would
+# see them in place of the caller's globals of the same name.)
 fa_step() {
-	local name=$1 log=$2
-	shift 2
-	if "$@" >"$log" 2>&1; then
-		fa_ok "$name"
+	if "${@:3}" >"$2" 2>&1; then
+		fa_ok "$1"
 	else
-		fa_notok "$name" "" "$log"
+		fa_notok "$1" "" "$2"
 	fi
 }
 

@@ -82,6 +82,32 @@ is "no kernel at all" "$(fa_missing_series "" 6.1 6.12; echo "rc=$?")" "6.1
 6.12
 rc=1"
 
+# the results of check.sh and the packaging tests
+res() { # CMD...: its output and the counters after it
+	(
+		fa_passed=0 fa_failed=0 fa_failures=()
+		"$@"
+		echo "passed=$fa_passed failed=$fa_failed failures=${fa_failures[*]}"
+	)
+}
+is "fa_step: a command that succeeds is ok" \
+	"$(res fa_step "works" "$tmp/step.log" true)" "ok - works
+passed=1 failed=0 failures="
+printf 'l%s\n' 1 2 3 >"$tmp/fail.out"
+is "fa_step: a failure names its log and shows its tail" \
+	"$(cd "$tmp" && res fa_step "breaks" "$tmp/step.log" cat fail.out missing)" "not ok - breaks (log: step.log)
+    l1
+    l2
+    l3
+    cat: missing: No such file or directory
+passed=0 failed=1 failures=breaks"
+name=global log=global
+seen() { echo "$name $log"; }
+fa_step "x" "$tmp/step.log" seen >/dev/null
+is "fa_step: a shell function run as CMD sees the caller's globals" "$(cat "$tmp/step.log")" "global global"
+is "fa_notok: detail and log" "$(cd "$tmp" && res fa_notok "n" "exit 3" "$tmp/none.log")" "not ok - n (exit 3; log: none.log)
+passed=0 failed=1 failures=n"
+
 # the shellcheck gate's file list: by name and by shebang, tracked or not,
 # never an ignored file, a link or a script of another language
 mkdir "$tmp/tree"
