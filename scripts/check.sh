@@ -9,10 +9,13 @@
 #      no warnings allowed; library, CLI and selftest builds
 #   3. host tests: portable core (unit, property, fuzz), library, CLI, and
 #      the gates' own tests (tests/gates: build warnings gate, VM judge,
-#      errno tables against the uapi DOC block, summary bookkeeping)
-#   4. style and packaging: checkpatch.pl --strict over driver/ and uapi/;
-#      DKMS builds the module for every target kernel; the uapi header
-#      compiled standalone as C and C++
+#      errno tables against the uapi DOC block, summary bookkeeping,
+#      function-length gate)
+#   4. style and packaging: shellcheck -x over every shell script (found by
+#      name and by shebang); no function over 80 lines in driver/,
+#      libfragalloc/ and tools/ (tests/gates/funclen.py); checkpatch.pl
+#      --strict over driver/ and uapi/; DKMS builds the module for every
+#      target kernel; the uapi header compiled standalone as C and C++
 #   5. the VM lane: each target kernel boots in QEMU (TCG), loads the module,
 #      runs the selftests, unloads it; any splat in the guest log fails, and
 #      so does a SKIP count other than tests/gates/expected-skips says
@@ -38,33 +41,11 @@ mkdir -p "$logs"
 # a splat (tests/vm/analyze.sh --fault-injection)
 unset FA_FAULT_INJECTION
 
-passed=0
-failed=0
 skipped=0
-failures=()
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-notok() {
-	failed=$((failed + 1))
-	failures+=("$1")
-	echo "not ok - $1${2:+ ($2)}"
-}
-
-# step NAME LOG CMD...: one test that passes when CMD exits 0
-step() {
-	local name=$1 log=$2
-	shift 2
-	if "$@" >"$log" 2>&1; then
-		ok "$name"
-	else
-		notok "$name" "log: ${log#"$repo"/}"
-		tail -n 25 "$log" | sed 's/^/    /'
-	fi
-}
+# results: fa_notok NAME [DETAIL [LOG]] and fa_step NAME LOG CMD... of
+# tests/gates/lib.sh, counted in fa_passed and fa_failed
+notok() { fa_notok "$@"; }
+step() { fa_step "$@"; }
 
 # suite [--skips LANE KVER] NAME LOG CMD...: a test program that ends with
 # "X: N passed, N failed[, N skipped]". No such line is a failure; with
@@ -82,18 +63,16 @@ suite() {
 	read -r p f s < <(fa_summary "$log" || echo "- - -")
 	grep -E '^(not ok|SPLAT|\[[0-9.]+\] not ok)' "$log" | sed 's/^/    /'
 	if [[ $p == - ]]; then
-		notok "$name" "no summary line (N passed, N failed), exit $rc; log: ${log#"$repo"/}"
-		tail -n 25 "$log" | sed 's/^/    /'
+		notok "$name" "no summary line (N passed, N failed), exit $rc" "$log"
 		return
 	fi
-	passed=$((passed + p))
-	failed=$((failed + f))
+	fa_passed=$((fa_passed + p))
+	fa_failed=$((fa_failed + f))
 	skipped=$((skipped + s))
 	if ((rc != 0 && f == 0)); then
-		notok "$name" "exit $rc without a failed count; log: ${log#"$repo"/}"
-		tail -n 25 "$log" | sed 's/^/    /'
+		notok "$name" "exit $rc without a failed count" "$log"
 	elif ((f)); then
-		failures+=("$name: $f failed")
+		fa_failures+=("$name: $f failed")
 	fi
 	if [[ -n $lane ]]; then
 		if ! want=$(fa_expected_skips "$lane" "$skver"); then
@@ -154,9 +133,15 @@ suite "gate: VM judge (analyze.sh)" "$logs/gates-analyze.log" tests/gates/analyz
 suite "gate: errno tables vs uapi DOC block" "$logs/gates-errno.log" tests/gates/errno_tables_test.py
 suite "gate: summary bookkeeping" "$logs/gates-lib.log" tests/gates/lib_test.sh
 suite "gate: soak runner (soak.sh)" "$logs/gates-soak.log" tests/gates/soak_test.sh
+suite "gate: function length (funclen.py)" "$logs/gates-funclen.log" tests/gates/funclen_test.py
 suite "benchmark summary (summarize.py)" "$logs/bench-summary.log" python3 tests/bench/test_summarize.py
 
 # 4. style
+mapfile -t shscripts < <(fa_shell_scripts .)
+step "shellcheck -x over the ${#shscripts[@]} shell scripts" "$logs/shellcheck.log" \
+	shellcheck -x "${shscripts[@]}"
+step "no function over 80 lines in driver/, libfragalloc/, tools/" "$logs/funclen.log" \
+	tests/gates/funclen.py --max 80 driver libfragalloc tools
 checkpatch=.cache/ksrc/scripts/checkpatch.pl
 while IFS= read -r f; do
 	step "checkpatch --strict $f" "$logs/checkpatch.log" \
@@ -189,9 +174,9 @@ if [[ ${FA_SKIP_VM:-0} != 1 ]]; then
 	done
 fi
 
-if ((${#failures[@]})); then
+if ((${#fa_failures[@]})); then
 	echo "# failures:"
-	printf '#   %s\n' "${failures[@]}"
+	printf '#   %s\n' "${fa_failures[@]}"
 fi
-echo "$passed passed, $failed failed, $skipped skipped"
-((failed == 0))
+echo "$fa_passed passed, $fa_failed failed, $skipped skipped"
+((fa_failed == 0))

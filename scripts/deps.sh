@@ -4,20 +4,26 @@
 # deps.sh - install everything fragalloc needs on a Debian 12 (bookworm) host
 # and extract the few kernel-tree files we use into .cache/ksrc/.
 #
-# Usage: scripts/deps.sh [--force]
-#
-#   --force          re-check everything (ignore the stamp), run apt-get if
-#                    anything is missing, re-extract .cache/ksrc.
-#   FA_DEPS_UPGRADE=1
-#                    also install the newest 6.12 image/headers pair even if
-#                    an older 6.12 pair is already installed.
-#   FA_DEPS_DRYRUN=1 print what would be installed, change nothing.
-#
-# Fast path (< 1 s, no root needed): the stamp in .cache/ matches this script
-# and dpkg-query reports every package installed and .cache/ksrc matches the
-# installed linux-source-6.12 version.
+# Usage: see usage() below (scripts/deps.sh --help).
 
 set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: scripts/deps.sh [--force]
+
+  --force          re-check everything (ignore the stamp), run apt-get if
+                   anything is missing, re-extract .cache/ksrc.
+  FA_DEPS_UPGRADE=1
+                   also install the newest 6.12 image/headers pair even if
+                   an older 6.12 pair is already installed.
+  FA_DEPS_DRYRUN=1 print what would be installed, change nothing.
+
+Fast path (< 1 s, no root needed): the stamp in .cache/ matches this script
+and dpkg-query reports every package installed and .cache/ksrc matches the
+installed linux-source-6.12 version.
+EOF
+}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache="$repo/.cache"
@@ -30,7 +36,7 @@ case "${1:-}" in
 --force) force=1 ;;
 "") ;;
 -h | --help)
-	sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'
+	usage
 	exit 0
 	;;
 *)
@@ -44,7 +50,10 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static cpio kmod sparse linux-source-6.12
 	xz-utils make gcc clang libclang-rt-14-dev python3 pkg-config
-	gnuplot-nox dkms
+	gnuplot-nox dkms shellcheck
+	# the library's generic netlink monitor: headers and the static
+	# libnl-3.a / libnl-genl-3.a the static CLI links
+	libnl-genl-3-dev
 )
 
 # kselftest headers (kselftest_harness.h includes only kselftest.h and libc /

@@ -16,7 +16,8 @@ src=/usr/src/$name-$ver
 kvers=("$@")
 ((${#kvers[@]})) || mapfile -t kvers < <("$repo/scripts/kvers.sh")
 
-passed=0 failed=0
+# shellcheck source=tests/gates/lib.sh
+. "$repo/tests/gates/lib.sh"
 cleanup() {
 	dkms remove "$name/$ver" --all >/dev/null 2>&1
 	rm -rf "$src"
@@ -29,22 +30,18 @@ find "$src" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \) -delete
 trap cleanup EXIT
 
 if ! dkms add "$name/$ver" >/dev/null; then
-	echo "not ok - dkms add $name/$ver"
+	fa_notok "dkms add $name/$ver"
 	echo "dkms: 0 passed, 1 failed"
 	exit 1
 fi
+# dkms_build KVER: the build, and the module it leaves in DKMS's tree
+dkms_build() {
+	dkms build "$name/$ver" -k "$1" &&
+		ls /var/lib/dkms/"$name/$ver/$1"/*/module/"$name".ko* >/dev/null
+}
+mkdir -p "$repo/build/check"
 for k in "${kvers[@]}"; do
-	log=$repo/build/check/dkms-$k.log
-	mkdir -p "$(dirname "$log")"
-	if dkms build "$name/$ver" -k "$k" >"$log" 2>&1 &&
-		ls /var/lib/dkms/$name/$ver/"$k"/*/module/$name.ko* >/dev/null 2>&1; then
-		echo "ok - dkms build $name/$ver -k $k"
-		passed=$((passed + 1))
-	else
-		echo "not ok - dkms build $name/$ver -k $k (log: ${log#"$repo"/})"
-		tail -n 20 "$log" | sed 's/^/    /'
-		failed=$((failed + 1))
-	fi
+	fa_step "dkms build $name/$ver -k $k" "$repo/build/check/dkms-$k.log" dkms_build "$k"
 done
-echo "dkms: $passed passed, $failed failed"
-((failed == 0))
+echo "dkms: $fa_passed passed, $fa_failed failed"
+((fa_failed == 0))

@@ -35,7 +35,9 @@ check)
 		cp "$repo/build/selftests/$t" "$dir/"
 		echo "$t" >>"$dir/tests.list"
 	done <"$repo/build/selftests/tests.list"
-	install -m 0755 "$repo/tests/vm/unload_test.sh" "$dir/"
+	# the TAP helper of the shell tests (mode 0755: tests/vm/mkinitramfs.sh
+	# copies only executables)
+	install -m 0755 "$repo/tests/tap.sh" "$repo/tests/vm/unload_test.sh" "$dir/"
 	echo unload_test.sh >>"$dir/tests.list"
 	kapi=$repo/build/kmod/$kver/kapi/fragalloc_kapi_test.ko
 	if [[ -n $kver && -f $kapi ]]; then
@@ -57,9 +59,10 @@ check)
 		install -m 0755 "$repo/tests/cli/guest_cli_test.sh" "$dir/"
 		cat >"$dir/cli_test.sh" <<'EOS'
 #!/bin/sh
-# The CLI's in-guest test, with the staged CLI and JSON checker.
+# The CLI's in-guest test, with the staged CLI, JSON checker and TAP helper.
 d=$(dirname "$0")
-FRAGALLOC=$d/fragalloc JSONCHECK=$d/jsoncheck exec sh "$d/guest_cli_test.sh"
+FRAGALLOC=$d/fragalloc JSONCHECK=$d/jsoncheck TAP_SH=$d/tap.sh \
+	exec sh "$d/guest_cli_test.sh"
 EOS
 		chmod 0755 "$dir/cli_test.sh"
 		echo cli_test.sh >>"$dir/tests.list"

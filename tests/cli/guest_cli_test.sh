@@ -10,32 +10,16 @@
 # "guest-cli: N passed, N failed, N skipped" (a SKIP is "ok N - name # SKIP
 # reason", counted as skipped, not passed). Exit 1 on failure.
 
-# ok and nok always return 0, so "COND && ok X || nok X" is an if-then-else
-# shellcheck disable=SC2015
+# shellcheck disable=SC2015 # ok and nok return 0: "C && ok X || nok X" is if-then-else
 FA=${FRAGALLOC:-fragalloc}
 JC=${JSONCHECK:-jsoncheck}
 T=${TMPDIR:-/tmp}/fa-cli.$$
 mkdir -p "$T" || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
-n=0 pass=0 fail=0 nskip=0
-
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-nok() {
-	n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
-	[ -s "$T/out" ] && head -n 8 "$T/out" | sed 's/^/#   out: /'
-	[ -s "$T/err" ] && head -n 8 "$T/err" | sed 's/^/#   err: /'
-	return 0
-}
-skip() { n=$((n + 1)); nskip=$((nskip + 1)); echo "ok $n - $1 # SKIP $2"; }
-
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-
-# t WANT_RC NAME CMD...
-t() {
-	want=$1 name=$2; shift 2
-	run "$@"
-	if [ "$rc" -eq "$want" ]; then ok "$name"; else echo "# exit $rc, want $want"; nok "$name"; fi
-}
+TAP_TMP=$T
+# the TAP helper: TAP_SH where scripts/stage-vm.sh staged it, else the tree's
+# shellcheck source=tests/tap.sh
+. "${TAP_SH:-$(dirname "$0")/../tap.sh}"
 
 # tj NAME KEYS CMD... : exit 0 and valid JSON with top-level KEYS
 tj() {
@@ -51,11 +35,6 @@ tj() {
 	fi
 }
 
-# grep_out NAME PATTERN [FILE]: fixed-string match in the last output
-has() {
-	if grep -qF -- "$2" "${3:-$T/out}"; then ok "$1"; else echo "# no '$2'"; nok "$1"; fi
-}
-
 # value of a numeric top-level-ish key in compact JSON: jnum KEY < file
 jnum() { sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 
@@ -66,14 +45,14 @@ if [ ! -c /dev/fragalloc ]; then
 fi
 
 # --- basics
-t 0 "version" "$FA" version
+expect_rc 0 "version" "$FA" version
 tj "version --json" "version libfragalloc abi_version" "$FA" version --json
-t 0 "help" "$FA" help
-t 2 "no command -> 2" "$FA"
-t 2 "unknown command -> 2" "$FA" frobnicate
+expect_rc 0 "help" "$FA" help
+expect_rc 2 "no command -> 2" "$FA"
+expect_rc 2 "unknown command -> 2" "$FA" frobnicate
 
 # --- info
-t 0 "info" "$FA" info
+expect_rc 0 "info" "$FA" info
 has "info shows ABI version" "abi version:"
 tj "info --json" "abi_version page_size pageblock_order features max_batch_pages max_fd_pages max_total_pages" "$FA" info --json
 [ "$(jnum abi_version <"$T/out")" = 1 ] && ok "module ABI version is 1" || nok "module ABI version is 1"
@@ -83,7 +62,7 @@ psz=$("$FA" info --json | jnum page_size)
 [ -n "$psz" ] && [ "$psz" -ge 4096 ] && ok "page size reported ($psz)" || nok "page size reported"
 
 # --- stats
-t 0 "stats" "$FA" stats
+expect_rc 0 "stats" "$FA" stats
 has "stats table" "pages_used"
 tj "stats --json" "blocks pages_used pages_free loose_pages fill_hist fd_batches fd_pages" "$FA" stats --json
 if command -v timeout >/dev/null 2>&1; then
@@ -95,10 +74,10 @@ else
 fi
 
 # --- frag
-t 0 "frag" "$FA" frag
+expect_rc 0 "frag" "$FA" frag
 has "frag index rows" "unusable idx"
 tj "frag --json" "zones migrate_types pagetypeinfo pageblock_order" "$FA" frag --json
-t 0 "frag --brief" "$FA" frag --brief
+expect_rc 0 "frag --brief" "$FA" frag --brief
 
 # --- frag --blocks / --map: pageblock pollution from /proc/kpageflags
 # "own" of compact JSON: pages pages_found blocks polluted polluted_only_by_own
@@ -163,17 +142,17 @@ EOF
 			[ "${m_loose:-0}" -ge 1 ] && ok "plain 1M: loose pageblocks on the map ($m_loose)" || nok "plain 1M: loose pageblocks on the map ($m_loose)"
 		fi
 	done
-	t 0 "frag --map (text)" "$FA" frag --map --alloc 4M
+	expect_rc 0 "frag --map (text)" "$FA" frag --map --alloc 4M
 	has "text map has pool cells" "P"
 	has "text map names the batch" "own pages: 1024 (1024 found)"
 	if command -v gnuplot >/dev/null 2>&1; then
 		skip "frag --map --png without gnuplot" "gnuplot installed"
 	else
-		t 1 "frag --map --png without gnuplot -> 1" "$FA" frag --map --png "$T/m.png"
+		expect_rc 1 "frag --map --png without gnuplot -> 1" "$FA" frag --map --png "$T/m.png"
 		has "--map --png: install hint" "gnuplot-nox" "$T/err"
 	fi
 	if command -v su >/dev/null 2>&1 && id fauser >/dev/null 2>&1; then
-		t 1 "frag --blocks as uid 1000 -> 1" su -s /bin/sh fauser -c "$FA frag --blocks"
+		expect_rc 1 "frag --blocks as uid 1000 -> 1" su -s /bin/sh fauser -c "$FA frag --blocks"
 		has "frag --blocks as uid 1000: needs root" "the pageblock classes need root" "$T/err"
 		if [ -s "$T/out" ]; then nok "frag --blocks as uid 1000: no number printed"; else ok "frag --blocks as uid 1000: no number printed"; fi
 	else
@@ -195,20 +174,20 @@ for pol in compact plain bulk highorder; do
 	tj "alloc --size 2M --policy $pol" "handle nr_pages" "$FA" alloc --size 2M --policy "$pol" --json
 	[ "$(jnum nr_pages <"$T/out")" = $((2097152 / psz)) ] && ok "policy $pol: full batch" || nok "policy $pol: full batch"
 done
-t 0 "alloc text output" "$FA" alloc -n 16
+expect_rc 0 "alloc text output" "$FA" alloc -n 16
 has "alloc text names the batch" "batch "
 tj "alloc --fill 0xa5 (mmap, write, verify)" "handle" "$FA" alloc --size 1M --fill 0xa5 --json
 has "alloc --fill reported" "\"filled\":true"
-t 0 "alloc --fill string pattern" "$FA" alloc -n 33 --fill fragalloc
+expect_rc 0 "alloc --fill string pattern" "$FA" alloc -n 33 --fill fragalloc
 has "fill verified" "filled and verified"
-t 0 "alloc --strict (compact)" "$FA" alloc -n 512 --strict
-t 1 "alloc --strict with plain -> 1 (EINVAL)" "$FA" alloc -n 16 --strict --policy plain
+expect_rc 0 "alloc --strict (compact)" "$FA" alloc -n 512 --strict
+expect_rc 1 "alloc --strict with plain -> 1 (EINVAL)" "$FA" alloc -n 16 --strict --policy plain
 has "strict+plain: invalid argument message" "invalid argument" "$T/err"
-t 0 "alloc --best-effort" "$FA" alloc -n 128 --best-effort
-t 0 "alloc --hold 1" "$FA" alloc -n 64 --hold 1
-t 0 "alloc prefix command 'al'" "$FA" al -n 8
-t 2 "alloc without size -> 2" "$FA" alloc
-t 2 "alloc bad class -> 2" "$FA" alloc -n 1 --class glue
+expect_rc 0 "alloc --best-effort" "$FA" alloc -n 128 --best-effort
+expect_rc 0 "alloc --hold 1" "$FA" alloc -n 64 --hold 1
+expect_rc 0 "alloc prefix command 'al'" "$FA" al -n 8
+expect_rc 2 "alloc without size -> 2" "$FA" alloc
+expect_rc 2 "alloc bad class -> 2" "$FA" alloc -n 1 --class glue
 
 # held memory is visible pool-wide while alloc --hold runs, gone after
 "$FA" alloc --size 4M --hold 3 >/dev/null 2>&1 &
@@ -226,26 +205,26 @@ tj "recompact --dry-run" "scope dry_run pages_planned pages_moved blocks_before 
 tj "recompact (pool)" "pages_moved blocks_released" "$FA" recompact --json
 tj "recompact --scope fd" "pages_moved" "$FA" recompact --scope fd --json
 tj "recompact --max-pages 10" "pages_moved" "$FA" recompact --max-pages 10 --json
-t 0 "recompact text" "$FA" recompact --dry-run
+expect_rc 0 "recompact text" "$FA" recompact --dry-run
 has "recompact text line" "recompact (pool, dry run)"
-t 2 "recompact bad scope -> 2" "$FA" recompact --scope everything
+expect_rc 2 "recompact bad scope -> 2" "$FA" recompact --scope everything
 
 # --- stress
 tj "stress small --json" "params cycles_done allocs alloc_failures frees range_frees reports" \
 	"$FA" stress --batch 1M --total 8M --cycles 3 --seed 7 --json
 [ "$(jnum cycles_done <"$T/out")" = 3 ] && ok "stress ran 3 cycles" || nok "stress ran 3 cycles"
 has "stress before/after reports" "\"after_free\""
-t 0 "stress text" "$FA" stress --batch 1M --total 8M --cycles 4 --seed 11
+expect_rc 0 "stress text" "$FA" stress --batch 1M --total 8M --cycles 4 --seed 11
 cp "$T/out" "$T/s1"
 has "stress text has summary" "stress: 4/4 cycles, seed 11"
-t 0 "stress same seed again" "$FA" stress --batch 1M --total 8M --cycles 4 --seed 11
+expect_rc 0 "stress same seed again" "$FA" stress --batch 1M --total 8M --cycles 4 --seed 11
 if [ "$(grep '^stress:' "$T/s1")" = "$(grep '^stress:' "$T/out")" ]; then ok "stress is deterministic for a seed"; else nok "stress is deterministic for a seed"; fi
-t 0 "stress --recompact" "$FA" stress --batch 1M --total 8M --cycles 3 --seed 3 --recompact
+expect_rc 0 "stress --recompact" "$FA" stress --batch 1M --total 8M --cycles 3 --seed 3 --recompact
 has "stress recompact line" "recompact: moved"
 for pol in plain bulk highorder; do
-	t 0 "stress --policy $pol" "$FA" stress --batch 1M --total 4M --cycles 2 --policy "$pol"
+	expect_rc 0 "stress --policy $pol" "$FA" stress --batch 1M --total 4M --cycles 2 --policy "$pol"
 done
-t 0 "stress --free-ratio 1" "$FA" stress --batch 512K --total 4M --cycles 2 --free-ratio 1
+expect_rc 0 "stress --free-ratio 1" "$FA" stress --batch 512K --total 4M --cycles 2 --free-ratio 1
 "$FA" stress --batch 1M --total 4M --cycles 1 --keep >"$T/out" 2>"$T/err" &
 spid=$!
 sleep 2
@@ -253,16 +232,16 @@ used=$("$FA" stats --json | sed -n 's/.*"pages_used":{"unmovable":\([0-9]*\).*/\
 if [ -n "$used" ] && [ "$used" -gt 0 ]; then ok "stress --keep holds memory ($used pages)"; else nok "stress --keep holds memory"; fi
 kill -TERM "$spid"
 if wait "$spid"; then ok "stress --keep frees and exits 0 on SIGTERM"; else nok "stress --keep frees and exits 0 on SIGTERM"; fi
-t 2 "stress bad ratio -> 2" "$FA" stress --free-ratio 0
+expect_rc 2 "stress bad ratio -> 2" "$FA" stress --free-ratio 0
 
 # --- error paths with hints
-t 1 "missing device -> 1" "$FA" info --device /dev/nonexistent
+expect_rc 1 "missing device -> 1" "$FA" info --device /dev/nonexistent
 has "missing device hint" "hint: is the module loaded? (modprobe fragalloc)" "$T/err"
 mp=/sys/module/fragalloc/parameters/max_fd_pages
 if [ -w "$mp" ]; then
 	old=$(cat "$mp")
 	echo 16 >"$mp"
-	t 1 "over max_fd_pages -> 1 (ENOSPC)" "$FA" alloc -n 64
+	expect_rc 1 "over max_fd_pages -> 1 (ENOSPC)" "$FA" alloc -n 64
 	has "ENOSPC hint names the parameter" "max_fd_pages" "$T/err"
 	echo "$old" >"$mp"
 else
@@ -271,11 +250,9 @@ else
 fi
 big=$("$FA" info --json | jnum max_batch_pages)
 if [ -n "$big" ] && [ "$big" -gt 0 ]; then
-	t 1 "batch over max_batch_pages -> 1" "$FA" alloc -n $((big + 1))
+	expect_rc 1 "batch over max_batch_pages -> 1" "$FA" alloc -n $((big + 1))
 else
 	skip "batch over max_batch_pages -> 1" "no max_batch_pages"
 fi
 
-echo "1..$n"
-echo "guest-cli: $pass passed, $fail failed, $nskip skipped"
-[ "$fail" -eq 0 ]
+tap_done guest-cli

@@ -4,34 +4,16 @@
 # line is "cli: N passed, N failed, N skipped" (a SKIP is "ok N - name # SKIP
 # reason", counted as skipped, not passed); exit 1 on failure.
 #   host_cli_test.sh FRAGALLOC_BIN [FRAGALLOC_STATIC_BIN]
-# ok and nok always return 0, so "COND && ok X || nok X" is an if-then-else
-# shellcheck disable=SC2015
+# shellcheck disable=SC2015 # ok and nok return 0: "C && ok X || nok X" is if-then-else
 bin=${1:?usage: host_cli_test.sh FRAGALLOC [FRAGALLOC_STATIC]}
 sbin=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 data="$here/../lib/data"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0 nskip=0
-
-ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-nok() {
-	n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
-	[ -s "$tmp/out" ] && sed 's/^/#   out: /' "$tmp/out" | head -10
-	[ -s "$tmp/err" ] && sed 's/^/#   err: /' "$tmp/err" | head -10
-	return 0
-}
-skip() { n=$((n + 1)); nskip=$((nskip + 1)); echo "ok $n - $1 # SKIP $2"; }
-
-# run CMD...: stdout -> $tmp/out, stderr -> $tmp/err, status -> $rc
-run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-# expect_rc WANT NAME CMD...
-expect_rc() {
-	want=$1 name=$2; shift 2
-	run "$@"
-	if [ "$rc" -eq "$want" ]; then ok "$name"; else echo "# exit $rc, want $want"; nok "$name"; fi
-}
+TAP_TMP=$tmp
+# shellcheck source=tests/tap.sh
+. "$here/../tap.sh"
 
 # check_json NAME PYTHON-EXPR-ON-d (stdin is $tmp/out)
 check_json() {
@@ -42,8 +24,12 @@ check_json() {
 	fi
 }
 
-grep_err() { # NAME PATTERN (fixed string, in stderr)
-	if grep -qF -- "$2" "$tmp/err"; then ok "$1"; else echo "# no '$2' in stderr"; nok "$1"; fi
+grep_err() { has "$1" "$2" "$tmp/err"; } # NAME STRING: in stderr
+
+# png_ok NAME FILE: FILE starts with the PNG signature
+png_ok() {
+	[ "$(head -c 4 "$2" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG' ]
+	result $? "$1"
 }
 
 # a device path that does not exist
@@ -111,11 +97,7 @@ check_json "JSON error object" "'error' in d and d['errno'] > 0"
 if command -v gnuplot >/dev/null 2>&1; then
 	expect_rc 0 "frag --png" "$bin" frag --png "$tmp/f.png" --buddyinfo "$data/debian-6.12-numa.buddyinfo" \
 		--pagetypeinfo "$data/debian-6.12-numa.pagetypeinfo"
-	if [ "$(head -c 4 "$tmp/f.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG' ]; then
-		ok "--png writes a PNG"
-	else
-		nok "--png writes a PNG"
-	fi
+	png_ok "--png writes a PNG" "$tmp/f.png"
 else
 	skip "frag --png" "gnuplot not installed"
 	skip "--png writes a PNG" "gnuplot not installed"
@@ -195,11 +177,7 @@ if command -v gnuplot >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
 	expect_rc 0 "frag --map --png" "$bin" frag --map --png "$tmp/m.png" $syn \
 		--pool "$data/synthetic-blocks.pool" --pfns "$data/synthetic-blocks.pfns"
-	if [ "$(head -c 4 "$tmp/m.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG' ]; then
-		ok "--map --png writes a PNG"
-	else
-		nok "--map --png writes a PNG"
-	fi
+	png_ok "--map --png writes a PNG" "$tmp/m.png"
 else
 	skip "frag --map --png" "gnuplot not installed"
 	skip "--map --png writes a PNG" "gnuplot not installed"
@@ -306,6 +284,4 @@ if [ -n "$sbin" ]; then
 	check_json "fragalloc-static JSON" "'zones' in d"
 fi
 
-echo "1..$n"
-echo "cli: $pass passed, $fail failed, $nskip skipped"
-[ "$fail" -eq 0 ]
+tap_done cli

@@ -97,63 +97,48 @@ static int lit(const char *w)
 	return 1;
 }
 
-static int object(void)
+/* consume C if it is next */
+static int accept(char c)
 {
-	int top = depth == 1 && !top_object_seen;
-
-	p++;
-	ws();
-	if (p < end && *p == '}') {
+	if (p < end && *p == c) {
 		p++;
 		return 1;
 	}
-	for (;;) {
-		char k[64];
-
-		ws();
-		if (!string(k, sizeof(k)))
-			return 0;
-		if (top && nkeys < 64)
-			strcpy(keys[nkeys++], k);
-		ws();
-		if (p >= end || *p++ != ':')
-			return 0;
-		if (!value())
-			return 0;
-		ws();
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == '}') {
-			p++;
-			return 1;
-		}
-		return 0;
-	}
+	return 0;
 }
 
-static int array(void)
+/* "key": value, in an object; TOP: the first top-level one, whose keys count */
+static int member(int top)
+{
+	char k[64];
+
+	ws();
+	if (!string(k, sizeof(k)))
+		return 0;
+	if (top && nkeys < 64)
+		strcpy(keys[nkeys++], k);
+	ws();
+	if (!accept(':'))
+		return 0;
+	return value();
+}
+
+/*
+ * An object ('{' at p, members, CLOSE '}') or an array ('[', values, ']'):
+ * zero or more elements separated by ','.
+ */
+static int sequence(char close, int top)
 {
 	p++;
 	ws();
-	if (p < end && *p == ']') {
-		p++;
+	if (accept(close))
 		return 1;
-	}
 	for (;;) {
-		if (!value())
+		if (!(close == '}' ? member(top) : value()))
 			return 0;
 		ws();
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == ']') {
-			p++;
-			return 1;
-		}
-		return 0;
+		if (!accept(','))
+			return accept(close);
 	}
 }
 
@@ -165,8 +150,12 @@ static int value(void)
 	if (p >= end || ++depth > 64)
 		return 0;
 	switch (*p) {
-	case '{': ok = object(); if (depth == 1) top_object_seen = 1; break;
-	case '[': ok = array(); break;
+	case '{':
+		ok = sequence('}', depth == 1 && !top_object_seen);
+		if (depth == 1)
+			top_object_seen = 1;
+		break;
+	case '[': ok = sequence(']', 0); break;
 	case '"': ok = string(NULL, 0); break;
 	case 't': ok = lit("true"); break;
 	case 'f': ok = lit("false"); break;

@@ -17,7 +17,8 @@ analyze=${FA_ANALYZE:-$repo/tests/vm/analyze.sh}
 kver=6.12.117+deb12-amd64
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0
+# shellcheck source=tests/tap.sh
+. "$repo/tests/tap.sh"
 unset FA_FAULT_INJECTION
 
 # a guest log: one TAP program that passes, kernel messages from stdin
@@ -37,6 +38,17 @@ mklog() { # FILE
 	} >"$1"
 }
 
+# the head of a stack dump, up to dump_stack_lvl: STAMP1 STAMP2 (timestamps)
+dumphead() {
+	cat <<EOS
+[   $1] CPU: 1 UID: 0 PID: 321 Comm: faultinject_tes Tainted: G           OE      6.12.117-fa-debug #1
+[   $1] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+[   $2] Call Trace:
+[   $2]  <TASK>
+[   $2]  dump_stack_lvl+0x5f/0x80
+EOS
+}
+
 # a warn_alloc report (as 6.12 prints it) with its stack dump and Mem-Info;
 # $1: "inject" puts the fault-injection notice first
 allocfail() {
@@ -45,11 +57,9 @@ allocfail() {
 		cat <<EOS
 [   $t.100000] FAULT_INJECTION: forcing a failure.
 [   $t.100000] name fail_page_alloc, interval 1, probability 0, space 0, times 1
-[   $t.100001] CPU: 1 UID: 0 PID: 321 Comm: faultinject_tes Tainted: G           OE      6.12.117-fa-debug #1
-[   $t.100001] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
-[   $t.100002] Call Trace:
-[   $t.100002]  <TASK>
-[   $t.100002]  dump_stack_lvl+0x5f/0x80
+EOS
+		dumphead "$t.100001" "$t.100002"
+		cat <<EOS
 [   $t.100003]  should_fail_ex+0x4b8/0x5b0
 [   $t.100003]  __alloc_pages_noprof+0x1e4/0x630
 [   $t.100004]  </TASK>
@@ -57,11 +67,9 @@ EOS
 	fi
 	cat <<EOS
 [   $t.200000] faultinject_tes: page allocation failure: order:0, mode:0x400dc0(GFP_KERNEL_ACCOUNT|__GFP_ZERO), nodemask=(null),cpuset=/,mems_allowed=0
-[   $t.200001] CPU: 1 UID: 0 PID: 321 Comm: faultinject_tes Tainted: G           OE      6.12.117-fa-debug #1
-[   $t.200001] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
-[   $t.200002] Call Trace:
-[   $t.200002]  <TASK>
-[   $t.200002]  dump_stack_lvl+0x5f/0x80
+EOS
+	dumphead "$t.200001" "$t.200002"
+	cat <<EOS
 [   $t.200003]  warn_alloc+0x1a4/0x1e0
 [   $t.200003]  lockdep_hardirqs_on_prepare+0x12/0x40
 [   $t.200004]  __alloc_pages_slowpath.constprop.0+0x9b1/0xc10
@@ -107,12 +115,11 @@ expect() {
 	"$analyze" --kver "$kver" --console "$tmp/log" "$@" >"$tmp/out" 2>&1
 	rc=$?
 	line=$(tail -n1 "$tmp/out")
-	n=$((n + 1))
 	if [[ $rc == "$want" && $line =~ ^vm\[$kver\]:\ [0-9]+\ passed,\ $wantf\ failed, ]] ||
 		[[ $rc == "$want" && $line == "vm[$kver]: "*" passed, $wantf failed, "* ]]; then
-		pass=$((pass + 1)); echo "ok $n - $name"
+		ok "$name"
 	else
-		fail=$((fail + 1)); echo "not ok $n - $name"
+		nok "$name"
 		echo "#   ${FA_FAULT_INJECTION:+FA_FAULT_INJECTION=$FA_FAULT_INJECTION }analyze.sh $* exited $rc (want $want), want $wantf failed; its output:"
 		sed 's/^/#   | /' "$tmp/out"
 	fi
@@ -155,6 +162,4 @@ FA_FAULT_INJECTION=1 expect "fault-injection run: KASAN report inside a failure'
 } | mklog "$tmp/log"
 FA_FAULT_INJECTION=1 expect "fault-injection run: a second stack dump after the failure's </TASK> fails" 1 1
 
-echo "1..$n"
-echo "gates-analyze: $pass passed, $fail failed, 0 skipped"
-((fail == 0))
+tap_done gates-analyze

@@ -20,17 +20,8 @@ kvers=("$@")
 ((${#kvers[@]})) || kvers=(6.1.0-57-amd64 6.12.117+deb12-amd64)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0
-
-result() { # OK NAME [DETAIL-FILE]
-	n=$((n + 1))
-	if (($1)); then
-		pass=$((pass + 1)); echo "ok $n - $2"
-	else
-		fail=$((fail + 1)); echo "not ok $n - $2"
-		[[ -n ${3:-} && -s $3 ]] && sed 's/^/#   /' "$3"
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$repo/tests/tap.sh"
 
 # expect WANT_RC NAME OUT LOG [WANT_LINES]: run the gate, compare exit status
 # and (when given) the number of lines it reports
@@ -40,8 +31,12 @@ expect() {
 	rc=$?
 	got=$(wc -l <"$tmp/found")
 	{ echo "gate exit $rc (want $want), $got line(s) reported${lines:+ (want $lines)}:"; cat "$tmp/found"; } >"$tmp/detail"
-	[[ $rc == "$want" && (-z $lines || $got == "$lines") ]]
-	result $((!$?)) "$name" "$tmp/detail"
+	if [[ $rc == "$want" && (-z $lines || $got == "$lines") ]]; then
+		ok "$name"
+	else
+		nok "$name"
+		sed 's/^/#   /' "$tmp/detail"
+	fi
 }
 
 for k in "${kvers[@]}"; do
@@ -81,6 +76,4 @@ EOS
 	expect 0 "[$k] findings outside build/kmod/$k are not ours" "$out" "$foreign" 0
 done
 
-echo "1..$n"
-echo "gates-build: $pass passed, $fail failed, 0 skipped"
-((fail == 0))
+tap_done gates-build

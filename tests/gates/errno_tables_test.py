@@ -25,24 +25,11 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import Result  # noqa: E402
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 IOCTLS = ["INFO", "ALLOC", "FREE", "BATCH_INFO", "STATS", "RECOMPACT"]
-
-
-class Result:
-    def __init__(self):
-        self.n = self.passed = self.failed = 0
-
-    def check(self, ok, name, detail=()):
-        self.n += 1
-        if ok:
-            self.passed += 1
-            print(f"ok {self.n} - {name}")
-        else:
-            self.failed += 1
-            print(f"not ok {self.n} - {name}")
-            for d in detail:
-                print(f"#   {d}")
 
 
 def fmt(s):
@@ -272,9 +259,7 @@ def main(argv):
         r.check(s <= f, f"faultinject: {op} ({k}) accepts only errnos the fuzzer allows for {k}",
                 [f"faultinject {fmt(s)}, fuzzer {fmt(f)}: {fmt(s - f)} differ"])
 
-    print(f"1..{r.n}")
-    print(f"gates-errno: {r.passed} passed, {r.failed} failed, 0 skipped")
-    return 1 if r.failed else 0
+    return r.done("gates-errno")
 
 
 if __name__ == "__main__":

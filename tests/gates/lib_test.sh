@@ -15,14 +15,14 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$repo/tests/gates/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0
+# shellcheck source=tests/tap.sh
+. "$repo/tests/tap.sh"
 
 is() { # NAME GOT WANT
-	n=$((n + 1))
 	if [[ $2 == "$3" ]]; then
-		pass=$((pass + 1)); echo "ok $n - $1"
+		ok "$1"
 	else
-		fail=$((fail + 1)); echo "not ok $n - $1"
+		nok "$1"
 		echo "#   got '$2', want '$3'"
 	fi
 }
@@ -82,6 +82,51 @@ is "no kernel at all" "$(fa_missing_series "" 6.1 6.12; echo "rc=$?")" "6.1
 6.12
 rc=1"
 
-echo "1..$n"
-echo "gates-lib: $pass passed, $fail failed, 0 skipped"
-((fail == 0))
+# the results of check.sh and the packaging tests
+res() { # CMD...: its output and the counters after it
+	(
+		fa_passed=0 fa_failed=0 fa_failures=()
+		"$@"
+		echo "passed=$fa_passed failed=$fa_failed failures=${fa_failures[*]}"
+	)
+}
+is "fa_step: a command that succeeds is ok" \
+	"$(res fa_step "works" "$tmp/step.log" true)" "ok - works
+passed=1 failed=0 failures="
+printf 'l%s\n' 1 2 3 >"$tmp/fail.out"
+is "fa_step: a failure names its log and shows its tail" \
+	"$(cd "$tmp" && res fa_step "breaks" "$tmp/step.log" cat fail.out missing)" "not ok - breaks (log: step.log)
+    l1
+    l2
+    l3
+    cat: missing: No such file or directory
+passed=0 failed=1 failures=breaks"
+name=global log=global
+seen() { echo "$name $log"; }
+fa_step "x" "$tmp/step.log" seen >/dev/null
+is "fa_step: a shell function run as CMD sees the caller's globals" "$(cat "$tmp/step.log")" "global global"
+is "fa_notok: detail and log" "$(cd "$tmp" && res fa_notok "n" "exit 3" "$tmp/none.log")" "not ok - n (exit 3; log: none.log)
+passed=0 failed=1 failures=n"
+
+# the shellcheck gate's file list: by name and by shebang, tracked or not,
+# never an ignored file, a link or a script of another language
+mkdir "$tmp/tree"
+(
+	cd "$tmp/tree" && git init -q . &&
+		mkdir -p bin debian &&
+		printf 'echo\n' >a.sh &&
+		printf '#!/usr/bin/env bash\necho\n' >bin/tool &&
+		printf '#!/bin/sh -e\necho\n' >debian/postinst &&
+		printf '#! /bin/dash\n' >d &&
+		printf '#!/usr/bin/python3\n' >py &&
+		printf '#!/bin/shell-like\n' >notsh &&
+		printf 'no shebang\n' >README &&
+		printf 'built.sh\n' >.gitignore && printf 'echo\n' >built.sh &&
+		ln -s a.sh link.sh && git add a.sh bin/tool
+) >/dev/null 2>&1
+is "shell scripts: by name and shebang, tracked and untracked" \
+	"$(fa_shell_scripts "$tmp/tree" | sort | tr '\n' ' ')" "a.sh bin/tool d debian/postinst "
+is "shell scripts of this tree include .ci/run and tests/vm/init" \
+	"$(fa_shell_scripts "$repo" | grep -cxE '\.ci/run|tests/vm/init|scripts/check\.sh')" 3
+
+tap_done gates-lib

@@ -13,16 +13,19 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 pass=0 fail=0
+# shellcheck source=tests/tap.sh
+. "$repo/tests/tap.sh"
 shcmd=(sh)
 command -v busybox >/dev/null && shcmd=(busybox sh)
 
-result() { # OK NAME
-	n=$((n + 1))
-	if (($1)); then
-		pass=$((pass + 1)); echo "ok $n - $2"
+# check NAME CMD...: ok if CMD succeeds, else not ok with the output judged
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		ok "$name"
 	else
-		fail=$((fail + 1)); echo "not ok $n - $2"
+		nok "$name"
 		sed 's/^/#   | /' "$tmp/out"
 	fi
 }
@@ -39,14 +42,10 @@ fake recompact_test 0 "ok 1 x"
 fake fragalloc_test 1 "not ok 1 y"
 
 "${shcmd[@]}" "$tmp/bin/soak.sh" -m 1 -r 1 >"$tmp/out" 2>&1
-grep -q '^ok 1 round 1: fa_fuzz .* # SKIP ' "$tmp/out"
-result $((!$?)) "exit status 4 is 'ok ... # SKIP'"
-grep -q '^ok 2 round 1: recompact_test$' "$tmp/out"
-result $((!$?)) "exit status 0 is 'ok'"
-grep -q '^not ok 3 round 1: fragalloc_test # rc=1' "$tmp/out"
-result $((!$?)) "exit status 1 is 'not ok'"
-grep -qx '1\.\.3' "$tmp/out"
-result $((!$?)) "-r 1: one round, plan 1..3"
+check "exit status 4 is 'ok ... # SKIP'" grep -q '^ok 1 round 1: fa_fuzz .* # SKIP ' "$tmp/out"
+check "exit status 0 is 'ok'" grep -q '^ok 2 round 1: recompact_test$' "$tmp/out"
+check "exit status 1 is 'not ok'" grep -q '^not ok 3 round 1: fragalloc_test # rc=1' "$tmp/out"
+check "-r 1: one round, plan 1..3" grep -qx '1\.\.3' "$tmp/out"
 
 # as the VM judge counts it
 {
@@ -57,9 +56,7 @@ result $((!$?)) "-r 1: one round, plan 1..3"
 } >"$tmp/guest.log"
 cp "$tmp/out" "$tmp/soak.out"
 "$repo/tests/vm/analyze.sh" --kver 6.12.117-debug --console "$tmp/guest.log" >"$tmp/out" 2>&1
-tail -n1 "$tmp/out" | grep -qx 'vm\[6.12.117-debug\]: 1 passed, 1 failed, 1 skipped'
-result $((!$?)) "analyze.sh counts 1 passed, 1 failed, 1 skipped"
+check "analyze.sh counts 1 passed, 1 failed, 1 skipped" \
+	grep -qx 'vm\[6.12.117-debug\]: 1 passed, 1 failed, 1 skipped' <(tail -n1 "$tmp/out")
 
-echo "1..$n"
-echo "gates-soak: $pass passed, $fail failed, 0 skipped"
-((fail == 0))
+tap_done gates-soak

@@ -28,30 +28,12 @@ v11=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | awk '$2==
 [ "$v11" = "fragalloc_block_class_name fragalloc_blocks_free fragalloc_blocks_read " ] || { echo "FRAGALLOC_1.1 symbols: '$v11'"; exit 1; }
 [ -e "$tmp/root/usr/share/man/man3/fragalloc_blocks_read.3" ] || { echo "missing man3/fragalloc_blocks_read.3"; exit 1; }
 
-cat >"$tmp/t.c" <<'C'
-#include <stdio.h>
-#include <fragalloc.h>
-int main(void)
-{
-	struct fragalloc_frag_report *r;
-	int ret = fragalloc_frag_read(NULL, "", &r);
-
-	if (ret) {
-		fprintf(stderr, "frag_read: %s\n", fragalloc_strerror(ret));
-		return 1;
-	}
-	printf("zones=%u lib=%s abi=%d\n", r->nr_zones, fragalloc_version(),
-	       FRAGALLOC_ABI_VERSION);
-	ret = r->nr_zones > 0 ? 0 : 1;
-	fragalloc_frag_free(r);
-	return ret;
-}
-C
 export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
 export PKG_CONFIG_LIBDIR="$tmp/root/usr/lib/pkgconfig"
 export PKG_CONFIG_PATH="$tmp/root/usr/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs fragalloc)
-${CC:-cc} -Wall -Werror -o "$tmp/t" "$tmp/t.c" $flags
+# shellcheck disable=SC2086 # pkg-config prints one word per flag
+${CC:-cc} -Wall -Werror -o "$tmp/t" "$here/installed_client.c" $flags
 LD_LIBRARY_PATH="$tmp/root/usr/lib" "$tmp/t"
 # really linked against the installed one
 LD_LIBRARY_PATH="$tmp/root/usr/lib" ldd "$tmp/t" | grep -q "$tmp/root/usr/lib/libfragalloc.so.1"

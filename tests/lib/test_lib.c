@@ -80,6 +80,29 @@ static int read_sample(const char *base, struct fragalloc_frag_report **r)
 	return fragalloc_frag_read(b, p, r);
 }
 
+/*
+ * A test on the sample BASE (BASE.buddyinfo, BASE.pagetypeinfo): begins the
+ * test, reads the sample into *R (its failure is the test's first failed
+ * check) and returns fragalloc_frag_read()'s result; end_sample() frees the
+ * report and reports the test as NAME.
+ */
+static int begin_sample(const char *base, struct fragalloc_frag_report **r)
+{
+	int ret;
+
+	*r = NULL;
+	BEGIN();
+	ret = read_sample(base, r);
+	CHECK(ret == 0);
+	return ret;
+}
+
+static void end_sample(struct fragalloc_frag_report *r, const char *name)
+{
+	fragalloc_frag_free(r);
+	END(name);
+}
+
 static const struct fragalloc_frag_zone *zone(const struct fragalloc_frag_report *r,
 					      int node, const char *name)
 {
@@ -107,15 +130,11 @@ static int types_sum_ok(const struct fragalloc_frag_report *r,
 static void test_debian(const char *base, const char *label, uint64_t dma32_movable_blocks,
 			uint64_t dma32_free10)
 {
-	struct fragalloc_frag_report *r = NULL;
+	struct fragalloc_frag_report *r;
 	const struct fragalloc_frag_zone *z;
 	char name[128];
-	int ret;
 
-	BEGIN();
-	ret = read_sample(base, &r);
-	CHECK(ret == 0);
-	if (!ret) {
+	if (!begin_sample(base, &r)) {
 		CHECK(r->nr_zones == 2);
 		CHECK(r->max_orders == 11);
 		CHECK(r->has_pagetypeinfo == 1);
@@ -142,21 +161,16 @@ static void test_debian(const char *base, const char *label, uint64_t dma32_mova
 		CHECK(z && z->free_pages == 1ULL * 32 + 64 + 128 + 512 + 3 * 1024);
 		CHECK(z && types_sum_ok(r, z));
 	}
-	fragalloc_frag_free(r);
 	snprintf(name, sizeof(name), "parse %s (real sample)", label);
-	END(name);
+	end_sample(r, name);
 }
 
 static void test_numa(void)
 {
-	struct fragalloc_frag_report *r = NULL;
+	struct fragalloc_frag_report *r;
 	const struct fragalloc_frag_zone *z;
-	int ret;
 
-	BEGIN();
-	ret = read_sample("debian-6.12-numa", &r);
-	CHECK(ret == 0);
-	if (!ret) {
+	if (!begin_sample("debian-6.12-numa", &r)) {
 		CHECK(r->nr_zones == 3);
 		CHECK(r->nr_types == 5);
 		z = zone(r, 1, "Normal");
@@ -170,38 +184,30 @@ static void test_numa(void)
 		z = zone(r, 0, "DMA32");
 		CHECK(z && z->type_blocks[0] == 94 && types_sum_ok(r, z));
 	}
-	fragalloc_frag_free(r);
-	END("parse Debian 6.12 two-node sample (per-node pagetypeinfo sections)");
+	end_sample(r, "parse Debian 6.12 two-node sample (per-node pagetypeinfo sections)");
 }
 
 static void test_host(void)
 {
-	struct fragalloc_frag_report *r = NULL;
-	int ret;
+	struct fragalloc_frag_report *r;
 
-	BEGIN();
-	ret = read_sample("host-6.18", &r);
-	CHECK(ret == 0);
-	if (!ret) {
+	if (!begin_sample("host-6.18", &r)) {
 		CHECK(r->nr_zones == 3);
 		CHECK(zone(r, 0, "Normal") != NULL);
 		CHECK(r->nr_types == 5);
 	}
-	fragalloc_frag_free(r);
-	END("parse host 6.18 sample");
+	end_sample(r, "parse host 6.18 sample");
 }
 
 /* Compare with the kernel's debugfs figures for the same buddyinfo. */
 static void test_oracle(const char *file, int extfrag)
 {
-	struct fragalloc_frag_report *r = NULL;
+	struct fragalloc_frag_report *r;
 	char *text, *line, *save = NULL, name[128];
 	size_t len;
 	int ret, lines = 0;
 
-	BEGIN();
-	ret = read_sample("host-6.18", &r);
-	CHECK(ret == 0);
+	ret = begin_sample("host-6.18", &r);
 	text = slurp(file, &len);
 	for (line = strtok_r(text, "\n", &save); line && !ret;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -231,22 +237,17 @@ static void test_oracle(const char *file, int extfrag)
 	}
 	CHECK(lines == 3);
 	free(text);
-	fragalloc_frag_free(r);
 	snprintf(name, sizeof(name), "%s index equals the kernel's debugfs output",
 		 extfrag ? "fragmentation" : "unusable free space");
-	END(name);
+	end_sample(r, name);
 }
 
 static void test_rfc(void)
 {
-	struct fragalloc_frag_report *r = NULL;
+	struct fragalloc_frag_report *r;
 	const struct fragalloc_frag_zone *z;
-	int ret;
 
-	BEGIN();
-	ret = read_sample("rfc2015-3.16", &r);
-	CHECK(ret == 0);
-	if (!ret) {
+	if (!begin_sample("rfc2015-3.16", &r)) {
 		CHECK(r->nr_zones == 1);
 		CHECK(r->nr_types == 6);
 		CHECK(fragalloc_frag_type_index(r, "Reserve") == 3);
@@ -260,22 +261,17 @@ static void test_rfc(void)
 		CHECK(z->free_blocks[0] == 9880);
 		CHECK(fragalloc_frag_free_blocks_ge(z, 3) == 332 + 177 + 64 + 24 + 10 + 1 + 1 + 1);
 	}
-	fragalloc_frag_free(r);
-	END("parse reconstructed 3.16 tables (Reserve/CMA/Isolate columns)");
+	end_sample(r, "parse reconstructed 3.16 tables (Reserve/CMA/Isolate columns)");
 }
 
 static void test_synthetic(void)
 {
 	static const int unusable[11] = { 0, 531, 957, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000 };
 	static const int extfrag[11] = { -1000, -1000, -1000, 835, 918, 959, 980, 990, 995, 998, 999 };
-	struct fragalloc_frag_report *r = NULL;
+	struct fragalloc_frag_report *r;
 	const struct fragalloc_frag_zone *z;
-	int ret;
 
-	BEGIN();
-	ret = read_sample("synthetic-frag", &r);
-	CHECK(ret == 0);
-	if (!ret) {
+	if (!begin_sample("synthetic-frag", &r)) {
 		CHECK(r->nr_zones == 3);
 		CHECK(r->nr_types == 6);
 		z = zone(r, 0, "Normal");
@@ -303,8 +299,7 @@ static void test_synthetic(void)
 		z = zone(r, 1, "Normal");
 		CHECK(z && z->extfrag_index[1] == -500 && z->extfrag_index[0] == -1000);
 	}
-	fragalloc_frag_free(r);
-	END("synthetic fragmented zone: exact kernel indices, capped counts, blocks >= order");
+	end_sample(r, "synthetic fragmented zone: exact kernel indices, capped counts, blocks >= order");
 }
 
 static void test_formulas(void)
@@ -548,8 +543,7 @@ static void test_live_proc(void)
 	CHECK(r && r->nr_zones > 0 && r->max_orders >= 10);
 	if (r && geteuid() == 0)
 		CHECK(r->has_pagetypeinfo);
-	fragalloc_frag_free(r);
-	END("frag_read of this host's /proc");
+	end_sample(r, "frag_read of this host's /proc");
 }
 
 /* ---------------------------------------------------------------------- */

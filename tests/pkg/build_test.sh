@@ -45,16 +45,16 @@ expect() {
 	make -C "$tree" --no-print-directory "$@" >"$log" 2>&1
 	rc=$?
 	if [[ $want == 0 && $rc != 0 ]] || [[ $want == fail && $rc == 0 ]]; then
-		pkg_notok "$name: exit $rc" "$log"
+		fa_notok "$name: exit $rc" "" "$log"
 		return 1
 	fi
 	for p in "${pats[@]}"; do
 		grep -qF -- "$p" "$log" || {
-			pkg_notok "$name: no \"$p\" in the output" "$log"
+			fa_notok "$name: no \"$p\" in the output" "" "$log"
 			return 1
 		}
 	done
-	pkg_ok "$name"
+	fa_ok "$name"
 }
 
 expect "make modules KDIR=<missing dir> fails naming it and the headers package" fail bad1.log \
@@ -87,17 +87,17 @@ built() {
 		}
 	done
 }
-pkg_check "... and the library and the CLI are there" "$tmp/nohdr-files.log" \
+fa_step "... and the library and the CLI are there" "$tmp/nohdr-files.log" \
 	built "build/lib/libfragalloc.so.$ver" build/lib/libfragalloc.a build/tools/fragalloc
 if [[ -e $tree/build/kmod || -e $tree/build/selftests ]]; then
-	pkg_notok "... and no module or selftest was built"
+	fa_notok "... and no module or selftest was built"
 else
-	pkg_ok "... and no module or selftest was built"
+	fa_ok "... and no module or selftest was built"
 fi
 
 mapfile -t hdrs < <(cd /lib/modules && for d in */build/Makefile; do [[ -e $d ]] && echo "${d%%/*}"; done)
 if ((${#hdrs[@]} == 0)); then
-	pkg_notok "kernel headers installed (make deps installs them)"
+	fa_notok "kernel headers installed (make deps installs them)"
 else
 	pats=()
 	for k in "${hdrs[@]}"; do
@@ -108,7 +108,7 @@ else
 		hdr.log "${pats[@]}" "CLI: build/tools/fragalloc" "skipped the selftests" --
 	files=()
 	for k in "${hdrs[@]}"; do files+=("build/kmod/$k/driver/fragalloc.ko"); done
-	pkg_check "... and the modules are there" "$tmp/hdr-files.log" built "${files[@]}"
+	fa_step "... and the modules are there" "$tmp/hdr-files.log" built "${files[@]}"
 	k=${hdrs[0]}
 	rm -f "$tree/build/kmod/$k/driver/fragalloc.ko"
 	expect "make modules KDIR=/lib/modules/$k/build builds build/kmod/$k" 0 kdir.log \

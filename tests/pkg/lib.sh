@@ -1,49 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# lib.sh - shared by the packaging tests (tests/pkg/*.sh): TAP-ish results,
-# the packages they install, and a copy of the tree to build from. Source it.
+# lib.sh - shared by the packaging tests (tests/pkg/*.sh): TAP-ish results
+# (tests/gates/lib.sh), the packages they install, and a copy of the tree to
+# build from. Source it.
 
 pkg_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-pkg_passed=0
-pkg_failed=0
-
-pkg_ok() {
-	pkg_passed=$((pkg_passed + 1))
-	echo "ok - $1"
-}
-
-# pkg_notok NAME [LOG]: a failure; the last lines of LOG are shown
-pkg_notok() {
-	pkg_failed=$((pkg_failed + 1))
-	echo "not ok - $1${2:+ (log: $2)}"
-	if [[ -n ${2:-} && -f $2 ]]; then
-		tail -n 20 "$2" | sed 's/^/    /'
-	fi
-}
-
-# pkg_check NAME LOG CMD...: one test that passes when CMD exits 0
-pkg_check() {
-	local name=$1 log=$2
-	shift 2
-	if "$@" >"$log" 2>&1; then
-		pkg_ok "$name"
-	else
-		pkg_notok "$name" "$log"
-	fi
-}
+# results: fa_ok, fa_notok NAME [DETAIL [LOG]] and fa_step NAME LOG CMD...
+# shellcheck source=tests/gates/lib.sh
+. "$pkg_repo/tests/gates/lib.sh"
 
 # pkg_summary LABEL: the closing line; exit status 1 if anything failed
 pkg_summary() {
-	echo "$1: $pkg_passed passed, $pkg_failed failed"
-	((pkg_failed == 0))
+	echo "$1: $fa_passed passed, $fa_failed failed"
+	((fa_failed == 0))
 }
 
 # What building, checking and unpacking the packages needs, as bookworm
 # names it (dh-dkms is its own package there). scripts/deps.sh installs the
 # rest of the project's needs.
 PKG_DEPS=(debhelper dh-dkms dkms lintian dpkg-dev fakeroot pkg-config
-	gcc libc6-dev make python3)
+	gcc libc6-dev make python3 libnl-genl-3-dev)
 
 # pkg_deps: install PKG_DEPS that are missing (apt-get update first)
 pkg_deps() {

@@ -36,18 +36,18 @@ logs=$tmp/logs
 mkdir -p "$logs"
 
 if ! pkg_deps >"$logs/deps.log" 2>&1; then
-	pkg_notok "packaging tools installed (${PKG_DEPS[*]})" "$logs/deps.log"
+	fa_notok "packaging tools installed (${PKG_DEPS[*]})" "" "$logs/deps.log"
 	pkg_summary pkg
 	exit 1
 fi
-pkg_ok "packaging tools installed"
+fa_ok "packaging tools installed"
 
 ver=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' "$repo/Makefile")
 arch=$(dpkg --print-architecture)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 echo "# VERSION $ver ($arch)"
 
-pkg_check "one version: make check-version" "$logs/version.log" \
+fa_step "one version: make check-version" "$logs/version.log" \
 	make -s --no-print-directory -C "$repo" check-version
 
 # dpkg-buildpackage's droppings, had it run in the work tree
@@ -63,15 +63,15 @@ droppings() {
 before=$(droppings)
 deb=$tmp/deb
 if make -s --no-print-directory -C "$repo" deb DEB_OUT="$deb" >"$logs/deb.log" 2>&1; then
-	pkg_ok "make deb (dpkg-buildpackage -us -uc -b in a copy of the tree)"
+	fa_ok "make deb (dpkg-buildpackage -us -uc -b in a copy of the tree)"
 else
-	pkg_notok "make deb (dpkg-buildpackage -us -uc -b in a copy of the tree)" "$logs/deb.log"
+	fa_notok "make deb (dpkg-buildpackage -us -uc -b in a copy of the tree)" "" "$logs/deb.log"
 fi
 after=$(droppings)
 if [[ $after == "$before" ]]; then
-	pkg_ok "the work tree is untouched by the package build"
+	fa_ok "the work tree is untouched by the package build"
 else
-	pkg_notok "the work tree is untouched by the package build: $after"
+	fa_notok "the work tree is untouched by the package build: $after"
 fi
 
 declare -A debfile
@@ -81,9 +81,9 @@ for p in fragalloc-dkms libfragalloc1 libfragalloc-dev fragalloc-tools; do
 	f=$deb/${p}_${ver}_$a.deb
 	if [[ -f $f ]] && [[ $(dpkg-deb -f "$f" Version) == "$ver" ]]; then
 		debfile[$p]=$f
-		pkg_ok "$p $ver built"
+		fa_ok "$p $ver built"
 	else
-		pkg_notok "$p $ver built ($f)"
+		fa_notok "$p $ver built ($f)"
 	fi
 done
 if ((${#debfile[@]} != 4)); then
@@ -95,9 +95,9 @@ fi
 changes=$deb/fragalloc_${ver}_$arch.changes
 if lintian --fail-on error,warning -I --pedantic --show-overrides "$changes" \
 	>"$logs/lintian.log" 2>&1; then
-	pkg_ok "lintian: no errors or warnings ($(grep -c '^[EWIPX]: ' "$logs/lintian.log") tags in all)"
+	fa_ok "lintian: no errors or warnings ($(grep -c '^[EWIPX]: ' "$logs/lintian.log") tags in all)"
 else
-	pkg_notok "lintian: no errors or warnings" "$logs/lintian.log"
+	fa_notok "lintian: no errors or warnings" "" "$logs/lintian.log"
 fi
 sed -n 's/^\([EWIPXO]: \)/    lintian: \1/p' "$logs/lintian.log"
 
@@ -115,7 +115,7 @@ has() {
 }
 src=usr/src/fragalloc-$ver
 lib=usr/lib/$multiarch
-pkg_check "fragalloc-dkms: dkms.conf, driver/, uapi/, udev rule" "$logs/c-dkms.log" \
+fa_step "fragalloc-dkms: dkms.conf, driver/, uapi/, udev rule" "$logs/c-dkms.log" \
 	has "${debfile[fragalloc-dkms]}" "$src/dkms.conf" "$src/driver/Makefile" \
 	"$src/driver/Kbuild" "$src/driver/main.c" "$src/uapi/linux/fragalloc.h" \
 	lib/udev/rules.d/99-fragalloc.rules
@@ -129,7 +129,7 @@ dkms_scripts() {
 		dpkg-deb --fsys-tarfile "${debfile[fragalloc-dkms]}" |
 		tar -xOf - ./lib/udev/rules.d/99-fragalloc.rules | grep -q 'GROUP="fragalloc", MODE="0660"'
 }
-pkg_check "fragalloc-dkms: postinst creates group fragalloc and runs DKMS; prerm removes it; udev rule gives the group /dev/fragalloc" \
+fa_step "fragalloc-dkms: postinst creates group fragalloc and runs DKMS; prerm removes it; udev rule gives the group /dev/fragalloc" \
 	"$logs/c-dkms-scripts.log" dkms_scripts
 lib_ctl() {
 	local d=$tmp/ctl-lib
@@ -138,16 +138,16 @@ lib_ctl() {
 		grep -q "fragalloc_open@FRAGALLOC_1.0 $ver" "$d/symbols" &&
 		dpkg-deb -f "${debfile[fragalloc-tools]}" Depends | grep -q "libfragalloc1 (>= "
 }
-pkg_check "libfragalloc1: libfragalloc.so.1 and libfragalloc.so.$ver" "$logs/c-lib.log" \
+fa_step "libfragalloc1: libfragalloc.so.1 and libfragalloc.so.$ver" "$logs/c-lib.log" \
 	has "${debfile[libfragalloc1]}" "$lib/libfragalloc.so.1" "$lib/libfragalloc.so.$ver"
-pkg_check "libfragalloc1: symbols file (versions from VERSION); fragalloc-tools depends on libfragalloc1" \
+fa_step "libfragalloc1: symbols file (versions from VERSION); fragalloc-tools depends on libfragalloc1" \
 	"$logs/c-lib-ctl.log" lib_ctl
-pkg_check "libfragalloc-dev: headers, .so, .a, .pc, man3" "$logs/c-dev.log" \
+fa_step "libfragalloc-dev: headers, .so, .a, .pc, man3" "$logs/c-dev.log" \
 	has "${debfile[libfragalloc-dev]}" usr/include/fragalloc.h usr/include/fragalloc_version.h \
 	usr/include/linux/fragalloc.h "$lib/libfragalloc.so" "$lib/libfragalloc.a" \
 	"$lib/pkgconfig/fragalloc.pc" usr/share/man/man3/fragalloc.3.gz \
 	usr/share/man/man3/fragalloc_open.3.gz
-pkg_check "fragalloc-tools: CLI and man8" "$logs/c-tools.log" \
+fa_step "fragalloc-tools: CLI and man8" "$logs/c-tools.log" \
 	has "${debfile[fragalloc-tools]}" usr/sbin/fragalloc usr/share/man/man8/fragalloc.8.gz
 
 # ---- the packages unpacked in a scratch root ---------------------------------
@@ -156,53 +156,34 @@ unpack() {
 	local f
 	for f in "${debfile[@]}"; do dpkg -x "$f" "$root" || return 1; done
 }
-pkg_check "dpkg -x all four into a scratch root" "$logs/unpack.log" unpack
+fa_step "dpkg -x all four into a scratch root" "$logs/unpack.log" unpack
 
 export PKG_CONFIG_SYSROOT_DIR=$root
 export PKG_CONFIG_LIBDIR=$root/$lib/pkgconfig
 pcver=$(pkg-config --modversion fragalloc 2>"$logs/pc.log")
 if [[ $pcver == "$ver" ]]; then
-	pkg_ok "pkg-config --modversion fragalloc: $ver"
+	fa_ok "pkg-config --modversion fragalloc: $ver"
 else
-	pkg_notok "pkg-config --modversion fragalloc: '$pcver', VERSION is $ver" "$logs/pc.log"
+	fa_notok "pkg-config --modversion fragalloc: '$pcver', VERSION is $ver" "" "$logs/pc.log"
 fi
 
-cat >"$tmp/t.c" <<'C'
-#include <stdio.h>
-#include <string.h>
-#include <fragalloc.h>
-
-int main(void)
-{
-	struct fragalloc_frag_report *r;
-	int ret = fragalloc_frag_read(NULL, "", &r);
-
-	if (ret) {
-		fprintf(stderr, "frag_read: %s\n", fragalloc_strerror(ret));
-		return 1;
-	}
-	printf("lib=%s header=%s abi=%d zones=%u\n", fragalloc_version(),
-	       FRAGALLOC_LIB_VERSION, FRAGALLOC_ABI_VERSION, r->nr_zones);
-	ret = r->nr_zones > 0 && !strcmp(fragalloc_version(), FRAGALLOC_LIB_VERSION) ? 0 : 1;
-	fragalloc_frag_free(r);
-	return ret;
-}
-C
+# the program of tests/lib/test_install.sh, against the packages
+client=$repo/tests/lib/installed_client.c
 link_shared() {
 	# shellcheck disable=SC2046 # pkg-config prints several words
-	gcc -Wall -Wextra -Werror -o "$tmp/t" "$tmp/t.c" $(pkg-config --cflags --libs fragalloc) &&
+	gcc -Wall -Wextra -Werror -o "$tmp/t" "$client" $(pkg-config --cflags --libs fragalloc) &&
 		LD_LIBRARY_PATH=$root/$lib "$tmp/t" | tee "$tmp/t.out" &&
 		grep -qx "lib=$ver header=$ver abi=1 zones=[1-9][0-9]*" "$tmp/t.out" &&
 		LD_LIBRARY_PATH=$root/$lib ldd "$tmp/t" | grep -F "$root/$lib/libfragalloc.so.1"
 }
-pkg_check "a program built with pkg-config against libfragalloc-dev runs on libfragalloc1" \
+fa_step "a program built with pkg-config against libfragalloc-dev runs on libfragalloc1" \
 	"$logs/link-shared.log" link_shared
 link_static() {
 	# shellcheck disable=SC2046
-	gcc -Wall -Wextra -Werror -static -o "$tmp/ts" "$tmp/t.c" $(pkg-config --static --cflags --libs fragalloc) &&
+	gcc -Wall -Wextra -Werror -static -o "$tmp/ts" "$client" $(pkg-config --static --cflags --libs fragalloc) &&
 		"$tmp/ts"
 }
-pkg_check "the same program linked statically (pkg-config --static, libfragalloc.a)" \
+fa_step "the same program linked statically (pkg-config --static, libfragalloc.a)" \
 	"$logs/link-static.log" link_static
 
 fa=$root/usr/sbin/fragalloc
@@ -212,7 +193,7 @@ cli_version() {
 		grep -qx "libfragalloc v$ver" "$tmp/v.out" &&
 		LD_LIBRARY_PATH=$root/$lib ldd "$fa" | grep -F "$root/$lib/libfragalloc.so.1"
 }
-pkg_check "fragalloc --version (fragalloc-tools on libfragalloc1): $ver" "$logs/cli-version.log" cli_version
+fa_step "fragalloc --version (fragalloc-tools on libfragalloc1): $ver" "$logs/cli-version.log" cli_version
 cli_frag() {
 	LD_LIBRARY_PATH=$root/$lib "$fa" frag --json >"$tmp/frag.json" &&
 		python3 -c 'import json, sys
@@ -220,7 +201,7 @@ d = json.load(open(sys.argv[1]))
 assert d["page_size"] > 0 and d["zones"], d
 print("zones:", len(d["zones"]))' "$tmp/frag.json"
 }
-pkg_check "fragalloc frag --json prints the fragmentation report as JSON" "$logs/cli-frag.log" cli_frag
+fa_step "fragalloc frag --json prints the fragmentation report as JSON" "$logs/cli-frag.log" cli_frag
 
 # ---- DKMS from the packaged source tree ----------------------------------------
 if [[ -n ${FA_KVERS:-} ]]; then
@@ -229,20 +210,20 @@ else
 	mapfile -t kvers < <("$repo/scripts/kvers.sh")
 	for s in 6.1 6.12; do
 		printf '%s\n' "${kvers[@]}" | grep -q "^$s\." ||
-			pkg_notok "a $s kernel with headers to build against (scripts/kvers.sh; make deps installs it)"
+			fa_notok "a $s kernel with headers to build against (scripts/kvers.sh; make deps installs it)"
 	done
 fi
 dkmstree=$tmp/dkms
 mkdir -p "$dkmstree"
 dk=(--sourcetree "$root/usr/src" --dkmstree "$dkmstree")
-pkg_check "dkms add fragalloc/$ver (packaged /usr/src, scratch DKMS tree)" "$logs/dkms-add.log" \
+fa_step "dkms add fragalloc/$ver (packaged /usr/src, scratch DKMS tree)" "$logs/dkms-add.log" \
 	dkms add "fragalloc/$ver" "${dk[@]}"
 for k in "${kvers[@]}"; do
 	dkms_build() {
 		dkms build "fragalloc/$ver" -k "$1" "${dk[@]}" &&
 			ls "$dkmstree/fragalloc/$ver/$1"/*/module/fragalloc.ko*
 	}
-	pkg_check "dkms build fragalloc/$ver -k $k (packaged source)" "$logs/dkms-$k.log" dkms_build "$k"
+	fa_step "dkms build fragalloc/$ver -k $k (packaged source)" "$logs/dkms-$k.log" dkms_build "$k"
 done
 
 pkg_summary pkg

@@ -37,18 +37,18 @@ set -euo pipefail
 kver="" console="" tap="" mode=check timedout=0 context=12 quiettap=0
 faultinj=0
 [[ ${FA_FAULT_INJECTION:-0} == 1 ]] && faultinj=1
+# the options with a value, and the variable it goes to
+declare -A optvar=([--kver]=kver [--console]=console [--tap]=tap [--mode]=mode
+	[--timed-out]=timedout [--context]=context)
 while (($#)); do
 	case $1 in
-	--kver) kver=$2; shift 2 ;;
-	--console) console=$2; shift 2 ;;
-	--tap) tap=$2; shift 2 ;;
-	--mode) mode=$2; shift 2 ;;
-	--timed-out) timedout=$2; shift 2 ;;
-	--context) context=$2; shift 2 ;;
-	--quiet-tap) quiettap=1; shift ;;
-	--fault-injection) faultinj=1; shift ;;
-	*) echo "analyze.sh: unknown argument $1" >&2; exit 2 ;;
+	--quiet-tap) quiettap=1; shift; continue ;;
+	--fault-injection) faultinj=1; shift; continue ;;
 	esac
+	[[ -n ${optvar[$1]:-} ]] || { echo "analyze.sh: unknown argument $1" >&2; exit 2; }
+	(($# >= 2)) || { echo "analyze.sh: $1 needs a value" >&2; exit 2; }
+	printf -v "${optvar[$1]}" '%s' "$2"
+	shift 2
 done
 [[ -n $kver && -n $console ]] || { echo "analyze.sh: --kver and --console are required" >&2; exit 2; }
 [[ -f $console ]] || : >"$console"

@@ -57,7 +57,8 @@ hugeprobe() {
 
 # snapshot NAME: print and remember the figures of this moment
 snapshot() {
-	set -- "$1" $(blocks) "$(hugeprobe)"
+	blk=$(blocks)
+	set -- "$1" "${blk% *}" "${blk#* }" "$(hugeprobe)"
 	printf '%-34s free order>=3 blocks %6s   free 2 MiB blocks %4s   huge pages obtainable %4s\n' \
 		"$1:" "$2" "$3" "$4"
 	echo "$1|$2|$3|$4" >>/tmp/demo.figures

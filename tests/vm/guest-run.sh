@@ -157,23 +157,23 @@ check_taint() {
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
 kmemleak_on() {
-	[ -w $KMEMLEAK ]
+	[ -w "$KMEMLEAK" ]
 }
 
 # shellcheck disable=SC2317 # called through one_test
 kmemleak_none() {
-	echo scan >$KMEMLEAK
-	rep=$(cat $KMEMLEAK)
+	echo scan >"$KMEMLEAK"
+	rep=$(cat "$KMEMLEAK")
 	[ -z "$rep" ] && return 0
 	echo "$rep" | head -n 80
-	echo clear >$KMEMLEAK # report each leak once
+	echo clear >"$KMEMLEAK" # report each leak once
 	return 1
 }
 
 kmemleak_baseline() {
 	kmemleak_on || return 0
-	echo scan >$KMEMLEAK
-	echo clear >$KMEMLEAK
+	echo scan >"$KMEMLEAK"
+	echo clear >"$KMEMLEAK"
 }
 
 kmemleak_check() {

@@ -3,23 +3,28 @@
 #
 # robust.sh - the robustness lane's VM runs (called from mk/debug.mk).
 #
-# Usage: tests/vm/robust.sh check-debug
-#        tests/vm/robust.sh fuzz-vm [SECONDS] [SEED]     (env FA_FUZZ_KVER)
-#        tests/vm/robust.sh soak [MINUTES]
-#
-#   check-debug  every selftest, the kapi test and the fuzzer (25 s) on the
-#                debug kernel (scripts/debug-kernel.sh), with
-#                page_table_check=on and kmemleak scanned after each program
-#   fuzz-vm      a long fuzzer run on a stock kernel (default 6.12)
-#   soak         fuzzer + recompaction + selftest rounds on the debug kernel
-# Each prints the VM's results and ends with one line
-# "N passed, N failed, N skipped"; a skipped count other than
+# Usage: see usage() below. Each lane prints the VM's results and ends with
+# one line "N passed, N failed, N skipped"; a skipped count other than
 # tests/gates/expected-skips gives for the lane is one more failure.
 # check-debug judges with FA_FAULT_INJECTION=1 (analyze.sh --fault-injection):
 # faultinject_test's injected allocation failures are expected there; in
 # fuzz-vm and soak an allocation failure report is a splat.
 
 set -uo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: tests/vm/robust.sh check-debug
+       tests/vm/robust.sh fuzz-vm [SECONDS] [SEED]     (env FA_FUZZ_KVER)
+       tests/vm/robust.sh soak [MINUTES]
+
+  check-debug  every selftest, the kapi test and the fuzzer (25 s) on the
+               debug kernel (scripts/debug-kernel.sh), with
+               page_table_check=on and kmemleak scanned after each program
+  fuzz-vm      a long fuzzer run on a stock kernel (default 6.12)
+  soak         fuzzer + recompaction + selftest rounds on the debug kernel
+EOF
+}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo" || exit 2
@@ -131,7 +136,7 @@ soak)
 	summary soak "$KVER" "$logs/soak.log"
 	;;
 *)
-	sed -n '4,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	usage >&2
 	exit 2
 	;;
 esac

@@ -4,32 +4,7 @@
 # run.sh - boot a Debian kernel in QEMU with a fragalloc initramfs and judge
 # the run.
 #
-# Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
-#          [--timeout SECONDS] [--mem 1G] [--smp 2] [--accel tcg|kvm]
-#          [--append "KERNEL ARGS"] [--args "SELFTEST/DEMO ARGS"]
-#          [--modargs "MODULE PARAMS"] [--ptimeout SECONDS] [--log FILE]
-#          [--bzimage PATH] [--qemu-args "EXTRA QEMU ARGS"]
-#
-#   --kernel KVER   boots /boot/vmlinuz-KVER (required; with --bzimage only
-#                   names the kernel release, for labels and the log name)
-#   --bzimage PATH  boot this kernel image instead (the debug kernel,
-#                   scripts/debug-kernel.sh)
-#   --initrd FILE   default build/vm/initramfs-KVER.cpio.gz
-#   --mode          check (default): run the selftests, print "[6.12] ok ..."
-#                   lines, splats and one "vm[KVER]: N passed, N failed,
-#                   N skipped" line; exit 0 iff nothing failed.
-#                   demo: stream the console to stdout, then judge the same way.
-#                   shell: interactive busybox shell on the console (no judging).
-#   --timeout S     hard limit for the whole VM run (default 600)
-#   --accel         tcg (default) or kvm; env FA_ACCEL also sets it
-#   --append        extra kernel command line
-#   --args          fa.args (arguments for each selftest / demo.sh)
-#   --modargs       fa.modargs (insmod parameters)
-#   --ptimeout S    per-program timeout inside the guest (default none)
-#   --log FILE      full serial console log (default build/vm/KVER-MODE.log);
-#                   the clean test channel (guest ttyS1) goes to FILE.tap
-#   --qemu-args     extra qemu arguments, split on white space (e.g. a
-#                   "-drive file=F,if=virtio,format=raw,readonly=on")
+# Usage: see usage() below (tests/vm/run.sh --help).
 
 set -euo pipefail
 
@@ -38,26 +13,48 @@ repo=$(cd "$here/../.." && pwd)
 
 kver="" initrd="" mode=check tmo=600 mem=1G smp=2 accel=${FA_ACCEL:-tcg}
 append="" args="" modargs="" ptimeout="" log="" bzimage="" qargs=""
-usage() { sed -n '4,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() {
+	cat <<'EOF'
+Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
+         [--timeout SECONDS] [--mem 1G] [--smp 2] [--accel tcg|kvm]
+         [--append "KERNEL ARGS"] [--args "SELFTEST/DEMO ARGS"]
+         [--modargs "MODULE PARAMS"] [--ptimeout SECONDS] [--log FILE]
+         [--bzimage PATH] [--qemu-args "EXTRA QEMU ARGS"]
+
+  --kernel KVER   boots /boot/vmlinuz-KVER (required; with --bzimage only
+                  names the kernel release, for labels and the log name)
+  --bzimage PATH  boot this kernel image instead (the debug kernel,
+                  scripts/debug-kernel.sh)
+  --initrd FILE   default build/vm/initramfs-KVER.cpio.gz
+  --mode          check (default): run the selftests, print "[6.12] ok ..."
+                  lines, splats and one "vm[KVER]: N passed, N failed,
+                  N skipped" line; exit 0 iff nothing failed.
+                  demo: stream the console to stdout, then judge the same way.
+                  shell: interactive busybox shell on the console (no judging).
+  --timeout S     hard limit for the whole VM run (default 600)
+  --accel         tcg (default) or kvm; env FA_ACCEL also sets it
+  --append        extra kernel command line
+  --args          fa.args (arguments for each selftest / demo.sh)
+  --modargs       fa.modargs (insmod parameters)
+  --ptimeout S    per-program timeout inside the guest (default none)
+  --log FILE      full serial console log (default build/vm/KVER-MODE.log);
+                  the clean test channel (guest ttyS1) goes to FILE.tap
+  --qemu-args     extra qemu arguments, split on white space (e.g. a
+                  "-drive file=F,if=virtio,format=raw,readonly=on")
+EOF
+}
+
+# each option and the variable its value goes to
+declare -A optvar=([--kernel]=kver [--initrd]=initrd [--mode]=mode
+	[--timeout]=tmo [--mem]=mem [--smp]=smp [--accel]=accel
+	[--append]=append [--args]=args [--modargs]=modargs
+	[--ptimeout]=ptimeout [--log]=log [--bzimage]=bzimage [--qemu-args]=qargs)
 while (($#)); do
-	case $1 in
-	--kernel) kver=$2; shift 2 ;;
-	--initrd) initrd=$2; shift 2 ;;
-	--mode) mode=$2; shift 2 ;;
-	--timeout) tmo=$2; shift 2 ;;
-	--mem) mem=$2; shift 2 ;;
-	--smp) smp=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--append) append=$2; shift 2 ;;
-	--args) args=$2; shift 2 ;;
-	--modargs) modargs=$2; shift 2 ;;
-	--ptimeout) ptimeout=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
-	--bzimage) bzimage=$2; shift 2 ;;
-	--qemu-args) qargs=$2; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
-	esac
+	[[ $1 == -h || $1 == --help ]] && { usage; exit 0; }
+	[[ -n ${optvar[$1]:-} ]] || { echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2; }
+	(($# >= 2)) || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+	printf -v "${optvar[$1]}" '%s' "$2"
+	shift 2
 done
 
 die() { echo "run.sh: $*" >&2; exit 2; }
