@@ -9,7 +9,7 @@
 # `make fuzz-vm SECONDS=600 SEED=42`) drives a long run. Default: 25 s, seed 1.
 
 here=$(dirname "$0")
-t=25 s=1 j= m=
+t=25 s=1 j='' m=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) t=$2; shift 2 ;;
