@@ -8,7 +8,9 @@
 #ifndef _FRAGALLOC_FA_EVENTS_H
 #define _FRAGALLOC_FA_EVENTS_H
 
+#include <linux/kconfig.h>
 #include <linux/types.h>
+#include <linux/fragalloc_netlink.h>
 
 struct fragalloc_recompact;
 struct genl_info;
@@ -92,8 +94,10 @@ struct fa_ev_kind {
 extern const struct fa_ev_kind fa_ev_kinds[];
 
 /* Hooks (events.c). */
-void fa_ev_alloc(const struct fa_ev_batch *b);
-void fa_ev_free(const struct fa_ev_batch *b);
+void fa_ev_alloc(u32 owner, u32 handle, unsigned int policy, unsigned int cls,
+		 u64 pages, u64 blocks, u64 loose);
+void fa_ev_free(u32 owner, u32 handle, unsigned int policy, unsigned int cls,
+		u64 pages);
 void fa_ev_block(unsigned long pfn, unsigned int order, unsigned int cls,
 		 bool acquire);
 u64 fa_ev_recompact_begin(unsigned int scope, u64 max_pages, bool dry_run);
@@ -103,14 +107,37 @@ void fa_ev_page_move(unsigned long old_pfn, unsigned long new_pfn,
 		     unsigned int cls);
 void fa_ev_shrink_begin(void);
 void fa_ev_shrink(u64 asked, u64 given);
-void fa_ev_limit_hit(unsigned int limit, int err);
+int fa_ev_limit_hit(unsigned int limit, int err);
 
 /* Coalescer (events.c) and generic netlink family (netlink.c). */
 int fa_events_init(void);
 void fa_events_exit(void);
+#if IS_ENABLED(CONFIG_NET)
 bool fa_nl_listening(void);
 int fa_nl_send_event(unsigned int kind, const struct fa_ev_acc *acc);
 int fa_nl_init(void);
 void fa_nl_exit(void);
+#else
+/* No networking: no family, nobody ever listens, events are traced only. */
+static inline bool fa_nl_listening(void)
+{
+	return false;
+}
+
+static inline int fa_nl_send_event(unsigned int kind,
+				   const struct fa_ev_acc *acc)
+{
+	return 0;
+}
+
+static inline int fa_nl_init(void)
+{
+	return 0;
+}
+
+static inline void fa_nl_exit(void)
+{
+}
+#endif
 
 #endif /* _FRAGALLOC_FA_EVENTS_H */
