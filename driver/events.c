@@ -111,29 +111,50 @@ static void fa_ev_feed(unsigned int kind, const struct fa_ev_acc *one)
 	spin_unlock_irqrestore(&fa_ev_lock, flags);
 }
 
-void fa_ev_alloc(const struct fa_ev_batch *b)
+/**
+ * fa_ev_alloc() - a batch was allocated
+ * @owner: the file's id, 0 for an in-kernel caller
+ * @handle: the batch's handle, 0 for an in-kernel caller
+ * @policy: &enum fragalloc_policy
+ * @cls: &enum fragalloc_mobility
+ * @pages: pages allocated
+ * @blocks: distinct pageblocks they lie in (0: not counted)
+ * @loose: pages outside whole pool pageblocks (0: not counted)
+ */
+void fa_ev_alloc(u32 owner, u32 handle, unsigned int policy, unsigned int cls,
+		 u64 pages, u64 blocks, u64 loose)
 {
+	struct fa_ev_batch b = {
+		.owner = owner, .handle = handle, .pages = pages,
+		.blocks = blocks, .loose = loose, .policy = policy, .cls = cls,
+	};
 	struct fa_ev_acc one = {
-		.sum[FA_EV_PAGES] = b->pages,
-		.sum[FA_EV_BLOCKS] = b->blocks,
-		.sum[FA_EV_LOOSE] = b->loose,
+		.sum[FA_EV_PAGES] = pages,
+		.sum[FA_EV_BLOCKS] = blocks,
+		.sum[FA_EV_LOOSE] = loose,
 	};
 
-	trace_alloc(b);
+	trace_alloc(&b);
 	fa_ev_feed(FRAGALLOC_NL_EVENT_ALLOC, &one);
 	/* Other policies take nothing but "loose" pages: no fallback. */
-	if (!b->loose || b->policy != FRAGALLOC_POLICY_COMPACT)
+	if (!loose || policy != FRAGALLOC_POLICY_COMPACT)
 		return;
-	trace_fallback_loose(b);
-	one.sum[FA_EV_PAGES] = b->loose;
+	trace_fallback_loose(&b);
+	one.sum[FA_EV_PAGES] = loose;
 	fa_ev_feed(FRAGALLOC_NL_EVENT_FALLBACK_LOOSE, &one);
 }
 
-void fa_ev_free(const struct fa_ev_batch *b)
+/* fa_ev_free() - pages of a batch were freed (as fa_ev_alloc()) */
+void fa_ev_free(u32 owner, u32 handle, unsigned int policy, unsigned int cls,
+		u64 pages)
 {
-	struct fa_ev_acc one = { .sum[FA_EV_PAGES] = b->pages };
+	struct fa_ev_batch b = {
+		.owner = owner, .handle = handle, .pages = pages,
+		.policy = policy, .cls = cls,
+	};
+	struct fa_ev_acc one = { .sum[FA_EV_PAGES] = pages };
 
-	trace_free(b);
+	trace_free(&b);
 	fa_ev_feed(FRAGALLOC_NL_EVENT_FREE, &one);
 }
 
@@ -256,13 +277,16 @@ void fa_ev_shrink(u64 asked, u64 given)
  * fa_ev_limit_hit() - a request was refused by a limit
  * @limit: &enum fragalloc_nl_limit
  * @err: the errno returned (negative, as in the kernel)
+ *
+ * Return: @err, for "return fa_ev_limit_hit(...);".
  */
-void fa_ev_limit_hit(unsigned int limit, int err)
+int fa_ev_limit_hit(unsigned int limit, int err)
 {
 	struct fa_ev_acc one = { .limit = limit, .err = abs(err) };
 
 	trace_limit_hit(limit, abs(err));
 	fa_ev_feed(FRAGALLOC_NL_EVENT_LIMIT_HIT, &one);
+	return err;
 }
 
 /**
