@@ -179,25 +179,38 @@ static unsigned int fa_ev_reason(bool acquire)
 	return acquire ? FA_EV_REASON_ALLOC : FA_EV_REASON_FREE;
 }
 
+/* The class the pool allocates for (pool_lock), for block_acquire. */
+static unsigned int fa_ev_pool_cls = FA_EV_NO_CLASS;
+
 /**
- * fa_ev_block() - the page source took or gave back memory
+ * fa_ev_pool_alloc() - the pool lock holder is about to allocate from the
+ * pool for @cls: pageblocks the pool takes meanwhile are @cls's
+ * @cls: &enum fragalloc_mobility
+ */
+void fa_ev_pool_alloc(unsigned int cls)
+{
+	lockdep_assert_held(&fa_dev.pool_lock);
+	fa_ev_pool_cls = cls;
+}
+
+/**
+ * fa_ev_block() - the page source took or gave back memory (pool lock held)
  * @pfn: first page
  * @order: of the chunk; only whole pageblocks are events
- * @cls: &enum fragalloc_mobility, or FA_EV_NO_CLASS
- * @acquire: taken from (true) or given back to (false) the buddy allocator
+ * @acquire: taken from (true) or given back to (false) the buddy allocator;
+ *	a block given back is empty and has no class
  */
-void fa_ev_block(unsigned long pfn, unsigned int order, unsigned int cls,
-		 bool acquire)
+void fa_ev_block(unsigned long pfn, unsigned int order, bool acquire)
 {
 	struct fa_ev_acc one = { .sum[FA_EV_BLOCKS] = 1 };
 
 	if (order != pageblock_order)
 		return;
 	if (acquire) {
-		trace_block_acquire(pfn, cls, fa_ev_reason(true));
+		trace_block_acquire(pfn, fa_ev_pool_cls, fa_ev_reason(true));
 		fa_ev_feed(FRAGALLOC_NL_EVENT_BLOCK_ACQUIRE, &one);
 	} else {
-		trace_block_release(pfn, cls, fa_ev_reason(false));
+		trace_block_release(pfn, FA_EV_NO_CLASS, fa_ev_reason(false));
 		fa_ev_feed(FRAGALLOC_NL_EVENT_BLOCK_RELEASE, &one);
 	}
 }

@@ -98,8 +98,8 @@ void fa_ev_alloc(u32 owner, u32 handle, unsigned int policy, unsigned int cls,
 		 u64 pages, u64 blocks, u64 loose);
 void fa_ev_free(u32 owner, u32 handle, unsigned int policy, unsigned int cls,
 		u64 pages);
-void fa_ev_block(unsigned long pfn, unsigned int order, unsigned int cls,
-		 bool acquire);
+void fa_ev_pool_alloc(unsigned int cls);
+void fa_ev_block(unsigned long pfn, unsigned int order, bool acquire);
 u64 fa_ev_recompact_begin(unsigned int scope, u64 max_pages, bool dry_run);
 void fa_ev_recompact_end(unsigned int scope, u64 begin, bool dry_run,
 			 int err, const struct fragalloc_recompact *out);
