@@ -38,11 +38,10 @@ static inline int ev_ioctl(int fd, unsigned long cmd, void *arg)
 static inline int ev_alloc(int fd, unsigned long long n, unsigned int mob,
 			   unsigned int policy, struct fragalloc_alloc *a)
 {
-	memset(a, 0, sizeof(*a));
-	a->size = sizeof(*a);
-	a->mobility = mob;
-	a->policy = policy;
-	a->nr_pages = n;
+	*a = (struct fragalloc_alloc){
+		.size = sizeof(*a), .mobility = mob, .policy = policy,
+		.nr_pages = n,
+	};
 	return ev_ioctl(fd, FRAGALLOC_IOC_ALLOC, a);
 }
 
@@ -81,11 +80,10 @@ static inline int ev_info(int fd, struct fragalloc_info *in)
 static inline int ev_recompact(int fd, unsigned int scope, unsigned int handle,
 			       unsigned int flags, struct fragalloc_recompact *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->size = sizeof(*r);
-	r->scope = scope;
-	r->handle = handle;
-	r->flags = flags;
+	*r = (struct fragalloc_recompact){
+		.size = sizeof(*r), .scope = scope, .handle = handle,
+		.flags = flags,
+	};
 	return ev_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, r);
 }
 
@@ -104,20 +102,23 @@ static inline int ev_write(const char *path, const char *val)
 	return err;
 }
 
+/* A module parameter's value, or -1 when it cannot be read. */
 static inline long long ev_param(const char *name)
 {
-	char path[256], buf[64] = "";
-	long long v = -1;
-	FILE *f;
+	char path[256], buf[64];
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), EV_PARAMS "%s", name);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtoll(buf, NULL, 0);
-	fclose(f);
-	return v;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 0);
 }
 
 static inline int ev_set_param(const char *name, long long v)
