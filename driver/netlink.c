@@ -149,6 +149,26 @@ static const struct nla_policy fa_nl_stats_policy[FRAGALLOC_NL_A_CLASS_ID + 1] =
 		NLA_POLICY_MAX(NLA_U32, FRAGALLOC_NR_MOBILITY - 1),
 };
 
+/*
+ * What EVENT messages carry, for introspection (CTRL_CMD_GETPOLICY) and so
+ * that a well-formed EVENT sent by userspace reaches its refusal.
+ */
+static const struct nla_policy fa_nl_event_policy[FRAGALLOC_NL_A_MAX + 1] = {
+	[FRAGALLOC_NL_A_EVENT_KIND] =
+		NLA_POLICY_MAX(NLA_U32, FRAGALLOC_NL_NR_EVENTS - 1),
+	[FRAGALLOC_NL_A_EVENT_COUNT] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_TIME_NS] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_PAGES] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_BLOCKS] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_LOOSE] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_PLANNED] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_MOVED] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_ASKED] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_DURATION_NS] = { .type = NLA_U64 },
+	[FRAGALLOC_NL_A_EVENT_LIMIT] = { .type = NLA_U32 },
+	[FRAGALLOC_NL_A_EVENT_ERRNO] = { .type = NLA_U32 },
+};
+
 /* No GENL_ADMIN_PERM / GENL_UNS_ADMIN_PERM: nothing here is private. */
 static const struct genl_ops fa_nl_ops[] = {
 	{
@@ -158,9 +178,10 @@ static const struct genl_ops fa_nl_ops[] = {
 		.maxattr = FRAGALLOC_NL_A_CLASS_ID,
 	},
 	{
-		/* No policy: the core refuses any attribute (EINVAL). */
 		.cmd = FRAGALLOC_NL_CMD_EVENT,
 		.doit = fa_nl_refuse_event,
+		.policy = fa_nl_event_policy,
+		.maxattr = FRAGALLOC_NL_A_MAX,
 	},
 };
 

@@ -639,11 +639,21 @@ TEST_F(nlt, bad_requests)
 	/* The genl header's reserved byte. */
 	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, NULL, 0, 1, -EINVAL,
 	       _metadata);
-	/* EVENT is the kernel's, with or without attributes. */
+	/*
+	 * EVENT is the kernel's, with or without (valid) attributes; invalid
+	 * ones fail validation first.
+	 */
 	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, NULL, 0, 0, -EOPNOTSUPP,
 	       _metadata);
 	nl_attr_put(attrs, FRAGALLOC_NL_A_EVENT_KIND, &v32, 4);
+	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, attrs, 8, 0, -EOPNOTSUPP,
+	       _metadata);
+	nl_attr_put(attrs, FRAGALLOC_NL_A_CLASS_ID, &v32, 4);
 	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, attrs, 8, 0, -EINVAL,
+	       _metadata);
+	v32 = FRAGALLOC_NL_NR_EVENTS;
+	nl_attr_put(attrs, FRAGALLOC_NL_A_EVENT_KIND, &v32, 4);
+	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, attrs, 8, 0, -ERANGE,
 	       _metadata);
 	/*
 	 * A command the family does not have: the genetlink core answers
