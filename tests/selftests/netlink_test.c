@@ -594,66 +594,68 @@ static int nl_bad(struct nl *nl, __u8 cmd, const void *attrs, size_t alen,
 	return got;
 }
 
+/*
+ * One attribute of @type with a @vlen-byte value @val, sent as @alen bytes
+ * (beyond the attribute: trailing garbage), must fail with @err.
+ */
+static const struct nl_bad_case {
+	const char *what;
+	__u8 cmd;
+	__u16 type;
+	__u64 val;
+	__u16 vlen;
+	__u16 alen;
+	int err;
+} nl_bad_cases[] = {
+	{ "attribute GET_STATS does not take", FRAGALLOC_NL_CMD_GET_STATS,
+	  FRAGALLOC_NL_A_EVENT_KIND, 1, 4, 8, -EINVAL },
+	{ "attribute without a policy (PAD)", FRAGALLOC_NL_CMD_GET_STATS,
+	  FRAGALLOC_NL_A_PAD, 1, 4, 8, -EINVAL },
+	{ "attribute number beyond the family's", FRAGALLOC_NL_CMD_GET_STATS,
+	  FRAGALLOC_NL_A_MAX + 10, 1, 4, 8, -EINVAL },
+	{ "CLASS_ID of the wrong length", FRAGALLOC_NL_CMD_GET_STATS,
+	  FRAGALLOC_NL_A_CLASS_ID, 1, 8, 12, -EINVAL },
+	{ "CLASS_ID as a nest", FRAGALLOC_NL_CMD_GET_STATS,
+	  FRAGALLOC_NL_A_CLASS_ID | NLA_F_NESTED, 1, 4, 8, -EINVAL },
+	{ "trailing garbage", FRAGALLOC_NL_CMD_GET_STATS,
+	  FRAGALLOC_NL_A_CLASS_ID, 1, 4, 10, -EINVAL },
+	{ "CLASS_ID out of range", FRAGALLOC_NL_CMD_GET_STATS,
+	  FRAGALLOC_NL_A_CLASS_ID, FRAGALLOC_NR_MOBILITY, 4, 8, -ERANGE },
+	/* EVENT is the kernel's: refused, once its attributes validate. */
+	{ "EVENT", FRAGALLOC_NL_CMD_EVENT, 0, 0, 0, 0, -EOPNOTSUPP },
+	{ "EVENT with a valid kind", FRAGALLOC_NL_CMD_EVENT,
+	  FRAGALLOC_NL_A_EVENT_KIND, 0, 4, 8, -EOPNOTSUPP },
+	{ "EVENT with an attribute it does not carry", FRAGALLOC_NL_CMD_EVENT,
+	  FRAGALLOC_NL_A_CLASS_ID, 0, 4, 8, -EINVAL },
+	{ "EVENT with a kind out of range", FRAGALLOC_NL_CMD_EVENT,
+	  FRAGALLOC_NL_A_EVENT_KIND, FRAGALLOC_NL_NR_EVENTS, 4, 8, -ERANGE },
+};
+
 TEST_F(nlt, bad_requests)
 {
 	static char big[16384];
+	const struct nl_bad_case *c;
 	struct nl_stats ns;
 	char attrs[64];
-	__u32 v32 = 1;
-	__u64 v64 = 1;
+	__u32 v32 = 0;
 	size_t n;
 	int seq;
 
-	/* An attribute of the family GET_STATS does not take. */
-	nl_attr_put(attrs, FRAGALLOC_NL_A_EVENT_KIND, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, attrs, 8, 0, -EINVAL,
-	       _metadata);
-	nl_attr_put(attrs, FRAGALLOC_NL_A_PAD, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, attrs, 8, 0, -EINVAL,
-	       _metadata);
-	/* An attribute number beyond the family's */
-	nl_attr_put(attrs, FRAGALLOC_NL_A_MAX + 10, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, attrs, 8, 0, -EINVAL,
-	       _metadata);
-	/* Wrong length, wrong type (a nest), trailing garbage. */
-	nl_attr_put(attrs, FRAGALLOC_NL_A_CLASS_ID, &v64, 8);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, attrs, 12, 0, -EINVAL,
-	       _metadata);
-	nl_attr_put(attrs, FRAGALLOC_NL_A_CLASS_ID | NLA_F_NESTED, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, attrs, 8, 0, -EINVAL,
-	       _metadata);
-	nl_attr_put(attrs, FRAGALLOC_NL_A_CLASS_ID, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, attrs, 10, 0, -EINVAL,
-	       _metadata);
-	/* A class id out of range. */
-	v32 = FRAGALLOC_NR_MOBILITY;
-	nl_attr_put(attrs, FRAGALLOC_NL_A_CLASS_ID, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, attrs, 8, 0, -ERANGE,
-	       _metadata);
+	for (n = 0; n < sizeof(nl_bad_cases) / sizeof(nl_bad_cases[0]); n++) {
+		c = &nl_bad_cases[n];
+		memset(attrs, 0, sizeof(attrs));
+		if (c->alen)
+			nl_attr_put(attrs, c->type, &c->val, c->vlen);
+		TH_LOG("%s:", c->what);
+		nl_bad(&self->nl, c->cmd, attrs, c->alen, 0, c->err, _metadata);
+	}
 	/* Oversized: a valid attribute, repeated 2048 times. */
-	v32 = 0;
 	for (n = 0; n + 8 <= sizeof(big); n += 8)
 		nl_attr_put(big + n, FRAGALLOC_NL_A_CLASS_ID, &v32, 4);
 	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, big, sizeof(big), 0,
 	       -EINVAL, _metadata);
 	/* The genl header's reserved byte. */
 	nl_bad(&self->nl, FRAGALLOC_NL_CMD_GET_STATS, NULL, 0, 1, -EINVAL,
-	       _metadata);
-	/*
-	 * EVENT is the kernel's, with or without (valid) attributes; invalid
-	 * ones fail validation first.
-	 */
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, NULL, 0, 0, -EOPNOTSUPP,
-	       _metadata);
-	nl_attr_put(attrs, FRAGALLOC_NL_A_EVENT_KIND, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, attrs, 8, 0, -EOPNOTSUPP,
-	       _metadata);
-	nl_attr_put(attrs, FRAGALLOC_NL_A_CLASS_ID, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, attrs, 8, 0, -EINVAL,
-	       _metadata);
-	v32 = FRAGALLOC_NL_NR_EVENTS;
-	nl_attr_put(attrs, FRAGALLOC_NL_A_EVENT_KIND, &v32, 4);
-	nl_bad(&self->nl, FRAGALLOC_NL_CMD_EVENT, attrs, 8, 0, -ERANGE,
 	       _metadata);
 	/*
 	 * A command the family does not have: the genetlink core answers
