@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "fa.h"
+#include "fa_events.h"
 
 /* Largest mmap page offset: byte offsets must stay below 2^63. */
 #define FA_PGOFF_MAX	(1UL << (63 - PAGE_SHIFT - 1))
@@ -57,7 +58,10 @@ static int fa_charge(struct fa_file *ff, struct user_struct *user,
 undo:
 	atomic_long_sub(nr, &fa_dev.total_pages);
 	atomic_long_sub(nr, &ff->nr_pages);
-	return ret;
+	return fa_ev_limit_hit(ret == -EDQUOT ? FRAGALLOC_NL_LIMIT_MEMLOCK :
+			       fa_max_total_pages && total > fa_max_total_pages ?
+			       FRAGALLOC_NL_LIMIT_TOTAL : FRAGALLOC_NL_LIMIT_FD,
+			       ret);
 }
 
 /* Takes no lock: callable under any of ours. */
@@ -163,8 +167,11 @@ fa_alloc_validate(const struct fragalloc_alloc *cmd)
 		return NULL;
 	if (cmd->mobility >= FRAGALLOC_NR_MOBILITY)
 		return NULL;
-	if (!cmd->nr_pages || cmd->nr_pages > fa_max_batch_pages)
+	if (!cmd->nr_pages || cmd->nr_pages > fa_max_batch_pages) {
+		if (cmd->nr_pages)
+			fa_ev_limit_hit(FRAGALLOC_NL_LIMIT_BATCH, -EINVAL);
 		return NULL;
+	}
 	pol = fa_policy_get(cmd->policy);
 	/* STRICT, say, means nothing to a policy without pageblocks. */
 	if (pol && (cmd->flags & ~pol->alloc_flags))
@@ -283,6 +290,10 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 	ret = fa_batch_publish(ff, pol, b, cmd);
 	if (ret)
 		fa_batch_discard(ff, pol, b);
+	else	/* @b is visible now: another thread may free it */
+		fa_ev_alloc(ff->id, cmd->out_handle, cmd->policy, cmd->mobility,
+			    cmd->out_nr_pages, cmd->out_nr_blocks,
+			    cmd->out_nr_loose);
 	return ret;
 }
 
@@ -303,6 +314,7 @@ static long fa_batch_free(struct fa_file *ff, u32 handle)
 	ff->nr_batches--;
 	up_write(&ff->lock);
 
+	fa_ev_free(ff->id, handle, b->policy, b->mobility, freed);
 	fa_uncharge(ff, b->user, freed);
 	fa_batch_destroy(b);
 	return freed;
@@ -351,6 +363,7 @@ static int fa_ioctl_free(struct fa_file *ff, void *arg)
 		return -EINVAL;
 	}
 	freed = fa_batch_release_range(ff, b, cmd->first_page, cmd->nr_pages);
+	fa_ev_free(ff->id, b->handle, b->policy, b->mobility, freed);
 	user = b->user;
 	fa_uncharge(ff, user, freed);
 	up_write(&ff->lock);

@@ -11,6 +11,7 @@
 #include <linux/xarray.h>
 
 #include "fa.h"
+#include "fa_events.h"
 
 /**
  * fragalloc_alloc_pages() - allocate order-0 pages packed into few pageblocks
@@ -42,6 +43,7 @@ int fragalloc_alloc_pages(unsigned int mobility, unsigned int flags,
 	if (ret)
 		return ret;
 	atomic_long_add(done, &fa_dev.total_pages);
+	fa_ev_alloc(0, 0, FRAGALLOC_POLICY_COMPACT, mobility, done, 0, 0);
 	return done;
 }
 EXPORT_SYMBOL_GPL(fragalloc_alloc_pages);
@@ -62,6 +64,7 @@ void fragalloc_free_pages(struct page **pages, unsigned long nr)
 		present += !!pages[i];
 	fa_policy_get(FRAGALLOC_POLICY_COMPACT)->free(pages, nr);
 	atomic_long_sub(present, &fa_dev.total_pages);
+	fa_ev_free(0, 0, FRAGALLOC_POLICY_COMPACT, FA_EV_NO_CLASS, present);
 }
 EXPORT_SYMBOL_GPL(fragalloc_free_pages);
 

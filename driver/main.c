@@ -11,6 +11,7 @@
 #include <linux/moduleparam.h>
 
 #include "fa.h"
+#include "fa_events.h"
 
 struct fa_device fa_dev = {
 	.pool_lock = __MUTEX_INITIALIZER(fa_dev.pool_lock),
@@ -114,8 +115,16 @@ static int __init fa_init(void)
 	if (ret)
 		goto err_source;
 	fa_debugfs_init();
+	/* Last: GET_STATS may come as soon as the family exists. */
+	ret = fa_events_init();
+	if (ret)
+		goto err_chardev;
 	return 0;
 
+err_chardev:
+	fa_debugfs_exit();
+	fa_chardev_exit();
+	fa_auto_recompact_exit();
 err_source:
 	fa_source_exit();
 	return ret;
@@ -125,6 +134,8 @@ static void __exit fa_exit(void)
 {
 	/* Every client must be gone: their modules depend on this one. */
 	WARN_ON(!list_empty(&fa_dev.clients));
+	/* First: no request or event message may outlive the pool. */
+	fa_events_exit();
 	fa_debugfs_exit();
 	fa_chardev_exit();
 	fa_auto_recompact_exit();

@@ -43,6 +43,7 @@
 #include <linux/fragalloc_kapi.h>
 
 #include "fa.h"
+#include "fa_events.h"
 
 /**
  * fa_page_tag() - record which batch page a pool page is
@@ -255,6 +256,7 @@ static int fa_apply_moves(const struct fa_scope *scope, unsigned int cls,
 		if (!ret && fatal_signal_pending(current))
 			ret = -EINTR;
 		if (!ret && fa_move_one(scope, cls, src, dst)) {
+			fa_ev_page_move(moves[i].src, moves[i].dst, cls);
 			fa_pool_put_page(src);
 			(*nr_moved)++;
 		} else {
@@ -292,6 +294,8 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
 		b->pages[ref.idx] = dst;
 		fa_page_tag(dst, ff->id, ref.handle, ref.idx);
 		fa_pool_set_movable(fa_dev.pool, &mv->dst, 1, true);
+		fa_ev_page_move(mv->src, mv->dst,
+				fa_pool_page_class(fa_dev.pool, mv->dst));
 		moved = true;
 	}
 	up_write(&ff->lock);
@@ -630,7 +634,7 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 	bool pool_wide = scope->kind == FRAGALLOC_SCOPE_POOL;
 	unsigned long cap, reserve;
 	struct fa_move *moves;
-	u64 released;
+	u64 released, begin;
 	int ret;
 
 	out->out_pages_planned = 0;
@@ -645,6 +649,7 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 	if (!moves)
 		return -ENOMEM;
 
+	begin = fa_ev_recompact_begin(scope->kind, max_pages, dry_run);
 	mutex_lock(&fa_dev.recompact_lock);
 	WRITE_ONCE(fa_dev.recompact_task, current);
 	if (pool_wide)
@@ -657,6 +662,7 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 	WRITE_ONCE(fa_dev.recompact_task, NULL);
 	mutex_unlock(&fa_dev.recompact_lock);
 	kvfree(moves);
+	fa_ev_recompact_end(scope->kind, begin, dry_run, ret, out);
 	return ret;
 }
 

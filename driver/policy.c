@@ -17,6 +17,7 @@
 #include <linux/sort.h>
 
 #include "fa.h"
+#include "fa_events.h"
 
 /* PFNs handed to the pool per call: the pool lock is never held long. */
 #define FA_PFN_BATCH	64
@@ -137,6 +138,7 @@ static int fa_compact_alloc(const struct fa_policy *pol,
 			break;
 		}
 		mutex_lock(&fa_dev.pool_lock);
+		fa_ev_pool_alloc(mobility);
 		ret = fa_pool_alloc(fa_dev.pool, mobility, n, pfns, core_flags,
 				    NULL);
 		mutex_unlock(&fa_dev.pool_lock);

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "fa.h"
+#include "fa_events.h"
 #include "compat.h"
 
 /* jiffies of the last whole-pageblock allocation that failed trying hard */
@@ -47,6 +48,7 @@ static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
 	if (order)
 		split_page(page, order);
 	*pfn = page_to_pfn(page);
+	fa_ev_block(*pfn, order, true);
 	return 0;
 }
 
@@ -54,6 +56,7 @@ static void fa_src_put(void *ctx, unsigned long pfn, unsigned int order)
 {
 	unsigned long i;
 
+	fa_ev_block(pfn, order, false);
 	for (i = 0; i < (1UL << order); i++)
 		__free_page(pfn_to_page(pfn + i));
 }
@@ -102,7 +105,9 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
 	 * decides on the OOM killer does not know this memory exists. Give
 	 * back at least half of what is reclaimable now, not a batch.
 	 */
+	fa_ev_shrink_begin();
 	freed = fa_reclaim(sc->nr_to_scan, !current_is_kswapd(), &contended);
+	fa_ev_shrink(sc->nr_to_scan, freed);
 
 	fa_account_reclaimed(freed);
 	/*

@@ -34,9 +34,12 @@
  * Errnos (in the netlink error message, with an extack message):
  *
  *  - EOPNOTSUPP: unknown command, or a command only the kernel sends
- *    (FRAGALLOC_NL_CMD_EVENT).
+ *    (FRAGALLOC_NL_CMD_EVENT). For a command number the family does not
+ *    have at all, the genetlink core answers without an extack message.
  *  - EINVAL: an attribute this family does not know (strict validation),
- *    an attribute of the wrong length, or trailing garbage.
+ *    an attribute of the wrong length, or trailing garbage; a GET_STATS
+ *    request longer than one FRAGALLOC_NL_A_CLASS_ID (repeated
+ *    attributes); a non-zero genlmsghdr.reserved.
  *  - ERANGE: FRAGALLOC_NL_A_CLASS_ID is not below FRAGALLOC_NR_MOBILITY.
  *  - ENODEV: the module is being unloaded.
  */
