@@ -43,4 +43,14 @@ extern fa_ioctl_fn fa_ioctl_hook;
 int fa_ioctl_sized(int fd, unsigned long req, void *arg, size_t size,
 		   size_t ver1_size);
 
+/* Largest /proc or debugfs table read: far above any real one. */
+#define FA_TEXT_MAX_BYTES	(16u << 20)
+
+/*
+ * Reads the whole file at @path into a malloc'ed, NUL-terminated *@out of
+ * *@len bytes (the NUL not counted). Errors: the open/read errno, EFBIG
+ * (FA_TEXT_MAX_BYTES or more), ENOMEM.
+ */
+int fa_read_file(const char *path, char **out, size_t *len);
+
 #endif

@@ -7,24 +7,26 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# the one version of fragalloc (top Makefile): the soname file carries it
+version=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' "$top/Makefile")
 
 ${MAKE:-make} -s -C "$top/libfragalloc" O="$tmp/build" install DESTDIR="$tmp/root" PREFIX=/usr >/dev/null
 
-for f in usr/lib/libfragalloc.so.1.0.0 usr/lib/libfragalloc.so.1 usr/lib/libfragalloc.so \
+for f in usr/lib/libfragalloc.so.$version usr/lib/libfragalloc.so.1 usr/lib/libfragalloc.so \
 	 usr/lib/libfragalloc.a usr/lib/pkgconfig/fragalloc.pc usr/include/fragalloc.h \
 	 usr/include/linux/fragalloc.h usr/share/man/man3/fragalloc.3 \
 	 usr/share/man/man3/fragalloc_alloc.3 usr/share/man/man3/fragalloc_frag.3 \
 	 usr/share/man/man3/fragalloc_open.3; do
 	[ -e "$tmp/root/$f" ] || { echo "missing $f"; exit 1; }
 done
-soname=$(readelf -d "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+soname=$(readelf -d "$tmp/root/usr/lib/libfragalloc.so.$version" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ "$soname" = libfragalloc.so.1 ] || { echo "bad soname '$soname'"; exit 1; }
 # only fragalloc_* symbols, versioned FRAGALLOC_1.0 or (the pageblock
 # classes) FRAGALLOC_1.1
-if nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | awk '$2=="T"{print $3}' | grep -v '^fragalloc_.*@@FRAGALLOC_1\.[01]$'; then
+if nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$2=="T"{print $3}' | grep -v '^fragalloc_.*@@FRAGALLOC_1\.[01]$'; then
 	echo "unexpected exported symbols"; exit 1
 fi
-v11=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.1.0.0" | awk '$2=="T"{print $3}' | sed -n 's/@@FRAGALLOC_1\.1$//p' | sort | tr '\n' ' ')
+v11=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$2=="T"{print $3}' | sed -n 's/@@FRAGALLOC_1\.1$//p' | sort | tr '\n' ' ')
 [ "$v11" = "fragalloc_block_class_name fragalloc_blocks_free fragalloc_blocks_read " ] || { echo "FRAGALLOC_1.1 symbols: '$v11'"; exit 1; }
 [ -e "$tmp/root/usr/share/man/man3/fragalloc_blocks_read.3" ] || { echo "missing man3/fragalloc_blocks_read.3"; exit 1; }
 
