@@ -53,4 +53,13 @@ int fa_ioctl_sized(int fd, unsigned long req, void *arg, size_t size,
  */
 int fa_read_file(const char *path, char **out, size_t *len);
 
+/*
+ * A GET_STATS reply (one netlink message) into *@out. Errors as
+ * fragalloc_event_parse(); a CLASS nest without CLASS_ID is EBADMSG.
+ */
+int fa_nl_stats_parse(const void *buf, size_t len,
+		      struct fragalloc_nl_stats *out);
+/* 1 if @buf is nlctrl's CTRL_CMD_DELFAMILY of @family, else 0. */
+int fa_nl_family_removed(const void *buf, size_t len, int family);
+
 #endif
