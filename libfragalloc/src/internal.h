@@ -61,5 +61,20 @@ int fa_nl_stats_parse(const void *buf, size_t len,
 		      struct fragalloc_nl_stats *out);
 /* 1 if @buf is nlctrl's CTRL_CMD_DELFAMILY of @family, else 0. */
 int fa_nl_family_removed(const void *buf, size_t len, int family);
+/*
+ * The message at *@pos of the datagram @buf[0, @fill), advancing *@pos:
+ * its length, 0 at the end, -EBADMSG for a header overrunning the datagram
+ * (the rest of it is dropped).
+ */
+int fa_nl_next_msg(const unsigned char *buf, size_t fill, size_t *pos,
+		   const unsigned char **msg);
+/*
+ * The next event of @family in the datagram (as fa_nl_next_msg()): 1 with
+ * *@ev, 0 when none is left, -ENODEV when nlctrl says the family was
+ * removed, -EBADMSG for a malformed one (the next call goes on after it).
+ * Other families' and other commands' messages are skipped.
+ */
+int fa_nl_next_event(const unsigned char *buf, size_t fill, size_t *pos,
+		     int family, struct fragalloc_event *ev);
 
 #endif

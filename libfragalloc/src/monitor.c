@@ -136,34 +136,6 @@ static int recv_datagram(int fd, unsigned char *buf, size_t size)
 	return (int)n;
 }
 
-/* The next message of the datagram at @buf[*pos, fill): its length, or 0 */
-static int next_message(const unsigned char *buf, size_t fill, size_t *pos,
-			const unsigned char **msg)
-{
-	struct nlmsghdr nh;
-	size_t left = fill - *pos, step;
-
-	if (left < NLMSG_HDRLEN)
-		return 0;
-	memcpy(&nh, buf + *pos, sizeof(nh));
-	if (nh.nlmsg_len < NLMSG_HDRLEN || nh.nlmsg_len > left) {
-		*pos = fill;
-		return -EBADMSG;
-	}
-	*msg = buf + *pos;
-	step = NLMSG_ALIGN(nh.nlmsg_len);
-	*pos += step < left ? step : left;
-	return (int)nh.nlmsg_len;
-}
-
-static uint16_t msg_type(const unsigned char *msg)
-{
-	struct nlmsghdr nh;
-
-	memcpy(&nh, msg, sizeof(nh));
-	return nh.nlmsg_type;
-}
-
 FA_EXPORT int fragalloc_monitor_open(struct fragalloc_monitor **out)
 {
 	struct fragalloc_monitor *m;
@@ -186,7 +158,7 @@ FA_EXPORT int fragalloc_monitor_open(struct fragalloc_monitor **out)
 				    FRAGALLOC_GENL_MCGRP_EVENTS);
 	ctrl = genl_ctrl_resolve_grp(m->sk, "nlctrl", "notify");
 	if (grp < 0)
-		ret = grp == -NLE_OBJ_NOTFOUND ? -EOPNOTSUPP : nle_errno(grp);
+		ret = nle_errno(grp);	/* no group: a module too old, ENOENT */
 	else if ((ret = nl_socket_add_membership(m->sk, grp)) < 0)
 		ret = nle_errno(ret);
 	/* nlctrl's notifications tell that the module went away; optional */
@@ -204,22 +176,13 @@ FA_EXPORT int fragalloc_monitor_open(struct fragalloc_monitor **out)
 static int buffered_event(struct fragalloc_monitor *m,
 			  struct fragalloc_event *ev)
 {
-	const unsigned char *msg;
-	int len, ret;
+	int ret = fa_nl_next_event(m->buf, m->fill, &m->pos, m->family, ev);
 
-	while ((len = next_message(m->buf, m->fill, &m->pos, &msg)) > 0) {
-		if (msg_type(msg) == m->family) {
-			ret = fragalloc_event_parse(msg, (size_t)len, ev);
-			if (ret != -ENOMSG)
-				return ret ? ret : 1;
-		} else if (fa_nl_family_removed(msg, (size_t)len, m->family)) {
-			m->gone = 1;
-			return -ENODEV;
-		}
-	}
-	if (len == 0)
+	if (ret == -ENODEV)
+		m->gone = 1;
+	if (ret == 0)
 		m->pos = m->fill = 0;
-	return len;
+	return ret;
 }
 
 FA_EXPORT int fragalloc_monitor_next(struct fragalloc_monitor *m,
@@ -315,7 +278,7 @@ static int stats_in(const unsigned char *buf, size_t fill, int family,
 	size_t pos = 0;
 	int len, ret;
 
-	while ((len = next_message(buf, fill, &pos, &msg)) > 0) {
+	while ((len = fa_nl_next_msg(buf, fill, &pos, &msg)) > 0) {
 		ret = stats_answer(msg, (size_t)len, family, seq, out);
 		if (ret)
 			return ret;

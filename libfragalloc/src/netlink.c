@@ -268,6 +268,45 @@ int fa_nl_family_removed(const void *buf, size_t len, int family)
 	       c.family_id == family;
 }
 
+int fa_nl_next_msg(const unsigned char *buf, size_t fill, size_t *pos,
+		   const unsigned char **msg)
+{
+	struct nlmsghdr nh;
+	size_t left = fill - *pos, step;
+
+	if (left < NLMSG_HDRLEN)
+		return 0;
+	memcpy(&nh, buf + *pos, sizeof(nh));
+	if (nh.nlmsg_len < NLMSG_HDRLEN || nh.nlmsg_len > left) {
+		*pos = fill;
+		return -EBADMSG;
+	}
+	*msg = buf + *pos;
+	step = NLMSG_ALIGN(nh.nlmsg_len);
+	*pos += step < left ? step : left;
+	return (int)nh.nlmsg_len;
+}
+
+int fa_nl_next_event(const unsigned char *buf, size_t fill, size_t *pos,
+		     int family, struct fragalloc_event *ev)
+{
+	const unsigned char *msg;
+	struct nlmsghdr nh;
+	int len, ret;
+
+	while ((len = fa_nl_next_msg(buf, fill, pos, &msg)) > 0) {
+		memcpy(&nh, msg, sizeof(nh));
+		if (nh.nlmsg_type == family) {
+			ret = fragalloc_event_parse(msg, (size_t)len, ev);
+			if (ret != -ENOMSG)
+				return ret ? ret : 1;
+		} else if (fa_nl_family_removed(msg, (size_t)len, family)) {
+			return -ENODEV;
+		}
+	}
+	return len;
+}
+
 static const char *const kind_names[FRAGALLOC_NL_NR_EVENTS] = {
 	[FRAGALLOC_NL_EVENT_ALLOC] = "alloc",
 	[FRAGALLOC_NL_EVENT_FREE] = "free",

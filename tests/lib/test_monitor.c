@@ -177,6 +177,47 @@ static void test_delfamily(void)
 	END("nlctrl DELFAMILY of our family id is seen, of another is not");
 }
 
+/* A datagram of several messages, as one recv() may return them. */
+static void test_datagram(void)
+{
+	static const char *const parts[] = {
+		"nl-stats", "nl-event-alloc", "nl-event-no-kind",
+		"nl-event-limit", "nl-ctrl-delfamily", "nl-event-alloc",
+	};
+	unsigned char *dg = NULL, *p;
+	size_t fill = 0, pos = 0, len;
+	struct fragalloc_event ev;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		p = load(parts[i], &len);
+		/* the last one cut after its header: the datagram overran */
+		if (i == sizeof(parts) / sizeof(parts[0]) - 1)
+			len = 20;
+		dg = realloc(dg, fill + len);
+		if (!dg)
+			exit(99);
+		memcpy(dg + fill, p, len);
+		fill += len;
+		free(p);
+	}
+	BEGIN();
+	/* the stats reply is skipped, the malformed event reported */
+	CHECK(fa_nl_next_event(dg, fill, &pos, 0x22, &ev) == 1);
+	CHECK(ev.kind == FRAGALLOC_NL_EVENT_ALLOC && ev.count == 3);
+	CHECK(fa_nl_next_event(dg, fill, &pos, 0x22, &ev) == -EBADMSG);
+	CHECK(fa_nl_next_event(dg, fill, &pos, 0x22, &ev) == 1);
+	CHECK(ev.kind == FRAGALLOC_NL_EVENT_LIMIT_HIT && ev.error == ENOSPC);
+	CHECK(fa_nl_next_event(dg, fill, &pos, 0x22, &ev) == -ENODEV);
+	CHECK(fa_nl_next_event(dg, fill, &pos, 0x22, &ev) == -EBADMSG);
+	CHECK(pos == fill);
+	CHECK(fa_nl_next_event(dg, fill, &pos, 0x22, &ev) == 0);
+	/* another family id: nothing of it in there, nor its removal */
+	pos = 0;
+	CHECK(fa_nl_next_event(dg, fill - 20, &pos, 0x23, &ev) == 0);
+	free(dg);
+	END("datagram of 6 messages: events of our family, malformed one, DELFAMILY -> ENODEV, overrun -> EBADMSG");
+}
+
 static void test_names(void)
 {
 	BEGIN();
@@ -238,6 +279,7 @@ int main(int argc, char **argv)
 	test_stats("nl-stats");
 	test_stats("nl-stats-pad");
 	test_delfamily();
+	test_datagram();
 	test_names();
 	test_no_family();
 	return 0;
