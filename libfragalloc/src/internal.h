@@ -77,4 +77,16 @@ int fa_nl_next_msg(const unsigned char *buf, size_t fill, size_t *pos,
 int fa_nl_next_event(const unsigned char *buf, size_t fill, size_t *pos,
 		     int family, struct fragalloc_event *ev);
 
+#ifdef FA_HAVE_LIBNL
+/*
+ * fragalloc_monitor_open() and fragalloc_nl_stats() for another family and
+ * group, so that the host tests drive the socket code with a family every
+ * kernel has (nlctrl).
+ */
+int fa_monitor_open_family(const char *name, const char *group,
+			   struct fragalloc_monitor **out);
+int fa_nl_stats_family(const char *name, int class_id,
+		       struct fragalloc_nl_stats *out);
+#endif
+
 #endif

@@ -70,8 +70,8 @@ static int nle_errno(int nle)
 	return -EIO;
 }
 
-/* A connected generic netlink socket and the family's id */
-static int nl_open(struct nl_sock **out, int *family)
+/* A connected generic netlink socket and the id of @name */
+static int nl_open(const char *name, struct nl_sock **out, int *family)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int ret;
@@ -80,7 +80,7 @@ static int nl_open(struct nl_sock **out, int *family)
 		return -ENOMEM;
 	ret = genl_connect(sk);
 	if (!ret)
-		ret = genl_ctrl_resolve(sk, FRAGALLOC_GENL_NAME);
+		ret = genl_ctrl_resolve(sk, name);
 	if (ret < 0) {
 		nl_socket_free(sk);
 		return nle_errno(ret);
@@ -136,7 +136,8 @@ static int recv_datagram(int fd, unsigned char *buf, size_t size)
 	return (int)n;
 }
 
-FA_EXPORT int fragalloc_monitor_open(struct fragalloc_monitor **out)
+int fa_monitor_open_family(const char *name, const char *group,
+			   struct fragalloc_monitor **out)
 {
 	struct fragalloc_monitor *m;
 	int grp, ctrl, ret;
@@ -147,15 +148,14 @@ FA_EXPORT int fragalloc_monitor_open(struct fragalloc_monitor **out)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	ret = nl_open(&m->sk, &m->family);
+	ret = nl_open(name, &m->sk, &m->family);
 	if (ret) {
 		free(m);
 		return ret;
 	}
 	/* both resolved before joining: a multicast message amid libnl's own
 	 * request and reply would fail its sequence check */
-	grp = genl_ctrl_resolve_grp(m->sk, FRAGALLOC_GENL_NAME,
-				    FRAGALLOC_GENL_MCGRP_EVENTS);
+	grp = genl_ctrl_resolve_grp(m->sk, name, group);
 	ctrl = genl_ctrl_resolve_grp(m->sk, "nlctrl", "notify");
 	if (grp < 0)
 		ret = nle_errno(grp);	/* no group: a module too old, ENOENT */
@@ -170,6 +170,12 @@ FA_EXPORT int fragalloc_monitor_open(struct fragalloc_monitor **out)
 	}
 	*out = m;
 	return 0;
+}
+
+FA_EXPORT int fragalloc_monitor_open(struct fragalloc_monitor **out)
+{
+	return fa_monitor_open_family(FRAGALLOC_GENL_NAME,
+				      FRAGALLOC_GENL_MCGRP_EVENTS, out);
 }
 
 /* 1: *@ev from the buffered datagram; 0: none left; -errno */
@@ -315,7 +321,8 @@ static int recv_stats(struct nl_sock *sk, int family, uint32_t seq,
 	return ret < 0 ? ret : 0;
 }
 
-FA_EXPORT int fragalloc_nl_stats(int class_id, struct fragalloc_nl_stats *out)
+int fa_nl_stats_family(const char *name, int class_id,
+		       struct fragalloc_nl_stats *out)
 {
 	struct nl_sock *sk;
 	uint32_t seq = 0;
@@ -325,7 +332,7 @@ FA_EXPORT int fragalloc_nl_stats(int class_id, struct fragalloc_nl_stats *out)
 		return -EINVAL;
 	if (class_id < -1 || class_id >= FRAGALLOC_NR_MOBILITY)
 		return -ERANGE;
-	ret = nl_open(&sk, &family);
+	ret = nl_open(name, &sk, &family);
 	if (ret)
 		return ret;
 	ret = send_get_stats(sk, family, class_id, &seq);
@@ -333,6 +340,11 @@ FA_EXPORT int fragalloc_nl_stats(int class_id, struct fragalloc_nl_stats *out)
 		ret = recv_stats(sk, family, seq, out);
 	nl_socket_free(sk);
 	return ret;
+}
+
+FA_EXPORT int fragalloc_nl_stats(int class_id, struct fragalloc_nl_stats *out)
+{
+	return fa_nl_stats_family(FRAGALLOC_GENL_NAME, class_id, out);
 }
 
 #else /* !FA_HAVE_LIBNL */

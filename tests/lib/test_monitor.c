@@ -8,9 +8,12 @@
  * libnl: EOPNOTSUPP). Prints TAP lines "ok N - name" like test_lib.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/time.h>
 
 #include "internal.h"
 #include "tap.h"
@@ -269,6 +272,73 @@ static void test_no_family(void)
 #endif
 }
 
+#ifdef FA_HAVE_LIBNL
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * The socket code against nlctrl, the family every kernel has: joining a
+ * group, waiting with a timeout, a signal, a missing group, and the errno
+ * of a request the family does not serve.
+ */
+static void test_nlctrl(void)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 50000 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct fragalloc_monitor *m;
+	struct fragalloc_nl_stats st;
+	struct fragalloc_event ev;
+	struct timespec t0;
+	int ret = fa_monitor_open_family("nlctrl", "notify", &m);
+
+	if (ret == -EPROTONOSUPPORT || ret == -EACCES || ret == -EPERM) {
+		printf("ok %d - # SKIP no generic netlink socket here (%s)\n",
+		       ++n_test, strerror(-ret));
+		return;
+	}
+	BEGIN();
+	CHECK(ret == 0);
+	if (ret)
+		goto out;
+	CHECK(fragalloc_monitor_fd(m) >= 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* nlctrl's own notifications are not events of a family */
+	CHECK(fragalloc_monitor_next(m, 100, &ev) == 0);
+	CHECK(since(&t0) >= 0.09 && since(&t0) < 5);
+	CHECK(fragalloc_monitor_next(m, 0, &ev) == 0);
+	/* a signal ends the wait (SIGINT in fragalloc monitor) */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(fragalloc_monitor_next(m, 5000, &ev) == -EINTR);
+	CHECK(since(&t0) < 4);
+	fragalloc_monitor_close(m);
+	m = (void *)1;
+	CHECK(fa_monitor_open_family("nlctrl", "nosuchgroup", &m) == -ENOENT);
+	CHECK(m == NULL);
+	/* GET_STATS is command 1, which nlctrl does not serve */
+	CHECK(fa_nl_stats_family("nlctrl", -1, &st) == -EOPNOTSUPP);
+out:
+	END("socket code against nlctrl: timeout, signal -> EINTR, no group -> ENOENT, kernel errno");
+}
+#else
+static void test_nlctrl(void)
+{
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -282,5 +352,6 @@ int main(int argc, char **argv)
 	test_datagram();
 	test_names();
 	test_no_family();
+	test_nlctrl();
 	return 0;
 }
