@@ -124,7 +124,7 @@ static unsigned long fa_batch_release_range(struct fa_file *ff,
 	fa_zap_range(ff, b->pgoff + first, nr);
 	for (i = first; i < first + nr; i++)
 		freed += !!b->pages[i];
-	fa_pages_free(b->policy, b->pages + first, nr);
+	fa_policy_get(b->policy)->free(b->pages + first, nr);
 	memset(b->pages + first, 0, nr * sizeof(*b->pages));
 	b->nr_present -= freed;
 	return freed;
@@ -153,93 +153,136 @@ static int fa_ioctl_info(struct fa_file *ff, void *arg)
 	return 0;
 }
 
-static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
+/* ALLOC's arguments. Return: their policy, or NULL for -EINVAL. */
+static const struct fa_policy *
+fa_alloc_validate(const struct fragalloc_alloc *cmd)
 {
-	struct fragalloc_alloc *cmd = arg;
-	struct user_struct *user;
-	unsigned long nr, done = 0, i;
+	const struct fa_policy *pol;
+
+	if (cmd->flags & ~FRAGALLOC_ALLOC_FLAGS_MASK || cmd->__reserved)
+		return NULL;
+	if (cmd->mobility >= FRAGALLOC_NR_MOBILITY)
+		return NULL;
+	if (!cmd->nr_pages || cmd->nr_pages > fa_max_batch_pages)
+		return NULL;
+	pol = fa_policy_get(cmd->policy);
+	/* STRICT, say, means nothing to a policy without pageblocks. */
+	if (pol && (cmd->flags & ~pol->alloc_flags))
+		return NULL;
+	return pol;
+}
+
+/* Undo fa_batch_fill(): the batch never became visible. */
+static void fa_batch_discard(struct fa_file *ff, const struct fa_policy *pol,
+			     struct fa_batch *b)
+{
+	pol->free(b->pages, b->nr_pages);
+	fa_uncharge(ff, b->user, b->nr_pages);
+	fa_batch_destroy(b);
+}
+
+/*
+ * A batch of @cmd's pages, charged to the caller, with its mmap range; not
+ * yet visible to anyone. Return: the batch, or an ERR_PTR().
+ */
+static struct fa_batch *fa_batch_fill(struct fa_file *ff,
+				      const struct fa_policy *pol,
+				      struct fragalloc_alloc *cmd)
+{
+	unsigned long nr = cmd->nr_pages, done = 0;
 	struct fa_batch *b;
 	int ret;
 
-	if (cmd->flags & ~FRAGALLOC_ALLOC_FLAGS_MASK || cmd->__reserved)
-		return -EINVAL;
-	if (cmd->mobility >= FRAGALLOC_NR_MOBILITY ||
-	    cmd->policy >= FRAGALLOC_NR_POLICIES)
-		return -EINVAL;
-	if (!cmd->nr_pages || cmd->nr_pages > fa_max_batch_pages)
-		return -EINVAL;
-	if ((cmd->flags & FRAGALLOC_ALLOC_STRICT) &&
-	    cmd->policy != FRAGALLOC_POLICY_COMPACT)
-		return -EINVAL;
-	nr = cmd->nr_pages;
-
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	b->pages = kvcalloc(nr, sizeof(*b->pages), GFP_KERNEL);
 	if (!b->pages) {
 		ret = -ENOMEM;
 		goto err_batch;
 	}
 	b->user = get_uid(current_user());
-	user = b->user;
-	ret = fa_charge(ff, user, nr);
+	ret = fa_charge(ff, b->user, nr);
 	if (ret)
 		goto err_batch;
-
-	ret = fa_pages_alloc(cmd->policy, cmd->mobility, cmd->flags, nr,
-			     b->pages, &done);
-	if (ret)
-		goto err_charge;
-	fa_uncharge(ff, user, nr - done);
-
+	ret = pol->alloc(pol, cmd->mobility, cmd->flags, nr, b->pages, &done);
+	if (ret) {
+		fa_uncharge(ff, b->user, nr);
+		goto err_batch;
+	}
+	fa_uncharge(ff, b->user, nr - done);
 	b->mobility = cmd->mobility;
 	b->policy = cmd->policy;
+	b->nr_pages = done;
+	b->nr_present = done;
+
 	/* Counted while the pages are still ours alone. */
 	ret = fa_pages_count_blocks(b->pages, done, &cmd->out_nr_blocks,
 				    &cmd->out_nr_loose);
 	if (ret)
 		goto err_pages;
-	b->nr_pages = done;
-	b->nr_present = done;
 	/* One unmapped guard page between batches. */
 	b->pgoff = atomic64_fetch_add(done + 1, &fa_dev.next_pgoff);
 	if (b->pgoff + done >= FA_PGOFF_MAX) {
 		ret = -ENOSPC;
 		goto err_pages;
 	}
+	return b;
+
+err_pages:
+	fa_batch_discard(ff, pol, b);
+	return ERR_PTR(ret);
+err_batch:
+	fa_batch_destroy(b);
+	return ERR_PTR(ret);
+}
+
+/* Give @b a handle and its place at its mmap offset; fill ALLOC's reply. */
+static int fa_batch_publish(struct fa_file *ff, const struct fa_policy *pol,
+			    struct fa_batch *b, struct fragalloc_alloc *cmd)
+{
+	unsigned long i;
+	int ret;
 
 	down_write(&ff->lock);
 	ret = xa_alloc_cyclic(&ff->batches, &b->handle, b,
 			      XA_LIMIT(1, INT_MAX), &ff->next_handle,
 			      GFP_KERNEL);
-	if (ret < 0)
-		goto err_unlock;
+	if (ret < 0) {
+		up_write(&ff->lock);
+		return ret;
+	}
 	fa_offsets_insert(ff, b);
-	if (b->policy == FRAGALLOC_POLICY_COMPACT) {
+	if (pol->pooled) {
 		/* Tagged first: the pool's movable mark vouches for the tag. */
-		for (i = 0; i < done; i++)
+		for (i = 0; i < b->nr_pages; i++)
 			fa_page_tag(b->pages[i], ff->id, b->handle, i);
-		fa_pages_set_movable(b->pages, done, true);
+		fa_pages_set_movable(b->pages, b->nr_pages, true);
 	}
 	ff->nr_batches++;
 	cmd->out_handle = b->handle;
-	cmd->out_nr_pages = done;
+	cmd->out_nr_pages = b->nr_pages;
 	cmd->out_mmap_offset = (u64)b->pgoff << PAGE_SHIFT;
 	up_write(&ff->lock);
 	return 0;
+}
 
-err_unlock:
-	up_write(&ff->lock);
-	if (ret > 0)
-		ret = -ENOMEM;
-err_pages:
-	fa_pages_free(b->policy, b->pages, done);
-	nr = done;
-err_charge:
-	fa_uncharge(ff, user, nr);
-err_batch:
-	fa_batch_destroy(b);
+static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
+{
+	struct fragalloc_alloc *cmd = arg;
+	const struct fa_policy *pol;
+	struct fa_batch *b;
+	int ret;
+
+	pol = fa_alloc_validate(cmd);
+	if (!pol)
+		return -EINVAL;
+	b = fa_batch_fill(ff, pol, cmd);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	ret = fa_batch_publish(ff, pol, b, cmd);
+	if (ret)
+		fa_batch_discard(ff, pol, b);
 	return ret;
 }
 

@@ -36,21 +36,17 @@ static inline void fa_vm_flags_set(struct vm_area_struct *vma,
 #define FA_SHRINKER_SEEKS	0
 
 #ifndef FA_HAVE_SHRINKER_ALLOC
-static inline struct shrinker *
-fa_shrinker_create(const char *name,
-		   unsigned long (*count)(struct shrinker *,
-					  struct shrink_control *),
-		   unsigned long (*scan)(struct shrinker *,
-					 struct shrink_control *))
+/* Before 6.7 a shrinker is the caller's, and registering it may fail. */
+static inline struct shrinker *fa_shrinker_alloc(const char *name)
 {
 	static struct shrinker s;
 
-	s.count_objects = count;
-	s.scan_objects = scan;
-	s.seeks = FA_SHRINKER_SEEKS;
-	if (register_shrinker(&s, "%s", name))
-		return NULL;
 	return &s;
+}
+
+static inline int fa_shrinker_register(struct shrinker *s, const char *name)
+{
+	return register_shrinker(s, "%s", name);
 }
 
 static inline void fa_shrinker_destroy(struct shrinker *s)
@@ -59,22 +55,15 @@ static inline void fa_shrinker_destroy(struct shrinker *s)
 		unregister_shrinker(s);
 }
 #else
-static inline struct shrinker *
-fa_shrinker_create(const char *name,
-		   unsigned long (*count)(struct shrinker *,
-					  struct shrink_control *),
-		   unsigned long (*scan)(struct shrinker *,
-					 struct shrink_control *))
+static inline struct shrinker *fa_shrinker_alloc(const char *name)
 {
-	struct shrinker *s = shrinker_alloc(0, "%s", name);
+	return shrinker_alloc(0, "%s", name);
+}
 
-	if (!s)
-		return NULL;
-	s->count_objects = count;
-	s->scan_objects = scan;
-	s->seeks = FA_SHRINKER_SEEKS;
+static inline int fa_shrinker_register(struct shrinker *s, const char *name)
+{
 	shrinker_register(s);
-	return s;
+	return 0;
 }
 
 static inline void fa_shrinker_destroy(struct shrinker *s)
@@ -82,6 +71,25 @@ static inline void fa_shrinker_destroy(struct shrinker *s)
 	shrinker_free(s);
 }
 #endif
+
+/* A shrinker's count_objects and scan_objects. */
+typedef unsigned long fa_shrink_fn(struct shrinker *s,
+				   struct shrink_control *sc);
+
+static inline struct shrinker *
+fa_shrinker_create(const char *name, fa_shrink_fn *count, fa_shrink_fn *scan)
+{
+	struct shrinker *s = fa_shrinker_alloc(name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = FA_SHRINKER_SEEKS;
+	if (fa_shrinker_register(s, name))
+		return NULL;
+	return s;
+}
 
 /*
  * Pages a shrinker gave straight back to the buddy allocator count as

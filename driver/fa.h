@@ -62,7 +62,8 @@ struct user_struct;
  * @next_file_id: cursor for cyclic id allocation
  * @clients: every in-kernel &struct fragalloc_client
  * @total_pages: pages held by all batches of every policy
- * @other_pages: pages held by batches of non-compact policies
+ * @other_pages: pages held by batches of the policies that are not
+ *	&fa_policy.pooled (kept by their alloc and free)
  * @next_pgoff: mmap offset (in pages) of the next batch, never reused
  * @recompact_runs: recompactions performed
  * @recompact_moved: pages moved by recompaction
@@ -187,20 +188,51 @@ struct fa_batch {
 /* chardev.c: the batch whose mmap range holds @pgoff (fa_file.lock held) */
 struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
 
-/* source.c: where pages come from and go back to. */
-int fa_source_init(void);
-void fa_source_exit(void);
-int fa_pages_alloc(unsigned int policy, unsigned int mobility,
-		   unsigned int flags, unsigned long nr, struct page **pages,
-		   unsigned long *nr_done);
-void fa_pages_free(unsigned int policy, struct page **pages,
-		   unsigned long nr);
-void fa_reserve_kick(void);
-void fa_reserve_apply(void);
+/* Pages the page sources handle per step: one pageblock. */
+#define FA_CHUNK_PAGES	BIT(pageblock_order)
+
+/**
+ * struct fa_policy - one &enum fragalloc_policy: where a batch's pages come
+ *	from and go back to (policy.c, fa_policies[])
+ * @alloc: allocate @nr zeroed order-0 pages into @pages; killable; on
+ *	failure nothing stays allocated. *@nr_done == @nr unless
+ *	FRAGALLOC_ALLOC_BEST_EFFORT. Return: 0, -ENOMEM or -EINTR.
+ * @free: give pages from @alloc back; NULL entries (holes) are skipped. Any
+ *	subset of a batch may go back at any time (range FREE): pages are
+ *	order-0 and independent.
+ * @fill: for @alloc's buddy allocator loop: put up to @n pages into @pages.
+ *	Return: how many, the first ones; fewer means out of memory.
+ * @alloc_flags: the FRAGALLOC_ALLOC_* bits the policy accepts; ALLOC
+ *	refuses others with -EINVAL
+ * @pooled: the pages are the compact pool's: tagged and marked movable at
+ *	ALLOC, so recompaction and the shrinker may move them, and counted by
+ *	the pool's statistics. Pages of the other policies are never moved
+ *	and count in &fa_device.other_pages (their @alloc and @free keep it).
+ *
+ * The table is read-only; fa_policy_get() bounds a user-supplied index.
+ */
+struct fa_policy {
+	int (*alloc)(const struct fa_policy *pol, unsigned int mobility,
+		     unsigned int flags, unsigned long nr, struct page **pages,
+		     unsigned long *nr_done);
+	void (*free)(struct page **pages, unsigned long nr);
+	unsigned long (*fill)(struct page **pages, unsigned long n);
+	unsigned int alloc_flags;
+	bool pooled;
+};
+
+/* policy.c: the policies, and the pages of a batch whatever its policy. */
+const struct fa_policy *fa_policy_get(unsigned int policy);
 int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 			  u64 *nr_blocks, u64 *nr_loose);
 void fa_pages_set_movable(struct page **pages, unsigned long nr,
 			  bool movable);
+
+/* source.c: the pool's buddy source, its reserve and its shrinker. */
+int fa_source_init(void);
+void fa_source_exit(void);
+void fa_reserve_kick(void);
+void fa_reserve_apply(void);
 
 /* mmap.c */
 int fa_mmap(struct file *file, struct vm_area_struct *vma);
@@ -242,7 +274,7 @@ void fa_auto_recompact_init(void);
 void fa_auto_recompact_kick(void);
 void fa_auto_recompact_exit(void);
 
-/* kapi.c */
+/* stats.c */
 void fa_fill_pool_stats(struct fragalloc_stats *st);
 
 /* chardev.c */

@@ -31,14 +31,14 @@
 int fragalloc_alloc_pages(unsigned int mobility, unsigned int flags,
 			  unsigned long nr, struct page **pages)
 {
+	const struct fa_policy *pol = fa_policy_get(FRAGALLOC_POLICY_COMPACT);
 	unsigned long done = 0;
 	int ret;
 
 	if (mobility >= FRAGALLOC_NR_MOBILITY || !nr || nr > INT_MAX ||
-	    (flags & ~FRAGALLOC_ALLOC_FLAGS_MASK))
+	    (flags & ~pol->alloc_flags))
 		return -EINVAL;
-	ret = fa_pages_alloc(FRAGALLOC_POLICY_COMPACT, mobility, flags, nr,
-			     pages, &done);
+	ret = pol->alloc(pol, mobility, flags, nr, pages, &done);
 	if (ret)
 		return ret;
 	atomic_long_add(done, &fa_dev.total_pages);
@@ -60,48 +60,10 @@ void fragalloc_free_pages(struct page **pages, unsigned long nr)
 
 	for (i = 0; i < nr; i++)
 		present += !!pages[i];
-	fa_pages_free(FRAGALLOC_POLICY_COMPACT, pages, nr);
+	fa_policy_get(FRAGALLOC_POLICY_COMPACT)->free(pages, nr);
 	atomic_long_sub(present, &fa_dev.total_pages);
 }
 EXPORT_SYMBOL_GPL(fragalloc_free_pages);
-
-/**
- * fa_fill_pool_stats() - fill the pool-wide out_ members of a STATS reply
- * @st: the reply; size, flags and the per-fd members are left alone
- */
-void fa_fill_pool_stats(struct fragalloc_stats *st)
-{
-	struct fa_pool_stats ps;
-	unsigned int i;
-
-	mutex_lock(&fa_dev.pool_lock);
-	fa_pool_get_stats(fa_dev.pool, &ps);
-	st->out_reclaimable_pages = fa_pool_reclaimable_pages(fa_dev.pool);
-	st->out_recompact_runs = fa_dev.recompact_runs;
-	st->out_recompact_moved = fa_dev.recompact_moved;
-	st->out_auto_recompact_runs = fa_dev.auto_runs;
-	st->out_auto_pages_released = fa_dev.auto_pages;
-	st->out_shrink_runs = atomic64_read(&fa_dev.shrink_runs);
-	st->out_shrink_pages = atomic64_read(&fa_dev.shrink_pages);
-	st->out_shrink_blocks_broken = atomic64_read(&fa_dev.shrink_broken);
-	mutex_unlock(&fa_dev.pool_lock);
-	st->out_idle_pages = ps.reserve_blocks << pageblock_order;
-	for (i = 0; i < FRAGALLOC_NR_MOBILITY; i++) {
-		st->out_blocks[i] = ps.cls[i].blocks;
-		st->out_pages_used[i] = ps.cls[i].pages_used;
-		st->out_pages_free[i] = ps.cls[i].pages_free;
-		st->out_loose_pages[i] = ps.cls[i].loose_pages;
-		st->out_idle_pages += ps.cls[i].pages_free;
-	}
-	for (i = 0; i < FRAGALLOC_FILL_BUCKETS; i++)
-		st->out_fill_hist[i] = ps.fill_hist[i];
-	st->out_reserve_blocks = ps.reserve_blocks;
-	st->out_fallbacks = ps.fallbacks;
-	st->out_blocks_acquired = ps.blocks_acquired;
-	st->out_blocks_released = ps.blocks_released;
-	st->out_meta_bytes = ps.meta_bytes;
-	st->out_other_pages = atomic_long_read(&fa_dev.other_pages);
-}
 
 /**
  * fragalloc_get_stats() - read the pool-wide statistics

@@ -22,14 +22,7 @@ struct fa_device fa_dev = {
 	.clients = LIST_HEAD_INIT(fa_dev.clients),
 };
 
-unsigned long fa_max_batch_pages = 1UL << 18;
-unsigned long fa_max_fd_pages;
-unsigned long fa_max_total_pages;
-unsigned int fa_reserve_blocks = 2;
-unsigned int fa_release_delay_ms = 1000;
-unsigned int fa_auto_recompact_pct = 100;
-unsigned int fa_auto_recompact_interval_ms = 1000;
-
+/* The parameters (declared in fa.h), each defined by its module_param. */
 static int fa_set_batch_limit(const char *val, const struct kernel_param *kp)
 {
 	unsigned long v;
@@ -50,13 +43,18 @@ static const struct kernel_param_ops fa_batch_limit_ops = {
 	.get = param_get_ulong,
 };
 
+unsigned long fa_max_batch_pages = 1UL << 18;
 module_param_cb(max_batch_pages, &fa_batch_limit_ops, &fa_max_batch_pages,
 		0644);
 MODULE_PARM_DESC(max_batch_pages,
 		 "Most pages in one batch (default 262144 = 1 GiB)");
+
+unsigned long fa_max_fd_pages;
 module_param_named(max_fd_pages, fa_max_fd_pages, ulong, 0644);
 MODULE_PARM_DESC(max_fd_pages,
 		 "Most pages one open file may hold, 0 = no limit (default)");
+
+unsigned long fa_max_total_pages;
 module_param_named(max_total_pages, fa_max_total_pages, ulong, 0644);
 MODULE_PARM_DESC(max_total_pages,
 		 "Most pages all users together may hold, 0 = no limit (default)");
@@ -82,16 +80,23 @@ static const struct kernel_param_ops fa_reserve_ops = {
 	.get = param_get_uint,
 };
 
+unsigned int fa_reserve_blocks = 2;
 module_param_cb(reserve_blocks, &fa_reserve_ops, &fa_reserve_blocks, 0644);
 MODULE_PARM_DESC(reserve_blocks,
 		 "Empty pageblocks the pool keeps for reuse for good; a shrinker drains them under memory pressure (default 2)");
+
+unsigned int fa_release_delay_ms = 1000;
 module_param_cb(release_delay_ms, &fa_reserve_ops, &fa_release_delay_ms,
 		0644);
 MODULE_PARM_DESC(release_delay_ms,
 		 "How long pageblocks that fall empty are kept beyond reserve_blocks, for reuse by the next allocation, before they go back to the buddy allocator; 0 = at once (default 1000)");
+
+unsigned int fa_auto_recompact_pct = 100;
 module_param_named(auto_recompact_pct, fa_auto_recompact_pct, uint, 0644);
 MODULE_PARM_DESC(auto_recompact_pct,
 		 "Recompact the pool automatically when it owns more than this percentage of the pageblocks its pages need (and more than one partial pageblock per class), 0 = off (default 100)");
+
+unsigned int fa_auto_recompact_interval_ms = 1000;
 module_param_named(auto_recompact_interval_ms, fa_auto_recompact_interval_ms,
 		   uint, 0644);
 MODULE_PARM_DESC(auto_recompact_interval_ms,

@@ -529,65 +529,50 @@ static int fa_recompact_class(const struct fa_scope *scope, unsigned int cls,
 	return ret;
 }
 
-/**
- * fa_recompact() - migrate pages into the fullest pageblocks of their class
- * @scope: the pages that may move
- * @max_pages: most pages to move, 0 for no cap
- * @dry_run: plan only
- * @out: receives the out_ figures
- *
- * Return: 0, -ENOENT for an unknown batch, -ENOMEM, or -EINTR.
+/*
+ * The most pages a plan of @scope can move: a plan never moves more pages
+ * than its scope holds, nor more than @max_pages (0: no cap). Return: 0 or
+ * -ENOENT for an unknown batch.
  */
-int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
-		 struct fragalloc_recompact *out)
+static int fa_recompact_cap(const struct fa_scope *scope, u64 max_pages,
+			    unsigned long *cap)
 {
 	struct fa_file *ff = scope->ff;
-	unsigned long cap = 0, left, reserve, now;
-	u64 released, released_after;
-	struct fa_move *moves;
 	struct fa_batch *b;
-	unsigned int cls;
-	int ret = 0;
 
-	out->out_pages_planned = 0;
-	out->out_pages_moved = 0;
-	out->out_bytes_copied = 0;
-	out->out_blocks_released = 0;
-
-	/* A plan never moves more pages than its scope holds. */
 	switch (scope->kind) {
 	case FRAGALLOC_SCOPE_BATCH:
 		down_read(&ff->lock);
 		b = xa_load(&ff->batches, scope->handle);
-		if (b)
-			cap = b->nr_present;
+		*cap = b ? b->nr_present : 0;
 		up_read(&ff->lock);
 		if (!b)
 			return -ENOENT;
 		break;
 	case FRAGALLOC_SCOPE_FD:
-		cap = atomic_long_read(&ff->nr_pages);
+		*cap = atomic_long_read(&ff->nr_pages);
 		break;
 	case FA_SCOPE_CLIENT:
-		cap = atomic_long_read(&scope->client->nr_pages);
+		*cap = atomic_long_read(&scope->client->nr_pages);
 		break;
 	default:
-		cap = atomic_long_read(&fa_dev.total_pages);
+		*cap = atomic_long_read(&fa_dev.total_pages);
 		break;
 	}
-	if (max_pages && max_pages < cap)
-		cap = max_pages;
-	/* Before the locks: the shrinker must not find them held meanwhile. */
-	moves = kvmalloc_array(max(cap, 1UL), sizeof(*moves), GFP_KERNEL);
-	if (!moves)
-		return -ENOMEM;
+	if (max_pages && max_pages < *cap)
+		*cap = max_pages;
+	return 0;
+}
 
-	mutex_lock(&fa_dev.recompact_lock);
-	WRITE_ONCE(fa_dev.recompact_task, current);
-	if (scope->kind == FRAGALLOC_SCOPE_POOL)
-		mutex_lock(&fa_dev.files_lock);
-	out->out_blocks_before = fa_pool_blocks(&reserve, &released);
-	left = cap;
+/* Plan and move class by class, at most @cap pages in all. */
+static int fa_recompact_classes(const struct fa_scope *scope,
+				struct fa_move *moves, unsigned long cap,
+				bool dry_run, struct fragalloc_recompact *out)
+{
+	unsigned long left = cap;
+	unsigned int cls;
+	int ret = 0;
+
 	for (cls = 0; cls < FA_NR_CLASSES && !ret; cls++) {
 		u64 planned = out->out_pages_planned;
 
@@ -596,27 +581,78 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		if (!left)
 			break;
 	}
-	if (!dry_run) {
-		mutex_lock(&fa_dev.pool_lock);
-		/*
-		 * Blocks the run emptied go back to the buddy allocator, not to
-		 * the reserve; the reserve the run found stays.
-		 */
-		now = fa_pool_reserve_blocks(fa_dev.pool);
-		if (now > reserve)
-			fa_pool_trim(fa_dev.pool, now - reserve);
-		fa_dev.recompact_runs++;
-		mutex_unlock(&fa_dev.pool_lock);
-	}
+	return ret;
+}
+
+/*
+ * After the moves: the blocks the run emptied go back to the buddy
+ * allocator, not to the reserve (the reserve the run found, @reserve,
+ * stays); and the out_blocks_ figures, against @released, the count of
+ * blocks ever released before the run.
+ */
+static void fa_recompact_release(unsigned long reserve, u64 released,
+				 bool dry_run, struct fragalloc_recompact *out)
+{
+	u64 released_after;
+	unsigned long now;
+
 	if (dry_run) {
 		out->out_blocks_after = out->out_blocks_before -
 					out->out_blocks_released;
-	} else {
-		/* What went back to the buddy allocator during the run. */
-		out->out_blocks_after = fa_pool_blocks(&now, &released_after);
-		out->out_blocks_released = released_after - released;
+		return;
 	}
-	if (scope->kind == FRAGALLOC_SCOPE_POOL)
+	mutex_lock(&fa_dev.pool_lock);
+	now = fa_pool_reserve_blocks(fa_dev.pool);
+	if (now > reserve)
+		fa_pool_trim(fa_dev.pool, now - reserve);
+	fa_dev.recompact_runs++;
+	mutex_unlock(&fa_dev.pool_lock);
+	/* What went back to the buddy allocator during the run. */
+	out->out_blocks_after = fa_pool_blocks(&now, &released_after);
+	out->out_blocks_released = released_after - released;
+}
+
+/**
+ * fa_recompact() - migrate pages into the fullest pageblocks of their class
+ * @scope: the pages that may move
+ * @max_pages: most pages to move, 0 for no cap
+ * @dry_run: plan only
+ * @out: receives the out_ figures
+ *
+ * Takes recompact_lock, and files_lock for the pool scope, for the whole
+ * run; no fragalloc lock may be held by the caller.
+ *
+ * Return: 0, -ENOENT for an unknown batch, -ENOMEM, or -EINTR.
+ */
+int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
+		 struct fragalloc_recompact *out)
+{
+	bool pool_wide = scope->kind == FRAGALLOC_SCOPE_POOL;
+	unsigned long cap, reserve;
+	struct fa_move *moves;
+	u64 released;
+	int ret;
+
+	out->out_pages_planned = 0;
+	out->out_pages_moved = 0;
+	out->out_bytes_copied = 0;
+	out->out_blocks_released = 0;
+	ret = fa_recompact_cap(scope, max_pages, &cap);
+	if (ret)
+		return ret;
+	/* Before the locks: the shrinker must not find them held meanwhile. */
+	moves = kvmalloc_array(max(cap, 1UL), sizeof(*moves), GFP_KERNEL);
+	if (!moves)
+		return -ENOMEM;
+
+	mutex_lock(&fa_dev.recompact_lock);
+	WRITE_ONCE(fa_dev.recompact_task, current);
+	if (pool_wide)
+		mutex_lock(&fa_dev.files_lock);
+	out->out_blocks_before = fa_pool_blocks(&reserve, &released);
+	ret = fa_recompact_classes(scope, moves, cap, dry_run, out);
+	fa_recompact_release(reserve, released, dry_run, out);
+	if (pool_wide)
 		mutex_unlock(&fa_dev.files_lock);
 	WRITE_ONCE(fa_dev.recompact_task, NULL);
 	mutex_unlock(&fa_dev.recompact_lock);

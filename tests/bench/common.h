@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared helpers of the benchmark's guest programs: the uapi ioctls, the
- * splitmix64 PRNG (the same sequence as the CLI's stress), the guest clock.
+ * guest clock; the splitmix64 PRNG is the CLI's own (splitmix64.h).
  */
 #ifndef FA_BENCH_COMMON_H
 #define FA_BENCH_COMMON_H
@@ -18,6 +18,9 @@
 
 #include <linux/fragalloc.h>
 
+/* tools/fragalloc: the CLI's stress PRNG, so the load is the same */
+#include "splitmix64.h"
+
 #define FA_DEV "/dev/fragalloc"
 
 static inline double now_s(void)
@@ -26,34 +29,6 @@ static inline double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct rng {
-	uint64_t state;
-};
-
-static inline uint64_t rnd(struct rng *r)
-{
-	uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static inline uint64_t rnd_below(struct rng *r, uint64_t n)
-{
-	uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
-
-	do
-		x = rnd(r);
-	while (x >= lim);
-	return x % n;
-}
-
-static inline double rnd_unit(struct rng *r)
-{
-	return (double)(rnd(r) >> 11) / 9007199254740992.0;
 }
 
 static inline int fa_open(void)
@@ -67,65 +42,56 @@ static inline int fa_open(void)
 	return fd;
 }
 
-/* 0 or -errno; *out filled on success */
+/* the ioctl @req on @arg: 0, with a copy of @arg in @out if not NULL, or -errno */
+static inline int fa_ioctl(int fd, unsigned long req, void *arg, void *out,
+			   size_t len)
+{
+	if (ioctl(fd, req, arg))
+		return -errno;
+	if (out)
+		memcpy(out, arg, len);
+	return 0;
+}
+
 static inline int fa_alloc(int fd, uint64_t pages, uint32_t policy,
 			   struct fragalloc_alloc *out)
 {
-	struct fragalloc_alloc a;
+	struct fragalloc_alloc a = {
+		.size = sizeof(a), .mobility = FRAGALLOC_UNMOVABLE,
+		.policy = policy, .nr_pages = pages,
+	};
 
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.mobility = FRAGALLOC_UNMOVABLE;
-	a.policy = policy;
-	a.nr_pages = pages;
-	if (ioctl(fd, FRAGALLOC_IOC_ALLOC, &a))
-		return -errno;
-	if (out)
-		*out = a;
-	return 0;
+	return fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a, out, sizeof(a));
 }
 
 static inline int fa_free(int fd, uint32_t handle)
 {
-	struct fragalloc_free f;
+	struct fragalloc_free f = { .size = sizeof(f), .handle = handle };
 
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.handle = handle;
-	return ioctl(fd, FRAGALLOC_IOC_FREE, &f) ? -errno : 0;
+	return fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f, NULL, 0);
 }
 
+/* FREE with FREE_RANGE; *freed (if not NULL): the pages it freed */
 static inline int fa_free_range(int fd, uint32_t handle, uint64_t first,
 				uint64_t nr, uint64_t *freed)
 {
-	struct fragalloc_free f;
+	struct fragalloc_free f = {
+		.size = sizeof(f), .flags = FRAGALLOC_FREE_RANGE,
+		.handle = handle, .first_page = first, .nr_pages = nr,
+	};
+	int ret = fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f, NULL, 0);
 
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	f.flags = FRAGALLOC_FREE_RANGE;
-	f.handle = handle;
-	f.first_page = first;
-	f.nr_pages = nr;
-	if (ioctl(fd, FRAGALLOC_IOC_FREE, &f))
-		return -errno;
-	if (freed)
+	if (!ret && freed)
 		*freed = f.out_nr_freed;
-	return 0;
+	return ret;
 }
 
 static inline int fa_recompact(int fd, uint32_t scope,
 			       struct fragalloc_recompact *out)
 {
-	struct fragalloc_recompact r;
+	struct fragalloc_recompact r = { .size = sizeof(r), .scope = scope };
 
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.scope = scope;
-	if (ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r))
-		return -errno;
-	if (out)
-		*out = r;
-	return 0;
+	return fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r, out, sizeof(r));
 }
 
 static inline int parse_policy(const char *s)

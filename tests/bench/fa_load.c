@@ -95,15 +95,11 @@ static void cycle(struct rng *r, int fd, double ratio, uint64_t batch,
 		drop((size_t)rnd_below(r, nbt));
 	for (size_t i = 0; i < nbt; i++) {
 		struct batch *b = &bt[i];
-		uint64_t first, max, nr, freed = 0;
+		uint64_t first, nr, freed = 0;
 
 		if (rnd_unit(r) >= ratio || b->pages < 2)
 			continue;
-		first = rnd_below(r, b->pages);
-		max = b->pages - first;
-		if (max > b->pages / 4 + 1)
-			max = b->pages / 4 + 1;
-		nr = 1 + rnd_below(r, max);
+		rnd_punch(r, b->pages, &first, &nr);
 		if (fa_free_range(b->fd, b->handle, first, nr, &freed)) {
 			perror("FREE_RANGE");
 			exit(1);
@@ -120,6 +116,9 @@ static void cycle(struct rng *r, int fd, double ratio, uint64_t batch,
 	fill(fd, batch, total);
 }
 
+/* an option with a value */
+#define ARG(name, val) { name, required_argument, NULL, val }
+
 static void stop(int sig)
 {
 	(void)sig;
@@ -128,19 +127,19 @@ static void stop(int sig)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "workload", required_argument, NULL, 'w' },
-		{ "policy", required_argument, NULL, 'p' },
+		ARG("workload", 'w'),
+		ARG("policy", 'p'),
 		{ "recompact", no_argument, NULL, 'r' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "cycles", required_argument, NULL, 'c' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "total", required_argument, NULL, 't' },
-		{ "free-ratio", required_argument, NULL, 'f' },
-		{ "cycle-ms", required_argument, NULL, 'm' },
-		{ "streams", required_argument, NULL, 'S' },
-		{ "stream-batch", required_argument, NULL, 'B' },
-		{ "stream-total", required_argument, NULL, 'T' },
-		{ "out", required_argument, NULL, 'o' },
+		ARG("seed", 's'),
+		ARG("cycles", 'c'),
+		ARG("batch", 'b'),
+		ARG("total", 't'),
+		ARG("free-ratio", 'f'),
+		ARG("cycle-ms", 'm'),
+		ARG("streams", 'S'),
+		ARG("stream-batch", 'B'),
+		ARG("stream-total", 'T'),
+		ARG("out", 'o'),
 		{ NULL, 0, NULL, 0 },
 	};
 	char workload = 'a';

@@ -59,78 +59,67 @@ static double touch(char *p, size_t len)
 	return t0;
 }
 
-static double map_batch_round(uint64_t off)
+/* mmap a batch's length of @mfd at @off with @flags, write every page, munmap */
+static void map_touch(int mfd, off_t off, int flags, const char *what)
 {
 	size_t len = BATCH * (size_t)psz;
-	double t0 = now_s();
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, mfd, off);
 
 	if (p == MAP_FAILED) {
-		perror("mmap batch");
+		perror(what);
 		exit(1);
 	}
 	touch(p, len);
 	munmap(p, len);
-	return (double)len / 1048576.0 / (now_s() - t0);
+}
+
+/* MB/s of a batch's length since @t0 */
+static double batch_mbps(double t0)
+{
+	return (double)(BATCH * (size_t)psz) / 1048576.0 / (now_s() - t0);
+}
+
+static double map_batch_round(uint64_t off)
+{
+	double t0 = now_s();
+
+	map_touch(fd, (off_t)off, MAP_SHARED, "mmap batch");
+	return batch_mbps(t0);
 }
 
 /* allocate + map + touch + unmap + free: the same work as map_anon_round() */
 static double alloc_map_round(void)
 {
-	size_t len = BATCH * (size_t)psz;
 	struct fragalloc_alloc a = { 0 };
 	double t0 = now_s();
-	char *p;
 
 	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
 		perror("ALLOC");
 		exit(1);
 	}
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)a.out_mmap_offset);
-	if (p == MAP_FAILED) {
-		perror("mmap batch");
-		exit(1);
-	}
-	touch(p, len);
-	munmap(p, len);
+	map_touch(fd, (off_t)a.out_mmap_offset, MAP_SHARED, "mmap batch");
 	if (fa_free(fd, a.out_handle)) {
 		perror("FREE");
 		exit(1);
 	}
-	return (double)len / 1048576.0 / (now_s() - t0);
+	return batch_mbps(t0);
 }
 
 /* map + touch + unmap of memory allocated beforehand: memfd, MAP_SHARED */
 static double map_memfd_round(int mfd)
 {
-	size_t len = BATCH * (size_t)psz;
 	double t0 = now_s();
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 
-	if (p == MAP_FAILED) {
-		perror("mmap memfd");
-		exit(1);
-	}
-	touch(p, len);
-	munmap(p, len);
-	return (double)len / 1048576.0 / (now_s() - t0);
+	map_touch(mfd, 0, MAP_SHARED, "mmap memfd");
+	return batch_mbps(t0);
 }
 
 static double map_anon_round(void)
 {
-	size_t len = BATCH * (size_t)psz;
 	double t0 = now_s();
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
-	if (p == MAP_FAILED) {
-		perror("mmap anon");
-		exit(1);
-	}
-	touch(p, len);
-	munmap(p, len);
-	return (double)len / 1048576.0 / (now_s() - t0);
+	map_touch(-1, 0, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, "mmap anon");
+	return batch_mbps(t0);
 }
 
 /* half-free pageblocks, recompact; returns MB/s, *bytes the bytes copied */

@@ -182,23 +182,24 @@ def targets(rows, speed):
                 sum(f["touched_over_opt"] <= CLASSES for f in fs), len(fs), CLASSES))
     else:
         add(name, False, MISSING % "compact+recompact")
-    for s in ("compact", "compact+recompact"):
-        name = "A: %s huge pages obtainable >= 90%% of none (share of free/2 MiB)" % s
-        lack = [x for x in (s, "none") if x not in rows]
-        if lack:
-            add(name, False, MISSING % " or ".join(lack))
-            continue
+    def against(fmt, other):
+        """(strategy, target name) for compact and compact+recompact where
+        both it and @other have results; a missing one is its row saying so"""
+        for s in ("compact", "compact+recompact"):
+            lack = [x for x in (s, other) if x not in rows]
+            if lack:
+                add(fmt % s, False, MISSING % " or ".join(lack))
+            else:
+                yield s, fmt % s
+
+    for s, name in against("A: %s huge pages obtainable >= 90%% of none "
+                           "(share of free/2 MiB)", "none"):
         h, hn = med(rows, s, "huge_share"), med(rows, "none", "huge_share")
         add(name, h >= 0.9 * hn,
             "{:.3f} vs none {:.3f} = {:.1f}%".format(h, hn, 100 * h / hn if hn else 0))
     # the order-3 unusable index against the 2015 driver (plain) of the same
     # run; replaces "within 0.05 of none", which no recorded value came near
-    for s in ("compact", "compact+recompact"):
-        name = "A: %s unusable free space index o3 <= plain's" % s
-        lack = [x for x in (s, "plain") if x not in rows]
-        if lack:
-            add(name, False, MISSING % " or ".join(lack))
-            continue
+    for s, name in against("A: %s unusable free space index o3 <= plain's", "plain"):
         u, up = med(rows, s, "unusable_3"), med(rows, "plain", "unusable_3")
         add(name, u <= up, "{:.3f} vs plain {:.3f} (diff {:+.3f}){}".format(
             u, up, u - up, noise(rows, s, "plain", "unusable_3")))
@@ -233,6 +234,13 @@ def targets(rows, speed):
     else:
         add(name, False, "not measured: no speed result from a successful boot")
     return out
+
+
+def md_section(md, title, cols, rows):
+    """appends to @md a "### @title" section: a table of @cols, a row a tuple"""
+    md += ["### " + title, "", "| %s |" % " | ".join(cols), "|" + " --- |" * len(cols)]
+    md += ["| %s |" % " | ".join("%s" % x for x in r) for r in rows]
+    md.append("")
 
 
 def boot_status(results):
@@ -377,21 +385,13 @@ def main():
             speed["recompact_bytes"] >> 20, speed["recompact_mb_s"], speed["recompact_vs_memcpy"], speed["memcpy_mb_s"]))
         md.append("")
     if tg:
-        md.append("### Targets (workload A; reported, not asserted)")
-        md.append("")
-        md.append("| target | met | measured |")
-        md.append("| --- | --- | --- |")
-        for t in tg:
-            md.append("| %s | %s | %s |" % (t["target"], "yes" if t["met"] else "**no**", t["measured"]))
-        md.append("")
+        md_section(md, "Targets (workload A; reported, not asserted)",
+                   ("target", "met", "measured"),
+                   [(t["target"], "yes" if t["met"] else "**no**", t["measured"]) for t in tg])
     if excluded:
-        md.append("### Excluded: results of boots that did not run to the end (in no figure above)")
-        md.append("")
-        md.append("| result | boot | reason |")
-        md.append("| --- | --- | --- |")
-        for e in excluded:
-            md.append("| %s | %s | %s |" % (e["file"], e["boot"], e["reason"]))
-        md.append("")
+        md_section(md, "Excluded: results of boots that did not run to the end (in no figure above)",
+                   ("result", "boot", "reason"),
+                   [(e["file"], e["boot"], e["reason"]) for e in excluded])
     text = "\n".join(md)
     print(text)
     with open(os.path.join(a.out, "summary.md"), "w") as f:

@@ -30,6 +30,7 @@
  * `fa_fuzz -t 25 -s SEED` repeats the run (modulo thread scheduling).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -51,51 +52,20 @@
 
 #include <linux/fragalloc.h>
 
+#include "fa_ioc.h"
+
 #define MAX_THREADS	16
 #define MAX_BATCHES	48
 #define MAX_MAPS	48
 #define MAX_LOG		40
+#define MAX_OPS		16	/* entries of ops[] */
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 typedef unsigned __int128 eset;	/* a set of errnos, bit 0: success */
 #define E(x)		((eset)1 << (x))
-/* errnos the DOC block allows, per call */
-#define DOC_GENERAL	(E(ENOTTY) | E(EFAULT) | E(EINVAL) | E(E2BIG))
-#define DOC_INFO	DOC_GENERAL
-#define DOC_STATS	DOC_GENERAL
-#define DOC_ALLOC	(DOC_GENERAL | E(ENOMEM) | E(EDQUOT) | E(ENOSPC) | E(EINTR))
-#define DOC_FREE	(DOC_GENERAL | E(ENOENT))
-#define DOC_BINFO	(DOC_GENERAL | E(ENOENT) | E(ENOMEM))
-#define DOC_RECOMPACT	(DOC_GENERAL | E(ENOENT) | E(EPERM) | E(EINTR) | E(ENOMEM))
+/* errnos the DOC block allows for mmap() (the ioctls': fa_iocs[].errnos) */
 #define DOC_MMAP	(E(EINVAL) | E(ENXIO))
-
-static const char *const ioc_name[] = {
-	"INFO", "ALLOC", "FREE", "BATCH_INFO", "STATS", "RECOMPACT",
-};
-static const eset ioc_doc[] = {
-	DOC_INFO, DOC_ALLOC, DOC_FREE, DOC_BINFO, DOC_STATS, DOC_RECOMPACT,
-};
-static const unsigned long ioc_nr[] = {
-	FRAGALLOC_IOC_INFO, FRAGALLOC_IOC_ALLOC, FRAGALLOC_IOC_FREE,
-	FRAGALLOC_IOC_BATCH_INFO, FRAGALLOC_IOC_STATS, FRAGALLOC_IOC_RECOMPACT,
-};
-static const size_t ioc_size[] = {
-	sizeof(struct fragalloc_info), sizeof(struct fragalloc_alloc),
-	sizeof(struct fragalloc_free), sizeof(struct fragalloc_batch_info),
-	sizeof(struct fragalloc_stats), sizeof(struct fragalloc_recompact),
-};
-#define FZ_END(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
-/*
- * The first version of each structure: smaller sizes are EINVAL, sizes from
- * here up to ioc_size[] are older callers and accepted (STATS grew a tail).
- */
-static const size_t ioc_min_size[] = {
-	sizeof(struct fragalloc_info), sizeof(struct fragalloc_alloc),
-	sizeof(struct fragalloc_free), sizeof(struct fragalloc_batch_info),
-	FZ_END(struct fragalloc_stats, out_auto_recompact_runs),
-	sizeof(struct fragalloc_recompact),
-};
-
-enum { I_INFO, I_ALLOC, I_FREE, I_BINFO, I_STATS, I_RECOMPACT, I_NR };
 
 /* ------------------------------------------------------------------ */
 
@@ -106,6 +76,8 @@ static bool is_root;
 static volatile int stop;
 static int verbose;
 static unsigned long max_pages_per_thread = 768;
+static unsigned long seconds = 25;	/* -t */
+static uint64_t seed = 1;		/* -s */
 
 /* results */
 enum { R_DATA, R_ERRNO, R_EXPECT, R_SIGNAL, R_NR };
@@ -179,7 +151,7 @@ static uint64_t edge64(uint64_t *s)
 		0xdeadbeefcafef00dULL,
 	};
 
-	return v[below(s, sizeof(v) / sizeof(v[0]))];
+	return v[below(s, ARRAY_SIZE(v))];
 }
 
 static uint32_t edge32(uint64_t *s)
@@ -189,7 +161,15 @@ static uint32_t edge32(uint64_t *s)
 		0x10000, 0xdeadbeef,
 	};
 
-	return v[below(s, sizeof(v) / sizeof(v[0]))];
+	return v[below(s, ARRAY_SIZE(v))];
+}
+
+/* one flag bit above the valid ones of @mask (its bits are the low ones) */
+static uint32_t bad_flag(uint64_t *s, uint32_t mask)
+{
+	unsigned int used = mask ? 32 - __builtin_clz(mask) : 0;
+
+	return 1u << (used + below(s, 32 - used));
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +215,8 @@ struct thr {
 	struct map m[MAX_MAPS];
 	/* counters */
 	unsigned long ops, calls, verifies, forks, reopens, recompacts, moved;
-	unsigned long errs[I_NR];
+	unsigned long errs[FA_NR_IOCS];
+	unsigned long op_count[MAX_OPS];	/* per entry of ops[] */
 };
 
 static int shared_fd = -1;
@@ -318,18 +299,18 @@ static const char *eset_str(eset s)
 static int call(struct thr *t, int fd, int k, void *arg, eset expect,
 		const char *what)
 {
-	int ret = ioctl(fd, ioc_nr[k], arg) < 0 ? errno : 0;
+	int ret = ioctl(fd, fa_iocs[k].cmd, arg) < 0 ? errno : 0;
 
 	t->calls++;
 	if (ret) {
 		t->errs[k]++;
-		if (ret >= 128 || !(ioc_doc[k] & E(ret)))
+		if (ret >= 128 || !fa_ioc_documents(&fa_iocs[k], ret))
 			failf(R_ERRNO, "t%d %s (%s): errno %d (%s) is not documented for %s",
-			      t->id, ioc_name[k], what, ret, strerror(ret), ioc_name[k]);
+			      t->id, fa_iocs[k].name, what, ret, strerror(ret), fa_iocs[k].name);
 	}
 	if (expect && (ret >= 128 || !(expect & E(ret))))
 		failf(R_EXPECT, "t%d %s (%s): got %s (%d), expected %s",
-		      t->id, ioc_name[k], what, ret ? strerror(ret) : "success", ret,
+		      t->id, fa_iocs[k].name, what, ret ? strerror(ret) : "success", ret,
 		      eset_str(expect));
 	return -ret;
 }
@@ -428,12 +409,58 @@ static int verify(struct thr *t, const char *after)
 /* ------------------------------------------------------------------ */
 /* bookkeeping                                                        */
 
-static struct batch *new_batch(struct thr *t)
+/* which slots of struct thr's arrays pick_slot() and free_slot() look for */
+static bool batch_used(const void *slot)
 {
-	for (int i = 0; i < MAX_BATCHES; i++)
-		if (!t->b[i].used)
-			return &t->b[i];
+	return ((const struct batch *)slot)->used;
+}
+
+static bool batch_live(const void *slot)
+{
+	const struct batch *b = slot;
+
+	return b->used && b->live;
+}
+
+static bool map_used(const void *slot)
+{
+	return ((const struct map *)slot)->used;
+}
+
+/* the first of the @n slots at @slots (@size bytes each) not @in_set, NULL if none */
+static void *free_slot(void *slots, size_t size, int n, bool (*in_set)(const void *))
+{
+	for (int i = 0; i < n; i++)
+		if (!in_set((char *)slots + i * size))
+			return (char *)slots + i * size;
 	return NULL;
+}
+
+/* a random one of the @n slots at @slots (@size bytes each) that are @in_set, NULL if none */
+static void *pick_slot(struct thr *t, void *slots, size_t size, int n,
+		       bool (*in_set)(const void *))
+{
+	int k = 0, idx[MAX_BATCHES > MAX_MAPS ? MAX_BATCHES : MAX_MAPS];
+
+	for (int i = 0; i < n; i++)
+		if (in_set((char *)slots + i * size))
+			idx[k++] = i;
+	return k ? (char *)slots + idx[below(&t->rs, k)] * size : NULL;
+}
+
+/* a slot for a new batch, or mapping, of thread @t; NULL when all are in use */
+#define unused_batch(t)	\
+	((struct batch *)free_slot((t)->b, sizeof(struct batch), MAX_BATCHES, batch_used))
+#define unused_map(t)	((struct map *)free_slot((t)->m, sizeof(struct map), MAX_MAPS, map_used))
+
+static struct batch *pick_live(struct thr *t)
+{
+	return pick_slot(t, t->b, sizeof(t->b[0]), MAX_BATCHES, batch_live);
+}
+
+static struct map *pick_map(struct thr *t)
+{
+	return pick_slot(t, t->m, sizeof(t->m[0]), MAX_MAPS, map_used);
 }
 
 static void put_batch(struct batch *b)
@@ -442,34 +469,6 @@ static void put_batch(struct batch *b)
 		free(b->pg);
 		memset(b, 0, sizeof(*b));
 	}
-}
-
-static struct batch *pick_live(struct thr *t)
-{
-	int n = 0, idx[MAX_BATCHES];
-
-	for (int i = 0; i < MAX_BATCHES; i++)
-		if (t->b[i].used && t->b[i].live)
-			idx[n++] = i;
-	return n ? &t->b[idx[below(&t->rs, n)]] : NULL;
-}
-
-static struct map *pick_map(struct thr *t)
-{
-	int n = 0, idx[MAX_MAPS];
-
-	for (int i = 0; i < MAX_MAPS; i++)
-		if (t->m[i].used)
-			idx[n++] = i;
-	return n ? &t->m[idx[below(&t->rs, n)]] : NULL;
-}
-
-static struct map *new_map(struct thr *t)
-{
-	for (int i = 0; i < MAX_MAPS; i++)
-		if (!t->m[i].used)
-			return &t->m[i];
-	return NULL;
 }
 
 static uint64_t mapped_pages(struct thr *t)
@@ -491,24 +490,51 @@ static void drop_map(struct map *m)
 	put_batch(b);
 }
 
+static uint64_t present_pages(const struct batch *b)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < b->nr_pages; i++)
+		n += b->pg[i] != PG_HOLE;
+	return n;
+}
+
+/* the fd no longer has @b: its pages stop counting, it lives on while mapped */
+static void batch_unreachable(struct thr *t, struct batch *b)
+{
+	t->pages -= present_pages(b);
+	b->live = false;
+	put_batch(b);
+}
+
 /* marks @b freed (the fd no longer has it) */
 static void batch_gone(struct thr *t, struct batch *b)
 {
-	uint64_t present = 0;
-
-	for (uint64_t i = 0; i < b->nr_pages; i++)
-		present += b->pg[i] != PG_HOLE;
-	t->pages -= present;
-	b->live = false;
 	b->freed = true;
-	put_batch(b);
+	batch_unreachable(t, b);
 }
 
 /* ------------------------------------------------------------------ */
 /* operations                                                         */
 
-static const char *arg_kind_name[] = { "valid", "null", "ptr 1", "kernel ptr",
-				       "guard page", "read-only" };
+/* the argument pointer of an ioctl */
+enum arg_kind {
+	ARG_VALID,	/* the structure */
+	ARG_NULL,
+	ARG_PTR1,	/* (void *)1 */
+	ARG_KERNEL,	/* a kernel address */
+	ARG_GUARD,	/* runs into a PROT_NONE page: only the size is readable */
+	ARG_RDONLY,	/* readable, but the result cannot be written back */
+};
+
+static const char *const arg_kind_name[] = {
+	[ARG_VALID] = "valid",
+	[ARG_NULL] = "null",
+	[ARG_PTR1] = "ptr 1",
+	[ARG_KERNEL] = "kernel ptr",
+	[ARG_GUARD] = "guard page",
+	[ARG_RDONLY] = "read-only",
+};
 
 /*
  * Picks the argument pointer: mostly @good, sometimes a bad pointer. The
@@ -516,31 +542,30 @@ static const char *arg_kind_name[] = { "valid", "null", "ptr 1", "kernel ptr",
  * pointers only for ioctls that create nothing (@may_ro).
  */
 static void *arg_ptr(struct thr *t, void *good, bool may_ro,
-		     eset *expect, const char **kind)
+		     eset *expect, enum arg_kind *kind)
 {
 	unsigned int r = below(&t->rs, 100);
 
 	*expect = 0;
-	*kind = arg_kind_name[0];
+	*kind = ARG_VALID;
 	if (r >= 6)
 		return good;
 	*expect = E(EFAULT);
 	switch (r) {
 	case 0:
-		*kind = arg_kind_name[1];
+		*kind = ARG_NULL;
 		return NULL;
 	case 1:
-		*kind = arg_kind_name[2];
+		*kind = ARG_PTR1;
 		return (void *)1;
 	case 2:
-		*kind = arg_kind_name[3];
+		*kind = ARG_KERNEL;
 		return (void *)0xffff888000000000ULL;
 	case 3:
 	case 4: {
-		/* the struct runs into a PROT_NONE page, only size readable */
 		char *p = t->guard_area + ps - 4;
 
-		*kind = arg_kind_name[4];
+		*kind = ARG_GUARD;
 		memcpy(p, good, 4);
 		return p;
 	}
@@ -549,8 +574,7 @@ static void *arg_ptr(struct thr *t, void *good, bool may_ro,
 			*expect = 0;
 			return good;
 		}
-		*kind = arg_kind_name[5];
-		/* the kernel can read it but not write the result */
+		*kind = ARG_RDONLY;
 		return t->ro_page;
 	}
 }
@@ -559,7 +583,7 @@ static void *arg_ptr(struct thr *t, void *good, bool may_ro,
 static uint32_t pick_size(struct thr *t, int k, eset *expect,
 			  bool *tail_garbage)
 {
-	uint32_t sz = ioc_size[k];
+	uint32_t sz = fa_iocs[k].size;
 	unsigned int r = below(&t->rs, 100);
 
 	*expect = 0;
@@ -567,7 +591,7 @@ static uint32_t pick_size(struct thr *t, int k, eset *expect,
 	if (r < 88)
 		return sz;
 	if (r < 92) {
-		uint32_t min = ioc_min_size[k];
+		uint32_t min = fa_iocs[k].min_size;
 
 		/* an older caller's size, between versions: accepted */
 		if (min < sz && r < 90)
@@ -600,61 +624,87 @@ union ubuf {
 	char raw[4096];
 };
 
+/* how issue() may vary a call */
+#define MAY_PERTURB	1	/* now and then a bad struct size or argument pointer */
+#define MAY_RDONLY	2	/* a read-only pointer among them: the ioctl creates nothing */
+
+/* what issue() did to a call */
+struct issued {
+	bool perturbed;		/* a bad size or pointer: @exp did not apply */
+	enum arg_kind kind;	/* the pointer passed */
+};
+
+/* @size past the kernel's structure: a zero tail, with @garbage one non-zero byte */
+static void fill_tail(struct thr *t, int k, union ubuf *u, uint32_t sz, bool garbage)
+{
+	size_t ksz = fa_iocs[k].size;
+
+	if (sz > ksz && sz <= sizeof(*u)) {
+		memset(u->raw + ksz, 0, sz - ksz);
+		if (garbage)
+			u->raw[sz - 1 - below(&t->rs, sz - ksz)] = 1 + below(&t->rs, 255);
+	} else if (sz > sizeof(*u)) {
+		/* the kernel reads past the buffer: nonzero stack or a fault */
+		memset(u->raw + ksz, 0, sizeof(*u) - ksz);
+	}
+}
+
+/*
+ * What a call made with size @sz and pointer @kind must return, given @exp
+ * for its members and @sexp for its size (0: a size that is accepted).
+ */
+static eset issue_expect(int k, eset exp, eset sexp, uint32_t sz, enum arg_kind kind)
+{
+	switch (kind) {
+	case ARG_NULL:
+	case ARG_PTR1:
+	case ARG_KERNEL:
+		return E(EFAULT);			/* size unreadable */
+	case ARG_GUARD:
+		return sz < fa_iocs[k].min_size ? E(EINVAL) : E(EFAULT);
+	default:
+		if (sexp)
+			exp = sexp;
+		if (kind == ARG_RDONLY && (exp & E(0)))
+			exp = (exp & ~E(0)) | E(EFAULT);	/* result not writable */
+		return exp;
+	}
+}
+
 /*
  * Runs ioctl @k on @u (already filled in, @exp: the errnos expected for its
- * members, E(0) for success); with @may_perturb, sometimes a bad struct size
- * or argument pointer, which changes what is expected. *kind tells which
- * pointer was used; *perturbed, whether size or pointer was bad.
+ * members, E(0) for success); with MAY_PERTURB in @how, sometimes a bad
+ * struct size or argument pointer, which changes what is expected. @out
+ * tells which pointer was used and whether size or pointer was bad.
  */
-static int issue(struct thr *t, int fd, int k, union ubuf *u, eset exp,
-		 bool may_ro, bool may_perturb, const char *what, bool *perturbed,
-		 const char **kindp)
+static int issue(struct thr *t, int k, union ubuf *u, eset exp, unsigned int how,
+		 const char *what, struct issued *out)
 {
 	eset sexp = 0, pexp = 0;
 	bool garbage = false;
-	const char *kind = arg_kind_name[0];
-	uint32_t sz = ioc_size[k];
+	enum arg_kind kind = ARG_VALID;
+	uint32_t sz = fa_iocs[k].size;
 	void *p = u;
 	char desc[256];
-	int ret;
 
-	*perturbed = false;
-	if (may_perturb) {
+	if (how & MAY_PERTURB) {
 		sz = pick_size(t, k, &sexp, &garbage);
-		p = arg_ptr(t, u, may_ro, &pexp, &kind);
+		p = arg_ptr(t, u, how & MAY_RDONLY, &pexp, &kind);
 	}
 	u->alloc.size = sz;		/* size is the first member of every struct */
-	if (sz > ioc_size[k] && sz <= sizeof(*u)) {
-		memset(u->raw + ioc_size[k], 0, sz - ioc_size[k]);
-		if (garbage)
-			u->raw[sz - 1 - below(&t->rs, sz - ioc_size[k])] = 1 + below(&t->rs, 255);
-	} else if (sz > sizeof(*u)) {
-		/* the kernel reads past the buffer: nonzero stack or a fault */
-		memset(u->raw + ioc_size[k], 0, sizeof(*u) - ioc_size[k]);
-	}
-	if (kind == arg_kind_name[4])
+	fill_tail(t, k, u, sz, garbage);
+	if (kind == ARG_GUARD)
 		memcpy(p, u, 4);
-	if (kind == arg_kind_name[5])
+	if (kind == ARG_RDONLY)
 		/* at least the size member: else the page keeps an older one */
 		memcpy(t->ro_w, u, sz < 4 ? 4 : sz < ps ? sz : ps);
-	*perturbed = sexp || pexp;
-	if (kind == arg_kind_name[1] || kind == arg_kind_name[2] || kind == arg_kind_name[3]) {
-		exp = E(EFAULT);			/* size unreadable */
-	} else if (kind == arg_kind_name[4]) {
-		exp = sz < ioc_min_size[k] ? E(EINVAL) : E(EFAULT);	/* only size readable */
-	} else {
-		if (sexp)
-			exp = sexp;
-		if (kind == arg_kind_name[5] && (exp & E(0)))
-			exp = (exp & ~E(0)) | E(EFAULT);	/* result not writable */
-	}
-	snprintf(desc, sizeof(desc), "%s, size %u, %s arg", what, sz, kind);
+	out->perturbed = sexp || pexp;
+	out->kind = kind;
+	exp = issue_expect(k, exp, sexp, sz, kind);
+	snprintf(desc, sizeof(desc), "%s, size %u, %s arg", what, sz, arg_kind_name[kind]);
 	if (verbose > 1)
 		printf("# t%d %s\n", t->id, desc);
-	ret = call(t, fd, k, p, exp, desc);
-	if (kindp)
-		*kindp = kind;
-	return ret;
+	return call(t, t->fd, k, p, exp, desc);
 }
 
 static eset alloc_ok_set(void)
@@ -662,117 +712,148 @@ static eset alloc_ok_set(void)
 	return E(0) | E(ENOMEM) | E(EDQUOT) | E(ENOSPC);
 }
 
-static void op_alloc(struct thr *t)
+/*
+ * The invalid members every structure with __reserved can have, for the
+ * draw @which of a *_break() function: 0, a flag outside ioctl @k's valid
+ * ones; 1, a non-zero __reserved. Returns whether @which was one of them.
+ */
+static bool bad_flags_or_reserved(struct thr *t, int k, __u32 *flags, __u32 *reserved,
+				  unsigned int which)
 {
-	union ubuf u;
-	struct batch *b;
-	eset exp;
-	bool pert, valid = true;
-	uint64_t nr;
-	int ret;
+	if (which == 0)
+		*flags |= bad_flag(&t->rs, fa_iocs[k].flags_mask);
+	else if (which == 1)
+		*reserved = edge32(&t->rs) | 1;
+	return which <= 1;
+}
 
-	memset(&u, 0, sizeof(u));
-	u.alloc.mobility = below(&t->rs, FRAGALLOC_NR_MOBILITY);
-	u.alloc.policy = chance(&t->rs, 70) ? FRAGALLOC_POLICY_COMPACT :
-					      below(&t->rs, FRAGALLOC_NR_POLICIES);
+/* the size of a valid ALLOC: mostly a few pages, sometimes a pageblock's worth */
+static uint64_t alloc_nr(struct thr *t)
+{
 	switch (below(&t->rs, 10)) {
-	case 0: nr = 1; break;
-	case 1: nr = 512 - below(&t->rs, 3); break;
-	case 2: nr = 64 + below(&t->rs, 128); break;
-	default: nr = 1 + below(&t->rs, 32); break;
-	}
-	u.alloc.nr_pages = nr;
-	if (chance(&t->rs, 20))
-		u.alloc.flags |= FRAGALLOC_ALLOC_BEST_EFFORT;
-	if (u.alloc.policy == FRAGALLOC_POLICY_COMPACT && chance(&t->rs, 10))
-		u.alloc.flags |= FRAGALLOC_ALLOC_STRICT;
-	exp = alloc_ok_set();
-	/* one invalid member at a time */
-	switch (below(&t->rs, 14)) {
 	case 0:
-		u.alloc.flags |= 1u << (2 + below(&t->rs, 30));
-		valid = false;
-		break;
+		return 1;
 	case 1:
-		u.alloc.__reserved = edge32(&t->rs) | 1;
-		valid = false;
-		break;
+		return 512 - below(&t->rs, 3);
 	case 2:
-		u.alloc.mobility = FRAGALLOC_NR_MOBILITY + (uint32_t)below(&t->rs, 3) * 0x7ffffff0;
-		valid = false;
-		break;
+		return 64 + below(&t->rs, 128);
+	default:
+		return 1 + below(&t->rs, 32);
+	}
+}
+
+static void alloc_fill(struct thr *t, struct fragalloc_alloc *a)
+{
+	a->mobility = below(&t->rs, FRAGALLOC_NR_MOBILITY);
+	a->policy = chance(&t->rs, 70) ? FRAGALLOC_POLICY_COMPACT :
+					 below(&t->rs, FRAGALLOC_NR_POLICIES);
+	a->nr_pages = alloc_nr(t);
+	if (chance(&t->rs, 20))
+		a->flags |= FRAGALLOC_ALLOC_BEST_EFFORT;
+	if (a->policy == FRAGALLOC_POLICY_COMPACT && chance(&t->rs, 10))
+		a->flags |= FRAGALLOC_ALLOC_STRICT;
+}
+
+/* now and then one invalid member (one at a time); false when there is one */
+static bool alloc_break(struct thr *t, struct fragalloc_alloc *a)
+{
+	unsigned int r = below(&t->rs, 14);
+	uint64_t nr;
+
+	if (bad_flags_or_reserved(t, FA_IOC_ALLOC, &a->flags, &a->__reserved, r))
+		return false;
+	switch (r) {
+	case 2:
+		a->mobility = FRAGALLOC_NR_MOBILITY + (uint32_t)below(&t->rs, 3) * 0x7ffffff0;
+		return false;
 	case 3:
-		u.alloc.policy = FRAGALLOC_NR_POLICIES + (uint32_t)below(&t->rs, 3) * 0x7ffffff0;
-		valid = false;
-		break;
+		a->policy = FRAGALLOC_NR_POLICIES + (uint32_t)below(&t->rs, 3) * 0x7ffffff0;
+		return false;
 	case 4:
 		do
 			nr = edge64(&t->rs);
 		while (nr && nr <= info.out_max_batch_pages);
-		u.alloc.nr_pages = nr;
-		valid = false;
-		break;
+		a->nr_pages = nr;
+		return false;
 	case 5:
-		if (u.alloc.policy != FRAGALLOC_POLICY_COMPACT) {
-			u.alloc.flags |= FRAGALLOC_ALLOC_STRICT;
-			valid = false;
-		}
-		break;
+		if (a->policy == FRAGALLOC_POLICY_COMPACT)
+			return true;
+		a->flags |= FRAGALLOC_ALLOC_STRICT;
+		return false;
 	case 6:
 		/* output members are ignored on input */
-		u.alloc.out_handle = edge32(&t->rs);
-		u.alloc.out_nr_pages = edge64(&t->rs);
-		u.alloc.out_mmap_offset = edge64(&t->rs);
-		break;
+		a->out_handle = edge32(&t->rs);
+		a->out_nr_pages = edge64(&t->rs);
+		a->out_mmap_offset = edge64(&t->rs);
+		return true;
 	default:
-		break;
+		return true;
 	}
-	if (!valid)
-		exp = E(EINVAL);
-	if (valid && (t->pages + nr > max_pages_per_thread || !new_batch(t))) {
-		/* keep memory bounded: only a failure test */
-		u.alloc.nr_pages = 0;
-		exp = E(EINVAL);
-		valid = false;
-	}
-	/* never a read-only pointer: the kernel would allocate, then EFAULT */
-	ret = issue(t, t->fd, I_ALLOC, &u, exp, false, true, "alloc", &pert, NULL);
-	if (ret)
-		return;
-	if (!valid || pert) {
-		/* an invalid call succeeded (already reported): undo it */
-		struct fragalloc_free f = { .size = sizeof(f), .handle = u.alloc.out_handle };
+}
 
-		ioctl(t->fd, FRAGALLOC_IOC_FREE, &f);
-		return;
-	}
-	b = new_batch(t);
-	if (u.alloc.out_nr_pages < 1 || u.alloc.out_nr_pages > nr ||
-	    (!(u.alloc.flags & FRAGALLOC_ALLOC_BEST_EFFORT) && u.alloc.out_nr_pages != nr) ||
-	    !u.alloc.out_handle || (u.alloc.out_mmap_offset & (ps - 1)))
+/* checks the reply of a valid ALLOC of @nr pages and records the batch */
+static void alloc_record(struct thr *t, const struct fragalloc_alloc *a, uint64_t nr)
+{
+	struct batch *b = unused_batch(t);
+
+	if (a->out_nr_pages < 1 || a->out_nr_pages > nr ||
+	    (!(a->flags & FRAGALLOC_ALLOC_BEST_EFFORT) && a->out_nr_pages != nr) ||
+	    !a->out_handle || (a->out_mmap_offset & (ps - 1)))
 		failf(R_EXPECT, "t%d alloc %llu pages: out_nr_pages %llu handle %u offset 0x%llx",
-		      t->id, (unsigned long long)nr, (unsigned long long)u.alloc.out_nr_pages,
-		      u.alloc.out_handle, (unsigned long long)u.alloc.out_mmap_offset);
+		      t->id, (unsigned long long)nr, (unsigned long long)a->out_nr_pages,
+		      a->out_handle, (unsigned long long)a->out_mmap_offset);
 	for (int i = 0; i < MAX_BATCHES; i++)
-		if (t->b[i].used && t->b[i].live && t->b[i].handle == u.alloc.out_handle &&
+		if (t->b[i].used && t->b[i].live && t->b[i].handle == a->out_handle &&
 		    t->b[i].fdgen == t->fdgen)
 			failf(R_EXPECT, "t%d alloc: handle %u is still live", t->id,
-			      u.alloc.out_handle);
+			      a->out_handle);
 	memset(b, 0, sizeof(*b));
 	b->used = b->live = true;
 	b->fdgen = t->fdgen;
-	b->handle = u.alloc.out_handle;
-	b->nr_pages = u.alloc.out_nr_pages;
-	b->off = u.alloc.out_mmap_offset;
+	b->handle = a->out_handle;
+	b->nr_pages = a->out_nr_pages;
+	b->off = a->out_mmap_offset;
 	b->uid = t->uid_next++;
-	b->policy = u.alloc.policy;
-	b->mobility = u.alloc.mobility;
+	b->policy = a->policy;
+	b->mobility = a->mobility;
 	b->pg = calloc(b->nr_pages, 1);
 	if (!b->pg) {
 		perror("calloc");
 		exit(2);
 	}
 	t->pages += b->nr_pages;
+}
+
+static void op_alloc(struct thr *t)
+{
+	union ubuf u;
+	struct issued is;
+	uint64_t nr;
+	bool valid;
+	eset exp;
+
+	memset(&u, 0, sizeof(u));
+	alloc_fill(t, &u.alloc);
+	valid = alloc_break(t, &u.alloc);
+	exp = valid ? alloc_ok_set() : E(EINVAL);
+	nr = u.alloc.nr_pages;
+	if (valid && (t->pages + nr > max_pages_per_thread || !unused_batch(t))) {
+		/* keep memory bounded: only a failure test */
+		u.alloc.nr_pages = 0;
+		exp = E(EINVAL);
+		valid = false;
+	}
+	/* never a read-only pointer: the kernel would allocate, then EFAULT */
+	if (issue(t, FA_IOC_ALLOC, &u, exp, MAY_PERTURB, "alloc", &is))
+		return;
+	if (valid && !is.perturbed) {
+		alloc_record(t, &u.alloc, nr);
+	} else {
+		/* an invalid call succeeded (already reported): undo it */
+		struct fragalloc_free f = { .size = sizeof(f), .handle = u.alloc.out_handle };
+
+		ioctl(t->fd, FRAGALLOC_IOC_FREE, &f);
+	}
 }
 
 /* a handle that names no batch of any fd (handles are 1..INT_MAX) */
@@ -797,18 +878,10 @@ static uint64_t punch(struct thr *t, struct batch *b, uint64_t first, uint64_t n
 	return holes;
 }
 
-static uint64_t present_pages(const struct batch *b)
-{
-	uint64_t n = 0;
-
-	for (uint64_t i = 0; i < b->nr_pages; i++)
-		n += b->pg[i] != PG_HOLE;
-	return n;
-}
-
 /*
  * A FREE whose result could not be written (read-only argument: EFAULT)
- * did free: find out what happened to @b.
+ * did free, and so did an invalid one that succeeded (already reported):
+ * find out what happened to @b.
  */
 static void resync_after_efault(struct thr *t, struct batch *b, const struct fragalloc_free *f)
 {
@@ -829,13 +902,106 @@ static void resync_after_efault(struct thr *t, struct batch *b, const struct fra
 		      (unsigned long long)present_pages(b));
 }
 
+/* what a call with an invalid member must return: EINVAL, or ENOENT first */
+static eset invalid_exp(const struct batch *b)
+{
+	return b ? E(EINVAL) : (E(EINVAL) | E(ENOENT));
+}
+
+/* a small handle (own fd only): maybe one of ours, maybe a fork child's */
+static void free_by_number(struct thr *t, struct fragalloc_free *f, bool range)
+{
+	f->size = sizeof(*f);
+	f->handle = 1 + below(&t->rs, 64);
+	if (range)
+		f->nr_pages = 1;
+	if (call(t, t->fd, FA_IOC_FREE, f, E(0) | E(ENOENT), "free by number"))
+		return;
+	for (int i = 0; i < MAX_BATCHES; i++)
+		if (t->b[i].used && t->b[i].live && t->b[i].handle == f->handle) {
+			if (range)
+				punch(t, &t->b[i], 0, 1);
+			else
+				batch_gone(t, &t->b[i]);
+		}
+}
+
+/* a range of @b to free, now and then a bad one; false for a bad one */
+static bool free_pick_range(struct thr *t, const struct batch *b, struct fragalloc_free *f)
+{
+	f->first_page = below(&t->rs, b->nr_pages);
+	f->nr_pages = 1 + below(&t->rs, b->nr_pages - f->first_page);
+	if (!chance(&t->rs, 10))
+		return true;
+	/* past the end, empty, or wrapping around */
+	switch (below(&t->rs, 4)) {
+	case 0:
+		f->nr_pages = 0;
+		break;
+	case 1:
+		f->first_page = b->nr_pages;
+		f->nr_pages = 1;
+		break;
+	case 2:
+		/* first + nr wraps around to a small number */
+		f->nr_pages = f->first_page >= 2 ? ~0ULL - f->first_page + 2 : ~0ULL;
+		break;
+	default:
+		f->nr_pages = b->nr_pages - f->first_page + 1;
+		break;
+	}
+	return false;
+}
+
+/* now and then one invalid member; false when there is one */
+static bool free_break(struct thr *t, struct fragalloc_free *f, bool range)
+{
+	unsigned int r = below(&t->rs, 12);
+
+	if (bad_flags_or_reserved(t, FA_IOC_FREE, &f->flags, &f->__reserved, r))
+		return false;
+	switch (r) {
+	case 2:
+		if (range)
+			return true;
+		f->first_page = edge64(&t->rs);
+		f->nr_pages = edge64(&t->rs) | 1;
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* checks the reply of a valid FREE of @b and applies it */
+static void free_check(struct thr *t, struct batch *b, const struct fragalloc_free *f,
+		       bool range)
+{
+	uint64_t holes;
+
+	if (!range) {
+		if (f->out_nr_freed != present_pages(b) && f->size >= fa_iocs[FA_IOC_FREE].size)
+			failf(R_EXPECT, "t%d free: out_nr_freed %llu, expected %llu", t->id,
+			      (unsigned long long)f->out_nr_freed,
+			      (unsigned long long)present_pages(b));
+		batch_gone(t, b);
+		return;
+	}
+	holes = punch(t, b, f->first_page, f->nr_pages);
+	if (f->out_nr_freed != holes && f->size >= fa_iocs[FA_IOC_FREE].size)
+		failf(R_EXPECT, "t%d range free [%llu,+%llu): out_nr_freed %llu, expected %llu",
+		      t->id, (unsigned long long)f->first_page,
+		      (unsigned long long)f->nr_pages,
+		      (unsigned long long)f->out_nr_freed,
+		      (unsigned long long)holes);
+}
+
 static void op_free(struct thr *t, bool range)
 {
 	struct batch *b = pick_live(t);
 	union ubuf u;
+	struct issued is;
 	eset exp = E(0);
-	bool pert, valid = true, bynumber = false;
-	const char *kind = NULL;
+	bool valid = true;
 	char what[128];
 	int ret;
 
@@ -843,21 +1009,7 @@ static void op_free(struct thr *t, bool range)
 	if (range)
 		u.free.flags = FRAGALLOC_FREE_RANGE;
 	if (!t->shared && chance(&t->rs, 4)) {
-		/* a small number: maybe one of ours, maybe a fork child's */
-		u.free.size = sizeof(u.free);
-		u.free.handle = 1 + below(&t->rs, 64);
-		if (range)
-			u.free.nr_pages = 1;
-		ret = call(t, t->fd, I_FREE, &u, E(0) | E(ENOENT), "free by number");
-		if (ret)
-			return;
-		for (int i = 0; i < MAX_BATCHES; i++)
-			if (t->b[i].used && t->b[i].live && t->b[i].handle == u.free.handle) {
-				if (range)
-					punch(t, &t->b[i], 0, 1);
-				else
-					batch_gone(t, &t->b[i]);
-			}
+		free_by_number(t, &u.free, range);
 		return;
 	}
 	if (!b || chance(&t->rs, 8)) {
@@ -869,91 +1021,116 @@ static void op_free(struct thr *t, bool range)
 			u.free.nr_pages = 1;
 	} else {
 		u.free.handle = b->handle;
-		if (range) {
-			u.free.first_page = below(&t->rs, b->nr_pages);
-			u.free.nr_pages = 1 + below(&t->rs, b->nr_pages - u.free.first_page);
-			if (chance(&t->rs, 10)) {
-				/* past the end, empty, or wrapping around */
-				switch (below(&t->rs, 4)) {
-				case 0: u.free.nr_pages = 0; break;
-				case 1: u.free.first_page = b->nr_pages; u.free.nr_pages = 1; break;
-				case 2:
-					/* first + nr wraps around to a small number */
-					u.free.nr_pages = u.free.first_page >= 2 ?
-						~0ULL - u.free.first_page + 2 : ~0ULL;
-					break;
-				default: u.free.nr_pages = b->nr_pages - u.free.first_page + 1; break;
-				}
-				valid = false;
-			}
-		}
+		if (range)
+			valid = free_pick_range(t, b, &u.free);
 	}
-	switch (below(&t->rs, 12)) {
-	case 0:
-		u.free.flags |= 2u << below(&t->rs, 31);
+	if (!free_break(t, &u.free, range))
 		valid = false;
-		break;
-	case 1:
-		u.free.__reserved = edge32(&t->rs) | 1;
-		valid = false;
-		break;
-	case 2:
-		if (!range) {
-			u.free.first_page = edge64(&t->rs);
-			u.free.nr_pages = edge64(&t->rs) | 1;
-			valid = false;
-		}
-		break;
-	default:
-		break;
-	}
 	if (!valid)
-		exp = b ? E(EINVAL) : (E(EINVAL) | E(ENOENT));
-	(void)bynumber;
+		exp = invalid_exp(b);
 	snprintf(what, sizeof(what), "%s handle %u [%llu,+%llu) flags 0x%x rsv 0x%x of %llu pages",
 		 range ? "range free" : "free", u.free.handle,
 		 (unsigned long long)u.free.first_page, (unsigned long long)u.free.nr_pages,
 		 u.free.flags, u.free.__reserved, b ? (unsigned long long)b->nr_pages : 0ULL);
-	ret = issue(t, t->fd, I_FREE, &u, exp, true, true, what, &pert, &kind);
+	ret = issue(t, FA_IOC_FREE, &u, exp, MAY_PERTURB | MAY_RDONLY, what, &is);
 	if (!b)
 		return;
-	if (ret == -EFAULT && kind == arg_kind_name[5]) {
+	if (ret == -EFAULT && is.kind == ARG_RDONLY)
 		resync_after_efault(t, b, &u.free);
-		return;
-	}
-	if (ret)
-		return;
-	if (!valid || pert) {
-		/* an invalid call succeeded (reported): resync */
+	else if (!ret && (!valid || is.perturbed))
 		resync_after_efault(t, b, &u.free);
-		return;
-	}
-	if (!range) {
-		if (u.free.out_nr_freed != present_pages(b) && u.free.size >= ioc_size[I_FREE])
-			failf(R_EXPECT, "t%d free: out_nr_freed %llu, expected %llu", t->id,
-			      (unsigned long long)u.free.out_nr_freed,
-			      (unsigned long long)present_pages(b));
-		batch_gone(t, b);
-	} else {
-		uint64_t holes = punch(t, b, u.free.first_page, u.free.nr_pages);
+	else if (!ret)
+		free_check(t, b, &u.free, range);
+}
 
-		if (u.free.out_nr_freed != holes && u.free.size >= ioc_size[I_FREE])
-			failf(R_EXPECT, "t%d range free [%llu,+%llu): out_nr_freed %llu, expected %llu",
-			      t->id, (unsigned long long)u.free.first_page,
-			      (unsigned long long)u.free.nr_pages,
-			      (unsigned long long)u.free.out_nr_freed,
-			      (unsigned long long)holes);
+/*
+ * The PFN request of a BATCH_INFO of @b (NULL: a handle that names no
+ * batch) in @bi, now and then with one invalid member: returns false then.
+ * A bad PFN array changes *exp; *target is the mapping the PFNs are
+ * written into, if any.
+ */
+static bool binfo_args(struct thr *t, const struct batch *b, struct fragalloc_batch_info *bi,
+		       uint64_t *pfns, eset *exp, struct map **target)
+{
+	unsigned int r = below(&t->rs, 10);
+	struct map *m;
+
+	switch (r) {
+	case 0:
+		bi->flags = FRAGALLOC_BATCH_INFO_PFNS;
+		bi->pfns = (uintptr_t)pfns;
+		bi->nr_pfns = 1 + below(&t->rs, 64);
+		return true;
+	case 1:
+		bi->flags = FRAGALLOC_BATCH_INFO_PFNS;
+		bi->nr_pfns = edge64(&t->rs);
+		bi->pfns = chance(&t->rs, 50) ? 0 : (uintptr_t)(t->guard_area + ps);
+		if (b && bi->nr_pfns)
+			*exp = E(EFAULT);
+		else if (!b)
+			*exp = E(ENOENT);
+		return true;
+	case 2:
+		/* the PFNs are written into one of our own mappings */
+		m = pick_map(t);
+		if (b && m && !m->b->freed && !m->ro && m->b->pg[m->first] == PG_DATA) {
+			bi->flags = FRAGALLOC_BATCH_INFO_PFNS;
+			bi->pfns = (uintptr_t)m->addr;
+			bi->nr_pfns = ps / 8;
+			*target = m;
+		}
+		return true;
+	case 3:
+		bi->pfns = (uintptr_t)pfns;
+		return false;
+	case 4:
+		bi->nr_pfns = 1 + below(&t->rs, 10);
+		return false;
+	case 5:
+	case 6:
+		/* flags is 0 here: no PFN request */
+		bad_flags_or_reserved(t, FA_IOC_BATCH_INFO, &bi->flags, &bi->__reserved, r - 5);
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* checks the reply of a valid BATCH_INFO of @b, @pfns the array it named */
+static void binfo_check(struct thr *t, const struct batch *b,
+			const struct fragalloc_batch_info *bi, const uint64_t *pfns)
+{
+	uint64_t pres = present_pages(b);
+
+	if (bi->out_nr_pages != b->nr_pages || bi->out_nr_present != pres ||
+	    bi->out_mmap_offset != b->off || bi->out_policy != b->policy ||
+	    bi->out_mobility != b->mobility)
+		failf(R_EXPECT, "t%d batch info %u: pages %llu/%llu present %llu/%llu off 0x%llx/0x%llx",
+		      t->id, b->handle,
+		      (unsigned long long)bi->out_nr_pages, (unsigned long long)b->nr_pages,
+		      (unsigned long long)bi->out_nr_present, (unsigned long long)pres,
+		      (unsigned long long)bi->out_mmap_offset, (unsigned long long)b->off);
+	if (!bi->flags || bi->pfns != (uintptr_t)pfns)
+		return;
+	for (uint64_t i = 0; i < bi->nr_pfns && i < b->nr_pages; i++) {
+		bool hole = b->pg[i] == PG_HOLE;
+
+		if (hole != (pfns[i] == FRAGALLOC_PFN_HOLE) || (!hole && !is_root && pfns[i]))
+			failf(R_EXPECT, "t%d batch info %u: pfn[%llu] = 0x%llx (hole %d)",
+			      t->id, b->handle, (unsigned long long)i,
+			      (unsigned long long)pfns[i], hole);
 	}
 }
 
 static void op_batch_info(struct thr *t)
 {
 	struct batch *b = pick_live(t);
+	struct map *target = NULL;
+	uint64_t pfns[64];
+	struct issued is;
 	union ubuf u;
 	eset exp = E(0);
-	bool pert, valid = true;
-	uint64_t pfns[64];
-	struct map *target = NULL;
+	bool valid;
 	int ret;
 
 	memset(&u, 0, sizeof(u));
@@ -964,115 +1141,43 @@ static void op_batch_info(struct thr *t)
 	} else {
 		u.bi.handle = b->handle;
 	}
-	switch (below(&t->rs, 10)) {
-	case 0:
-		u.bi.flags = FRAGALLOC_BATCH_INFO_PFNS;
-		u.bi.pfns = (uintptr_t)pfns;
-		u.bi.nr_pfns = 1 + below(&t->rs, 64);
-		break;
-	case 1:
-		u.bi.flags = FRAGALLOC_BATCH_INFO_PFNS;
-		u.bi.nr_pfns = edge64(&t->rs);
-		u.bi.pfns = chance(&t->rs, 50) ? 0 : (uintptr_t)(t->guard_area + ps);
-		if (b && u.bi.nr_pfns)
-			exp = E(EFAULT);
-		else if (!b)
-			exp = E(ENOENT);
-		break;
-	case 2:
-		/* the PFNs are written into one of our own mappings */
-		target = pick_map(t);
-		if (b && target && !target->b->freed && !target->ro &&
-		    target->b->pg[target->first] == PG_DATA) {
-			u.bi.flags = FRAGALLOC_BATCH_INFO_PFNS;
-			u.bi.pfns = (uintptr_t)target->addr;
-			u.bi.nr_pfns = ps / 8;
-		} else {
-			target = NULL;
-		}
-		break;
-	case 3:
-		u.bi.pfns = (uintptr_t)pfns;
-		valid = false;
-		break;
-	case 4:
-		u.bi.nr_pfns = 1 + below(&t->rs, 10);
-		valid = false;
-		break;
-	case 5:
-		u.bi.flags = 2u << below(&t->rs, 31);
-		valid = false;
-		break;
-	case 6:
-		u.bi.__reserved = edge32(&t->rs) | 1;
-		valid = false;
-		break;
-	default:
-		break;
-	}
+	valid = binfo_args(t, b, &u.bi, pfns, &exp, &target);
 	if (!valid)
-		exp = b ? E(EINVAL) : (E(EINVAL) | E(ENOENT));
-	ret = issue(t, t->fd, I_BINFO, &u, exp, true, !target, "batch info", &pert, NULL);
-	if (target) {
+		exp = invalid_exp(b);
+	/* PFNs written into a mapping: no perturbation, the page is resynced below */
+	ret = issue(t, FA_IOC_BATCH_INFO, &u, exp, target ? 0 : MAY_PERTURB | MAY_RDONLY,
+		    "batch info", &is);
+	if (target && (!ret || ret == -EFAULT)) {
 		/* the first page now holds PFNs (or zeros) and ~0 for holes */
-		struct batch *tb = target->b;
-
-		if (!ret || ret == -EFAULT) {
-			fill_page(target->addr, page_seed(t, tb, target->first));
-			tb->pg[target->first] = PG_DATA;
-		}
+		fill_page(target->addr, page_seed(t, target->b, target->first));
+		target->b->pg[target->first] = PG_DATA;
 	}
-	if (ret || !b || pert || !valid)
-		return;
-	{
-		uint64_t pres = 0;
-
-		for (uint64_t i = 0; i < b->nr_pages; i++)
-			pres += b->pg[i] != PG_HOLE;
-		if (u.bi.out_nr_pages != b->nr_pages || u.bi.out_nr_present != pres ||
-		    u.bi.out_mmap_offset != b->off || u.bi.out_policy != b->policy ||
-		    u.bi.out_mobility != b->mobility)
-			failf(R_EXPECT, "t%d batch info %u: pages %llu/%llu present %llu/%llu off 0x%llx/0x%llx",
-			      t->id, b->handle,
-			      (unsigned long long)u.bi.out_nr_pages, (unsigned long long)b->nr_pages,
-			      (unsigned long long)u.bi.out_nr_present, (unsigned long long)pres,
-			      (unsigned long long)u.bi.out_mmap_offset, (unsigned long long)b->off);
-		if (u.bi.flags && u.bi.pfns == (uintptr_t)pfns) {
-			for (uint64_t i = 0; i < u.bi.nr_pfns && i < b->nr_pages; i++) {
-				bool hole = b->pg[i] == PG_HOLE;
-
-				if (hole != (pfns[i] == FRAGALLOC_PFN_HOLE) ||
-				    (!hole && !is_root && pfns[i]))
-					failf(R_EXPECT, "t%d batch info %u: pfn[%llu] = 0x%llx (hole %d)",
-					      t->id, b->handle, (unsigned long long)i,
-					      (unsigned long long)pfns[i], hole);
-			}
-		}
-	}
+	if (!ret && b && !is.perturbed && valid)
+		binfo_check(t, b, &u.bi, pfns);
 }
 
 static void op_stats_info(struct thr *t)
 {
 	union ubuf u;
 	eset exp = E(0);
-	bool pert;
-	int k = chance(&t->rs, 50) ? I_STATS : I_INFO;
+	struct issued is;
+	int k = chance(&t->rs, 50) ? FA_IOC_STATS : FA_IOC_INFO;
 
 	memset(&u, 0, sizeof(u));
 	if (chance(&t->rs, 10)) {
-		u.st.flags = 1u << below(&t->rs, 32);
+		u.st.flags = bad_flag(&t->rs, fa_iocs[k].flags_mask);
 		exp = E(EINVAL);
 	}
 	if (chance(&t->rs, 5)) {
 		/* output members are ignored on input */
-		memset(u.raw + 8, 0xa5, ioc_size[k] - 8);
+		memset(u.raw + 8, 0xa5, fa_iocs[k].size - 8);
 	}
-	issue(t, t->fd, k, &u, exp, true, true, k == I_STATS ? "stats" : "info", &pert, NULL);
-	if (k == I_INFO && !pert && exp == E(0) &&
+	issue(t, k, &u, exp, MAY_PERTURB | MAY_RDONLY, k == FA_IOC_STATS ? "stats" : "info", &is);
+	if (k == FA_IOC_INFO && !is.perturbed && exp == E(0) &&
 	    (u.info.out_page_size != ps || u.info.out_abi_version != FRAGALLOC_ABI_VERSION))
 		failf(R_EXPECT, "t%d info: page size %u abi %u", t->id, u.info.out_page_size,
 		      u.info.out_abi_version);
-	if (k == I_STATS && !pert && exp == E(0) && !t->shared) {
+	if (k == FA_IOC_STATS && !is.perturbed && exp == E(0) && !t->shared) {
 		uint64_t nb = 0;
 
 		for (int i = 0; i < MAX_BATCHES; i++)
@@ -1083,63 +1188,67 @@ static void op_stats_info(struct thr *t)
 	}
 }
 
+/* the scope (and handle) of a RECOMPACT, now and then a bad one; returns what to expect */
+static eset recompact_scope(struct thr *t, const struct batch *b, struct fragalloc_recompact *rc)
+{
+	switch (below(&t->rs, 10)) {
+	case 0: case 1: case 2:
+		rc->scope = FRAGALLOC_SCOPE_BATCH;
+		if (!b) {
+			rc->handle = dead_handle(t);
+			return E(ENOENT);
+		}
+		rc->handle = b->handle;
+		break;
+	case 3: case 4: case 5:
+		rc->scope = FRAGALLOC_SCOPE_FD;
+		break;
+	case 6: case 7:
+		rc->scope = FRAGALLOC_SCOPE_POOL;
+		if (!is_root)
+			return E(EPERM);
+		break;
+	case 8:
+		rc->scope = FRAGALLOC_NR_SCOPES + (uint32_t)below(&t->rs, 2) * 0x7ffffff0;
+		return E(EINVAL);
+	default:
+		/* a handle outside FRAGALLOC_SCOPE_BATCH */
+		rc->scope = 1 + below(&t->rs, 2);
+		rc->handle = 1 + below(&t->rs, 100);
+		return E(EINVAL) | (rc->scope == FRAGALLOC_SCOPE_POOL && !is_root ? E(EPERM) : 0);
+	}
+	return E(0) | E(ENOMEM);
+}
+
 static void op_recompact(struct thr *t)
 {
 	struct batch *b = pick_live(t);
+	struct issued is;
 	union ubuf u;
-	eset exp = E(0) | E(ENOMEM);
-	bool pert;
-	int ret;
+	eset exp;
 
 	memset(&u, 0, sizeof(u));
-	switch (below(&t->rs, 10)) {
-	case 0: case 1: case 2:
-		u.rc.scope = FRAGALLOC_SCOPE_BATCH;
-		if (b) {
-			u.rc.handle = b->handle;
-		} else {
-			u.rc.handle = dead_handle(t);
-			exp = E(ENOENT);
-		}
-		break;
-	case 3: case 4: case 5:
-		u.rc.scope = FRAGALLOC_SCOPE_FD;
-		break;
-	case 6: case 7:
-		u.rc.scope = FRAGALLOC_SCOPE_POOL;
-		if (!is_root)
-			exp = E(EPERM);
-		break;
-	case 8:
-		u.rc.scope = FRAGALLOC_NR_SCOPES + (uint32_t)below(&t->rs, 2) * 0x7ffffff0;
-		exp = E(EINVAL);
-		break;
-	default:
-		u.rc.scope = 1 + below(&t->rs, 2);
-		u.rc.handle = 1 + below(&t->rs, 100);
-		exp = E(EINVAL) | (u.rc.scope == FRAGALLOC_SCOPE_POOL && !is_root ? E(EPERM) : 0);
-		break;
-	}
+	exp = recompact_scope(t, b, &u.rc);
 	if (chance(&t->rs, 30))
 		u.rc.flags |= FRAGALLOC_RECOMPACT_DRY_RUN;
 	if (chance(&t->rs, 40))
 		u.rc.max_pages = chance(&t->rs, 50) ? 1 + below(&t->rs, 64) : edge64(&t->rs);
 	if (chance(&t->rs, 6)) {
-		u.rc.flags |= 2u << below(&t->rs, 31);
+		u.rc.flags |= bad_flag(&t->rs, fa_iocs[FA_IOC_RECOMPACT].flags_mask);
 		exp = E(EINVAL);
 	}
-	ret = issue(t, t->fd, I_RECOMPACT, &u, exp, true, true, "recompact", &pert, NULL);
-	if (!ret && !pert) {
-		t->recompacts++;
-		t->moved += u.rc.out_pages_moved;
-		if ((u.rc.flags & FRAGALLOC_RECOMPACT_DRY_RUN) && u.rc.out_pages_moved)
-			failf(R_EXPECT, "t%d dry run moved %llu pages", t->id,
-			      (unsigned long long)u.rc.out_pages_moved);
-		if (u.rc.max_pages && u.rc.out_pages_planned > u.rc.max_pages)
-			failf(R_EXPECT, "t%d recompact: planned %llu > cap %llu", t->id,
-			      (unsigned long long)u.rc.out_pages_planned,
-			      (unsigned long long)u.rc.max_pages);
-	}
+	if (issue(t, FA_IOC_RECOMPACT, &u, exp, MAY_PERTURB | MAY_RDONLY, "recompact", &is) ||
+	    is.perturbed)
+		return;
+	t->recompacts++;
+	t->moved += u.rc.out_pages_moved;
+	if ((u.rc.flags & FRAGALLOC_RECOMPACT_DRY_RUN) && u.rc.out_pages_moved)
+		failf(R_EXPECT, "t%d dry run moved %llu pages", t->id,
+		      (unsigned long long)u.rc.out_pages_moved);
+	if (u.rc.max_pages && u.rc.out_pages_planned > u.rc.max_pages)
+		failf(R_EXPECT, "t%d recompact: planned %llu > cap %llu", t->id,
+		      (unsigned long long)u.rc.out_pages_planned,
+		      (unsigned long long)u.rc.max_pages);
 }
 
 static void op_bad_ioctl(struct thr *t)
@@ -1151,7 +1260,7 @@ static void op_bad_ioctl(struct thr *t)
 		_IOWR(FRAGALLOC_TYPE, FRAGALLOC_CMD_INFO, struct fragalloc_info),
 		_IO(0xFB, FRAGALLOC_CMD_INFO), 0, ~0UL,
 	};
-	unsigned long cmd = cmds[below(&t->rs, sizeof(cmds) / sizeof(cmds[0]))];
+	unsigned long cmd = cmds[below(&t->rs, ARRAY_SIZE(cmds))];
 	union ubuf u;
 	int ret;
 
@@ -1166,87 +1275,108 @@ static void op_bad_ioctl(struct thr *t)
 		      ret ? strerror(ret) : "success");
 }
 
+/* one mmap() of a batch */
+struct mmap_req {
+	uint64_t first;		/* first batch page */
+	uint64_t n;		/* pages */
+	uint64_t off;		/* file offset */
+	int flags;
+	eset exp;		/* 0: must map (ENOMEM aside) */
+	const char *what;
+};
+
+/* now and then turns @r into a bad mmap(); false when there is none to make */
+static bool mmap_edge(struct thr *t, const struct batch *b, struct mmap_req *r)
+{
+	struct thr *o;
+
+	switch (below(&t->rs, 14)) {
+	case 0:
+		r->flags = MAP_PRIVATE;
+		r->exp = E(EINVAL);
+		r->what = "mmap MAP_PRIVATE";
+		break;
+	case 1:
+		r->n = b->nr_pages - r->first + 1;	/* one page past the end */
+		r->exp = E(ENXIO);
+		r->what = "mmap past the end";
+		break;
+	case 2:
+		r->off = b->off + b->nr_pages * ps;	/* the guard page */
+		r->n = 1;
+		r->exp = E(ENXIO);
+		r->what = "mmap guard page";
+		break;
+	case 3:
+		r->off = edge64(&t->rs) & ~(uint64_t)(ps - 1) & ((1ULL << 62) - 1);
+		r->exp = E(ENXIO) | E(0);	/* might hit a live batch of ours */
+		r->what = "mmap random offset";
+		break;
+	case 4:
+		/* another thread's offset: never a batch of this fd unless shared */
+		o = &thr[(t->id + 1) % nthreads];
+		r->off = o->b[below(&t->rs, MAX_BATCHES)].off;
+		if (!r->off)
+			return false;
+		r->n = 1;
+		r->exp = (t->shared && o->shared) ? (E(0) | E(ENXIO)) : E(ENXIO);
+		r->what = "mmap foreign offset";
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* checks the errno @err of the mmap() @r of @b against what was expected */
+static void mmap_check(struct thr *t, const struct batch *b, const struct mmap_req *r, int err)
+{
+	if (err && !(DOC_MMAP & E(err)) && !(r->exp & E(0)))
+		failf(R_ERRNO, "t%d %s: errno %d (%s) is not documented for mmap", t->id, r->what,
+		      err, strerror(err));
+	if (!r->exp && err && err != ENOMEM)
+		failf(R_EXPECT, "t%d %s of batch %u [%llu,+%llu): %s", t->id, r->what, b->handle,
+		      (unsigned long long)r->first, (unsigned long long)r->n, strerror(err));
+	if (r->exp && !(r->exp & E(err)))
+		failf(R_EXPECT, "t%d %s (off 0x%llx, %llu pages): %s, expected %s", t->id,
+		      r->what, (unsigned long long)r->off, (unsigned long long)r->n,
+		      err ? strerror(err) : "success", eset_str(r->exp));
+}
+
 static void op_mmap(struct thr *t)
 {
 	struct batch *b = pick_live(t);
-	struct map *m = new_map(t);
-	eset exp = 0;
-	uint64_t first, n, off;
-	int flags = MAP_SHARED, prot = PROT_READ | PROT_WRITE;
-	const char *what = "mmap";
+	struct map *m = unused_map(t);
+	struct mmap_req r = { .flags = MAP_SHARED, .what = "mmap" };
 	char *p;
 	int err;
 
 	if (!b || !m)
 		return;
-	first = below(&t->rs, b->nr_pages);
-	n = 1 + below(&t->rs, b->nr_pages - first);
-	if (n > 64)
-		n = 64;
-	off = b->off + first * ps;
-	switch (below(&t->rs, 14)) {
-	case 0:
-		flags = MAP_PRIVATE;
-		exp = E(EINVAL);
-		what = "mmap MAP_PRIVATE";
-		break;
-	case 1:
-		n = b->nr_pages - first + 1;	/* one page past the end */
-		exp = E(ENXIO);
-		what = "mmap past the end";
-		break;
-	case 2:
-		off = b->off + b->nr_pages * ps;	/* the guard page */
-		n = 1;
-		exp = E(ENXIO);
-		what = "mmap guard page";
-		break;
-	case 3:
-		off = edge64(&t->rs) & ~(uint64_t)(ps - 1) & ((1ULL << 62) - 1);
-		exp = E(ENXIO) | E(0);	/* might hit a live batch of ours */
-		what = "mmap random offset";
-		break;
-	case 4: {
-		/* another thread's offset: never a batch of this fd unless shared */
-		struct thr *o = &thr[(t->id + 1) % nthreads];
-
-		off = o->b[below(&t->rs, MAX_BATCHES)].off;
-		if (!off)
-			return;
-		n = 1;
-		exp = (t->shared && o->shared) ? (E(0) | E(ENXIO)) : E(ENXIO);
-		what = "mmap foreign offset";
-		break;
-	}
-	default:
-		break;
-	}
-	if (mapped_pages(t) + n > 256 && !exp)
+	r.first = below(&t->rs, b->nr_pages);
+	r.n = 1 + below(&t->rs, b->nr_pages - r.first);
+	if (r.n > 64)
+		r.n = 64;
+	r.off = b->off + r.first * ps;
+	if (!mmap_edge(t, b, &r))
 		return;
-	p = mmap(NULL, n * ps, prot, flags, t->fd, (off_t)off);
+	if (mapped_pages(t) + r.n > 256 && !r.exp)
+		return;
+	p = mmap(NULL, r.n * ps, PROT_READ | PROT_WRITE, r.flags, t->fd, (off_t)r.off);
 	err = p == MAP_FAILED ? errno : 0;
 	t->calls++;
-	if (err && !(DOC_MMAP & E(err)) && !(exp & E(0)))
-		failf(R_ERRNO, "t%d %s: errno %d (%s) is not documented for mmap", t->id, what,
-		      err, strerror(err));
-	if (!exp && err && err != ENOMEM)
-		failf(R_EXPECT, "t%d %s of batch %u [%llu,+%llu): %s", t->id, what, b->handle,
-		      (unsigned long long)first, (unsigned long long)n, strerror(err));
-	if (exp && !(exp & E(err)))
-		failf(R_EXPECT, "t%d %s (off 0x%llx, %llu pages): %s, expected %s", t->id,
-		      what, (unsigned long long)off, (unsigned long long)n,
-		      err ? strerror(err) : "success", eset_str(exp));
+	mmap_check(t, b, &r, err);
 	if (err)
 		return;
-	if (exp) {
-		munmap(p, n * ps);
+	if (r.exp) {
+		munmap(p, r.n * ps);
 		return;
 	}
 	m->used = true;
 	m->addr = p;
-	m->npages = n;
+	m->npages = r.n;
 	m->b = b;
-	m->first = first;
+	m->first = r.first;
 	b->nmaps++;
 }
 
@@ -1271,7 +1401,7 @@ static void op_munmap(struct thr *t)
 		break;
 	case 1: {
 		/* a hole in the middle: split */
-		struct map *m2 = new_map(t);
+		struct map *m2 = unused_map(t);
 
 		if (m->npages >= 3 && m2) {
 			uint64_t a = 1 + below(&t->rs, m->npages - 2);
@@ -1374,7 +1504,7 @@ static void op_madvise_mprotect(struct thr *t)
 		t->calls++;
 		return;
 	}
-	a = adv[below(&t->rs, sizeof(adv) / sizeof(adv[0]))];
+	a = adv[below(&t->rs, ARRAY_SIZE(adv))];
 	/* populate faults every page in: a punched page makes it fail, fine */
 	if (a == MADV_DONTFORK)
 		a = MADV_NORMAL;	/* the fork check reads every mapping */
@@ -1416,6 +1546,65 @@ static void op_probe_hole(struct thr *t)
 	}
 }
 
+/* in a fork child: every page of the parent's mappings; returns 1 if one is wrong */
+static int child_verify(struct thr *t)
+{
+	for (int i = 0; i < MAX_MAPS; i++) {
+		struct map *m = &t->m[i];
+
+		if (!m->used || m->b->freed)
+			continue;
+		for (uint64_t k = 0; k < m->npages; k++) {
+			uint64_t pg = m->first + k;
+
+			if (m->b->pg[pg] == PG_DATA &&
+			    check_page(m->addr + k * ps, page_seed(t, m->b, pg)) >= 0)
+				return 1;
+			if (m->b->pg[pg] == PG_FRESH && check_zero(m->addr + k * ps) >= 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The fork child; its exit status ORs 1: a data mismatch, 2: a failed ALLOC
+ * or FREE, 4: a pool-wide recompaction without privileges that was not
+ * EPERM, 8: a failed setuid.
+ */
+static int fork_child(struct thr *t)
+{
+	int bad = child_verify(t);
+
+	if (t->id & 1) {
+		struct fragalloc_alloc a = {
+			.size = sizeof(a), .nr_pages = 1 + (t->forks & 3),
+		};
+		int r = ioctl(t->fd, FRAGALLOC_IOC_ALLOC, &a) ? errno : 0;
+
+		if (r && r != ENOMEM)
+			bad |= 2;
+		if (!r && (t->forks & 4)) {
+			struct fragalloc_free f = { .size = sizeof(f), .handle = a.out_handle };
+
+			if (ioctl(t->fd, FRAGALLOC_IOC_FREE, &f))
+				bad |= 2;
+		}
+	}
+	if ((t->forks & 7) == 1 && is_root) {
+		struct fragalloc_recompact r = {
+			.size = sizeof(r), .scope = FRAGALLOC_SCOPE_POOL,
+			.flags = FRAGALLOC_RECOMPACT_DRY_RUN,
+		};
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			bad |= 8;
+		else if (!ioctl(t->fd, FRAGALLOC_IOC_RECOMPACT, &r) || errno != EPERM)
+			bad |= 4;
+	}
+	return bad;
+}
+
 /*
  * fork: the child checks this thread's mappings (shared with the parent),
  * checks that pool-wide recompaction is EPERM without privileges, and may
@@ -1430,53 +1619,8 @@ static void op_fork(struct thr *t)
 	pid = fork();
 	if (pid < 0)
 		return;
-	if (pid == 0) {
-		int bad = 0;
-
-		for (int i = 0; i < MAX_MAPS; i++) {
-			struct map *m = &t->m[i];
-
-			if (!m->used || m->b->freed)
-				continue;
-			for (uint64_t k = 0; k < m->npages; k++) {
-				uint64_t pg = m->first + k;
-
-				if (m->b->pg[pg] == PG_DATA &&
-				    check_page(m->addr + k * ps, page_seed(t, m->b, pg)) >= 0)
-					bad |= 1;
-				if (m->b->pg[pg] == PG_FRESH && check_zero(m->addr + k * ps) >= 0)
-					bad |= 1;
-			}
-		}
-		if (t->id & 1) {
-			struct fragalloc_alloc a = {
-				.size = sizeof(a), .nr_pages = 1 + (t->forks & 3),
-			};
-			int r = ioctl(t->fd, FRAGALLOC_IOC_ALLOC, &a) ? errno : 0;
-
-			if (r && r != ENOMEM)
-				bad |= 2;
-			if (!r && (t->forks & 4)) {
-				struct fragalloc_free f = { .size = sizeof(f),
-							    .handle = a.out_handle };
-
-				if (ioctl(t->fd, FRAGALLOC_IOC_FREE, &f))
-					bad |= 2;
-			}
-		}
-		if ((t->forks & 7) == 1 && is_root) {
-			struct fragalloc_recompact r = {
-				.size = sizeof(r), .scope = FRAGALLOC_SCOPE_POOL,
-				.flags = FRAGALLOC_RECOMPACT_DRY_RUN,
-			};
-
-			if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
-				bad |= 8;
-			else if (!ioctl(t->fd, FRAGALLOC_IOC_RECOMPACT, &r) || errno != EPERM)
-				bad |= 4;
-		}
-		_exit(bad);
-	}
+	if (pid == 0)
+		_exit(fork_child(t));
 	if (waitpid(pid, &st, 0) != pid)
 		return;
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
@@ -1508,72 +1652,73 @@ static void op_reopen(struct thr *t)
 	for (int i = 0; i < MAX_BATCHES; i++) {
 		struct batch *b = &t->b[i];
 
-		if (b->used && b->live) {
-			uint64_t present = 0;
-
-			for (uint64_t k = 0; k < b->nr_pages; k++)
-				present += b->pg[k] != PG_HOLE;
-			t->pages -= present;
-			b->live = false;	/* orphaned: alive while mapped */
-			put_batch(b);
-		}
+		if (b->used && b->live)
+			batch_unreachable(t, b);	/* orphaned: alive while mapped */
 	}
 	t->fdgen++;
+}
+
+static void op_free_whole(struct thr *t)
+{
+	op_free(t, false);
+}
+
+static void op_free_range(struct thr *t)
+{
+	op_free(t, true);
+}
+
+typedef void (*op_fn)(struct thr *t);
+
+/* what a worker does, each op picked with probability weight / sum of weights */
+static const struct {
+	const char *name;
+	unsigned int weight;
+	op_fn fn;
+} ops[] = {
+	{ "alloc",		200,	op_alloc },
+	{ "free",		 90,	op_free_whole },
+	{ "range free",		100,	op_free_range },
+	{ "batch info",		 70,	op_batch_info },
+	{ "stats/info",		 50,	op_stats_info },
+	{ "recompact",		130,	op_recompact },
+	{ "bad ioctl",		 10,	op_bad_ioctl },
+	{ "mmap",		150,	op_mmap },
+	{ "munmap",		 60,	op_munmap },
+	{ "mremap",		 40,	op_mremap },
+	{ "madvise/mprotect",	 50,	op_madvise_mprotect },
+	{ "probe hole",		 25,	op_probe_hole },
+	{ "fork",		 15,	op_fork },
+	{ "reopen",		 10,	op_reopen },
+};
+
+#define NR_OPS	ARRAY_SIZE(ops)
+_Static_assert(NR_OPS <= MAX_OPS, "struct thr counts at most MAX_OPS ops");
+
+/* an index into ops[], by weight */
+static unsigned int pick_op(struct thr *t)
+{
+	unsigned int total = 0, r, i;
+
+	for (i = 0; i < NR_OPS; i++)
+		total += ops[i].weight;
+	r = below(&t->rs, total);
+	for (i = 0; r >= ops[i].weight; i++)
+		r -= ops[i].weight;
+	return i;
 }
 
 static void *worker(void *arg)
 {
 	struct thr *t = arg;
-	char what[32];
 
 	while (!stop) {
-		unsigned int r = below(&t->rs, 1000);
+		unsigned int i = pick_op(t);
 
-		if (r < 200) {
-			op_alloc(t);
-			strcpy(what, "alloc");
-		} else if (r < 290) {
-			op_free(t, false);
-			strcpy(what, "free");
-		} else if (r < 390) {
-			op_free(t, true);
-			strcpy(what, "range free");
-		} else if (r < 460) {
-			op_batch_info(t);
-			strcpy(what, "batch info");
-		} else if (r < 510) {
-			op_stats_info(t);
-			strcpy(what, "stats/info");
-		} else if (r < 640) {
-			op_recompact(t);
-			strcpy(what, "recompact");
-		} else if (r < 650) {
-			op_bad_ioctl(t);
-			strcpy(what, "bad ioctl");
-		} else if (r < 800) {
-			op_mmap(t);
-			strcpy(what, "mmap");
-		} else if (r < 860) {
-			op_munmap(t);
-			strcpy(what, "munmap");
-		} else if (r < 900) {
-			op_mremap(t);
-			strcpy(what, "mremap");
-		} else if (r < 950) {
-			op_madvise_mprotect(t);
-			strcpy(what, "madvise/mprotect");
-		} else if (r < 975) {
-			op_probe_hole(t);
-			strcpy(what, "probe hole");
-		} else if (r < 990) {
-			op_fork(t);
-			strcpy(what, "fork");
-		} else {
-			op_reopen(t);
-			strcpy(what, "reopen");
-		}
+		ops[i].fn(t);
 		t->ops++;
-		verify(t, what);
+		t->op_count[i]++;
+		verify(t, ops[i].name);
 	}
 	/* tear down: everything mapped is checked one last time, unmapped */
 	verify(t, "the end");
@@ -1648,19 +1793,30 @@ static int pool_stats(struct fragalloc_stats *st)
 
 static void log_stats(const char *what, const struct fragalloc_stats *s)
 {
-	printf("# %s: blocks %llu/%llu/%llu used %llu/%llu/%llu loose %llu/%llu/%llu other %llu reserve %llu acquired %llu released %llu runs %llu moved %llu\n",
-	       what,
-	       (unsigned long long)s->out_blocks[0], (unsigned long long)s->out_blocks[1],
-	       (unsigned long long)s->out_blocks[2],
-	       (unsigned long long)s->out_pages_used[0], (unsigned long long)s->out_pages_used[1],
-	       (unsigned long long)s->out_pages_used[2],
-	       (unsigned long long)s->out_loose_pages[0], (unsigned long long)s->out_loose_pages[1],
-	       (unsigned long long)s->out_loose_pages[2],
-	       (unsigned long long)s->out_other_pages, (unsigned long long)s->out_reserve_blocks,
-	       (unsigned long long)s->out_blocks_acquired,
-	       (unsigned long long)s->out_blocks_released,
-	       (unsigned long long)s->out_recompact_runs,
-	       (unsigned long long)s->out_recompact_moved);
+	/* per mobility class (n: FRAGALLOC_NR_MOBILITY), then pool-wide (n: 1) */
+	const struct {
+		const char *name;
+		const __u64 *v;
+		int n;
+	} f[] = {
+		{ "blocks", s->out_blocks, FRAGALLOC_NR_MOBILITY },
+		{ "used", s->out_pages_used, FRAGALLOC_NR_MOBILITY },
+		{ "loose", s->out_loose_pages, FRAGALLOC_NR_MOBILITY },
+		{ "other", &s->out_other_pages, 1 },
+		{ "reserve", &s->out_reserve_blocks, 1 },
+		{ "acquired", &s->out_blocks_acquired, 1 },
+		{ "released", &s->out_blocks_released, 1 },
+		{ "runs", &s->out_recompact_runs, 1 },
+		{ "moved", &s->out_recompact_moved, 1 },
+	};
+
+	printf("# %s:", what);
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		printf(" %s %llu", f[i].name, (unsigned long long)f[i].v[0]);
+		for (int c = 1; c < f[i].n; c++)
+			printf("/%llu", (unsigned long long)f[i].v[c]);
+	}
+	printf("\n");
 }
 
 static void usage(void)
@@ -1669,18 +1825,10 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+static void parse_opts(int argc, char **argv)
 {
-	struct fragalloc_stats base, end;
-	unsigned long seconds = 25;
-	uint64_t seed = 1;
-	struct sigaction sa;
-	int fd, opt, res = 0;
-	bool stats_ok = true;
-	unsigned long ops = 0, calls = 0, verifies = 0, forks = 0, reopens = 0,
-		      recompacts = 0, moved = 0, errs[I_NR] = { 0 };
+	int opt;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((opt = getopt(argc, argv, "t:s:j:m:d:rv")) != -1) {
 		switch (opt) {
 		case 't': seconds = strtoul(optarg, NULL, 0); break;
@@ -1695,26 +1843,32 @@ int main(int argc, char **argv)
 	}
 	if (nthreads < 1 || nthreads > MAX_THREADS)
 		usage();
-	ps = (size_t)sysconf(_SC_PAGESIZE);
-	is_root = geteuid() == 0;
+}
 
-	printf("TAP version 13\n");
-	printf("# fa_fuzz: seed %llu, %lu s, %d threads, %lu pages per thread (repeat: fa_fuzz -t %lu -s %llu -j %d)\n",
-	       (unsigned long long)seed, seconds, nthreads, max_pages_per_thread, seconds,
-	       (unsigned long long)seed, nthreads);
-	fd = open(dev_path, O_RDWR | O_CLOEXEC);
+/* reads INFO into @info; false (after the TAP skip line) without a usable device */
+static bool probe_device(void)
+{
+	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
+
 	if (fd < 0) {
 		printf("1..0 # SKIP cannot open %s: %s\n", dev_path, strerror(errno));
-		return 4;
+		return false;
 	}
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	if (ioctl(fd, FRAGALLOC_IOC_INFO, &info)) {
 		printf("1..0 # SKIP INFO failed: %s\n", strerror(errno));
-		return 4;
+		close(fd);
+		return false;
 	}
 	close(fd);
-	printf("1..%d\n", R_NR + 1);
+	return true;
+}
+
+/* SIGBUS and SIGSEGV go to probe_read() (or kill the process when unexpected) */
+static void catch_faults(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_handler;
@@ -1722,13 +1876,11 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_NODEFER;
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
+}
 
-	if (pool_stats(&base)) {
-		printf("Bail out! STATS failed: %s\n", strerror(errno));
-		return 1;
-	}
-	log_stats("pool before", &base);
-
+/* the fd, random state and probe pages of every worker; false after a TAP bail out */
+static bool setup_threads(void)
+{
 	shared_fd = open(dev_path, O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < nthreads; i++) {
 		struct thr *t = &thr[i];
@@ -1741,22 +1893,28 @@ int main(int argc, char **argv)
 		if (setup_pages(t)) {
 			printf("Bail out! cannot set up the guard and read-only pages: %s\n",
 			       strerror(errno));
-			return 1;
+			return false;
 		}
 		if (t->fd < 0) {
 			printf("Bail out! open: %s\n", strerror(errno));
-			return 1;
+			return false;
 		}
 	}
+	return true;
+}
+
+/* the workers (and with -r the racer) for @seconds; false after a TAP bail out */
+static bool run_threads(void)
+{
+	pthread_t rt;
+	bool racing;
+
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&thr[i].tid, NULL, worker, &thr[i])) {
 			printf("Bail out! pthread_create failed\n");
-			return 1;
+			return false;
 		}
-	pthread_t rt;
-	bool racing = race_thread && is_root &&
-		      !pthread_create(&rt, NULL, racer, NULL);
-
+	racing = race_thread && is_root && !pthread_create(&rt, NULL, racer, NULL);
 	if (race_thread && !racing)
 		printf("# -r: no racer thread (%s)\n", is_root ? "pthread_create failed" : "not root");
 	for (unsigned long s = 0; s < seconds * 10; s++)
@@ -1768,64 +1926,128 @@ int main(int argc, char **argv)
 		pthread_join(rt, NULL);
 		printf("# racer: %lu pool recompactions moved %lu pages\n", race_runs, race_moved);
 	}
+	for (int i = 0; i < nthreads; i++)
+		if (!thr[i].shared)
+			close(thr[i].fd);
+	close(shared_fd);
+	return true;
+}
+
+/* the workers' counters, summed */
+static void log_counters(void)
+{
+	struct thr sum = { 0 };
+	char name[16];
 
 	for (int i = 0; i < nthreads; i++) {
-		struct thr *t = &thr[i];
+		const struct thr *t = &thr[i];
 
-		ops += t->ops;
-		calls += t->calls;
-		verifies += t->verifies;
-		forks += t->forks;
-		reopens += t->reopens;
-		recompacts += t->recompacts;
-		moved += t->moved;
-		for (int k = 0; k < I_NR; k++)
-			errs[k] += t->errs[k];
-		if (!t->shared)
-			close(t->fd);
+		sum.ops += t->ops;
+		sum.calls += t->calls;
+		sum.verifies += t->verifies;
+		sum.forks += t->forks;
+		sum.reopens += t->reopens;
+		sum.recompacts += t->recompacts;
+		sum.moved += t->moved;
+		for (int k = 0; k < FA_NR_IOCS; k++)
+			sum.errs[k] += t->errs[k];
+		for (size_t k = 0; k < NR_OPS; k++)
+			sum.op_count[k] += t->op_count[k];
 	}
-	close(shared_fd);
 	printf("# %lu ops, %lu calls, %lu verifications, %lu forks, %lu reopens, %lu recompactions moved %lu pages\n",
-	       ops, calls, verifies, forks, reopens, recompacts, moved);
-	printf("# failed ioctls: info %lu alloc %lu free %lu batch_info %lu stats %lu recompact %lu\n",
-	       errs[0], errs[1], errs[2], errs[3], errs[4], errs[5]);
+	       sum.ops, sum.calls, sum.verifies, sum.forks, sum.reopens, sum.recompacts, sum.moved);
+	printf("# failed ioctls:");
+	for (int k = 0; k < FA_NR_IOCS; k++) {
+		size_t n;
+
+		for (n = 0; fa_iocs[k].name[n] && n < sizeof(name) - 1; n++)
+			name[n] = tolower((unsigned char)fa_iocs[k].name[n]);
+		name[n] = 0;
+		printf(" %s %lu", name, sum.errs[k]);
+	}
+	printf("\n# ops:");
+	for (size_t k = 0; k < NR_OPS; k++)
+		printf("%s %s %lu", k ? "," : "", ops[k].name, sum.op_count[k]);
+	printf("\n");
+}
+
+/* a TAP line for each R_* result; false if one failed */
+static bool report_results(void)
+{
+	bool ok = true;
 
 	for (int r = 0; r < R_NR; r++) {
 		printf("%s %d %s\n", nfail[r] ? "not ok" : "ok", r + 1, r_name[r]);
 		if (nfail[r]) {
 			printf("# %d failure(s) of \"%s\" (seed %llu)\n", nfail[r], r_name[r],
 			       (unsigned long long)seed);
-			res = 1;
+			ok = false;
 		}
 	}
+	return ok;
+}
 
-	/*
-	 * every fd is closed, every mapping unmapped: the pool is back (blocks
-	 * that fell empty may wait release_delay_ms in the reserve first)
-	 */
+/*
+ * Every fd is closed, every mapping unmapped: the pool must be back at
+ * @base (blocks that fell empty may wait release_delay_ms in the reserve
+ * first).
+ */
+static bool pool_back_to(const struct fragalloc_stats *base)
+{
+	struct fragalloc_stats end;
+	bool ok = true;
+
 	for (int waited = 0, delay = (int)read_param("release_delay_ms");
 	     !pool_stats(&end) && delay > 0 && waited < delay + 3000 &&
-	     end.out_reserve_blocks > 2 + base.out_reserve_blocks; waited += 100)
+	     end.out_reserve_blocks > 2 + base->out_reserve_blocks; waited += 100)
 		usleep(100 * 1000);
 	if (pool_stats(&end)) {
-		stats_ok = false;
 		printf("# STATS failed: %s\n", strerror(errno));
-	} else {
-		log_stats("pool after", &end);
-		for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
-			if (end.out_pages_used[c] != base.out_pages_used[c] ||
-			    end.out_loose_pages[c] != base.out_loose_pages[c] ||
-			    end.out_blocks[c] > base.out_blocks[c])
-				stats_ok = false;
-		if (end.out_other_pages != base.out_other_pages ||
-		    end.out_reserve_blocks > 2 + base.out_reserve_blocks)
-			stats_ok = false;
+		return false;
 	}
+	log_stats("pool after", &end);
+	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
+		if (end.out_pages_used[c] != base->out_pages_used[c] ||
+		    end.out_loose_pages[c] != base->out_loose_pages[c] ||
+		    end.out_blocks[c] > base->out_blocks[c])
+			ok = false;
+	if (end.out_other_pages != base->out_other_pages ||
+	    end.out_reserve_blocks > 2 + base->out_reserve_blocks)
+		ok = false;
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	struct fragalloc_stats base;
+	bool ok, stats_ok;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	parse_opts(argc, argv);
+	ps = (size_t)sysconf(_SC_PAGESIZE);
+	is_root = geteuid() == 0;
+
+	printf("TAP version 13\n");
+	printf("# fa_fuzz: seed %llu, %lu s, %d threads, %lu pages per thread (repeat: fa_fuzz -t %lu -s %llu -j %d)\n",
+	       (unsigned long long)seed, seconds, nthreads, max_pages_per_thread, seconds,
+	       (unsigned long long)seed, nthreads);
+	if (!probe_device())
+		return 4;
+	printf("1..%d\n", R_NR + 1);
+	catch_faults();
+	if (pool_stats(&base)) {
+		printf("Bail out! STATS failed: %s\n", strerror(errno));
+		return 1;
+	}
+	log_stats("pool before", &base);
+	if (!setup_threads() || !run_threads())
+		return 1;
+	log_counters();
+	ok = report_results();
+	stats_ok = pool_back_to(&base);
 	printf("%s %d pool stats back to baseline after close\n", stats_ok ? "ok" : "not ok",
 	       R_NR + 1);
-	if (!stats_ok) {
+	if (!stats_ok)
 		log_stats("pool before", &base);
-		res = 1;
-	}
-	return res;
+	return ok && stats_ok ? 0 : 1;
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """errno_tables_test.py - the errno tables of the ioctl fuzzer
-(tests/fuzz/fa_fuzz.c: DOC_* macros, ioc_doc[]) and of the fault-injection
+(tests/include/fa_ioc.h: fa_iocs[].errnos; tests/fuzz/fa_fuzz.c: DOC_MMAP) and of the fault-injection
 test (tests/selftests/faultinject_test.c: FI_OPS(..., ok, ...)) are hand
 copies of the DOC block of uapi/linux/fragalloc.h. This host test parses all
 three from their source text and fails when they drift apart:
 
-  - the fuzzer's DOC_GENERAL is exactly the "Errnos shared by every ioctl"
+  - the fuzzer's FA_DOC_GENERAL is exactly the "Errnos shared by every ioctl"
     list, and every ioctl's set contains it;
   - the fuzzer's DOC_MMAP is exactly the "mmap() of a batch" errno list;
   - the command-specific errnos the fuzzer allows (over all ioctls) are
@@ -102,7 +102,11 @@ def parse_doc(path):
 
 
 def parse_fuzzer(path):
-    """-> {ioctl: set of errnos}, {macro: set}"""
+    """-> {ioctl: set of errnos}, {macro: set}
+
+    The per-ioctl errnos are the .errnos of fa_iocs[] in tests/include/
+    fa_ioc.h (FA_IOC_DESC(NAME, struct, v1_last, mask, errnos...)), which
+    the fuzzer includes; its own DOC_* macros hold the mmap() errnos."""
     text = strip_comments(open(path).read())
     macros = dict(re.findall(r"^#define\s+(DOC_\w+)\s+(.*?)\s*$", text, re.M))
 
@@ -118,15 +122,23 @@ def parse_fuzzer(path):
         return out
 
     sets = {m: expand(m) for m in macros}
-    names = re.search(r"ioc_name\[\]\s*=\s*\{(.*?)\};", text, re.S)
-    docs = re.search(r"ioc_doc\[\]\s*=\s*\{(.*?)\};", text, re.S)
-    if not names or not docs:
-        raise SystemExit(f"{path}: no ioc_name[] / ioc_doc[] table")
-    names = re.findall(r'"(\w+)"', names.group(1))
-    docs = re.findall(r"(DOC_\w+)", docs.group(1))
-    if len(names) != len(docs):
-        raise SystemExit(f"{path}: ioc_name[] has {len(names)} entries, ioc_doc[] {len(docs)}")
-    return {n: sets[d] for n, d in zip(names, docs)}, sets
+    hpath = os.path.join(os.path.dirname(path), "..", "include", "fa_ioc.h")
+    htext = strip_comments(open(hpath).read())
+    gm = re.search(r"^#define\s+FA_DOC_GENERAL\s+(.*?)\s*$", htext, re.M)
+    if not gm:
+        raise SystemExit(f"{hpath}: no #define FA_DOC_GENERAL")
+    general = set(re.findall(r"\b(E[A-Z0-9]+)\b", gm.group(1)))
+    sets["DOC_GENERAL"] = general
+    per_ioctl = {}
+    for em in re.finditer(r"^\s+FA_IOC_DESC\((.*?)\),\s*$", htext, re.M | re.S):
+        args = [a.strip() for a in em.group(1).split(",")]
+        errs = set()
+        for a in args[4:]:
+            errs |= general if a == "FA_DOC_GENERAL" else {a}
+        per_ioctl[args[0]] = errs
+    if not per_ioctl:
+        raise SystemExit(f"{hpath}: no FA_IOC_DESC(...) entries in fa_iocs[]")
+    return per_ioctl, sets
 
 
 def parse_faultinject(path):
@@ -213,8 +225,8 @@ def main(argv):
           f"mmap {fmt(mmap)}; ioctls with a handle {fmt(handle)}")
     r = Result()
 
-    r.check(set(per_ioctl) == set(IOCTLS), "fuzzer: ioc_doc[] covers every ioctl",
-            [f"ioc_name[]: {sorted(per_ioctl)}, want {IOCTLS}"])
+    r.check(set(per_ioctl) == set(IOCTLS), "fuzzer: fa_iocs[] covers every ioctl",
+            [f"fa_iocs[]: {sorted(per_ioctl)}, want {IOCTLS}"])
     g = macros.get("DOC_GENERAL", set())
     r.check(g == general, "fuzzer: DOC_GENERAL is the DOC block's shared errno list",
             [f"DOC_GENERAL {fmt(g)}", f"DOC block  {fmt(general)}",

@@ -73,10 +73,118 @@ static int fill_batch(struct fragalloc *h, const struct fragalloc_batch *b,
 	return EXIT_OK;
 }
 
+struct alloc_args {
+	uint64_t pages, size;	/* -n, or --size (in pages if size_is_pages) */
+	int size_is_pages;
+	int mobility, policy;
+	uint32_t flags;
+	double hold;
+	const char *fill;
+};
+
+static int alloc_opt(int c, const char *arg, void *ctx)
+{
+	struct alloc_args *a = ctx;
+
+	switch (c) {
+	case 'n': return opt_u64(arg, &a->pages, 1, "alloc: bad page count");
+	case 's': return opt_size(arg, &a->size, &a->size_is_pages, "alloc: bad size");
+	case 'c': return parse_class("alloc", arg, &a->mobility);
+	case 'P': return parse_policy("alloc", arg, &a->policy);
+	case 'b': a->flags |= FRAGALLOC_ALLOC_BEST_EFFORT; return 0;
+	case 'S': a->flags |= FRAGALLOC_ALLOC_STRICT; return 0;
+	case 'H':
+		if (parse_double(arg, &a->hold) || a->hold < 0)
+			return usage_err("alloc: bad --hold '%s'", arg);
+		return 0;
+	case 'f': a->fill = arg; return 0;
+	default: return OPT_UNKNOWN;
+	}
+}
+
+static int alloc_check(void *ctx)
+{
+	const struct alloc_args *a = ctx;
+
+	if (!!a->pages == !!a->size)
+		return usage_err("alloc: give exactly one of -n PAGES or --size SIZE");
+	return 0;
+}
+
+static const char *const batch_keys[] = {
+	"handle", "requested_pages", "nr_pages", "nr_present", "nr_blocks",
+	"nr_loose", "mmap_offset",
+};
+
+static void alloc_print_json(const struct alloc_args *a,
+			     const struct fragalloc_batch *b,
+			     const struct fragalloc_batch_status *st, uint64_t bytes)
+{
+	const uint64_t v[ARRAY_SIZE(batch_keys)] = {
+		b->handle, a->pages, b->nr_pages, st->nr_present, b->nr_blocks,
+		b->nr_loose, b->mmap_offset,
+	};
+
+	jw_obj_start(&jw);
+	jw_ku64_list(&jw, batch_keys, v, ARRAY_SIZE(v));
+	jw_kstr(&jw, "class", fragalloc_mobility_name(st->mobility));
+	jw_kstr(&jw, "policy", fragalloc_policy_name(st->policy));
+	jw_ku64(&jw, "bytes", bytes);
+	jw_kbool(&jw, "filled", a->fill != NULL);
+	jw_kdbl(&jw, "hold_seconds", a->hold);
+	jw_obj_end(&jw);
+	jw_end_doc(&jw);
+}
+
+static void alloc_print_plain(const struct alloc_args *a,
+			      const struct fragalloc_batch *b,
+			      const struct fragalloc_batch_status *st, uint64_t bytes)
+{
+	char bb[32];
+
+	fmt_bytes(bb, sizeof(bb), bytes);
+	printf("batch %u: %" PRIu64 " pages (%s) of %" PRIu64 " requested, "
+	       "class %s, policy %s\n", b->handle, b->nr_pages, bb, a->pages,
+	       fragalloc_mobility_name(st->mobility),
+	       fragalloc_policy_name(st->policy));
+	printf("  pageblocks %" PRIu64 ", loose pages %" PRIu64
+	       ", mmap offset 0x%" PRIx64 "%s\n", b->nr_blocks, b->nr_loose,
+	       b->mmap_offset, a->fill ? ", filled and verified" : "");
+}
+
+/* With the batch allocated: fill, describe, hold. 0 or the exit code. */
+static int alloc_use(struct fragalloc *h, const struct alloc_args *a,
+		     const struct fragalloc_batch *b)
+{
+	uint64_t bytes = b->nr_pages * fragalloc_page_size(h);
+	struct fragalloc_batch_status st;
+	int ret;
+
+	if (a->fill) {
+		ret = fill_batch(h, b, a->fill);
+		if (ret)
+			return ret;
+	}
+	ret = fragalloc_batch_info(h, b->handle, &st, NULL, 0);
+	if (ret) {
+		p_fa_err(ret, 0, "batch info of handle %u", b->handle);
+		return EXIT_ERR;
+	}
+	if (json_output)
+		alloc_print_json(a, b, &st, bytes);
+	else
+		alloc_print_plain(a, b, &st, bytes);
+	if (a->hold > 0) {
+		if (!json_output)
+			p_info("holding for %g s (Ctrl-C to free now)\n", a->hold);
+		sleep_interruptible(a->hold);
+	}
+	return EXIT_OK;
+}
+
 int do_alloc(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "pages", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
 		{ "class", required_argument, NULL, 'c' },
@@ -87,119 +195,33 @@ int do_alloc(int argc, char **argv)
 		{ "fill", required_argument, NULL, 'f' },
 		{ 0 },
 	};
-	uint64_t pages = 0, size = 0;
-	int mobility = FRAGALLOC_UNMOVABLE, policy = FRAGALLOC_POLICY_COMPACT;
-	const char *fill = NULL;
-	struct fragalloc_batch_status st;
+	static const struct cmd_spec spec = {
+		.name = "alloc", .shortopts = "n:s:", .longopts = opts,
+		.usage = usage, .opt = alloc_opt, .check = alloc_check,
+	};
+	struct alloc_args a = {
+		.mobility = FRAGALLOC_UNMOVABLE, .policy = FRAGALLOC_POLICY_COMPACT,
+	};
 	struct fragalloc_batch b;
 	struct fragalloc *h;
-	uint32_t flags = 0;
-	double hold = 0;
-	int c, ret, size_is_pages = 0, rc = EXIT_OK;
+	int ret, rc;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "n:s:", opts, NULL)) != -1) {
-		int cr = common_opt(c);
-
-		if (cr < 0)
-			return usage();
-		if (cr)
-			continue;
-		switch (c) {
-		case 'n':
-			if (parse_u64(optarg, &pages) || !pages)
-				return usage_err("alloc: bad page count '%s'", optarg);
-			break;
-		case 's':
-			if (parse_size(optarg, &size, &size_is_pages) || !size)
-				return usage_err("alloc: bad size '%s'", optarg);
-			break;
-		case 'c':
-			mobility = fragalloc_mobility_parse(optarg);
-			if (mobility < 0)
-				return usage_err("alloc: unknown class '%s'", optarg);
-			break;
-		case 'P':
-			policy = fragalloc_policy_parse(optarg);
-			if (policy < 0)
-				return usage_err("alloc: unknown policy '%s'", optarg);
-			break;
-		case 'b': flags |= FRAGALLOC_ALLOC_BEST_EFFORT; break;
-		case 'S': flags |= FRAGALLOC_ALLOC_STRICT; break;
-		case 'H':
-			if (parse_double(optarg, &hold) || hold < 0)
-				return usage_err("alloc: bad --hold '%s'", optarg);
-			break;
-		case 'f': fill = optarg; break;
-		default: return usage_err("alloc: bad option");
-		}
-	}
-	if (optind < argc)
-		return usage_err("alloc: unexpected argument '%s'", argv[optind]);
-	if (!!pages == !!size)
-		return usage_err("alloc: give exactly one of -n PAGES or --size SIZE");
-	jw_init(&jw, stdout, pretty_output);
-	if (open_device(&h))
-		return EXIT_ERR;
-	if (size) {
-		uint64_t psz = fragalloc_page_size(h);
-
-		pages = size_is_pages ? size : (size + psz - 1) / psz;
-	}
-	ret = fragalloc_alloc(h, pages, (enum fragalloc_mobility)mobility,
-			      (enum fragalloc_policy)policy, flags, &b);
+	ret = cmd_getopt(&spec, argc, argv, &a, &h);
+	if (ret != CMD_RUN)
+		return ret;
+	if (a.size)
+		a.pages = size_to_pages(a.size, a.size_is_pages,
+					fragalloc_page_size(h));
+	ret = fragalloc_alloc(h, a.pages, (enum fragalloc_mobility)a.mobility,
+			      (enum fragalloc_policy)a.policy, a.flags, &b);
 	if (ret) {
-		p_fa_err(ret, 0, "cannot allocate %" PRIu64 " pages (%s, %s)", pages,
-			 fragalloc_mobility_name((unsigned int)mobility),
-			 fragalloc_policy_name((unsigned int)policy));
+		p_fa_err(ret, 0, "cannot allocate %" PRIu64 " pages (%s, %s)", a.pages,
+			 fragalloc_mobility_name((unsigned int)a.mobility),
+			 fragalloc_policy_name((unsigned int)a.policy));
 		fragalloc_close(h);
 		return EXIT_ERR;
 	}
-	if (fill) {
-		rc = fill_batch(h, &b, fill);
-		if (rc)
-			goto out;
-	}
-	ret = fragalloc_batch_info(h, b.handle, &st, NULL, 0);
-	if (ret) {
-		p_fa_err(ret, 0, "batch info of handle %u", b.handle);
-		rc = EXIT_ERR;
-		goto out;
-	}
-	if (json_output) {
-		jw_obj_start(&jw);
-		jw_ku64(&jw, "handle", b.handle);
-		jw_ku64(&jw, "requested_pages", pages);
-		jw_ku64(&jw, "nr_pages", b.nr_pages);
-		jw_ku64(&jw, "nr_present", st.nr_present);
-		jw_ku64(&jw, "nr_blocks", b.nr_blocks);
-		jw_ku64(&jw, "nr_loose", b.nr_loose);
-		jw_ku64(&jw, "mmap_offset", b.mmap_offset);
-		jw_kstr(&jw, "class", fragalloc_mobility_name(st.mobility));
-		jw_kstr(&jw, "policy", fragalloc_policy_name(st.policy));
-		jw_ku64(&jw, "bytes", b.nr_pages * fragalloc_page_size(h));
-		jw_kbool(&jw, "filled", fill != NULL);
-		jw_kdbl(&jw, "hold_seconds", hold);
-		jw_obj_end(&jw);
-		jw_end_doc(&jw);
-	} else {
-		char bb[32];
-
-		fmt_bytes(bb, sizeof(bb), b.nr_pages * fragalloc_page_size(h));
-		printf("batch %u: %" PRIu64 " pages (%s) of %" PRIu64 " requested, "
-		       "class %s, policy %s\n", b.handle, b.nr_pages, bb, pages,
-		       fragalloc_mobility_name(st.mobility),
-		       fragalloc_policy_name(st.policy));
-		printf("  pageblocks %" PRIu64 ", loose pages %" PRIu64
-		       ", mmap offset 0x%" PRIx64 "%s\n", b.nr_blocks, b.nr_loose,
-		       b.mmap_offset, fill ? ", filled and verified" : "");
-	}
-	if (hold > 0) {
-		if (!json_output)
-			p_info("holding for %g s (Ctrl-C to free now)\n", hold);
-		sleep_interruptible(hold);
-	}
-out:
+	rc = alloc_use(h, &a, &b);
 	ret = fragalloc_free(h, b.handle);
 	if (ret && !rc) {
 		p_fa_err(ret, 0, "free of batch %u", b.handle);

@@ -153,6 +153,46 @@ void frag_summary_text(const char *title, const struct fragalloc_frag_report *r)
 	}
 }
 
+/* "key": [v[0], ...] */
+static void json_u64s(const char *key, const uint64_t *v, unsigned int n)
+{
+	jw_key(&jw, key);
+	jw_arr_start(&jw);
+	for (unsigned int i = 0; i < n; i++)
+		jw_u64(&jw, v[i]);
+	jw_arr_end(&jw);
+}
+
+/* "key": [index, ...], the indices given in thousandths */
+static void json_indices(const char *key, const int *v, unsigned int n)
+{
+	jw_key(&jw, key);
+	jw_arr_start(&jw);
+	for (unsigned int i = 0; i < n; i++)
+		jw_dbl(&jw, idx(v[i]));
+	jw_arr_end(&jw);
+}
+
+/* "key": {"Unmovable": n, ...}, per migrate type */
+static void json_per_type(const char *key,
+			  const char (*names)[FRAGALLOC_FRAG_NAME_LEN],
+			  unsigned int nr_types, const uint64_t *v)
+{
+	jw_key(&jw, key);
+	jw_obj_start(&jw);
+	for (unsigned int t = 0; t < nr_types; t++)
+		jw_ku64(&jw, names[t], v[t]);
+	jw_obj_end(&jw);
+}
+
+/* opens a zone's object: {"node": N, "zone": "Normal", */
+static void json_zone_start(int node, const char *name)
+{
+	jw_obj_start(&jw);
+	jw_ki64(&jw, "node", node);
+	jw_kstr(&jw, "zone", name);
+}
+
 void frag_summary_json(const struct fragalloc_frag_report *r)
 {
 	unsigned int pbo = summary_order(r);
@@ -161,25 +201,43 @@ void frag_summary_json(const struct fragalloc_frag_report *r)
 	for (unsigned int i = 0; i < r->nr_zones; i++) {
 		const struct fragalloc_frag_zone *z = &r->zones[i];
 
-		jw_obj_start(&jw);
-		jw_ki64(&jw, "node", z->node);
-		jw_kstr(&jw, "zone", z->name);
+		json_zone_start(z->node, z->name);
 		jw_ku64(&jw, "free_pages", z->free_pages);
 		jw_ku64(&jw, "free_blocks_ge_order3", fragalloc_frag_free_blocks_ge(z, 3));
 		jw_ku64(&jw, "free_blocks_ge_pageblock", fragalloc_frag_free_blocks_ge(z, pbo));
-		jw_key(&jw, "free_blocks");
-		jw_arr_start(&jw);
-		for (unsigned int o = 0; o < z->nr_orders; o++)
-			jw_u64(&jw, z->free_blocks[o]);
-		jw_arr_end(&jw);
-		jw_key(&jw, "unusable_index");
-		jw_arr_start(&jw);
-		for (unsigned int o = 0; o < z->nr_orders; o++)
-			jw_dbl(&jw, idx(z->unusable_index[o]));
-		jw_arr_end(&jw);
+		json_u64s("free_blocks", z->free_blocks, z->nr_orders);
+		json_indices("unusable_index", z->unusable_index, z->nr_orders);
 		jw_obj_end(&jw);
 	}
 	jw_arr_end(&jw);
+}
+
+static void frag_zone_json(const struct fragalloc_frag_report *r,
+			   const struct fragalloc_frag_zone *z)
+{
+	uint64_t ge[FRAGALLOC_FRAG_MAX_ORDERS];
+
+	for (unsigned int o = 0; o < z->nr_orders; o++)
+		ge[o] = fragalloc_frag_free_blocks_ge(z, o);
+	json_zone_start(z->node, z->name);
+	jw_ku64(&jw, "nr_orders", z->nr_orders);
+	jw_ku64(&jw, "free_pages", z->free_pages);
+	jw_ku64(&jw, "free_blocks_total", z->free_blocks_total);
+	json_u64s("free_blocks", z->free_blocks, z->nr_orders);
+	json_u64s("free_blocks_ge", ge, z->nr_orders);
+	json_indices("unusable_index", z->unusable_index, z->nr_orders);
+	json_indices("extfrag_index", z->extfrag_index, z->nr_orders);
+	if (z->has_types) {
+		jw_key(&jw, "free_by_type");
+		jw_obj_start(&jw);
+		for (unsigned int t = 0; t < r->nr_types; t++)
+			json_u64s(r->type_names[t], z->type_free[t], z->nr_orders);
+		jw_obj_end(&jw);
+	}
+	if (z->has_blocks)
+		json_per_type("pageblocks", r->type_names, r->nr_types,
+			      z->type_blocks);
+	jw_obj_end(&jw);
 }
 
 void frag_print_json(const struct fragalloc_frag_report *r)
@@ -198,56 +256,8 @@ void frag_print_json(const struct fragalloc_frag_report *r)
 	jw_arr_end(&jw);
 	jw_key(&jw, "zones");
 	jw_arr_start(&jw);
-	for (unsigned int i = 0; i < r->nr_zones; i++) {
-		const struct fragalloc_frag_zone *z = &r->zones[i];
-
-		jw_obj_start(&jw);
-		jw_ki64(&jw, "node", z->node);
-		jw_kstr(&jw, "zone", z->name);
-		jw_ku64(&jw, "nr_orders", z->nr_orders);
-		jw_ku64(&jw, "free_pages", z->free_pages);
-		jw_ku64(&jw, "free_blocks_total", z->free_blocks_total);
-		jw_key(&jw, "free_blocks");
-		jw_arr_start(&jw);
-		for (unsigned int o = 0; o < z->nr_orders; o++)
-			jw_u64(&jw, z->free_blocks[o]);
-		jw_arr_end(&jw);
-		jw_key(&jw, "free_blocks_ge");
-		jw_arr_start(&jw);
-		for (unsigned int o = 0; o < z->nr_orders; o++)
-			jw_u64(&jw, fragalloc_frag_free_blocks_ge(z, o));
-		jw_arr_end(&jw);
-		jw_key(&jw, "unusable_index");
-		jw_arr_start(&jw);
-		for (unsigned int o = 0; o < z->nr_orders; o++)
-			jw_dbl(&jw, idx(z->unusable_index[o]));
-		jw_arr_end(&jw);
-		jw_key(&jw, "extfrag_index");
-		jw_arr_start(&jw);
-		for (unsigned int o = 0; o < z->nr_orders; o++)
-			jw_dbl(&jw, idx(z->extfrag_index[o]));
-		jw_arr_end(&jw);
-		if (z->has_types) {
-			jw_key(&jw, "free_by_type");
-			jw_obj_start(&jw);
-			for (unsigned int t = 0; t < r->nr_types; t++) {
-				jw_key(&jw, r->type_names[t]);
-				jw_arr_start(&jw);
-				for (unsigned int o = 0; o < z->nr_orders; o++)
-					jw_u64(&jw, z->type_free[t][o]);
-				jw_arr_end(&jw);
-			}
-			jw_obj_end(&jw);
-		}
-		if (z->has_blocks) {
-			jw_key(&jw, "pageblocks");
-			jw_obj_start(&jw);
-			for (unsigned int t = 0; t < r->nr_types; t++)
-				jw_ku64(&jw, r->type_names[t], z->type_blocks[t]);
-			jw_obj_end(&jw);
-		}
-		jw_obj_end(&jw);
-	}
+	for (unsigned int i = 0; i < r->nr_zones; i++)
+		frag_zone_json(r, &r->zones[i]);
 	jw_arr_end(&jw);
 	jw_obj_end(&jw);
 	jw_end_doc(&jw);
@@ -278,29 +288,60 @@ static int in_path(const char *prog)
 	return 0;
 }
 
-static int render_png(const struct fragalloc_frag_report *r, const char *file)
+/*
+ * A gnuplot that writes @file with pngcairo @terminal ("size W,H ..."), or
+ * NULL with the error printed. Neither @file nor @title (may be NULL) can
+ * hold a quote: they go into the script between quotes.
+ */
+static FILE *gnuplot_open(const char *file, const char *title,
+			  const char *terminal)
 {
-	long psz = sysconf(_SC_PAGESIZE);
 	FILE *gp;
-	int st;
 
-	if (strchr(file, '"') || strchr(file, '\n')) {
+	if (strchr(file, '"') || strchr(file, '\n') || (title && strchr(title, '"'))) {
 		p_err("--png: unsupported character in file name");
-		return EXIT_ERR;
+		return NULL;
 	}
 	if (!in_path("gnuplot")) {
 		p_err("--png needs gnuplot, which is not installed\n"
 		      "  hint: apt install gnuplot-nox");
-		return EXIT_ERR;
+		return NULL;
 	}
 	gp = popen("gnuplot", "w");
 	if (!gp) {
 		p_fa_err(-errno, 0, "cannot run gnuplot");
+		return NULL;
+	}
+	fprintf(gp, "set terminal pngcairo %s\n", terminal);
+	fprintf(gp, "set output \"%s\"\n", file);
+	return gp;
+}
+
+/* Ends the script: EXIT_OK once gnuplot has written @file, else EXIT_ERR. */
+static int gnuplot_close(FILE *gp, const char *file)
+{
+	int st = pclose(gp);
+
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		p_err("gnuplot failed (status %d) writing %s", st, file);
 		return EXIT_ERR;
 	}
-	fprintf(gp, "set terminal pngcairo size 1200,%u\n",
-		400 + 300 * (r->nr_zones > 1 ? 1 : 0) + 300);
-	fprintf(gp, "set output \"%s\"\n", file);
+	if (!json_output)
+		p_info("wrote %s\n", file);
+	return EXIT_OK;
+}
+
+static int render_png(const struct fragalloc_frag_report *r, const char *file)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char terminal[64];
+	FILE *gp;
+
+	snprintf(terminal, sizeof(terminal), "size 1200,%u",
+		 400 + 300 * (r->nr_zones > 1 ? 1 : 0) + 300);
+	gp = gnuplot_open(file, NULL, terminal);
+	if (!gp)
+		return EXIT_ERR;
 	fprintf(gp, "$free << EOD\n");
 	for (unsigned int o = 0; o < r->max_orders; o++) {
 		fprintf(gp, "%u", o);
@@ -337,14 +378,7 @@ static int render_png(const struct fragalloc_frag_report *r, const char *file)
 		fprintf(gp, "%s$unusable using 1:%u title \"node %d %s\"",
 			i ? ", " : "", i + 2, r->zones[i].node, r->zones[i].name);
 	fprintf(gp, "\nunset multiplot\n");
-	st = pclose(gp);
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		p_err("gnuplot failed (status %d) writing %s", st, file);
-		return EXIT_ERR;
-	}
-	if (!json_output)
-		p_info("wrote %s\n", file);
-	return EXIT_OK;
+	return gnuplot_close(gp, file);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -409,6 +443,12 @@ static int read_pfns_file(const char *file, uint64_t **pfns, size_t *nr)
 static const char *src_err(int err)
 {
 	return strerror(err < 0 ? -err : err);
+}
+
+/* the map's character for pageblock @i */
+static char map_char(const struct fragalloc_blocks_report *r, uint64_t i)
+{
+	return map_chars[r->map[i] < FRAGALLOC_BLOCK_NR_CLASSES ? r->map[i] : 0];
 }
 
 static void blocks_print_text(const struct fragalloc_blocks_report *r,
@@ -484,7 +524,7 @@ static void blocks_print_text(const struct fragalloc_blocks_report *r,
 				printf("%#10" PRIx64 " ", i << r->pageblock_order);
 			if (i && r->zone[i] != r->zone[i - 1])
 				putchar('|');
-			putchar(map_chars[r->map[i] < FRAGALLOC_BLOCK_NR_CLASSES ? r->map[i] : 0]);
+			putchar(map_char(r, i));
 			if (i % 64 == 63 || i + 1 == r->nr_blocks)
 				putchar('\n');
 		}
@@ -509,20 +549,21 @@ static void json_source(const char *key, int has, int err)
 		jw_str(&jw, src_err(err));
 }
 
-static void blocks_print_json(const struct fragalloc_blocks_report *r,
-			      const struct fragalloc_batch *b, int map)
+static const char *const own_keys[] = {
+	"pages", "pages_found", "blocks", "polluted", "polluted_only_by_own",
+};
+static const char *const batch_keys[] = {
+	"handle", "nr_pages", "nr_blocks", "nr_loose",
+};
+
+/* "pages" and "own" */
+static void blocks_pages_json(const struct fragalloc_blocks_report *r)
 {
-	jw_obj_start(&jw);
-	jw_ku64(&jw, "page_size", (uint64_t)sysconf(_SC_PAGESIZE));
-	jw_ku64(&jw, "pageblock_order", r->pageblock_order);
-	jw_ku64(&jw, "pages_per_block", r->pages_per_block);
-	jw_ku64(&jw, "nr_pfns", r->nr_pfns);
-	jw_ku64(&jw, "nr_blocks", r->nr_blocks);
-	jw_ku64(&jw, "memory_blocks", r->memory_blocks);
-	json_classes("blocks", r->blocks);
-	json_classes("map_blocks", r->map_blocks);
-	jw_ku64(&jw, "polluted", r->blocks[FRAGALLOC_BLOCK_POLLUTED]);
-	jw_kdbl(&jw, "polluted_share", r->polluted_share / 1000.0);
+	const uint64_t own[ARRAY_SIZE(own_keys)] = {
+		r->own_pages, r->own_pages_found, r->own_blocks, r->polluted_own,
+		r->polluted_own_only,
+	};
+
 	jw_key(&jw, "pages");
 	jw_obj_start(&jw);
 	jw_ku64(&jw, "free", r->pages_free);
@@ -533,23 +574,28 @@ static void blocks_print_json(const struct fragalloc_blocks_report *r,
 	jw_obj_end(&jw);
 	jw_key(&jw, "own");
 	jw_obj_start(&jw);
-	jw_ku64(&jw, "pages", r->own_pages);
-	jw_ku64(&jw, "pages_found", r->own_pages_found);
-	jw_ku64(&jw, "blocks", r->own_blocks);
-	jw_ku64(&jw, "polluted", r->polluted_own);
-	jw_ku64(&jw, "polluted_only_by_own", r->polluted_own_only);
+	jw_ku64_list(&jw, own_keys, own, ARRAY_SIZE(own));
 	jw_obj_end(&jw);
-	if (b) {
-		jw_key(&jw, "batch");
-		jw_obj_start(&jw);
-		jw_ku64(&jw, "handle", b->handle);
-		jw_ku64(&jw, "nr_pages", b->nr_pages);
-		jw_ku64(&jw, "nr_blocks", b->nr_blocks);
-		jw_ku64(&jw, "nr_loose", b->nr_loose);
-		jw_kstr(&jw, "class", fragalloc_mobility_name(b->mobility));
-		jw_kstr(&jw, "policy", fragalloc_policy_name(b->policy));
-		jw_obj_end(&jw);
-	}
+}
+
+/* with --alloc: the batch held while reading */
+static void blocks_batch_json(const struct fragalloc_batch *b)
+{
+	const uint64_t v[ARRAY_SIZE(batch_keys)] = {
+		b->handle, b->nr_pages, b->nr_blocks, b->nr_loose,
+	};
+
+	jw_key(&jw, "batch");
+	jw_obj_start(&jw);
+	jw_ku64_list(&jw, batch_keys, v, ARRAY_SIZE(v));
+	jw_kstr(&jw, "class", fragalloc_mobility_name(b->mobility));
+	jw_kstr(&jw, "policy", fragalloc_policy_name(b->policy));
+	jw_obj_end(&jw);
+}
+
+/* "pool" and "sources": what was read */
+static void blocks_sources_json(const struct fragalloc_blocks_report *r)
+{
 	jw_key(&jw, "pool");
 	jw_obj_start(&jw);
 	jw_kbool(&jw, "read", r->has_pool);
@@ -567,49 +613,68 @@ static void blocks_print_json(const struct fragalloc_blocks_report *r,
 	json_source("pagetypeinfo", r->has_pagetypeinfo, r->pagetypeinfo_error);
 	json_source("pool", r->has_pool, r->pool_error);
 	jw_obj_end(&jw);
+}
+
+static void blocks_zone_json(const struct fragalloc_blocks_report *r,
+			     const struct fragalloc_blocks_zone *z)
+{
+	json_zone_start(z->node, z->name);
+	jw_ku64(&jw, "start_pfn", z->start_pfn);
+	jw_ku64(&jw, "end_pfn", z->end_pfn);
+	json_classes("blocks", z->blocks);
+	json_classes("map_blocks", z->map_blocks);
+	jw_ku64(&jw, "polluted_own", z->polluted_own);
+	jw_ku64(&jw, "polluted_only_by_own", z->polluted_own_only);
+	if (z->zone_index >= 0)
+		jw_ku64(&jw, "buddyinfo_free_pages", z->buddyinfo_free_pages);
+	if (z->has_types)
+		json_per_type("pagetypeinfo_blocks", r->type_names, r->nr_types,
+			      z->type_blocks);
+	jw_obj_end(&jw);
+}
+
+/* "map": one character per pageblock, as the text map */
+static void blocks_map_json(const struct fragalloc_blocks_report *r)
+{
+	char *m = malloc(r->nr_blocks + 1);
+
+	if (!m)
+		return;
+	for (uint64_t i = 0; i < r->nr_blocks; i++)
+		m[i] = map_char(r, i);
+	m[r->nr_blocks] = '\0';
+	jw_kstr(&jw, "map", m);
+	free(m);
+}
+
+static void blocks_print_json(const struct fragalloc_blocks_report *r,
+			      const struct fragalloc_batch *b, int map)
+{
+	jw_obj_start(&jw);
+	jw_ku64(&jw, "page_size", (uint64_t)sysconf(_SC_PAGESIZE));
+	jw_ku64(&jw, "pageblock_order", r->pageblock_order);
+	jw_ku64(&jw, "pages_per_block", r->pages_per_block);
+	jw_ku64(&jw, "nr_pfns", r->nr_pfns);
+	jw_ku64(&jw, "nr_blocks", r->nr_blocks);
+	jw_ku64(&jw, "memory_blocks", r->memory_blocks);
+	json_classes("blocks", r->blocks);
+	json_classes("map_blocks", r->map_blocks);
+	jw_ku64(&jw, "polluted", r->blocks[FRAGALLOC_BLOCK_POLLUTED]);
+	jw_kdbl(&jw, "polluted_share", r->polluted_share / 1000.0);
+	blocks_pages_json(r);
+	if (b)
+		blocks_batch_json(b);
+	blocks_sources_json(r);
 	jw_key(&jw, "zones");
 	jw_arr_start(&jw);
-	for (unsigned int i = 0; i < r->nr_zones; i++) {
-		const struct fragalloc_blocks_zone *z = &r->zones[i];
-
-		jw_obj_start(&jw);
-		jw_ki64(&jw, "node", z->node);
-		jw_kstr(&jw, "zone", z->name);
-		jw_ku64(&jw, "start_pfn", z->start_pfn);
-		jw_ku64(&jw, "end_pfn", z->end_pfn);
-		json_classes("blocks", z->blocks);
-		json_classes("map_blocks", z->map_blocks);
-		jw_ku64(&jw, "polluted_own", z->polluted_own);
-		jw_ku64(&jw, "polluted_only_by_own", z->polluted_own_only);
-		if (z->zone_index >= 0)
-			jw_ku64(&jw, "buddyinfo_free_pages", z->buddyinfo_free_pages);
-		if (z->has_types) {
-			jw_key(&jw, "pagetypeinfo_blocks");
-			jw_obj_start(&jw);
-			for (unsigned int t = 0; t < r->nr_types; t++)
-				jw_ku64(&jw, r->type_names[t], z->type_blocks[t]);
-			jw_obj_end(&jw);
-		}
-		jw_obj_end(&jw);
-	}
+	for (unsigned int i = 0; i < r->nr_zones; i++)
+		blocks_zone_json(r, &r->zones[i]);
 	jw_arr_end(&jw);
-	if (map) {
-		char *m = malloc(r->nr_blocks + 1);
-
-		if (m) {
-			for (uint64_t i = 0; i < r->nr_blocks; i++)
-				m[i] = map_chars[r->map[i] < FRAGALLOC_BLOCK_NR_CLASSES ?
-						 r->map[i] : 0];
-			m[r->nr_blocks] = '\0';
-			jw_kstr(&jw, "map", m);
-			free(m);
-		}
-	}
+	if (map)
+		blocks_map_json(r);
 	jw_obj_end(&jw);
 	jw_end_doc(&jw);
 }
-
-static int in_path(const char *prog);
 
 /* map columns: a power of two, about twice the rows */
 static unsigned int map_cols(uint64_t n)
@@ -626,37 +691,10 @@ static unsigned int hexv(char c)
 	return (unsigned int)(c <= '9' ? c - '0' : c - 'a' + 10);
 }
 
-static int render_map_png(const struct fragalloc_blocks_report *r,
-			  const char *file, const char *title)
+/* the cells: x y r g b, y grows downwards */
+static void map_png_cells(FILE *gp, const struct fragalloc_blocks_report *r,
+			  unsigned int cols)
 {
-	unsigned int cols = map_cols(r->nr_blocks);
-	uint64_t rows = (r->nr_blocks + cols - 1) / cols;
-	unsigned int cell = cols >= 256 ? 4 : cols >= 64 ? 12 : 24;
-	unsigned int w = cols * cell + 330, h = (unsigned int)rows * cell + 140;
-	FILE *gp;
-	int st;
-
-	if (strchr(file, '"') || strchr(file, '\n') || strchr(title, '"')) {
-		p_err("--png: unsupported character in file name");
-		return EXIT_ERR;
-	}
-	if (!in_path("gnuplot")) {
-		p_err("--png needs gnuplot, which is not installed\n"
-		      "  hint: apt install gnuplot-nox");
-		return EXIT_ERR;
-	}
-	if (h < 360)
-		h = 360;
-	if (w < 900)
-		w = 900;
-	gp = popen("gnuplot", "w");
-	if (!gp) {
-		p_fa_err(-errno, 0, "cannot run gnuplot");
-		return EXIT_ERR;
-	}
-	fprintf(gp, "set terminal pngcairo size %u,%u font \"sans,10\"\n", w, h);
-	fprintf(gp, "set output \"%s\"\n", file);
-	/* cells: x y r g b, y grows downwards */
 	fprintf(gp, "$cells << EOD\n");
 	for (uint64_t i = 0; i < r->nr_blocks; i++) {
 		const char *c = map_colors[r->map[i] < FRAGALLOC_BLOCK_NR_CLASSES ?
@@ -667,6 +705,11 @@ static int render_map_png(const struct fragalloc_blocks_report *r,
 			hexv(c[5]) * 16 + hexv(c[6]));
 	}
 	fprintf(gp, "EOD\n");
+}
+
+static void map_png_axes(FILE *gp, const struct fragalloc_blocks_report *r,
+			 unsigned int cols, uint64_t rows, const char *title)
+{
 	fprintf(gp, "set title \"%s\\n%" PRIu64 " pageblocks of %" PRIu64
 		" pages, PFN order: left to right, top to bottom, %u per row\"\n",
 		title, r->nr_blocks, r->pages_per_block, cols);
@@ -681,7 +724,18 @@ static int render_map_png(const struct fragalloc_blocks_report *r,
 		fprintf(gp, "%s\"%#" PRIx64 "\" %" PRIu64, y ? ", " : "",
 			(y * cols) << r->pageblock_order, y);
 	fprintf(gp, ")\n");
-	/* zone boundaries: a staircase between block b-1 and b, and a label */
+}
+
+static void gp_line(FILE *gp, double x0, double y0, double x1, double y1)
+{
+	fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
+		x0, y0, x1, y1);
+}
+
+/* zone boundaries: a staircase between block b-1 and b, and a label */
+static void map_png_zones(FILE *gp, const struct fragalloc_blocks_report *r,
+			  unsigned int cols)
+{
 	for (uint64_t b = 1; b < r->nr_blocks; b++) {
 		unsigned int c;
 		double y;
@@ -690,16 +744,12 @@ static int render_map_png(const struct fragalloc_blocks_report *r,
 			continue;
 		c = (unsigned int)(b % cols);
 		y = (double)(b / cols);
-		fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
-			c - 0.5, y - 0.5, c - 0.5, y + 0.5);
+		gp_line(gp, c - 0.5, y - 0.5, c - 0.5, y + 0.5);
 		if (c) {
-			fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
-				c - 0.5, y - 0.5, cols - 0.5, y - 0.5);
-			fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
-				-0.5, y + 0.5, c - 0.5, y + 0.5);
+			gp_line(gp, c - 0.5, y - 0.5, cols - 0.5, y - 0.5);
+			gp_line(gp, -0.5, y + 0.5, c - 0.5, y + 0.5);
 		} else {
-			fprintf(gp, "set arrow from %f,%f to %f,%f nohead lw 3 lc rgb \"black\" front\n",
-				-0.5, y - 0.5, cols - 0.5, y - 0.5);
+			gp_line(gp, -0.5, y - 0.5, cols - 0.5, y - 0.5);
 		}
 	}
 	for (unsigned int i = 0; i < r->nr_zones; i++) {
@@ -712,6 +762,11 @@ static int render_map_png(const struct fragalloc_blocks_report *r,
 			"tc rgb \"black\" offset 0.2,0\n", z->name,
 			(double)(b % cols) - 0.5, (double)(b / cols) - 0.25);
 	}
+}
+
+/* the plot, with a legend entry and count per class */
+static void map_png_plot(FILE *gp, const struct fragalloc_blocks_report *r)
+{
 	fprintf(gp, "plot $cells using 1:2:3:4:5 with rgbimage notitle");
 	for (unsigned int c = FRAGALLOC_BLOCK_FREE; c < FRAGALLOC_BLOCK_NR_CLASSES; c++)
 		fprintf(gp, ", NaN with boxes fs solid 1.0 border lc rgb \"black\" "
@@ -721,14 +776,31 @@ static int render_map_png(const struct fragalloc_blocks_report *r,
 		fprintf(gp, ", NaN with boxes fs solid 1.0 fc rgb \"%s\" title \"no memory %"
 			PRIu64 "\"", map_colors[0], r->map_blocks[FRAGALLOC_BLOCK_ABSENT]);
 	fprintf(gp, ", NaN with lines lw 3 lc rgb \"black\" title \"zone boundary\"\n");
-	st = pclose(gp);
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		p_err("gnuplot failed (status %d) writing %s", st, file);
+}
+
+static int render_map_png(const struct fragalloc_blocks_report *r,
+			  const char *file, const char *title)
+{
+	unsigned int cols = map_cols(r->nr_blocks);
+	uint64_t rows = (r->nr_blocks + cols - 1) / cols;
+	unsigned int cell = cols >= 256 ? 4 : cols >= 64 ? 12 : 24;
+	unsigned int w = cols * cell + 330, h = (unsigned int)rows * cell + 140;
+	char terminal[64];
+	FILE *gp;
+
+	if (h < 360)
+		h = 360;
+	if (w < 900)
+		w = 900;
+	snprintf(terminal, sizeof(terminal), "size %u,%u font \"sans,10\"", w, h);
+	gp = gnuplot_open(file, title, terminal);
+	if (!gp)
 		return EXIT_ERR;
-	}
-	if (!json_output)
-		p_info("wrote %s\n", file);
-	return EXIT_OK;
+	map_png_cells(gp, r, cols);
+	map_png_axes(gp, r, cols, rows, title);
+	map_png_zones(gp, r, cols);
+	map_png_plot(gp, r);
+	return gnuplot_close(gp, file);
 }
 
 static int copy_file(const char *from, const char *dir, const char *name)
@@ -817,69 +889,82 @@ static uint64_t meminfo_free_pages(void)
 	return kb * 1024 / (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static int do_blocks(struct blocks_args *a)
+/* what one --blocks run holds */
+struct blocks_run {
+	struct fragalloc *h;		/* with --alloc; closing it frees the batch */
+	struct fragalloc_batch b, *bp;	/* bp: &b once allocated */
+	uint64_t *pfns;			/* own PFNs: --pfns, then the batch's */
+	uint64_t *apfns;		/* the batch's part of pfns */
+	size_t nr;
+	struct fragalloc_blocks_report *r;
+};
+
+/* --alloc: a batch, held while reading, its PFNs added to the own ones */
+static int blocks_alloc(const struct blocks_args *a, struct blocks_run *run)
 {
-	struct fragalloc_blocks_report *r = NULL;
-	struct fragalloc_batch b, *bp = NULL;
-	struct fragalloc *h = NULL;
-	uint64_t *pfns = NULL, *apfns = NULL;
-	size_t nr = 0;
-	int ret, rc = EXIT_ERR;
+	struct fragalloc_batch_status st;
+	uint64_t pages, *np;
+	int ret;
+
+	if (open_device(&run->h))
+		return EXIT_ERR;
+	pages = size_to_pages(a->alloc_size, a->alloc_is_pages,
+			      fragalloc_page_size(run->h));
+	ret = fragalloc_alloc(run->h, pages, (enum fragalloc_mobility)a->mobility,
+			      (enum fragalloc_policy)a->policy, 0, &run->b);
+	if (ret) {
+		p_fa_err(ret, 0, "cannot allocate %" PRIu64 " pages", pages);
+		return EXIT_ERR;
+	}
+	run->bp = &run->b;
+	np = realloc(run->pfns, (run->nr + run->b.nr_pages) * sizeof(*np));
+	if (!np) {
+		p_fa_err(-ENOMEM, 0, "PFN array");
+		return EXIT_ERR;
+	}
+	run->pfns = np;
+	run->apfns = np + run->nr;
+	ret = fragalloc_batch_info(run->h, run->b.handle, &st, run->apfns,
+				   run->b.nr_pages);
+	if (ret) {
+		p_fa_err(ret, 0, "batch info of handle %u", run->b.handle);
+		return EXIT_ERR;
+	}
+	run->nr += run->b.nr_pages;
+	return EXIT_OK;
+}
+
+/* Reads and classifies, with the errors explained; 0 or EXIT_ERR. */
+static int blocks_read(struct blocks_args *a, struct blocks_run *run)
+{
 	const char *kpf = a->o.kpageflags_path ? a->o.kpageflags_path : "/proc/kpageflags";
+	int ret;
 
-	if (a->pfns_file) {
-		ret = read_pfns_file(a->pfns_file, &pfns, &nr);
-		if (ret) {
-			p_fa_err(ret, 0, "cannot read PFNs from %s", a->pfns_file);
-			return EXIT_ERR;
-		}
-	}
-	if (a->alloc_size) {
-		struct fragalloc_batch_status st;
-		uint64_t pages, *np;
-
-		if (open_device(&h))
-			goto out;
-		pages = a->alloc_is_pages ? a->alloc_size :
-			(a->alloc_size + fragalloc_page_size(h) - 1) / fragalloc_page_size(h);
-		ret = fragalloc_alloc(h, pages, (enum fragalloc_mobility)a->mobility,
-				      (enum fragalloc_policy)a->policy, 0, &b);
-		if (ret) {
-			p_fa_err(ret, 0, "cannot allocate %" PRIu64 " pages", pages);
-			goto out;
-		}
-		bp = &b;
-		np = realloc(pfns, (nr + b.nr_pages) * sizeof(*pfns));
-		if (!np) {
-			p_fa_err(-ENOMEM, 0, "PFN array");
-			goto out;
-		}
-		pfns = np;
-		apfns = pfns + nr;
-		ret = fragalloc_batch_info(h, b.handle, &st, apfns, b.nr_pages);
-		if (ret) {
-			p_fa_err(ret, 0, "batch info of handle %u", b.handle);
-			goto out;
-		}
-		nr += b.nr_pages;
-	}
-	a->o.own_pfns = pfns;
-	a->o.nr_own_pfns = nr;
-	ret = fragalloc_blocks_read(&a->o, &r);
+	a->o.own_pfns = run->pfns;
+	a->o.nr_own_pfns = run->nr;
+	ret = fragalloc_blocks_read(&a->o, &run->r);
 	if (ret == -EACCES || ret == -EPERM) {
 		p_err("cannot read %s: %s; the pageblock classes need root "
 		      "(/proc/kpageflags is readable by root only)", kpf, strerror(-ret));
-		goto out;
+		return EXIT_ERR;
 	}
 	if (ret == -ENODATA) {
 		p_err("pageblock order unknown: /proc/pagetypeinfo unreadable; "
 		      "give --pageblock-order");
-		goto out;
+		return EXIT_ERR;
 	}
 	if (ret) {
 		p_fa_err(ret, 0, "cannot classify pageblocks from %s", kpf);
-		goto out;
+		return EXIT_ERR;
 	}
+	return EXIT_OK;
+}
+
+/* notes on stderr where the counts may surprise */
+static void blocks_notes(const struct blocks_args *a, const struct blocks_run *run)
+{
+	const struct fragalloc_blocks_report *r = run->r;
+
 	if (!a->o.kpageflags_path && r->has_buddyinfo) {
 		uint64_t mf = meminfo_free_pages();
 
@@ -888,32 +973,148 @@ static int do_blocks(struct blocks_args *a)
 			       PRIu64 "; the rest (per-CPU lists, memory not yet initialised)"
 			       " counts as allocated here\n", mf, r->buddyinfo_free_pages);
 	}
-	if (apfns && r->own_pages_found == 0 && bp)
+	if (run->apfns && r->own_pages_found == 0 && run->bp)
 		p_info("note: BATCH_INFO gave no PFNs (they need CAP_SYS_ADMIN)\n");
-	if (json_output)
-		blocks_print_json(r, bp, a->map);
-	else
-		blocks_print_text(r, bp, a->map);
-	rc = a->record ? record_tables(a, a->record) : EXIT_OK;
-	if (!rc && a->png) {
-		char title[128];
+}
 
-		snprintf(title, sizeof(title), "fragalloc: physical memory by pageblock, "
-			 "%.1f%% polluted", r->polluted_share / 10.0);
-		rc = render_map_png(r, a->png, title);
+/* the report, then --record and --png */
+static int blocks_output(const struct blocks_args *a, const struct blocks_run *run)
+{
+	const struct fragalloc_blocks_report *r = run->r;
+	char title[128];
+	int rc;
+
+	if (json_output)
+		blocks_print_json(r, run->bp, a->map);
+	else
+		blocks_print_text(r, run->bp, a->map);
+	rc = a->record ? record_tables(a, a->record) : EXIT_OK;
+	if (rc || !a->png)
+		return rc;
+	snprintf(title, sizeof(title), "fragalloc: physical memory by pageblock, "
+		 "%.1f%% polluted", r->polluted_share / 10.0);
+	return render_map_png(r, a->png, title);
+}
+
+static int do_blocks(struct blocks_args *a)
+{
+	struct blocks_run run = { 0 };
+	int ret, rc = EXIT_ERR;
+
+	if (a->pfns_file) {
+		ret = read_pfns_file(a->pfns_file, &run.pfns, &run.nr);
+		if (ret) {
+			p_fa_err(ret, 0, "cannot read PFNs from %s", a->pfns_file);
+			return EXIT_ERR;
+		}
 	}
+	if (a->alloc_size && blocks_alloc(a, &run))
+		goto out;
+	if (blocks_read(a, &run))
+		goto out;
+	blocks_notes(a, &run);
+	rc = blocks_output(a, &run);
 out:
-	fragalloc_blocks_free(r);
-	free(pfns);
-	if (h)
-		fragalloc_close(h);	/* frees the batch */
+	fragalloc_blocks_free(run.r);
+	free(run.pfns);
+	if (run.h)
+		fragalloc_close(run.h);	/* frees the batch */
 	return rc;
+}
+
+/* the command line of frag */
+struct frag_args {
+	struct blocks_args ba;
+	const char *png, *bi, *pti;	/* --png, --buddyinfo, --pagetypeinfo */
+	int brief;
+	int blocks;		/* --blocks or --map */
+	int blocks_only;	/* an option that needs --blocks was given */
+};
+
+/* the options that go with --blocks or --map only */
+static int frag_blocks_opt(int c, const char *arg, struct blocks_args *ba)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'A':
+		return opt_size(arg, &ba->alloc_size, &ba->alloc_is_pages,
+				"frag: bad --alloc size");
+	case 'c': return parse_class("frag", arg, &ba->mobility);
+	case 'y': return parse_policy("frag", arg, &ba->policy);
+	case 'F': ba->pfns_file = arg; return 0;
+	case 'R': ba->record = arg; return 0;
+	case 'k': ba->o.kpageflags_path = arg; return 0;
+	case 'z': ba->o.zoneinfo_path = arg; return 0;
+	case 'o': ba->o.pool_path = arg; return 0;
+	case 'O':
+		if (parse_u64(arg, &v) || v < 1 || v > 30)
+			return usage_err("frag: bad --pageblock-order '%s'", arg);
+		ba->o.pageblock_order = (unsigned int)v;
+		return 0;
+	default:
+		return OPT_UNKNOWN;
+	}
+}
+
+static int frag_opt(int c, const char *arg, void *ctx)
+{
+	struct frag_args *f = ctx;
+	int ret;
+
+	switch (c) {
+	case 'P': f->png = arg; return 0;
+	case 'B': f->bi = arg; return 0;
+	case 'T': f->pti = arg; return 0;
+	case 'b': f->brief = 1; return 0;
+	case 'K': f->blocks = 1; return 0;
+	case 'M': f->ba.map = 1; f->blocks = 1; return 0;
+	}
+	ret = frag_blocks_opt(c, arg, &f->ba);
+	if (!ret)
+		f->blocks_only = 1;
+	return ret;
+}
+
+static int frag_check(void *ctx)
+{
+	const struct frag_args *f = ctx;
+
+	if (f->blocks_only && !f->blocks)
+		return usage_err("frag: --alloc, --class, --policy, --pfns, --kpageflags, "
+				 "--zoneinfo, --pool, --pageblock-order and --record need "
+				 "--blocks or --map");
+	if (f->blocks && f->brief)
+		return usage_err("frag: --brief does not go with --blocks/--map");
+	if (f->blocks && f->png && !f->ba.map)
+		return usage_err("frag: --png with --blocks needs --map");
+	return 0;
+}
+
+/* the report from /proc/buddyinfo and /proc/pagetypeinfo */
+static int frag_report(const struct frag_args *f)
+{
+	struct fragalloc_frag_report *r;
+	int ret = fragalloc_frag_read(f->bi, f->pti, &r);
+
+	if (ret) {
+		p_fa_err(ret, 0, "cannot read %s%s%s", f->bi ? f->bi : "/proc/buddyinfo",
+			 ret == -EBADMSG ? " / " : "",
+			 ret == -EBADMSG ? (f->pti ? f->pti : "/proc/pagetypeinfo") : "");
+		return EXIT_ERR;
+	}
+	if (json_output)
+		frag_print_json(r);
+	else
+		frag_print_text(r, !f->brief);
+	ret = f->png ? render_png(r, f->png) : EXIT_OK;
+	fragalloc_frag_free(r);
+	return ret;
 }
 
 int do_frag(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "png", required_argument, NULL, 'P' },
 		{ "buddyinfo", required_argument, NULL, 'B' },
 		{ "pagetypeinfo", required_argument, NULL, 'T' },
@@ -931,92 +1132,22 @@ int do_frag(int argc, char **argv)
 		{ "record", required_argument, NULL, 'R' },
 		{ 0 },
 	};
-	struct blocks_args ba;
-	int blocks = 0, blocks_only = 0;
-	uint64_t v;
-	const char *png = NULL, *bi = NULL, *pti = NULL;
-	struct fragalloc_frag_report *r;
-	int c, ret, brief = 0;
+	static const struct cmd_spec spec = {
+		.name = "frag", .shortopts = "b", .longopts = opts,
+		.usage = usage, .opt = frag_opt, .check = frag_check,
+	};
+	struct frag_args f = {
+		.ba = { .mobility = FRAGALLOC_UNMOVABLE,
+			.policy = FRAGALLOC_POLICY_COMPACT },
+	};
+	int ret = cmd_getopt(&spec, argc, argv, &f, NULL);
 
-	memset(&ba, 0, sizeof(ba));
-	ba.mobility = FRAGALLOC_UNMOVABLE;
-	ba.policy = FRAGALLOC_POLICY_COMPACT;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "b", opts, NULL)) != -1) {
-		int cr = common_opt(c);
-
-		if (cr < 0)
-			return usage();
-		if (cr)
-			continue;
-		switch (c) {
-		case 'P': png = optarg; break;
-		case 'B': bi = optarg; break;
-		case 'T': pti = optarg; break;
-		case 'b': brief = 1; break;
-		case 'K': blocks = 1; break;
-		case 'M': ba.map = 1; blocks = 1; break;
-		case 'A':
-			if (parse_size(optarg, &ba.alloc_size, &ba.alloc_is_pages) ||
-			    !ba.alloc_size)
-				return usage_err("frag: bad --alloc size '%s'", optarg);
-			blocks_only = 1;
-			break;
-		case 'c':
-			ba.mobility = fragalloc_mobility_parse(optarg);
-			if (ba.mobility < 0)
-				return usage_err("frag: unknown class '%s'", optarg);
-			blocks_only = 1;
-			break;
-		case 'y':
-			ba.policy = fragalloc_policy_parse(optarg);
-			if (ba.policy < 0)
-				return usage_err("frag: unknown policy '%s'", optarg);
-			blocks_only = 1;
-			break;
-		case 'F': ba.pfns_file = optarg; blocks_only = 1; break;
-		case 'R': ba.record = optarg; blocks_only = 1; break;
-		case 'k': ba.o.kpageflags_path = optarg; blocks_only = 1; break;
-		case 'z': ba.o.zoneinfo_path = optarg; blocks_only = 1; break;
-		case 'o': ba.o.pool_path = optarg; blocks_only = 1; break;
-		case 'O':
-			if (parse_u64(optarg, &v) || v < 1 || v > 30)
-				return usage_err("frag: bad --pageblock-order '%s'", optarg);
-			ba.o.pageblock_order = (unsigned int)v;
-			blocks_only = 1;
-			break;
-		default: return usage_err("frag: bad option");
-		}
-	}
-	if (optind < argc)
-		return usage_err("frag: unexpected argument '%s'", argv[optind]);
-	if (blocks_only && !blocks)
-		return usage_err("frag: --alloc, --class, --policy, --pfns, --kpageflags, "
-				 "--zoneinfo, --pool, --pageblock-order and --record need "
-				 "--blocks or --map");
-	jw_init(&jw, stdout, pretty_output);
-	if (blocks) {
-		if (brief)
-			return usage_err("frag: --brief does not go with --blocks/--map");
-		if (png && !ba.map)
-			return usage_err("frag: --png with --blocks needs --map");
-		ba.o.buddyinfo_path = bi;
-		ba.o.pagetypeinfo_path = pti;
-		ba.png = png;
-		return do_blocks(&ba);
-	}
-	ret = fragalloc_frag_read(bi, pti, &r);
-	if (ret) {
-		p_fa_err(ret, 0, "cannot read %s%s%s", bi ? bi : "/proc/buddyinfo",
-			 ret == -EBADMSG ? " / " : "",
-			 ret == -EBADMSG ? (pti ? pti : "/proc/pagetypeinfo") : "");
-		return EXIT_ERR;
-	}
-	if (json_output)
-		frag_print_json(r);
-	else
-		frag_print_text(r, !brief);
-	ret = png ? render_png(r, png) : EXIT_OK;
-	fragalloc_frag_free(r);
-	return ret;
+	if (ret != CMD_RUN)
+		return ret;
+	if (!f.blocks)
+		return frag_report(&f);
+	f.ba.o.buddyinfo_path = f.bi;
+	f.ba.o.pagetypeinfo_path = f.pti;
+	f.ba.png = f.png;
+	return do_blocks(&f.ba);
 }

@@ -134,6 +134,15 @@ void jw_null(struct json *j)
 	fputs("null", j->f);
 }
 
+void jw_ku64_list(struct json *j, const char *const *keys, const uint64_t *v,
+		  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		jw_key(j, keys[i]);
+		jw_u64(j, v[i]);
+	}
+}
+
 void jw_end_doc(struct json *j)
 {
 	fputc('\n', j->f);

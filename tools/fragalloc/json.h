@@ -3,6 +3,7 @@
 #ifndef FRAGALLOC_CLI_JSON_H
 #define FRAGALLOC_CLI_JSON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,6 +27,9 @@ void jw_i64(struct json *j, int64_t v);
 void jw_dbl(struct json *j, double v);
 void jw_bool(struct json *j, int v);
 void jw_null(struct json *j);
+/* "keys[i]": v[i] for i < n: a run of plain numbers, keys apart from values */
+void jw_ku64_list(struct json *j, const char *const *keys, const uint64_t *v,
+		  size_t n);
 /* Ends a top-level value with a newline and flushes. */
 void jw_end_doc(struct json *j);
 

@@ -131,6 +131,85 @@ int open_device(struct fragalloc **h)
 	return 0;
 }
 
+int cmd_getopt(const struct cmd_spec *spec, int argc, char **argv, void *ctx,
+	       struct fragalloc **h)
+{
+	static const struct option common[] = { COMMON_LONGOPTS };
+	struct option longopts[CMD_MAX_OPTS + ARRAY_SIZE(common) + 1];
+	char shortopts[64];
+	size_t n = 0;
+	int c, ret;
+
+	snprintf(shortopts, sizeof(shortopts), "%s%s", COMMON_SHORTOPTS,
+		 spec->shortopts ? spec->shortopts : "");
+	while (n < ARRAY_SIZE(common)) {
+		longopts[n] = common[n];
+		n++;
+	}
+	for (const struct option *o = spec->longopts; o && o->name &&
+	     n < ARRAY_SIZE(longopts) - 1; o++)
+		longopts[n++] = *o;
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		ret = common_opt(c);
+		if (ret < 0)
+			return spec->usage();
+		if (ret)
+			continue;
+		ret = spec->opt ? spec->opt(c, optarg, ctx) : OPT_UNKNOWN;
+		if (ret == OPT_UNKNOWN)
+			return usage_err("%s: bad option", spec->name);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_err("%s: unexpected argument '%s'", spec->name,
+				 argv[optind]);
+	ret = spec->check ? spec->check(ctx) : 0;
+	if (ret)
+		return ret;
+	jw_init(&jw, stdout, pretty_output);
+	if (h && open_device(h))
+		return EXIT_ERR;
+	return CMD_RUN;
+}
+
+int opt_u64(const char *arg, uint64_t *v, int nonzero, const char *what)
+{
+	if (parse_u64(arg, v) || (nonzero && !*v))
+		return usage_err("%s '%s'", what, arg);
+	return 0;
+}
+
+int opt_size(const char *arg, uint64_t *bytes, int *is_pages, const char *what)
+{
+	if (parse_size(arg, bytes, is_pages) || !*bytes)
+		return usage_err("%s '%s'", what, arg);
+	return 0;
+}
+
+int parse_class(const char *cmd, const char *arg, int *mobility)
+{
+	*mobility = fragalloc_mobility_parse(arg);
+	if (*mobility < 0)
+		return usage_err("%s: unknown class '%s'", cmd, arg);
+	return 0;
+}
+
+int parse_policy(const char *cmd, const char *arg, int *policy)
+{
+	*policy = fragalloc_policy_parse(arg);
+	if (*policy < 0)
+		return usage_err("%s: unknown policy '%s'", cmd, arg);
+	return 0;
+}
+
+uint64_t size_to_pages(uint64_t size, int is_pages, uint64_t page_size)
+{
+	return is_pages ? size : (size + page_size - 1) / page_size;
+}
+
 int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
@@ -282,35 +361,42 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv,
 	return usage_err("unknown command '%s'", argv[0]);
 }
 
-static int do_help(int argc, char **argv)
+static int do_help(int argc, char **argv);
+static int do_version(int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ "info", do_info, "describe the loaded module (ABI, limits, features)" },
+	{ "stats", do_stats, "pool statistics [--watch SECONDS]" },
+	{ "frag", do_frag, "fragmentation report from /proc/buddyinfo and /proc/pagetypeinfo" },
+	{ "alloc", do_alloc, "allocate a batch, optionally fill and hold it" },
+	{ "recompact", do_recompact, "recompact the pool (or this fd) [--dry-run]" },
+	{ "stress", do_stress, "the long-running allocate/free load with before/after reports" },
+	{ "version", do_version, "print versions" },
+	{ "help", do_help, "this text" },
+	{ NULL, NULL, NULL },
+};
+
+static void help_json(void)
 {
-	(void)argc;
-	(void)argv;
-	if (json_output) {
-		jw_obj_start(&jw);
-		jw_kstr(&jw, "usage", "fragalloc [OPTIONS] COMMAND [ARGS]");
-		jw_key(&jw, "commands");
-		jw_arr_start(&jw);
-		jw_str(&jw, "info"); jw_str(&jw, "stats"); jw_str(&jw, "frag");
-		jw_str(&jw, "alloc"); jw_str(&jw, "recompact");
-		jw_str(&jw, "stress"); jw_str(&jw, "version"); jw_str(&jw, "help");
-		jw_arr_end(&jw);
-		jw_obj_end(&jw);
-		jw_end_doc(&jw);
-		return EXIT_OK;
-	}
+	jw_obj_start(&jw);
+	jw_kstr(&jw, "usage", "fragalloc [OPTIONS] COMMAND [ARGS]");
+	jw_key(&jw, "commands");
+	jw_arr_start(&jw);
+	for (const struct cmd *c = cmds; c->name; c++)
+		jw_str(&jw, c->name);
+	jw_arr_end(&jw);
+	jw_obj_end(&jw);
+	jw_end_doc(&jw);
+}
+
+static void help_plain(void)
+{
 	printf("Usage: %s [OPTIONS] COMMAND [ARGS...]\n"
 	       "\n"
-	       "Commands (any unambiguous prefix works):\n"
-	       "  info        describe the loaded module (ABI, limits, features)\n"
-	       "  stats       pool statistics [--watch SECONDS]\n"
-	       "  frag        fragmentation report from /proc/buddyinfo and /proc/pagetypeinfo\n"
-	       "  alloc       allocate a batch, optionally fill and hold it\n"
-	       "  recompact   recompact the pool (or this fd) [--dry-run]\n"
-	       "  stress      the long-running allocate/free load with before/after reports\n"
-	       "  version     print versions\n"
-	       "  help        this text\n"
-	       "\n"
+	       "Commands (any unambiguous prefix works):\n", bin_name);
+	for (const struct cmd *c = cmds; c->name; c++)
+		printf("  %-12s%s\n", c->name, c->help ? c->help : "");
+	printf("\n"
 	       "Options (before or after COMMAND):\n"
 	       "  -j, --json          JSON output on stdout\n"
 	       "  -p, --pretty        indented JSON (implies --json)\n"
@@ -319,30 +405,35 @@ static int do_help(int argc, char **argv)
 	       "  -V, --version       same as 'version'\n"
 	       "\n"
 	       "Exit status: 0 success, 1 error, 2 usage error.\n"
-	       "See fragalloc(8).\n",
-	       bin_name, FRAGALLOC_DEFAULT_PATH);
+	       "See fragalloc(8).\n", FRAGALLOC_DEFAULT_PATH);
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output)
+		help_json();
+	else
+		help_plain();
+	return EXIT_OK;
+}
+
+static int version_usage(void)
+{
+	printf("Usage: %s version [--json]\n", bin_name);
 	return EXIT_OK;
 }
 
 static int do_version(int argc, char **argv)
 {
-	static const struct option opts[] = { COMMON_LONGOPTS, { 0 } };
-	int c;
+	static const struct cmd_spec spec = {
+		.name = "version", .usage = version_usage,
+	};
+	int ret = cmd_getopt(&spec, argc, argv, NULL, NULL);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, opts, NULL)) != -1) {
-		int r = common_opt(c);
-
-		if (r < 0) {
-			printf("Usage: %s version [--json]\n", bin_name);
-			return EXIT_OK;
-		}
-		if (!r)
-			return usage_err("version: bad option");
-	}
-	if (optind < argc)
-		return usage_err("version: unexpected argument '%s'", argv[optind]);
-	jw_init(&jw, stdout, pretty_output);
+	if (ret != CMD_RUN)
+		return ret;
 	if (json_output) {
 		jw_obj_start(&jw);
 		jw_kstr(&jw, "version", TOOL_VERSION);
@@ -356,18 +447,6 @@ static int do_version(int argc, char **argv)
 	}
 	return EXIT_OK;
 }
-
-static const struct cmd cmds[] = {
-	{ "info", do_info },
-	{ "stats", do_stats },
-	{ "frag", do_frag },
-	{ "alloc", do_alloc },
-	{ "recompact", do_recompact },
-	{ "stress", do_stress },
-	{ "version", do_version },
-	{ "help", do_help },
-	{ NULL, NULL },
-};
 
 int main(int argc, char **argv)
 {

@@ -15,13 +15,17 @@
 /* the CLI is versioned with the library (VERSION in the top-level Makefile) */
 #define TOOL_VERSION FRAGALLOC_LIB_VERSION
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define EXIT_OK		0
 #define EXIT_ERR	1
 #define EXIT_USAGE	2
 
+/* A command: a row of cmds[] (main.c), the one list of them. */
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	const char *help;	/* its line in 'fragalloc help' */
 };
 
 extern const char *bin_name;
@@ -45,6 +49,37 @@ extern volatile sig_atomic_t stop_requested;
  */
 int common_opt(int c);
 
+/*
+ * How cmd_getopt() reads the arguments of one command. @longopts and
+ * @shortopts are the command's own options (at most CMD_MAX_OPTS long ones,
+ * ending with a zero entry), the common ones come with cmd_getopt().
+ * @opt takes an option of the command's own: 0 when taken, OPT_UNKNOWN when
+ * not one of its options, else the exit code (usage_err()'s). @check, after
+ * the options, is where options that go only together are tested: 0 or the
+ * exit code. Either may be NULL.
+ */
+struct cmd_spec {
+	const char *name;
+	const char *shortopts;
+	const struct option *longopts;
+	int (*usage)(void);
+	int (*opt)(int c, const char *arg, void *ctx);
+	int (*check)(void *ctx);
+};
+
+#define CMD_MAX_OPTS	32
+#define OPT_UNKNOWN	(-1)
+#define CMD_RUN		(-1)
+
+/*
+ * The prologue of every command: its options (the common ones, --help and
+ * the command's through @spec->opt), no stray argument, the JSON writer set
+ * up and, if @h is not NULL, the device open. CMD_RUN when the command is to
+ * run, else the exit code to return (EXIT_OK after --help).
+ */
+int cmd_getopt(const struct cmd_spec *spec, int argc, char **argv, void *ctx,
+	       struct fragalloc **h);
+
 int cmd_select(const struct cmd *cmds, int argc, char **argv,
 	       int (*help)(int, char **));
 
@@ -63,6 +98,17 @@ int open_device(struct fragalloc **h);
 int parse_size(const char *s, uint64_t *bytes, int *is_pages);
 int parse_u64(const char *s, uint64_t *v);
 int parse_double(const char *s, double *v);
+/*
+ * An option's number: 0, or the usage error "@what 'ARG'" (e.g. "stress: bad
+ * --cycles"). opt_size() and, with @nonzero, opt_u64() refuse 0.
+ */
+int opt_u64(const char *arg, uint64_t *v, int nonzero, const char *what);
+int opt_size(const char *arg, uint64_t *bytes, int *is_pages, const char *what);
+/* --class and --policy of the commands that allocate (alloc, stress, frag) */
+int parse_class(const char *cmd, const char *arg, int *mobility);
+int parse_policy(const char *cmd, const char *arg, int *policy);
+/* SIZE parsed by parse_size() in pages of the device's @page_size */
+uint64_t size_to_pages(uint64_t size, int is_pages, uint64_t page_size);
 /* Sleep up to @seconds, returning early on SIGINT/SIGTERM. */
 void sleep_interruptible(double seconds);
 void install_signal_handlers(void);
@@ -80,5 +126,8 @@ void frag_print_text(const struct fragalloc_frag_report *r, int verbose);
 void frag_print_json(const struct fragalloc_frag_report *r);
 void frag_summary_json(const struct fragalloc_frag_report *r);
 void frag_summary_text(const char *title, const struct fragalloc_frag_report *r);
+
+/* recompact.c, for stress */
+void recompact_blocks_json(const struct fragalloc_recompact *rc);
 
 #endif

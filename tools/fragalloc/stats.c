@@ -97,38 +97,47 @@ static void print_text(const struct fragalloc_stats *s)
 	       (uint64_t)s->out_fd_batches, (uint64_t)s->out_fd_pages);
 }
 
+static int stats_opt(int c, const char *arg, void *ctx)
+{
+	double *watch = ctx;
+
+	if (c != 'w')
+		return OPT_UNKNOWN;
+	if (parse_double(arg, watch) || *watch <= 0)
+		return usage_err("stats: bad --watch '%s'", arg);
+	return 0;
+}
+
+/* with --watch, a "--- HH:MM:SS" line before each report, blank-separated */
+static void print_time(int first)
+{
+	char tbuf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	printf("%s--- %s\n", first ? "" : "\n", tbuf);
+}
+
 int do_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "watch", required_argument, NULL, 'w' },
 		{ 0 },
+	};
+	static const struct cmd_spec spec = {
+		.name = "stats", .shortopts = "w:", .longopts = opts,
+		.usage = usage, .opt = stats_opt,
 	};
 	struct fragalloc_stats s;
 	struct fragalloc *h;
 	double watch = 0;
-	int c, ret, first = 1;
+	int ret, first = 1;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "w:", opts, NULL)) != -1) {
-		int r = common_opt(c);
-
-		if (r < 0)
-			return usage();
-		if (r)
-			continue;
-		if (c == 'w') {
-			if (parse_double(optarg, &watch) || watch <= 0)
-				return usage_err("stats: bad --watch '%s'", optarg);
-			continue;
-		}
-		return usage_err("stats: bad option");
-	}
-	if (optind < argc)
-		return usage_err("stats: unexpected argument '%s'", argv[optind]);
-	jw_init(&jw, stdout, pretty_output);
-	if (open_device(&h))
-		return EXIT_ERR;
+	ret = cmd_getopt(&spec, argc, argv, &watch, &h);
+	if (ret != CMD_RUN)
+		return ret;
 	do {
 		if (!first)
 			sleep_interruptible(watch);
@@ -143,15 +152,8 @@ int do_stats(int argc, char **argv)
 		if (json_output) {
 			print_json(&s);
 		} else {
-			if (watch) {
-				char tbuf[32];
-				time_t t = time(NULL);
-				struct tm tm;
-
-				localtime_r(&t, &tm);
-				strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-				printf("%s--- %s\n", first ? "" : "\n", tbuf);
-			}
+			if (watch)
+				print_time(first);
 			print_text(&s);
 		}
 		fflush(stdout);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "main.h"
+#include "splitmix64.h"
 
 struct live {
 	uint32_t handle;
@@ -20,9 +21,18 @@ struct live {
 	uint64_t present;	/* not punched */
 };
 
+/* the command line */
+struct stress_args {
+	uint64_t batch, total;	/* bytes, or pages if *_is_pages */
+	int batch_is_pages, total_is_pages;
+	uint64_t cycles, seed;
+	double ratio;
+	int do_rc, keep;
+};
+
 struct stress {
 	struct fragalloc *h;
-	uint64_t state;		/* PRNG */
+	struct rng rng;
 	struct live *b;
 	size_t nr, cap;
 	uint64_t held;		/* present pages */
@@ -32,33 +42,16 @@ struct stress {
 	/* counters */
 	uint64_t allocs, alloc_fail, frees, range_frees, pages_punched;
 	int last_err;
+	struct stress_args *args;	/* while the options are read */
+	/* what the run saw, for the report */
+	uint64_t done;		/* cycles */
+	struct fragalloc_frag_report *before, *after, *after_rc, *after_free;
+	struct fragalloc_recompact rc;
+	int rc_ret;
+	struct fragalloc_stats st;
+	int have_stats;
+	struct timespec t0, t1;
 };
-
-/* splitmix64: a fixed, portable sequence for a given seed. */
-static uint64_t rnd(struct stress *s)
-{
-	uint64_t z = (s->state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* uniform in [0, n), n > 0 (rejection sampling: no modulo bias) */
-static uint64_t rnd_below(struct stress *s, uint64_t n)
-{
-	uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
-
-	do
-		x = rnd(s);
-	while (x >= lim);
-	return x % n;
-}
-
-static double rnd_unit(struct stress *s)
-{
-	return (double)(rnd(s) >> 11) / 9007199254740992.0;
-}
 
 static int usage(void)
 {
@@ -151,22 +144,18 @@ static int cycle(struct stress *s, double ratio)
 	if (!nfree && s->nr)
 		nfree = 1;
 	for (size_t k = 0; k < nfree && s->nr; k++) {
-		ret = free_index(s, (size_t)rnd_below(s, s->nr));
+		ret = free_index(s, (size_t)rnd_below(&s->rng, s->nr));
 		if (ret)
 			return ret;
 	}
 	/* punch random ranges into some of the others */
 	for (size_t i = 0; i < s->nr; i++) {
 		struct live *l = &s->b[i];
-		uint64_t first, max, nr, freed = 0;
+		uint64_t first, nr, freed = 0;
 
-		if (rnd_unit(s) >= ratio || l->pages < 2)
+		if (rnd_unit(&s->rng) >= ratio || l->pages < 2)
 			continue;
-		first = rnd_below(s, l->pages);
-		max = l->pages - first;
-		if (max > l->pages / 4 + 1)
-			max = l->pages / 4 + 1;
-		nr = 1 + rnd_below(s, max);
+		rnd_punch(&s->rng, l->pages, &first, &nr);
 		ret = fragalloc_free_range(s->h, l->handle, first, nr, &freed);
 		if (ret)
 			return ret;
@@ -235,10 +224,40 @@ static void report(const char *name, struct fragalloc_frag_report *r)
 	}
 }
 
+static int stress_opt(int c, const char *arg, void *ctx)
+{
+	struct stress *s = ctx;
+	struct stress_args *a = s->args;
+
+	switch (c) {
+	case 'b':
+		return opt_size(arg, &a->batch, &a->batch_is_pages, "stress: bad --batch");
+	case 't':
+		return opt_size(arg, &a->total, &a->total_is_pages, "stress: bad --total");
+	case 'c': return opt_u64(arg, &a->cycles, 0, "stress: bad --cycles");
+	case 's': return opt_u64(arg, &a->seed, 0, "stress: bad --seed");
+	case 'C': return parse_class("stress", arg, &s->mobility);
+	case 'P': return parse_policy("stress", arg, &s->policy);
+	case 'r':
+		if (parse_double(arg, &a->ratio) || a->ratio <= 0 || a->ratio > 1)
+			return usage_err("stress: --free-ratio must be in (0, 1]");
+		return 0;
+	case 'E': s->flags |= FRAGALLOC_ALLOC_BEST_EFFORT; return 0;
+	case 'R': a->do_rc = 1; return 0;
+	case 'k': a->keep = 1; return 0;
+	default: return OPT_UNKNOWN;
+	}
+}
+
+static int stress_load(struct stress *s, const struct stress_args *a,
+		       uint64_t psz);
+static int stress_unload(struct stress *s, int exit_code);
+static void stress_print_json(const struct stress *s, const struct stress_args *a);
+static void stress_print_plain(const struct stress *s, const struct stress_args *a);
+
 int do_stress(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		COMMON_LONGOPTS,
 		{ "batch", required_argument, NULL, 'b' },
 		{ "total", required_argument, NULL, 't' },
 		{ "cycles", required_argument, NULL, 'c' },
@@ -251,215 +270,204 @@ int do_stress(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },
 		{ 0 },
 	};
-	struct fragalloc_frag_report *before = NULL, *after = NULL,
-		*after_rc = NULL, *after_free = NULL;
-	uint64_t batch = 40ULL << 20, total = 360ULL << 20, cycles = 10, seed = 1;
-	int batch_is_pages = 0, total_is_pages = 0, do_rc = 0, keep = 0;
-	struct fragalloc_recompact rc;
-	struct fragalloc_stats st;
-	struct stress s;
-	double ratio = 0.3;
-	int c, ret, rc_ret = 0, have_stats = 0, exit_code = EXIT_OK, tty;
-	uint64_t psz, done = 0;
-	struct timespec t0, t1;
+	static const struct cmd_spec spec = {
+		.name = "stress", .longopts = opts, .usage = usage,
+		.opt = stress_opt,
+	};
+	struct stress_args a = {
+		.batch = 40ULL << 20, .total = 360ULL << 20, .cycles = 10,
+		.seed = 1, .ratio = 0.3,
+	};
+	struct stress s = {
+		.mobility = FRAGALLOC_UNMOVABLE, .policy = FRAGALLOC_POLICY_COMPACT,
+		.args = &a,
+	};
+	uint64_t psz;
+	int ret;
 
-	memset(&s, 0, sizeof(s));
-	s.mobility = FRAGALLOC_UNMOVABLE;
-	s.policy = FRAGALLOC_POLICY_COMPACT;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, opts, NULL)) != -1) {
-		int cr = common_opt(c);
-
-		if (cr < 0)
-			return usage();
-		if (cr)
-			continue;
-		switch (c) {
-		case 'b':
-			if (parse_size(optarg, &batch, &batch_is_pages) || !batch)
-				return usage_err("stress: bad --batch '%s'", optarg);
-			break;
-		case 't':
-			if (parse_size(optarg, &total, &total_is_pages) || !total)
-				return usage_err("stress: bad --total '%s'", optarg);
-			break;
-		case 'c':
-			if (parse_u64(optarg, &cycles))
-				return usage_err("stress: bad --cycles '%s'", optarg);
-			break;
-		case 's':
-			if (parse_u64(optarg, &seed))
-				return usage_err("stress: bad --seed '%s'", optarg);
-			break;
-		case 'C':
-			s.mobility = fragalloc_mobility_parse(optarg);
-			if (s.mobility < 0)
-				return usage_err("stress: unknown class '%s'", optarg);
-			break;
-		case 'P':
-			s.policy = fragalloc_policy_parse(optarg);
-			if (s.policy < 0)
-				return usage_err("stress: unknown policy '%s'", optarg);
-			break;
-		case 'r':
-			if (parse_double(optarg, &ratio) || ratio <= 0 || ratio > 1)
-				return usage_err("stress: --free-ratio must be in (0, 1]");
-			break;
-		case 'E': s.flags |= FRAGALLOC_ALLOC_BEST_EFFORT; break;
-		case 'R': do_rc = 1; break;
-		case 'k': keep = 1; break;
-		default: return usage_err("stress: bad option");
-		}
-	}
-	if (optind < argc)
-		return usage_err("stress: unexpected argument '%s'", argv[optind]);
-	jw_init(&jw, stdout, pretty_output);
-	if (open_device(&s.h))
-		return EXIT_ERR;
+	ret = cmd_getopt(&spec, argc, argv, &s, &s.h);
+	if (ret != CMD_RUN)
+		return ret;
 	psz = fragalloc_page_size(s.h);
-	s.batch_pages = batch_is_pages ? batch : (batch + psz - 1) / psz;
-	s.total_pages = total_is_pages ? total : (total + psz - 1) / psz;
+	s.batch_pages = size_to_pages(a.batch, a.batch_is_pages, psz);
+	s.total_pages = size_to_pages(a.total, a.total_is_pages, psz);
 	if (s.batch_pages > s.total_pages) {
 		fragalloc_close(s.h);
 		return usage_err("stress: --batch larger than --total");
 	}
-	s.state = seed;
-	tty = isatty(STDERR_FILENO);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s.rng.state = a.seed;
+	clock_gettime(CLOCK_MONOTONIC, &s.t0);
+	ret = stress_unload(&s, stress_load(&s, &a, psz));
+	if (json_output)
+		stress_print_json(&s, &a);
+	else
+		stress_print_plain(&s, &a);
+	fragalloc_frag_free(s.before);
+	fragalloc_frag_free(s.after);
+	fragalloc_frag_free(s.after_rc);
+	fragalloc_frag_free(s.after_free);
+	free(s.b);
+	fragalloc_close(s.h);
+	return ret;
+}
 
-	before = snapshot();
-	ret = fill(&s);
+/* Load, cycle, recompact, hold: the run up to the final free. */
+static int stress_load(struct stress *s, const struct stress_args *a,
+		       uint64_t psz)
+{
+	int tty = isatty(STDERR_FILENO);
+	int ret;
+
+	s->before = snapshot();
+	ret = fill(s);
 	if (ret) {
 		p_fa_err(ret, 0, "initial allocation stopped at %" PRIu64 " of %" PRIu64
-			 " pages", s.held, s.total_pages);
-		exit_code = EXIT_ERR;
-		goto out;
+			 " pages", s->held, s->total_pages);
+		return EXIT_ERR;
 	}
 	if (!json_output)
-		p_info("loaded: %zu batches, %" PRIu64 " pages\n", s.nr, s.held);
-	for (done = 0; done < cycles && !stop_requested; done++) {
-		ret = cycle(&s, ratio);
+		p_info("loaded: %zu batches, %" PRIu64 " pages\n", s->nr, s->held);
+	for (s->done = 0; s->done < a->cycles && !stop_requested; s->done++) {
+		ret = cycle(s, a->ratio);
 		if (ret) {
-			p_fa_err(ret, 0, "cycle %" PRIu64, done + 1);
-			exit_code = EXIT_ERR;
-			goto out;
+			p_fa_err(ret, 0, "cycle %" PRIu64, s->done + 1);
+			return EXIT_ERR;
 		}
-		progress(tty, done + 1, cycles, &s, psz);
+		progress(tty, s->done + 1, a->cycles, s, psz);
 	}
-	if (tty && done < cycles && !json_output)
+	if (tty && s->done < a->cycles && !json_output)
 		fputc('\n', stderr);
-	after = snapshot();
-	if (do_rc) {
-		rc_ret = fragalloc_recompact(s.h, FRAGALLOC_SCOPE_FD, 0, 0, 0, &rc);
-		if (rc_ret) {
-			p_fa_err(rc_ret, 0, "recompaction");
-			exit_code = EXIT_ERR;
+	s->after = snapshot();
+	ret = EXIT_OK;
+	if (a->do_rc) {
+		s->rc_ret = fragalloc_recompact(s->h, FRAGALLOC_SCOPE_FD, 0, 0, 0,
+						&s->rc);
+		if (s->rc_ret) {
+			p_fa_err(s->rc_ret, 0, "recompaction");
+			ret = EXIT_ERR;
 		}
-		after_rc = snapshot();
+		s->after_rc = snapshot();
 	}
-	have_stats = !fragalloc_stats(s.h, &st);
-	if (keep && !stop_requested) {
+	s->have_stats = !fragalloc_stats(s->h, &s->st);
+	if (a->keep && !stop_requested) {
 		if (!json_output)
 			p_info("holding %" PRIu64 " pages; send SIGINT/SIGTERM to free and exit\n",
-			       s.held);
+			       s->held);
 		while (!stop_requested)
 			pause();
 	}
-out:
-	while (s.nr) {
-		ret = free_index(&s, s.nr - 1);
+	return ret;
+}
+
+/* Free what is held; the exit code, EXIT_ERR if a free failed. */
+static int stress_unload(struct stress *s, int exit_code)
+{
+	while (s->nr) {
+		int ret = free_index(s, s->nr - 1);
+
 		if (ret) {
 			p_fa_err(ret, 0, "free");
 			exit_code = EXIT_ERR;
 			break;
 		}
 	}
-	after_free = snapshot();
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-
-	if (json_output) {
-		jw_obj_start(&jw);
-		jw_key(&jw, "params");
-		jw_obj_start(&jw);
-		jw_ku64(&jw, "batch_pages", s.batch_pages);
-		jw_ku64(&jw, "total_pages", s.total_pages);
-		jw_ku64(&jw, "cycles", cycles);
-		jw_ku64(&jw, "seed", seed);
-		jw_kdbl(&jw, "free_ratio", ratio);
-		jw_kstr(&jw, "class", fragalloc_mobility_name((unsigned int)s.mobility));
-		jw_kstr(&jw, "policy", fragalloc_policy_name((unsigned int)s.policy));
-		jw_obj_end(&jw);
-		jw_ku64(&jw, "cycles_done", done);
-		jw_ku64(&jw, "allocs", s.allocs);
-		jw_ku64(&jw, "alloc_failures", s.alloc_fail);
-		jw_ku64(&jw, "frees", s.frees);
-		jw_ku64(&jw, "range_frees", s.range_frees);
-		jw_ku64(&jw, "pages_punched", s.pages_punched);
-		jw_kdbl(&jw, "elapsed_s", (double)(t1.tv_sec - t0.tv_sec) +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		if (have_stats) {
-			jw_key(&jw, "pool");
-			jw_obj_start(&jw);
-			jw_ku64(&jw, "blocks", st.out_blocks[s.mobility]);
-			jw_ku64(&jw, "pages_used", st.out_pages_used[s.mobility]);
-			jw_ku64(&jw, "pages_free", st.out_pages_free[s.mobility]);
-			jw_ku64(&jw, "loose_pages", st.out_loose_pages[s.mobility]);
-			jw_ku64(&jw, "fallbacks", st.out_fallbacks);
-			jw_ku64(&jw, "other_pages", st.out_other_pages);
-			jw_obj_end(&jw);
-		}
-		if (do_rc && !rc_ret) {
-			jw_key(&jw, "recompact");
-			jw_obj_start(&jw);
-			jw_ku64(&jw, "pages_moved", rc.out_pages_moved);
-			jw_ku64(&jw, "blocks_released", rc.out_blocks_released);
-			jw_ku64(&jw, "blocks_before", rc.out_blocks_before);
-			jw_ku64(&jw, "blocks_after", rc.out_blocks_after);
-			jw_obj_end(&jw);
-		}
-		jw_key(&jw, "reports");
-		jw_obj_start(&jw);
-		report("before", before);
-		report("after", after);
-		report("after_recompact", after_rc);
-		report("after_free", after_free);
-		jw_obj_end(&jw);
-		jw_obj_end(&jw);
-		jw_end_doc(&jw);
-	} else {
-		printf("stress: %" PRIu64 "/%" PRIu64 " cycles, seed %" PRIu64
-		       ", %s/%s: %" PRIu64 " allocs (%" PRIu64 " failed), %" PRIu64
-		       " frees, %" PRIu64 " range frees (%" PRIu64 " pages)\n",
-		       done, cycles, seed,
-		       fragalloc_mobility_name((unsigned int)s.mobility),
-		       fragalloc_policy_name((unsigned int)s.policy), s.allocs,
-		       s.alloc_fail, s.frees, s.range_frees, s.pages_punched);
-		if (s.alloc_fail)
-			printf("  last allocation error: %s\n",
-			       fragalloc_strerror(s.last_err));
-		if (have_stats)
-			printf("pool (%s): %" PRIu64 " pageblocks, %" PRIu64
-			       " pages used, %" PRIu64 " free in owned blocks, %" PRIu64
-			       " loose\n", fragalloc_mobility_name((unsigned int)s.mobility),
-			       (uint64_t)st.out_blocks[s.mobility],
-			       (uint64_t)st.out_pages_used[s.mobility],
-			       (uint64_t)st.out_pages_free[s.mobility],
-			       (uint64_t)st.out_loose_pages[s.mobility]);
-		if (do_rc && !rc_ret)
-			printf("recompact: moved %" PRIu64 " pages, pageblocks %" PRIu64
-			       " -> %" PRIu64 "\n", (uint64_t)rc.out_pages_moved,
-			       (uint64_t)rc.out_blocks_before,
-			       (uint64_t)rc.out_blocks_after);
-		report("before", before);
-		report("after (memory held)", after);
-		report("after recompact", after_rc);
-		report("after free", after_free);
-	}
-	fragalloc_frag_free(before);
-	fragalloc_frag_free(after);
-	fragalloc_frag_free(after_rc);
-	fragalloc_frag_free(after_free);
-	free(s.b);
-	fragalloc_close(s.h);
+	s->after_free = snapshot();
+	clock_gettime(CLOCK_MONOTONIC, &s->t1);
 	return exit_code;
+}
+
+static void stress_pool_json(const struct stress *s)
+{
+	const struct fragalloc_stats *st = &s->st;
+
+	jw_key(&jw, "pool");
+	jw_obj_start(&jw);
+	jw_ku64(&jw, "blocks", st->out_blocks[s->mobility]);
+	jw_ku64(&jw, "pages_used", st->out_pages_used[s->mobility]);
+	jw_ku64(&jw, "pages_free", st->out_pages_free[s->mobility]);
+	jw_ku64(&jw, "loose_pages", st->out_loose_pages[s->mobility]);
+	jw_ku64(&jw, "fallbacks", st->out_fallbacks);
+	jw_ku64(&jw, "other_pages", st->out_other_pages);
+	jw_obj_end(&jw);
+}
+
+static const char *const param_keys[] = {
+	"batch_pages", "total_pages", "cycles", "seed",
+};
+static const char *const counter_keys[] = {
+	"cycles_done", "allocs", "alloc_failures", "frees", "range_frees",
+	"pages_punched",
+};
+
+static void stress_print_json(const struct stress *s, const struct stress_args *a)
+{
+	const uint64_t params[ARRAY_SIZE(param_keys)] = {
+		s->batch_pages, s->total_pages, a->cycles, a->seed,
+	};
+	const uint64_t counters[ARRAY_SIZE(counter_keys)] = {
+		s->done, s->allocs, s->alloc_fail, s->frees, s->range_frees,
+		s->pages_punched,
+	};
+
+	jw_obj_start(&jw);
+	jw_key(&jw, "params");
+	jw_obj_start(&jw);
+	jw_ku64_list(&jw, param_keys, params, ARRAY_SIZE(params));
+	jw_kdbl(&jw, "free_ratio", a->ratio);
+	jw_kstr(&jw, "class", fragalloc_mobility_name((unsigned int)s->mobility));
+	jw_kstr(&jw, "policy", fragalloc_policy_name((unsigned int)s->policy));
+	jw_obj_end(&jw);
+	jw_ku64_list(&jw, counter_keys, counters, ARRAY_SIZE(counters));
+	jw_kdbl(&jw, "elapsed_s", (double)(s->t1.tv_sec - s->t0.tv_sec) +
+		(double)(s->t1.tv_nsec - s->t0.tv_nsec) / 1e9);
+	if (s->have_stats)
+		stress_pool_json(s);
+	if (a->do_rc && !s->rc_ret) {
+		jw_key(&jw, "recompact");
+		jw_obj_start(&jw);
+		jw_ku64(&jw, "pages_moved", s->rc.out_pages_moved);
+		recompact_blocks_json(&s->rc);
+		jw_obj_end(&jw);
+	}
+	jw_key(&jw, "reports");
+	jw_obj_start(&jw);
+	report("before", s->before);
+	report("after", s->after);
+	report("after_recompact", s->after_rc);
+	report("after_free", s->after_free);
+	jw_obj_end(&jw);
+	jw_obj_end(&jw);
+	jw_end_doc(&jw);
+}
+
+static void stress_print_plain(const struct stress *s, const struct stress_args *a)
+{
+	const char *class = fragalloc_mobility_name((unsigned int)s->mobility);
+
+	printf("stress: %" PRIu64 "/%" PRIu64 " cycles, seed %" PRIu64
+	       ", %s/%s: %" PRIu64 " allocs (%" PRIu64 " failed), %" PRIu64
+	       " frees, %" PRIu64 " range frees (%" PRIu64 " pages)\n",
+	       s->done, a->cycles, a->seed, class,
+	       fragalloc_policy_name((unsigned int)s->policy), s->allocs,
+	       s->alloc_fail, s->frees, s->range_frees, s->pages_punched);
+	if (s->alloc_fail)
+		printf("  last allocation error: %s\n",
+		       fragalloc_strerror(s->last_err));
+	if (s->have_stats)
+		printf("pool (%s): %" PRIu64 " pageblocks, %" PRIu64
+		       " pages used, %" PRIu64 " free in owned blocks, %" PRIu64
+		       " loose\n", class,
+		       (uint64_t)s->st.out_blocks[s->mobility],
+		       (uint64_t)s->st.out_pages_used[s->mobility],
+		       (uint64_t)s->st.out_pages_free[s->mobility],
+		       (uint64_t)s->st.out_loose_pages[s->mobility]);
+	if (a->do_rc && !s->rc_ret)
+		printf("recompact: moved %" PRIu64 " pages, pageblocks %" PRIu64
+		       " -> %" PRIu64 "\n", (uint64_t)s->rc.out_pages_moved,
+		       (uint64_t)s->rc.out_blocks_before,
+		       (uint64_t)s->rc.out_blocks_after);
+	report("before", s->before);
+	report("after (memory held)", s->after);
+	report("after recompact", s->after_rc);
+	report("after free", s->after_free);
 }

@@ -59,6 +59,7 @@ enum fragalloc_nl_cmd {
 	FRAGALLOC_NL_CMD_EVENT,
 	__FRAGALLOC_NL_CMD_MAX,
 };
+
 #define FRAGALLOC_NL_CMD_MAX (__FRAGALLOC_NL_CMD_MAX - 1)
 
 /**
@@ -183,6 +184,7 @@ enum fragalloc_nl_attr {
 	FRAGALLOC_NL_A_EVENT_ERRNO,
 	__FRAGALLOC_NL_A_MAX,
 };
+
 #define FRAGALLOC_NL_A_MAX (__FRAGALLOC_NL_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_FRAGALLOC_NETLINK_H */
