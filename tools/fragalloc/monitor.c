@@ -44,7 +44,7 @@ static const struct {
 	  offsetof(struct fragalloc_event, duration_ns) },
 };
 
-#define NR_SUMS (sizeof(sums) / sizeof(sums[0]))
+#define NR_SUMS ARRAY_SIZE(sums)
 #define HAS(ev, a) ((ev)->attrs & (1ULL << (a)))
 
 struct tally {
@@ -180,7 +180,7 @@ static void summary_json(const struct tally *t, const char *reason)
 	jw_obj_start(&jw);
 	jw_kstr(&jw, "reason", reason);
 	jw_kdbl(&jw, "seconds", seconds_since(&t->start));
-	for (size_t i = 0; i < sizeof(tally_totals) / sizeof(tally_totals[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(tally_totals); i++)
 		jw_ku64(&jw, tally_totals[i].name,
 			*(const uint64_t *)((const char *)t + tally_totals[i].off));
 	jw_key(&jw, "kinds");
@@ -297,59 +297,51 @@ static int open_monitor(struct fragalloc_monitor **m)
 	return ret ? EXIT_ERR : EXIT_OK;
 }
 
-static int parse_args(int argc, char **argv, uint64_t *count, double *timeout)
+struct monitor_args {
+	uint64_t count;		/* messages; 0: no limit */
+	double timeout;		/* seconds; 0: none */
+};
+
+static int monitor_opt(int c, const char *arg, void *ctx)
 {
-	static const struct option opts[] = {
-		COMMON_LONGOPTS,
-		{ "count", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ 0 },
-	};
-	int c;
+	struct monitor_args *a = ctx;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS "n:t:", opts, NULL)) != -1) {
-		int r = common_opt(c);
-
-		if (r < 0)
-			return -1;
-		if (r)
-			continue;
-		if (c == 'n') {
-			if (parse_u64(optarg, count) || !*count)
-				return usage_err("--count: a positive number of messages, not '%s'", optarg);
-		} else if (c == 't') {
-			if (parse_double(optarg, timeout) || !(*timeout > 0))
-				return usage_err("--timeout: a positive number of seconds, not '%s'", optarg);
-		} else {
-			return usage_err("monitor: unknown option");
-		}
-	}
-	if (optind < argc)
-		return usage_err("monitor: unexpected argument '%s'", argv[optind]);
+	if (c == 'n')
+		return opt_u64(arg, &a->count, 1, "monitor: bad --count");
+	if (c != 't')
+		return OPT_UNKNOWN;
+	if (parse_double(arg, &a->timeout) || !(a->timeout > 0))
+		return usage_err("monitor: bad --timeout '%s'", arg);
 	return 0;
 }
 
 int do_monitor(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ 0 },
+	};
+	static const struct cmd_spec spec = {
+		.name = "monitor", .shortopts = "n:t:", .longopts = opts,
+		.usage = usage, .opt = monitor_opt,
+	};
+	struct monitor_args a = { 0 };
 	struct fragalloc_monitor *m;
 	struct tally t;
-	uint64_t count = 0;
-	double timeout = 0;
 	const char *reason;
 	int ret, err = 0;
 
-	ret = parse_args(argc, argv, &count, &timeout);
-	if (ret)
-		return ret < 0 ? usage() : ret;
-	jw_init(&jw, stdout, pretty_output);
+	ret = cmd_getopt(&spec, argc, argv, &a, NULL);
+	if (ret != CMD_RUN)
+		return ret;
 	if (open_monitor(&m))
 		return EXIT_ERR;
 	memset(&t, 0, sizeof(t));
 	clock_gettime(CLOCK_MONOTONIC, &t.start);
 	if (!json_output)
 		p_info("monitoring fragalloc events (Ctrl-C to stop)\n");
-	reason = watch(m, count, timeout, &t, &err);
+	reason = watch(m, a.count, a.timeout, &t, &err);
 	fragalloc_monitor_close(m);
 	if (!reason) {
 		p_fa_err(err, 0, err == -ENODEV ? "the module was unloaded" :
