@@ -429,7 +429,8 @@ struct fragalloc_monitor;
  * Opens a netlink socket subscribed to the family's events group. Errors:
  * ENOENT (no family FRAGALLOC_GENL_NAME or no events group: the module is
  * not loaded, or too old to have them), EOPNOTSUPP (the library was built
- * without libnl), EPROTONOSUPPORT (no generic netlink in this kernel),
+ * without libnl), EPROTONOSUPPORT (no generic netlink in this kernel:
+ * no CONFIG_NET or CONFIG_NETLINK),
  * ENOMEM, and the socket errnos (EACCES, EPERM...).
  */
 int fragalloc_monitor_open(struct fragalloc_monitor **out);

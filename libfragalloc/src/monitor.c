@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -70,12 +71,34 @@ static int nle_errno(int nle)
 	return -EIO;
 }
 
+/*
+ * Whether this kernel has generic netlink at all: libnl would say only
+ * "failure". Without CONFIG_NET there are no socket calls (ENOSYS), without
+ * netlink no AF_NETLINK (EAFNOSUPPORT): all three are EPROTONOSUPPORT here.
+ */
+static int genl_available(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	int err = errno;
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (err == ENOSYS || err == EAFNOSUPPORT || err == EPROTONOSUPPORT)
+		return -EPROTONOSUPPORT;
+	return -err;
+}
+
 /* A connected generic netlink socket and the id of @name */
 static int nl_open(const char *name, struct nl_sock **out, int *family)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	int ret;
+	struct nl_sock *sk;
+	int ret = genl_available();
 
+	if (ret)
+		return ret;
+	sk = nl_socket_alloc();
 	if (!sk)
 		return -ENOMEM;
 	ret = genl_connect(sk);

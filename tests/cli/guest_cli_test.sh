@@ -286,6 +286,11 @@ if [ "$rc" -eq 1 ] && grep -qF '"errno":2' "$T/out"; then
 		'"hint":"is the module loaded? (modprobe fragalloc)"'
 	t 1 "monitor without the family (text) -> 1" "$FA" monitor --count 1 --timeout 1
 	has "monitor without the family names it" 'no generic netlink family "fragalloc"' "$T/err"
+elif [ "$rc" -eq 1 ] && grep -qF 'this kernel has no generic netlink' "$T/out"; then
+	echo "# monitor: this kernel has no netlink (CONFIG_NET off): checking the error"
+	ok "monitor on a kernel without netlink -> exit 1, JSON error saying so"
+	t 1 "monitor on a kernel without netlink (text) -> 1" "$FA" monitor --count 1 --timeout 1
+	has "monitor without netlink names the missing config" "CONFIG_NET" "$T/err"
 elif [ "$rc" -eq 1 ] && grep -qF 'built without libnl-genl-3' "$T/out"; then
 	echo "# monitor: this fragalloc was built without libnl: checking the error"
 	ok "monitor without libnl -> exit 1, JSON error saying so"

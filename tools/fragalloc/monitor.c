@@ -292,6 +292,8 @@ static int open_monitor(struct fragalloc_monitor **m)
 			 FRAGALLOC_GENL_NAME);
 	else if (ret == -EOPNOTSUPP)
 		p_err("this fragalloc was built without libnl-genl-3: no netlink monitor (rebuild with libnl-genl-3-dev installed)");
+	else if (ret == -EPROTONOSUPPORT)
+		p_err("this kernel has no generic netlink (CONFIG_NET, CONFIG_NETLINK): no monitor");
 	else if (ret)
 		p_fa_err(ret, 1, "cannot open a generic netlink socket");
 	return ret ? EXIT_ERR : EXIT_OK;
