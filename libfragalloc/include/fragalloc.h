@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/fragalloc.h>
+#include <linux/fragalloc_netlink.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -353,6 +354,122 @@ int fragalloc_blocks_read(const struct fragalloc_blocks_opts *opts,
 void fragalloc_blocks_free(struct fragalloc_blocks_report *r);
 /* "absent", "free", "movable", "polluted", "pool", "loose"; NULL if out of range */
 const char *fragalloc_block_class_name(unsigned int cls);
+
+/* ------------------------------------------------------------------------
+ * Live events and pool figures over generic netlink (since FRAGALLOC_1.2)
+ *
+ * The module registers the generic netlink family FRAGALLOC_GENL_NAME
+ * while it is loaded (see linux/fragalloc_netlink.h). A monitor subscribes
+ * to its multicast group of coalesced events; fragalloc_nl_stats() asks for
+ * the pool-wide figures. Neither needs a privilege. A library built without
+ * libnl-genl-3 has the same functions: the socket ones return -EOPNOTSUPP,
+ * the parsers work. See fragalloc_monitor(3).
+ */
+
+/*
+ * One EVENT message: @count events of @kind (enum fragalloc_nl_event)
+ * since the previous message of that kind, and their sums. Which sums a
+ * kind carries is in enum fragalloc_nl_event; @attrs has bit (1ULL << A)
+ * set for every attribute A (enum fragalloc_nl_attr) the message carried,
+ * so that a zero sum and an absent one can be told apart.
+ */
+struct fragalloc_event {
+	uint32_t kind;		/* enum fragalloc_nl_event */
+	uint32_t limit;		/* LIMIT_HIT: enum fragalloc_nl_limit (latest) */
+	uint32_t error;		/* LIMIT_HIT: positive errno (latest) */
+	uint32_t __pad;
+	uint64_t attrs;		/* 1ULL << FRAGALLOC_NL_A_*: present */
+	uint64_t count;		/* events coalesced into this message */
+	uint64_t time_ns;	/* CLOCK_MONOTONIC of the latest one */
+	uint64_t pages;
+	uint64_t blocks;
+	uint64_t loose;
+	uint64_t planned;
+	uint64_t moved;
+	uint64_t asked;
+	uint64_t duration_ns;
+	uint64_t __reserved[5];	/* zero: room for later attributes */
+};
+
+/* A mobility class in a GET_STATS reply (FRAGALLOC_NL_A_CLASS nest). */
+struct fragalloc_nl_class {
+	uint64_t blocks;	/* pageblocks owned by the class */
+	uint64_t used;		/* pages handed out from owned pageblocks */
+	uint64_t free;		/* free pages inside owned pageblocks */
+	uint64_t loose;		/* pages handed out outside whole blocks */
+};
+
+/* A GET_STATS reply; the fields are the FRAGALLOC_NL_A_STATS_* ones. */
+struct fragalloc_nl_stats {
+	uint64_t attrs;		/* 1ULL << FRAGALLOC_NL_A_*: present */
+	uint32_t class_mask;	/* bit m: classes[m] was in the reply */
+	uint32_t __pad;
+	struct fragalloc_nl_class classes[FRAGALLOC_NR_MOBILITY];
+	uint64_t reserve_blocks;
+	uint64_t fallbacks;
+	uint64_t blocks_acquired;
+	uint64_t blocks_released;
+	uint64_t other_pages;
+	uint64_t recompact_runs;
+	uint64_t recompact_moved;
+	uint64_t meta_bytes;
+	uint64_t auto_runs;
+	uint64_t idle_pages;
+	uint64_t reclaimable_pages;
+	uint64_t shrink_runs;
+	uint64_t shrink_pages;
+	uint64_t shrink_blocks_broken;
+	uint64_t auto_pages_released;
+	uint64_t __reserved[8];	/* zero: room for later attributes */
+};
+
+struct fragalloc_monitor;
+
+/*
+ * Opens a netlink socket subscribed to the family's events group. Errors:
+ * ENOENT (no family FRAGALLOC_GENL_NAME or no events group: the module is
+ * not loaded, or too old to have them), EOPNOTSUPP (the library was built
+ * without libnl), EPROTONOSUPPORT (no generic netlink in this kernel:
+ * no CONFIG_NET or CONFIG_NETLINK),
+ * ENOMEM, and the socket errnos (EACCES, EPERM...).
+ */
+int fragalloc_monitor_open(struct fragalloc_monitor **out);
+/*
+ * Waits up to @timeout_ms (-1: no limit, 0: do not wait) for the next
+ * event. Returns 1 with *@ev filled, 0 on timeout, or: -EINTR (a signal
+ * arrived: check your flag and call again), -ENOBUFS (the kernel dropped
+ * messages because they were not read fast enough; the next ones arrive
+ * normally), -ENODEV (the module was unloaded: the family is gone; every
+ * later call says so too), -EBADMSG (a malformed message, skipped).
+ */
+int fragalloc_monitor_next(struct fragalloc_monitor *m, int timeout_ms,
+			   struct fragalloc_event *ev);
+/* The socket, for poll(2) (POLLIN: call fragalloc_monitor_next(m, 0, ...)). */
+int fragalloc_monitor_fd(const struct fragalloc_monitor *m);
+void fragalloc_monitor_close(struct fragalloc_monitor *m);
+
+/*
+ * FRAGALLOC_NL_CMD_GET_STATS. @class_id -1: every class; else only that
+ * one (enum fragalloc_mobility). Errors: ENOENT (no family), EOPNOTSUPP (no
+ * libnl), ERANGE (@class_id not a class), ETIMEDOUT (no reply in 5 s),
+ * EBADMSG (malformed reply), and the kernel's errno.
+ */
+int fragalloc_nl_stats(int class_id, struct fragalloc_nl_stats *out);
+
+/*
+ * Parses one netlink message (nlmsghdr, genlmsghdr, attributes) as the
+ * kernel multicasts it; works without libnl. Unknown attributes (a newer
+ * kernel) and FRAGALLOC_NL_A_PAD are skipped. Errors: EBADMSG (truncated,
+ * an attribute overrunning the message or of the wrong size, KIND or
+ * COUNT missing), ENOMSG (not an EVENT message: another command, nlctrl,
+ * a netlink control message), EINVAL (NULL).
+ */
+int fragalloc_event_parse(const void *buf, size_t len,
+			  struct fragalloc_event *ev);
+/* "alloc", "free", "block_acquire", ...; NULL if unknown (a newer kernel). */
+const char *fragalloc_event_kind_name(unsigned int kind);
+/* "max_batch_pages", "max_fd_pages", "max_total_pages", "memlock"; NULL if unknown. */
+const char *fragalloc_event_limit_name(unsigned int limit);
 
 #ifdef __cplusplus
 }

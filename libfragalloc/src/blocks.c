@@ -45,7 +45,6 @@
 #define FA_BLK_DEFAULT_POOL		"/sys/kernel/debug/fragalloc/pageblocks"
 #define FA_BLK_CHUNK			65536	/* PFNs per read */
 #define FA_BLK_MAX_PFNS			(1ULL << 40)
-#define FA_BLK_TEXT_MAX			(16u << 20)
 
 enum { PG_ABSENT, PG_FREE, PG_LRU, PG_OTHER };
 
@@ -61,69 +60,15 @@ FA_EXPORT const char *fragalloc_block_class_name(unsigned int cls)
 /* ---------------------------------------------------------------------- */
 /* Small text helpers */
 
-static int read_text(const char *path, char **out, size_t *len)
+static int parse_ull(const char *s, uint64_t *v)
 {
-	size_t cap = 16384, n = 0;
-	char *buf = NULL, *nb;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r;
-
-		if (!buf || n + 1 >= cap) {
-			if (buf)
-				cap *= 2;
-			if (cap > FA_BLK_TEXT_MAX) {
-				ret = -EFBIG;
-				break;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				ret = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (ret) {
-		free(buf);
-		return ret;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-static int parse_ull(const char *s, uint64_t *v, char **end)
-{
-	char *e;
-
 	while (*s == ' ' || *s == '\t')
 		s++;
 	if (*s < '0' || *s > '9')
 		return -EBADMSG;
 	errno = 0;
-	*v = strtoull(s, &e, 0);
-	if (errno)
-		return -EBADMSG;
-	if (end)
-		*end = e;
-	return 0;
+	*v = strtoull(s, NULL, 0);
+	return errno ? -EBADMSG : 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -134,7 +79,7 @@ static int add_zone(struct fragalloc_blocks_report *r,
 {
 	struct fragalloc_blocks_zone *nz;
 
-	if (r->nr_zones >= 1024)
+	if (r->nr_zones >= INT16_MAX)	/* the per-block zone[] is int16_t */
 		return -ERANGE;
 	nz = realloc(r->zones, (r->nr_zones + 1) * sizeof(*nz));
 	if (!nz)
@@ -144,69 +89,72 @@ static int add_zone(struct fragalloc_blocks_report *r,
 	return 0;
 }
 
-static int finish_zone(struct fragalloc_blocks_report *r,
-		       struct fragalloc_blocks_zone *z, uint64_t spanned,
-		       int have_span, int have_start)
+struct zone_acc {
+	struct fragalloc_blocks_zone z;	/* name[0] 0: before the first zone */
+	uint64_t spanned;
+	int have_span, have_start;
+};
+
+static int finish_zone(struct fragalloc_blocks_report *r, struct zone_acc *za)
 {
-	if (!z->name[0])
+	if (!za->z.name[0])
 		return 0;
-	if (!have_span)
+	if (!za->have_span)
 		return -EBADMSG;
-	if (!spanned)
+	if (!za->spanned)
 		return 0;	/* empty zone (Movable, Device): no start_pfn line */
-	if (!have_start)
+	if (!za->have_start)
 		return -EBADMSG;
-	return add_zone(r, z);
+	za->z.end_pfn = za->z.start_pfn + za->spanned;
+	return add_zone(r, &za->z);
 }
 
-static int fa_blocks_parse_zoneinfo(struct fragalloc_blocks_report *r, char *buf)
+/* A zone's "spanned N" or "start_pfn: N" line (the others are not needed) */
+static int zone_field(struct zone_acc *za, const char *line)
 {
-	struct fragalloc_blocks_zone z;
-	int have_span = 0, have_start = 0, ret;
-	uint64_t spanned = 0;
-	char *line, *save = NULL;
+	const char *p = line;
 
-	memset(&z, 0, sizeof(z));
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!strncmp(p, "spanned ", 8)) {
+		za->have_span = 1;
+		return parse_ull(p + 8, &za->spanned);
+	}
+	if (!strncmp(p, "start_pfn:", 10)) {
+		za->have_start = 1;
+		return parse_ull(p + 10, &za->z.start_pfn);
+	}
+	return 0;
+}
+
+static int fa_blocks_parse_zoneinfo(struct fragalloc_blocks_report *r,
+				    char *buf, void *unused)
+{
+	struct zone_acc za;
+	char *line, *save = NULL;
+	int ret;
+
+	(void)unused;
+	memset(&za, 0, sizeof(za));
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *p = line, *e;
-		int node, off = 0;
 		char name[FRAGALLOC_FRAG_NAME_LEN];
-		uint64_t v;
+		int node, off = 0;
 
 		if (sscanf(line, "Node %d, zone %31s%n", &node, name, &off) == 2 &&
 		    off > 0) {
-			if (have_start)
-				z.end_pfn = z.start_pfn + spanned;
-			ret = finish_zone(r, &z, spanned, have_span, have_start);
+			ret = finish_zone(r, &za);
 			if (ret)
 				return ret;
-			memset(&z, 0, sizeof(z));
-			z.node = node;
-			z.zone_index = -1;
-			strcpy(z.name, name);
-			have_span = have_start = 0;
-			continue;
-		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!z.name[0])
-			continue;
-		if (!strncmp(p, "spanned ", 8)) {
-			if (parse_ull(p + 8, &v, &e))
-				return -EBADMSG;
-			spanned = v;
-			have_span = 1;
-		} else if (!strncmp(p, "start_pfn:", 10)) {
-			if (parse_ull(p + 10, &v, &e))
-				return -EBADMSG;
-			z.start_pfn = v;
-			have_start = 1;
+			memset(&za, 0, sizeof(za));
+			za.z.node = node;
+			za.z.zone_index = -1;
+			strcpy(za.z.name, name);
+		} else if (za.z.name[0] && zone_field(&za, line)) {
+			return -EBADMSG;
 		}
 	}
-	if (have_start)
-		z.end_pfn = z.start_pfn + spanned;
-	ret = finish_zone(r, &z, spanned, have_span, have_start);
+	ret = finish_zone(r, &za);
 	if (ret)
 		return ret;
 	return r->nr_zones ? 0 : -EBADMSG;
@@ -215,17 +163,45 @@ static int fa_blocks_parse_zoneinfo(struct fragalloc_blocks_report *r, char *buf
 /* ---------------------------------------------------------------------- */
 /* The pool's debugfs list: header, then "0x%08lx class state used" */
 
-static int parse_pool(struct fragalloc_blocks_report *r, char *buf,
-		      uint8_t **state, size_t *nr_state)
+/* The pool's state per pageblock index: 0 none, POOL_OWNED, POOL_LOOSE */
+enum { POOL_NONE, POOL_OWNED, POOL_LOOSE };
+
+struct pool_map {
+	uint8_t *state;
+	size_t nr;
+};
+
+static int pool_set(struct pool_map *m, uint64_t b, uint8_t s)
 {
+	if (b >= FA_BLK_MAX_PFNS)
+		return -EBADMSG;
+	if (b >= m->nr) {
+		size_t n = m->nr ? m->nr : 1024;
+		uint8_t *ns;
+
+		while (n <= b)
+			n *= 2;
+		ns = realloc(m->state, n);
+		if (!ns)
+			return -ENOMEM;
+		memset(ns + m->nr, 0, n - m->nr);
+		m->state = ns;
+		m->nr = n;
+	}
+	m->state[b] = s;
+	return 0;
+}
+
+static int parse_pool(struct fragalloc_blocks_report *r, char *buf, void *arg)
+{
+	struct pool_map *m = arg;
 	char *line, *save = NULL;
-	int first = 1;
+	int first = 1, ret;
 
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char cls[32], st[32];
 		unsigned long long pfn, used;
-		uint64_t b;
 		uint8_t s;
 
 		if (first && !strncmp(line, "pfn", 3)) {
@@ -236,28 +212,14 @@ static int parse_pool(struct fragalloc_blocks_report *r, char *buf,
 		if (sscanf(line, "%llx %31s %31s %llu", &pfn, cls, st, &used) != 4)
 			return -EBADMSG;
 		if (!strcmp(st, "owned") || !strcmp(st, "isolated"))
-			s = 1;
+			s = POOL_OWNED;
 		else if (!strcmp(st, "loose"))
-			s = 2;
+			s = POOL_LOOSE;
 		else
 			continue;
-		b = pfn >> r->pageblock_order;
-		if (b >= FA_BLK_MAX_PFNS)
-			return -EBADMSG;
-		if (b >= *nr_state) {
-			size_t n = *nr_state ? *nr_state : 1024;
-			uint8_t *ns;
-
-			while (n <= b)
-				n *= 2;
-			ns = realloc(*state, n);
-			if (!ns)
-				return -ENOMEM;
-			memset(ns + *nr_state, 0, n - *nr_state);
-			*state = ns;
-			*nr_state = n;
-		}
-		(*state)[b] = s;
+		ret = pool_set(m, pfn >> r->pageblock_order, s);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -309,6 +271,16 @@ static int zone_of(const struct fragalloc_blocks_report *r, uint64_t pfn)
 	return -1;
 }
 
+/* The same totals are kept for the report and for each zone. */
+#define COUNT_BLOCK(t, cls, map, own, own_only) do {			\
+	(t)->blocks[cls]++;						\
+	(t)->map_blocks[map]++;						\
+	if ((cls) == FRAGALLOC_BLOCK_POLLUTED && (own))			\
+		(t)->polluted_own++;					\
+	if (own_only)							\
+		(t)->polluted_own_only++;				\
+} while (0)
+
 static void close_block(struct fragalloc_blocks_report *r, uint64_t b,
 			const struct blk_acc *a, const uint8_t *pool,
 			size_t nr_pool)
@@ -333,9 +305,9 @@ static void close_block(struct fragalloc_blocks_report *r, uint64_t b,
 	if (r->has_pool) {
 		uint8_t s = b < nr_pool ? pool[b] : 0;
 
-		if (s == 1)
+		if (s == POOL_OWNED)
 			map = FRAGALLOC_BLOCK_POOL;
-		else if (s == 2 || a->own)
+		else if (s == POOL_LOOSE || a->own)
 			map = FRAGALLOC_BLOCK_LOOSE;
 	} else if (a->own) {
 		map = own_only && !a->pages[PG_LRU] ? FRAGALLOC_BLOCK_POOL :
@@ -345,23 +317,13 @@ static void close_block(struct fragalloc_blocks_report *r, uint64_t b,
 	r->map[b] = map;
 	r->own[b] = (uint32_t)a->own;
 	r->zone[b] = (int16_t)a->zone;
-	r->blocks[cls]++;
-	r->map_blocks[map]++;
-	if (cls == FRAGALLOC_BLOCK_POLLUTED && a->own)
-		r->polluted_own++;
-	if (own_only)
-		r->polluted_own_only++;
+	COUNT_BLOCK(r, cls, map, a->own, own_only);
 	if (a->own)
 		r->own_blocks++;
 	if (a->zone >= 0) {
 		struct fragalloc_blocks_zone *z = &r->zones[a->zone];
 
-		z->blocks[cls]++;
-		z->map_blocks[map]++;
-		if (cls == FRAGALLOC_BLOCK_POLLUTED && a->own)
-			z->polluted_own++;
-		if (own_only)
-			z->polluted_own_only++;
+		COUNT_BLOCK(z, cls, map, a->own, own_only);
 		if (z->first_block == UINT64_MAX)
 			z->first_block = b;
 		z->last_block = b;
@@ -377,30 +339,105 @@ static inline int bit_test(const uint64_t *bm, uint64_t i)
 	return (int)((bm[i >> 6] >> (i & 63)) & 1);
 }
 
-static int scan_kpageflags(struct fragalloc_blocks_report *r, int fd,
-			   const uint64_t *own_bm, uint64_t own_bits,
-			   const uint8_t *pool, size_t nr_pool)
+/* The kind of a page from its KPF_* bits (see the top of this file) */
+static int page_kind(uint64_t f, int *head_kind)
 {
-	uint64_t *buf, cap = 0, pfn = 0, ppb = r->pages_per_block;
-	struct blk_acc a;
-	int head_kind = PG_OTHER, ret = 0;
-	size_t fill = 0;	/* bytes in buf */
+	int kind;
 
-	buf = malloc(FA_BLK_CHUNK * sizeof(*buf));
+	if (f & (1ULL << KPF_NOPAGE))
+		kind = PG_ABSENT;
+	else if (f & (1ULL << KPF_BUDDY))
+		kind = PG_FREE;
+	else if (f & (1ULL << KPF_LRU))
+		kind = PG_LRU;
+	else if (f & (1ULL << KPF_COMPOUND_TAIL))
+		kind = *head_kind;
+	else
+		kind = PG_OTHER;
+	if (f & (1ULL << KPF_COMPOUND_HEAD))
+		*head_kind = kind;
+	return kind;
+}
+
+struct kpf_scan {
+	struct fragalloc_blocks_report *r;
+	const uint64_t *own_bm;
+	uint64_t own_bits;
+	const uint8_t *pool;
+	size_t nr_pool;
+	uint64_t cap;		/* entries of r's per-block arrays */
+	uint64_t pfn;		/* PFNs read */
+	int head_kind;		/* of the latest compound head */
+	struct blk_acc a;	/* the block being read */
+};
+
+static void acc_reset(struct blk_acc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->zone = -1;
+}
+
+/* Closes the block of @last_pfn with what was counted since its start. */
+static int end_block(struct kpf_scan *s, uint64_t last_pfn)
+{
+	uint64_t b = last_pfn / s->r->pages_per_block;
+	int ret;
+
+	if (s->a.zone < 0)	/* a hole: the zone spanning it */
+		s->a.zone = zone_of(s->r, last_pfn);
+	ret = grow(s->r, &s->cap, b + 1);
+	if (ret)
+		return ret;
+	close_block(s->r, b, &s->a, s->pool, s->nr_pool);
+	acc_reset(&s->a);
+	return 0;
+}
+
+static int scan_page(struct kpf_scan *s, uint64_t flags)
+{
+	struct blk_acc *a = &s->a;
+	uint64_t pfn = s->pfn;
+	int kind;
+
+	if (pfn >= FA_BLK_MAX_PFNS)
+		return -EFBIG;
+	s->pfn++;
+	kind = page_kind(flags, &s->head_kind);
+	a->pages[kind]++;
+	/* the zone of the block's first page that has one */
+	if (kind != PG_ABSENT && a->zone < 0 && a->seen_present < 2) {
+		a->zone = zone_of(s->r, pfn);
+		if (a->zone < 0 && !s->r->nr_zones)
+			a->seen_present = 2;	/* no zoneinfo */
+	}
+	if (pfn < s->own_bits && bit_test(s->own_bm, pfn)) {
+		a->own++;
+		if (kind == PG_OTHER)
+			a->own_other++;
+	}
+	if ((pfn + 1) % s->r->pages_per_block == 0)
+		return end_block(s, pfn);
+	return 0;
+}
+
+/* Feeds every u64 of @fd to scan_page(), read in chunks of FA_BLK_CHUNK. */
+static int scan_fd(struct kpf_scan *s, int fd)
+{
+	const size_t size = FA_BLK_CHUNK * sizeof(uint64_t);
+	uint64_t *buf = malloc(size);
+	size_t fill = 0;	/* bytes in buf */
+	int ret = 0;
+
 	if (!buf)
 		return -ENOMEM;
-	memset(&a, 0, sizeof(a));
-	a.zone = -1;
-	for (;;) {
-		ssize_t got = read(fd, (char *)buf + fill,
-				   FA_BLK_CHUNK * sizeof(*buf) - fill);
+	while (!ret) {
+		ssize_t got = read(fd, (char *)buf + fill, size - fill);
 		size_t n;
 
 		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
+			if (errno != EINTR)
+				ret = -errno;
+			continue;
 		}
 		if (got == 0) {
 			if (fill)
@@ -409,71 +446,35 @@ static int scan_kpageflags(struct fragalloc_blocks_report *r, int fd,
 		}
 		fill += (size_t)got;
 		n = fill / sizeof(*buf);
-		for (size_t i = 0; i < n; i++, pfn++) {
-			uint64_t f = buf[i];
-			int kind;
-
-			if (pfn >= FA_BLK_MAX_PFNS) {
-				ret = -EFBIG;
-				goto out;
-			}
-			if (f & (1ULL << KPF_NOPAGE))
-				kind = PG_ABSENT;
-			else if (f & (1ULL << KPF_BUDDY))
-				kind = PG_FREE;
-			else if (f & (1ULL << KPF_LRU))
-				kind = PG_LRU;
-			else if (f & (1ULL << KPF_COMPOUND_TAIL))
-				kind = head_kind;
-			else
-				kind = PG_OTHER;
-			if (f & (1ULL << KPF_COMPOUND_HEAD))
-				head_kind = kind;
-			a.pages[kind]++;
-			/* the zone of the block's first page that has one */
-			if (kind != PG_ABSENT && a.zone < 0 && a.seen_present < 2) {
-				a.zone = zone_of(r, pfn);
-				if (a.zone < 0 && !r->nr_zones)
-					a.seen_present = 2;	/* no zoneinfo */
-			}
-			if (pfn < own_bits && bit_test(own_bm, pfn)) {
-				a.own++;
-				if (kind == PG_OTHER)
-					a.own_other++;
-			}
-			if ((pfn + 1) % ppb == 0) {
-				uint64_t b = pfn / ppb;
-
-				if (a.zone < 0)	/* a hole: the zone spanning it */
-					a.zone = zone_of(r, pfn);
-				ret = grow(r, &cap, b + 1);
-				if (ret)
-					goto out;
-				close_block(r, b, &a, pool, nr_pool);
-				memset(&a, 0, sizeof(a));
-				a.zone = -1;
-			}
-		}
+		for (size_t i = 0; !ret && i < n; i++)
+			ret = scan_page(s, buf[i]);
 		fill -= n * sizeof(*buf);
 		if (fill)
 			memmove(buf, (char *)buf + n * sizeof(*buf), fill);
 	}
-	if (!ret && pfn % ppb) {	/* a last, partial block */
-		uint64_t b = pfn / ppb;
-
-		if (a.zone < 0)
-			a.zone = zone_of(r, pfn - 1);
-
-		ret = grow(r, &cap, b + 1);
-		if (!ret)
-			close_block(r, b, &a, pool, nr_pool);
-	}
-	if (!ret && !pfn)
-		ret = -EBADMSG;	/* empty file */
-out:
-	r->nr_pfns = pfn;
-	r->nr_blocks = (pfn + ppb - 1) / ppb;
 	free(buf);
+	return ret;
+}
+
+static int scan_kpageflags(struct fragalloc_blocks_report *r, int fd,
+			   const uint64_t *own_bm, uint64_t own_bits,
+			   const struct pool_map *pool)
+{
+	struct kpf_scan s = {
+		.r = r, .own_bm = own_bm, .own_bits = own_bits,
+		.pool = pool->state, .nr_pool = pool->nr, .head_kind = PG_OTHER,
+	};
+	uint64_t ppb = r->pages_per_block;
+	int ret;
+
+	acc_reset(&s.a);
+	ret = scan_fd(&s, fd);
+	if (!ret && s.pfn % ppb)	/* a last, partial block */
+		ret = end_block(&s, s.pfn - 1);
+	if (!ret && !s.pfn)
+		ret = -EBADMSG;	/* empty file */
+	r->nr_pfns = s.pfn;
+	r->nr_blocks = (s.pfn + ppb - 1) / ppb;
 	return ret;
 }
 
@@ -548,6 +549,113 @@ static int join_pagetypeinfo(struct fragalloc_blocks_report *r,
 	return 0;
 }
 
+/* buddyinfo + pagetypeinfo: pageblock order, type names, free counts */
+static int read_frag(const struct fragalloc_blocks_opts *o,
+		     struct fragalloc_blocks_report *r,
+		     struct fragalloc_frag_report **f)
+{
+	int ret;
+
+	if (!o->buddyinfo_path || *o->buddyinfo_path) {
+		ret = fragalloc_frag_read(o->buddyinfo_path, o->pagetypeinfo_path,
+					  f);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret)
+			r->buddyinfo_error = ret;
+	} else {
+		r->buddyinfo_error = -ENOENT;
+	}
+	r->pagetypeinfo_error = *f ? (*f)->pagetypeinfo_error : -ENOENT;
+	r->has_pagetypeinfo = *f && (*f)->has_pagetypeinfo;
+	if (o->pageblock_order)
+		r->pageblock_order = o->pageblock_order;
+	else if (r->has_pagetypeinfo && (*f)->pageblock_order > 0 &&
+		 (*f)->pageblock_order <= 30)
+		r->pageblock_order = (unsigned int)(*f)->pageblock_order;
+	else
+		return -ENODATA;
+	r->pages_per_block = 1ULL << r->pageblock_order;
+	return 0;
+}
+
+typedef int (*table_parser)(struct fragalloc_blocks_report *r, char *text,
+			    void *arg);
+
+/*
+ * An optional table (@path NULL: @dflt; "": not wanted, -ENOENT): 1 when
+ * read and parsed, 0 when it could not be read (*@err says why), else the
+ * error that fails the whole report (ENOMEM, a malformed table).
+ */
+static int read_table(const char *path, const char *dflt, table_parser parse,
+		      struct fragalloc_blocks_report *r, void *arg, int *err)
+{
+	char *text;
+	size_t len;
+	int ret;
+
+	if (!path)
+		path = dflt;
+	ret = *path ? fa_read_file(path, &text, &len) : -ENOENT;
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret) {
+		*err = ret;
+		return 0;
+	}
+	ret = parse(r, text, arg);
+	free(text);
+	return ret ? ret : 1;
+}
+
+static int read_zones(const struct fragalloc_blocks_opts *o,
+		      struct fragalloc_blocks_report *r,
+		      const struct fragalloc_frag_report *f)
+{
+	int ret = read_table(o->zoneinfo_path, FA_BLK_DEFAULT_ZONEINFO,
+			     fa_blocks_parse_zoneinfo, r, NULL,
+			     &r->zoneinfo_error);
+
+	if (ret < 0)
+		return ret;
+	r->has_zoneinfo = ret;
+	for (unsigned int i = 0; i < r->nr_zones; i++) {
+		r->zones[i].first_block = UINT64_MAX;
+		r->zones[i].zone_index = -1;
+	}
+	if (f)
+		join_pagetypeinfo(r, f);
+	return 0;
+}
+
+static int read_pool(const struct fragalloc_blocks_opts *o,
+		     struct fragalloc_blocks_report *r, struct pool_map *pool)
+{
+	int ret = read_table(o->pool_path, FA_BLK_DEFAULT_POOL, parse_pool, r,
+			     pool, &r->pool_error);
+
+	if (ret < 0)
+		return ret;
+	r->has_pool = ret;
+	for (size_t b = 0; b < pool->nr; b++) {
+		if (pool->state[b] == POOL_OWNED)
+			r->pool_owned++;
+		else if (pool->state[b] == POOL_LOOSE)
+			r->pool_loose++;
+	}
+	return 0;
+}
+
+static void finish_report(struct fragalloc_blocks_report *r)
+{
+	r->memory_blocks = r->nr_blocks - r->blocks[FRAGALLOC_BLOCK_ABSENT];
+	r->polluted_share = r->memory_blocks ?
+		(int)(r->blocks[FRAGALLOC_BLOCK_POLLUTED] * 1000 / r->memory_blocks) : 0;
+	for (unsigned int i = 0; i < r->nr_zones; i++)
+		if (r->zones[i].first_block == UINT64_MAX)
+			r->zones[i].first_block = r->zones[i].last_block = 0;
+}
+
 FA_EXPORT int fragalloc_blocks_read(const struct fragalloc_blocks_opts *opts,
 				    struct fragalloc_blocks_report **out)
 {
@@ -555,12 +663,9 @@ FA_EXPORT int fragalloc_blocks_read(const struct fragalloc_blocks_opts *opts,
 	const struct fragalloc_blocks_opts *o = opts ? opts : &dflt;
 	struct fragalloc_frag_report *f = NULL;
 	struct fragalloc_blocks_report *r;
+	struct pool_map pool = { NULL, 0 };
 	uint64_t *own_bm = NULL, own_bits = 0;
-	uint8_t *pool = NULL;
-	size_t nr_pool = 0, len;
-	const char *path;
-	char *text;
-	int ret, fd = -1;
+	int ret, fd;
 
 	if (!out)
 		return -EINVAL;
@@ -570,115 +675,30 @@ FA_EXPORT int fragalloc_blocks_read(const struct fragalloc_blocks_opts *opts,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-
 	/* kpageflags first: without root nothing else matters */
-	path = o->kpageflags_path ? o->kpageflags_path : FA_BLK_DEFAULT_KPAGEFLAGS;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto fail;
-	}
-
-	/* buddyinfo + pagetypeinfo: pageblock order, labels, free counts */
-	if (!o->buddyinfo_path || *o->buddyinfo_path) {
-		ret = fragalloc_frag_read(o->buddyinfo_path, o->pagetypeinfo_path,
-					  &f);
-		if (ret == -ENOMEM)
-			goto fail;
-		if (ret)
-			r->buddyinfo_error = ret;
-	} else {
-		r->buddyinfo_error = -ENOENT;
-	}
-	r->pagetypeinfo_error = f ? f->pagetypeinfo_error : -ENOENT;
-	r->has_pagetypeinfo = f && f->has_pagetypeinfo;
-	if (o->pageblock_order) {
-		r->pageblock_order = o->pageblock_order;
-	} else if (f && f->has_pagetypeinfo && f->pageblock_order > 0 &&
-		   f->pageblock_order <= 30) {
-		r->pageblock_order = (unsigned int)f->pageblock_order;
-	} else {
-		ret = -ENODATA;
-		goto fail;
-	}
-	r->pages_per_block = 1ULL << r->pageblock_order;
-
-	/* zones */
-	path = o->zoneinfo_path ? o->zoneinfo_path : FA_BLK_DEFAULT_ZONEINFO;
-	if (*path) {
-		ret = read_text(path, &text, &len);
-		if (ret == -ENOMEM)
-			goto fail;
-		if (!ret) {
-			ret = fa_blocks_parse_zoneinfo(r, text);
-			free(text);
-			if (ret)
-				goto fail;
-			r->has_zoneinfo = 1;
-		} else {
-			r->zoneinfo_error = ret;
-		}
-	} else {
-		r->zoneinfo_error = -ENOENT;
-	}
-	for (unsigned int i = 0; i < r->nr_zones; i++) {
-		r->zones[i].first_block = UINT64_MAX;
-		r->zones[i].zone_index = -1;
-	}
-	if (f)
-		join_pagetypeinfo(r, f);
-
-	/* the pool's pageblocks */
-	path = o->pool_path ? o->pool_path : FA_BLK_DEFAULT_POOL;
-	if (*path) {
-		ret = read_text(path, &text, &len);
-		if (ret == -ENOMEM)
-			goto fail;
-		if (!ret) {
-			ret = parse_pool(r, text, &pool, &nr_pool);
-			free(text);
-			if (ret)
-				goto fail;
-			r->has_pool = 1;
-		} else {
-			r->pool_error = ret;
-		}
-	} else {
-		r->pool_error = -ENOENT;
-	}
-	for (size_t b = 0; b < nr_pool; b++) {
-		if (pool[b] == 1)
-			r->pool_owned++;
-		else if (pool[b] == 2)
-			r->pool_loose++;
-	}
-
-	ret = build_own_bitmap(o, r, &own_bm, &own_bits);
-	if (ret)
-		goto fail;
-	ret = scan_kpageflags(r, fd, own_bm, own_bits, pool, nr_pool);
-	if (ret)
-		goto fail;
-	r->memory_blocks = r->nr_blocks - r->blocks[FRAGALLOC_BLOCK_ABSENT];
-	r->polluted_share = r->memory_blocks ?
-		(int)(r->blocks[FRAGALLOC_BLOCK_POLLUTED] * 1000 / r->memory_blocks) : 0;
-	for (unsigned int i = 0; i < r->nr_zones; i++)
-		if (r->zones[i].first_block == UINT64_MAX)
-			r->zones[i].first_block = r->zones[i].last_block = 0;
-	close(fd);
-	free(own_bm);
-	free(pool);
-	fragalloc_frag_free(f);
-	*out = r;
-	return 0;
-fail:
+	fd = open(o->kpageflags_path ? o->kpageflags_path :
+		  FA_BLK_DEFAULT_KPAGEFLAGS, O_RDONLY | O_CLOEXEC);
+	ret = fd < 0 ? -errno : read_frag(o, r, &f);
+	if (!ret)
+		ret = read_zones(o, r, f);
+	if (!ret)
+		ret = read_pool(o, r, &pool);
+	if (!ret)
+		ret = build_own_bitmap(o, r, &own_bm, &own_bits);
+	if (!ret)
+		ret = scan_kpageflags(r, fd, own_bm, own_bits, &pool);
 	if (fd >= 0)
 		close(fd);
 	free(own_bm);
-	free(pool);
+	free(pool.state);
 	fragalloc_frag_free(f);
-	fragalloc_blocks_free(r);
-	return ret;
+	if (ret) {
+		fragalloc_blocks_free(r);
+		return ret;
+	}
+	finish_report(r);
+	*out = r;
+	return 0;
 }
 
 FA_EXPORT void fragalloc_blocks_free(struct fragalloc_blocks_report *r)

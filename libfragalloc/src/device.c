@@ -137,19 +137,30 @@ FA_EXPORT uint32_t fragalloc_pageblock_order(const struct fragalloc *h)
 	return h ? h->pageblock_order : 0;
 }
 
-FA_EXPORT int fragalloc_info(struct fragalloc *h, struct fragalloc_info *out)
+/*
+ * An ioctl that only reads a struct: issued on a zeroed @buf of @size bytes,
+ * copied to @out on success only (so that a failed call leaves it alone).
+ */
+static int fa_query(struct fragalloc *h, unsigned long req, void *buf,
+		    size_t size, size_t ver1_size, void *out)
 {
-	struct fragalloc_info a;
 	int ret;
 
 	if (!h || !out)
 		return -EINVAL;
-	memset(&a, 0, sizeof(a));
-	ret = FA_IOCTL(h, FRAGALLOC_IOC_INFO, &a, FRAGALLOC_INFO_SIZE_VER1);
-	if (ret)
-		return ret;
-	*out = a;
-	return 0;
+	memset(buf, 0, size);
+	ret = fa_ioctl_sized(h->fd, req, buf, size, ver1_size);
+	if (!ret)
+		memcpy(out, buf, size);
+	return ret;
+}
+
+FA_EXPORT int fragalloc_info(struct fragalloc *h, struct fragalloc_info *out)
+{
+	struct fragalloc_info a;
+
+	return fa_query(h, FRAGALLOC_IOC_INFO, &a, sizeof(a),
+			FRAGALLOC_INFO_SIZE_VER1, out);
 }
 
 FA_EXPORT int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
@@ -157,44 +168,46 @@ FA_EXPORT int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
 			      enum fragalloc_policy policy, uint32_t flags,
 			      struct fragalloc_batch *out)
 {
-	struct fragalloc_alloc a;
+	/* uapi structs have no implicit padding: every byte starts zero */
+	struct fragalloc_alloc a = {
+		.flags = flags,
+		.mobility = (uint32_t)mobility,
+		.policy = (uint32_t)policy,
+		.nr_pages = nr_pages,
+	};
 	int ret;
 
 	if (!h || !out)
 		return -EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.mobility = (uint32_t)mobility;
-	a.policy = (uint32_t)policy;
-	a.nr_pages = nr_pages;
 	ret = FA_IOCTL(h, FRAGALLOC_IOC_ALLOC, &a, FRAGALLOC_ALLOC_SIZE_VER1);
 	if (ret)
 		return ret;
-	memset(out, 0, sizeof(*out));
-	out->handle = a.out_handle;
-	out->mobility = a.mobility;
-	out->policy = a.policy;
-	out->flags = flags;
-	out->nr_pages = a.out_nr_pages;
-	out->nr_blocks = a.out_nr_blocks;
-	out->nr_loose = a.out_nr_loose;
-	out->mmap_offset = a.out_mmap_offset;
+	*out = (struct fragalloc_batch){
+		.handle = a.out_handle,
+		.mobility = a.mobility,
+		.policy = a.policy,
+		.flags = flags,
+		.nr_pages = a.out_nr_pages,
+		.nr_blocks = a.out_nr_blocks,
+		.nr_loose = a.out_nr_loose,
+		.mmap_offset = a.out_mmap_offset,
+	};
 	return 0;
 }
 
 static int do_free(struct fragalloc *h, uint32_t flags, uint32_t handle,
 		   uint64_t first, uint64_t nr, uint64_t *nr_freed)
 {
-	struct fragalloc_free a;
+	struct fragalloc_free a = {
+		.flags = flags,
+		.handle = handle,
+		.first_page = first,
+		.nr_pages = nr,
+	};
 	int ret;
 
 	if (!h)
 		return -EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.handle = handle;
-	a.first_page = first;
-	a.nr_pages = nr;
 	ret = FA_IOCTL(h, FRAGALLOC_IOC_FREE, &a, FRAGALLOC_FREE_SIZE_VER1);
 	if (ret)
 		return ret;
@@ -260,47 +273,40 @@ FA_EXPORT int fragalloc_batch_info(struct fragalloc *h, uint32_t handle,
 				   struct fragalloc_batch_status *out,
 				   uint64_t *pfns, size_t nr_pfns)
 {
-	struct fragalloc_batch_info a;
+	int want = pfns && nr_pfns;
+	struct fragalloc_batch_info a = {
+		.flags = want ? FRAGALLOC_BATCH_INFO_PFNS : 0,
+		.handle = handle,
+		.pfns = want ? (uint64_t)(uintptr_t)pfns : 0,
+		.nr_pfns = want ? nr_pfns : 0,
+	};
 	int ret;
 
 	if (!h || !out || (!pfns && nr_pfns))
 		return -EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.handle = handle;
-	if (pfns && nr_pfns) {
-		a.flags = FRAGALLOC_BATCH_INFO_PFNS;
-		a.pfns = (uint64_t)(uintptr_t)pfns;
-		a.nr_pfns = nr_pfns;
-	}
 	ret = FA_IOCTL(h, FRAGALLOC_IOC_BATCH_INFO, &a,
 		       FRAGALLOC_BATCH_INFO_SIZE_VER1);
 	if (ret)
 		return ret;
-	memset(out, 0, sizeof(*out));
-	out->handle = handle;
-	out->mobility = a.out_mobility;
-	out->policy = a.out_policy;
-	out->nr_pages = a.out_nr_pages;
-	out->nr_present = a.out_nr_present;
-	out->nr_blocks = a.out_nr_blocks;
-	out->nr_loose = a.out_nr_loose;
-	out->mmap_offset = a.out_mmap_offset;
+	*out = (struct fragalloc_batch_status){
+		.handle = handle,
+		.mobility = a.out_mobility,
+		.policy = a.out_policy,
+		.nr_pages = a.out_nr_pages,
+		.nr_present = a.out_nr_present,
+		.nr_blocks = a.out_nr_blocks,
+		.nr_loose = a.out_nr_loose,
+		.mmap_offset = a.out_mmap_offset,
+	};
 	return 0;
 }
 
 FA_EXPORT int fragalloc_stats(struct fragalloc *h, struct fragalloc_stats *out)
 {
 	struct fragalloc_stats a;
-	int ret;
 
-	if (!h || !out)
-		return -EINVAL;
-	memset(&a, 0, sizeof(a));
-	ret = FA_IOCTL(h, FRAGALLOC_IOC_STATS, &a, FRAGALLOC_STATS_SIZE_VER1);
-	if (ret)
-		return ret;
-	*out = a;
-	return 0;
+	return fa_query(h, FRAGALLOC_IOC_STATS, &a, sizeof(a),
+			FRAGALLOC_STATS_SIZE_VER1, out);
 }
 
 FA_EXPORT int fragalloc_recompact(struct fragalloc *h,
@@ -308,16 +314,16 @@ FA_EXPORT int fragalloc_recompact(struct fragalloc *h,
 				  uint64_t max_pages, uint32_t flags,
 				  struct fragalloc_recompact *out)
 {
-	struct fragalloc_recompact a;
+	struct fragalloc_recompact a = {
+		.flags = flags,
+		.scope = (uint32_t)scope,
+		.handle = handle,
+		.max_pages = max_pages,
+	};
 	int ret;
 
 	if (!h)
 		return -EINVAL;
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.scope = (uint32_t)scope;
-	a.handle = handle;
-	a.max_pages = max_pages;
 	ret = FA_IOCTL(h, FRAGALLOC_IOC_RECOMPACT, &a,
 		       FRAGALLOC_RECOMPACT_SIZE_VER1);
 	if (ret)

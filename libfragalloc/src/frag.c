@@ -21,14 +21,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-#define FA_PROC_MAX_BYTES	(16u << 20)
 #define FA_MAX_TOKENS		(FRAGALLOC_FRAG_MAX_ORDERS + 16)
 
 /* ---------------------------------------------------------------------- */
@@ -112,28 +110,29 @@ FA_EXPORT int fragalloc_frag_extfrag_index(const uint64_t *free_blocks,
 	return extfrag_index(order, nr_orders, &info);
 }
 
-FA_EXPORT uint64_t fragalloc_frag_free_blocks_ge(const struct fragalloc_frag_zone *z,
-						 unsigned int order)
+/* Free blocks (@pages 0) or pages (@pages 1) in blocks of order >= @order */
+static uint64_t free_ge(const struct fragalloc_frag_zone *z,
+			unsigned int order, int pages)
 {
 	uint64_t n = 0;
 
 	if (!z)
 		return 0;
 	for (unsigned int o = order; o < z->nr_orders; o++)
-		n += z->free_blocks[o];
+		n += pages ? z->free_blocks[o] << o : z->free_blocks[o];
 	return n;
+}
+
+FA_EXPORT uint64_t fragalloc_frag_free_blocks_ge(const struct fragalloc_frag_zone *z,
+						 unsigned int order)
+{
+	return free_ge(z, order, 0);
 }
 
 FA_EXPORT uint64_t fragalloc_frag_free_pages_ge(const struct fragalloc_frag_zone *z,
 						unsigned int order)
 {
-	uint64_t n = 0;
-
-	if (!z)
-		return 0;
-	for (unsigned int o = order; o < z->nr_orders; o++)
-		n += z->free_blocks[o] << o;
-	return n;
+	return free_ge(z, order, 1);
 }
 
 FA_EXPORT int fragalloc_frag_type_index(const struct fragalloc_frag_report *r,
@@ -282,217 +281,286 @@ static int type_intern(struct fragalloc_frag_report *r, const char *name)
 	return (int)r->nr_types++;
 }
 
+typedef int (*line_fn)(void *ctx, char **tok, int ntok);
+
+/*
+ * Calls @fn with the tokens of every non-blank line of @buf, in order. 0 at
+ * the end of the text, else the first error of @fn or of the tokenizer.
+ */
+static int for_each_line(char *buf, size_t len, line_fn fn, void *ctx)
+{
+	struct line_iter it = { buf, buf + len };
+	char *tok[FA_MAX_TOKENS];
+	char *line;
+	int ret, ntok;
+
+	while (!(ret = next_line(&it, &line))) {
+		ntok = tokenize(line, tok, FA_MAX_TOKENS);
+		if (ntok < 0)
+			return ntok;
+		if (ntok == 0)
+			continue;
+		ret = fn(ctx, tok, ntok);
+		if (ret)
+			return ret;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The columns after the first @skip tokens: at least one, at most @max
+ * (what the report can hold: -ERANGE beyond, a kernel newer than us).
+ */
+static int nr_columns(int ntok, int skip, unsigned int max)
+{
+	if (ntok - skip < 1)
+		return -EBADMSG;
+	if (ntok - skip > (int)max)
+		return -ERANGE;
+	return ntok - skip;
+}
+
+/* "Node N, zone NAME c0 c1 ..." */
+static int buddyinfo_line(void *ctx, char **tok, int ntok)
+{
+	struct fragalloc_frag_report *r = ctx;
+	struct fragalloc_frag_zone z, *nz;
+	int ret, n;
+
+	memset(&z, 0, sizeof(z));
+	ret = parse_node_zone(tok, ntok, 0, &z.node, z.name);
+	if (ret)
+		return ret;
+	n = nr_columns(ntok, 4, FRAGALLOC_FRAG_MAX_ORDERS);
+	if (n < 0)
+		return n;
+	if (find_zone(r, z.node, z.name))
+		return -EBADMSG;	/* duplicate zone */
+	z.nr_orders = (unsigned int)n;
+	for (unsigned int o = 0; o < z.nr_orders; o++) {
+		ret = parse_u64(tok[4 + o], &z.free_blocks[o], NULL);
+		if (ret)
+			return ret;
+	}
+	if (r->nr_zones && z.nr_orders != r->zones[0].nr_orders)
+		return -EBADMSG;	/* truncated line */
+	nz = realloc(r->zones, (r->nr_zones + 1) * sizeof(*nz));
+	if (!nz)
+		return -ENOMEM;
+	r->zones = nz;
+	r->zones[r->nr_zones++] = z;
+	return 0;
+}
+
 static int parse_buddyinfo(struct fragalloc_frag_report *r, char *buf,
 			   size_t len)
 {
-	struct line_iter it = { buf, buf + len };
-	char *tok[FA_MAX_TOKENS];
-	char *line;
-	int ret, ntok;
+	int ret = for_each_line(buf, len, buddyinfo_line, r);
 
-	while (!(ret = next_line(&it, &line))) {
-		struct fragalloc_frag_zone z, *nz;
-		char name[FRAGALLOC_FRAG_NAME_LEN];
-		int node;
-
-		ntok = tokenize(line, tok, FA_MAX_TOKENS);
-		if (ntok < 0)
-			return ntok;
-		if (ntok == 0)
-			continue;
-		ret = parse_node_zone(tok, ntok, 0, &node, name);
-		if (ret)
-			return ret;
-		if (ntok - 4 < 1)
-			return -EBADMSG;
-		if (ntok - 4 > FRAGALLOC_FRAG_MAX_ORDERS)
-			return -ERANGE;
-		if (find_zone(r, node, name))
-			return -EBADMSG;	/* duplicate zone */
-		memset(&z, 0, sizeof(z));
-		z.node = node;
-		strcpy(z.name, name);
-		z.nr_orders = (unsigned int)(ntok - 4);
-		for (unsigned int o = 0; o < z.nr_orders; o++) {
-			ret = parse_u64(tok[4 + o], &z.free_blocks[o], NULL);
-			if (ret)
-				return ret;
-		}
-		if (r->nr_zones && z.nr_orders != r->zones[0].nr_orders)
-			return -EBADMSG;	/* truncated line */
-		nz = realloc(r->zones, (r->nr_zones + 1) * sizeof(*nz));
-		if (!nz)
-			return -ENOMEM;
-		r->zones = nz;
-		r->zones[r->nr_zones++] = z;
-	}
-	if (ret < 0)
+	if (ret)
 		return ret;
-	if (!r->nr_zones)
+	return r->nr_zones ? 0 : -EBADMSG;
+}
+
+/*
+ * /proc/pagetypeinfo is a sequence of sections, each a header line and the
+ * rows that follow it; the header says how the rows read.
+ */
+struct pti_parser;
+typedef int (*pti_fn)(struct pti_parser *p, char **tok, int ntok);
+
+struct pti_parser {
+	struct fragalloc_frag_report *r;
+	pti_fn row;			/* of the current section; NULL: none */
+	unsigned int hdr_orders;	/* columns of the free-pages rows */
+	unsigned int nr_hdr_types;	/* columns of the block-count rows */
+	int hdr_types[FRAGALLOC_FRAG_MAX_TYPES];	/* ... their type index */
+	unsigned int *type_rows;	/* per zone of r: free-pages rows seen */
+};
+
+/* "Page block order: N" */
+static int pti_order(struct pti_parser *p, char **tok, int ntok)
+{
+	uint64_t v;
+
+	if (ntok != 4 || parse_u64(tok[3], &v, NULL) || v > 63)
+		return -EBADMSG;
+	p->r->pageblock_order = (int)v;
+	return 0;
+}
+
+/* "Pages per block: N" */
+static int pti_pages_per_block(struct pti_parser *p, char **tok, int ntok)
+{
+	if (ntok != 4 || parse_u64(tok[3], &p->r->pages_per_block, NULL))
 		return -EBADMSG;
 	return 0;
 }
 
-enum pti_state { PTI_NONE, PTI_FREE, PTI_BLOCKS, PTI_MIXED };
+/* "Free pages count per migrate type at order 0 1 ... N" */
+static int pti_free_header(struct pti_parser *p, char **tok, int ntok)
+{
+	int n = nr_columns(ntok, 8, FRAGALLOC_FRAG_MAX_ORDERS);
+	uint64_t v;
 
-static int tok_is(char **tok, int ntok, int n, ...);
+	if (n < 0)
+		return n;
+	p->hdr_orders = (unsigned int)n;
+	for (unsigned int o = 0; o < p->hdr_orders; o++)
+		if (parse_u64(tok[8 + o], &v, NULL) || v != o)
+			return -EBADMSG;
+	return 0;
+}
 
+/* "Node N, zone NAME, type NAME c0 c1 ..." (a count may be ">N": capped) */
+static int pti_free_row(struct pti_parser *p, char **tok, int ntok)
+{
+	char zname[FRAGALLOC_FRAG_NAME_LEN], tname[FRAGALLOC_FRAG_NAME_LEN];
+	struct fragalloc_frag_zone *z;
+	int node, t, ret, capped;
+
+	ret = parse_node_zone(tok, ntok, 1, &node, zname);
+	if (ret)
+		return ret;
+	if (ntok < 6 || strcmp(tok[4], "type") || parse_name(tok[5], 0, tname))
+		return -EBADMSG;
+	if ((unsigned int)(ntok - 6) != p->hdr_orders)
+		return -EBADMSG;
+	t = type_intern(p->r, tname);
+	if (t < 0)
+		return t;
+	z = find_zone(p->r, node, zname);
+	if (!z)
+		return 0;	/* zone came and went between reads */
+	if (z->nr_orders != p->hdr_orders)
+		return -EBADMSG;
+	for (unsigned int o = 0; o < p->hdr_orders; o++) {
+		ret = parse_u64(tok[6 + o], &z->type_free[t][o], &capped);
+		if (ret)
+			return ret;
+		if (capped)
+			z->type_free_capped[t] |= 1ULL << o;
+	}
+	z->has_types = 1;
+	p->type_rows[z - p->r->zones]++;
+	return 0;
+}
+
+/* "Number of blocks type NAME NAME ..." */
+static int pti_blocks_header(struct pti_parser *p, char **tok, int ntok)
+{
+	int n = nr_columns(ntok, 4, FRAGALLOC_FRAG_MAX_TYPES);
+
+	if (n < 0)
+		return n;
+	p->nr_hdr_types = (unsigned int)n;
+	for (unsigned int t = 0; t < p->nr_hdr_types; t++) {
+		int idx;
+
+		if (strchr(tok[4 + t], ','))
+			return -EBADMSG;
+		idx = type_intern(p->r, tok[4 + t]);
+		if (idx < 0)
+			return idx;
+		p->hdr_types[t] = idx;
+	}
+	return 0;
+}
+
+/* "Node N, zone NAME c0 c1 ..." (one count per type of the header) */
+static int pti_blocks_row(struct pti_parser *p, char **tok, int ntok)
+{
+	struct fragalloc_frag_zone *z;
+	char zname[FRAGALLOC_FRAG_NAME_LEN];
+	int node, ret;
+
+	ret = parse_node_zone(tok, ntok, 0, &node, zname);
+	if (ret)
+		return ret;
+	if ((unsigned int)(ntok - 4) != p->nr_hdr_types)
+		return -EBADMSG;
+	z = find_zone(p->r, node, zname);
+	if (!z)
+		return 0;
+	for (unsigned int t = 0; t < p->nr_hdr_types; t++) {
+		ret = parse_u64(tok[4 + t], &z->type_blocks[p->hdr_types[t]],
+				NULL);
+		if (ret)
+			return ret;
+	}
+	z->has_blocks = 1;
+	return 0;
+}
+
+/* "Number of mixed blocks" rows (CONFIG_PAGE_OWNER): not reported */
+static int pti_skip_row(struct pti_parser *p, char **tok, int ntok)
+{
+	(void)p;
+	(void)tok;
+	(void)ntok;
+	return 0;
+}
+
+#define PTI_MAX_WORDS	8
+
+static const struct pti_section {
+	const char *words[PTI_MAX_WORDS + 1];	/* NULL-terminated */
+	pti_fn header;		/* parses the header line; NULL: nothing to */
+	pti_fn row;		/* parses the rows after it; NULL: none allowed */
+} pti_sections[] = {
+	{ { "Page", "block", "order:" }, pti_order, NULL },
+	{ { "Pages", "per", "block:" }, pti_pages_per_block, NULL },
+	{ { "Free", "pages", "count", "per", "migrate", "type", "at", "order" },
+	  pti_free_header, pti_free_row },
+	{ { "Number", "of", "blocks", "type" }, pti_blocks_header,
+	  pti_blocks_row },
+	{ { "Number", "of", "mixed", "blocks" }, NULL, pti_skip_row },
+};
+
+static const struct pti_section *pti_section_of(char **tok, int ntok)
+{
+	for (size_t i = 0; i < sizeof(pti_sections) / sizeof(pti_sections[0]); i++) {
+		const struct pti_section *s = &pti_sections[i];
+		int n = 0;
+
+		while (s->words[n] && n < ntok && !strcmp(tok[n], s->words[n]))
+			n++;
+		if (!s->words[n])
+			return s;
+	}
+	return NULL;
+}
+
+static int pti_line(void *ctx, char **tok, int ntok)
+{
+	struct pti_parser *p = ctx;
+	const struct pti_section *s = pti_section_of(tok, ntok);
+
+	if (s) {
+		p->row = s->row;
+		return s->header ? s->header(p, tok, ntok) : 0;
+	}
+	return p->row ? p->row(p, tok, ntok) : -EBADMSG;
+}
+
+/* Called after buddyinfo: every zone it listed must have its rows here. */
 static int parse_pagetypeinfo(struct fragalloc_frag_report *r, char *buf,
 			      size_t len)
 {
-	struct line_iter it = { buf, buf + len };
-	char *tok[FA_MAX_TOKENS];
-	int hdr_types[FRAGALLOC_FRAG_MAX_TYPES];
-	unsigned int nr_hdr_types = 0, hdr_orders = 0;
-	unsigned int zone_type_lines[1024];
-	enum pti_state st = PTI_NONE;
-	char *line;
-	int ret, ntok;
+	struct pti_parser p = { .r = r };
+	int ret;
 
-	if (r->nr_zones > 1024)
-		return -ERANGE;
-	memset(zone_type_lines, 0, sizeof(zone_type_lines));
-	while (!(ret = next_line(&it, &line))) {
-		char zname[FRAGALLOC_FRAG_NAME_LEN];
-		struct fragalloc_frag_zone *z;
-		uint64_t v;
-		int node;
-
-		ntok = tokenize(line, tok, FA_MAX_TOKENS);
-		if (ntok < 0)
-			return ntok;
-		if (ntok == 0)
-			continue;
-		if (tok_is(tok, ntok, 3, "Page", "block", "order:")) {
-			if (ntok != 4 || parse_u64(tok[3], &v, NULL) || v > 63)
-				return -EBADMSG;
-			r->pageblock_order = (int)v;
-			st = PTI_NONE;
-			continue;
-		}
-		if (tok_is(tok, ntok, 3, "Pages", "per", "block:")) {
-			if (ntok != 4 || parse_u64(tok[3], &r->pages_per_block, NULL))
-				return -EBADMSG;
-			st = PTI_NONE;
-			continue;
-		}
-		if (tok_is(tok, ntok, 8, "Free", "pages", "count", "per",
-			   "migrate", "type", "at", "order")) {
-			if (ntok - 8 < 1)
-				return -EBADMSG;
-			if (ntok - 8 > FRAGALLOC_FRAG_MAX_ORDERS)
-				return -ERANGE;
-			hdr_orders = (unsigned int)(ntok - 8);
-			for (unsigned int o = 0; o < hdr_orders; o++)
-				if (parse_u64(tok[8 + o], &v, NULL) || v != o)
-					return -EBADMSG;
-			st = PTI_FREE;
-			continue;
-		}
-		if (tok_is(tok, ntok, 4, "Number", "of", "blocks", "type")) {
-			if (ntok - 4 < 1)
-				return -EBADMSG;
-			if (ntok - 4 > FRAGALLOC_FRAG_MAX_TYPES)
-				return -ERANGE;
-			nr_hdr_types = (unsigned int)(ntok - 4);
-			for (unsigned int t = 0; t < nr_hdr_types; t++) {
-				int idx;
-
-				if (strchr(tok[4 + t], ','))
-					return -EBADMSG;
-				idx = type_intern(r, tok[4 + t]);
-				if (idx < 0)
-					return idx;
-				hdr_types[t] = idx;
-			}
-			st = PTI_BLOCKS;
-			continue;
-		}
-		if (tok_is(tok, ntok, 4, "Number", "of", "mixed", "blocks")) {
-			st = PTI_MIXED;
-			continue;
-		}
-		if (st == PTI_FREE) {
-			char tname[FRAGALLOC_FRAG_NAME_LEN];
-			int t;
-
-			ret = parse_node_zone(tok, ntok, 1, &node, zname);
-			if (ret)
-				return ret;
-			if (ntok < 6 || strcmp(tok[4], "type") ||
-			    parse_name(tok[5], 0, tname))
-				return -EBADMSG;
-			if ((unsigned int)(ntok - 6) != hdr_orders)
-				return -EBADMSG;
-			t = type_intern(r, tname);
-			if (t < 0)
-				return t;
-			z = find_zone(r, node, zname);
-			if (!z)
-				continue;	/* zone came and went between reads */
-			if (z->nr_orders != hdr_orders)
-				return -EBADMSG;
-			for (unsigned int o = 0; o < hdr_orders; o++) {
-				int capped;
-
-				ret = parse_u64(tok[6 + o], &z->type_free[t][o],
-						&capped);
-				if (ret)
-					return ret;
-				if (capped)
-					z->type_free_capped[t] |= 1ULL << o;
-			}
-			z->has_types = 1;
-			zone_type_lines[z - r->zones]++;
-			continue;
-		}
-		if (st == PTI_BLOCKS) {
-			ret = parse_node_zone(tok, ntok, 0, &node, zname);
-			if (ret)
-				return ret;
-			if ((unsigned int)(ntok - 4) != nr_hdr_types)
-				return -EBADMSG;
-			z = find_zone(r, node, zname);
-			if (!z)
-				continue;
-			for (unsigned int t = 0; t < nr_hdr_types; t++) {
-				ret = parse_u64(tok[4 + t],
-						&z->type_blocks[hdr_types[t]], NULL);
-				if (ret)
-					return ret;
-			}
-			z->has_blocks = 1;
-			continue;
-		}
-		if (st == PTI_MIXED)
-			continue;
-		return -EBADMSG;
-	}
-	if (ret < 0)
-		return ret;
+	p.type_rows = calloc(r->nr_zones, sizeof(*p.type_rows));
+	if (!p.type_rows)
+		return -ENOMEM;
+	ret = for_each_line(buf, len, pti_line, &p);
 	/* A table cut at a line boundary leaves zones without their rows. */
-	for (unsigned int i = 0; i < r->nr_zones; i++) {
-		if (!r->zones[i].has_types || !r->zones[i].has_blocks)
-			return -EBADMSG;
-		if (zone_type_lines[i] != nr_hdr_types)
-			return -EBADMSG;
-	}
-	return 0;
-}
-
-static int tok_is(char **tok, int ntok, int n, ...)
-{
-	va_list ap;
-	int ok = 1;
-
-	if (ntok < n)
-		return 0;
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		if (strcmp(tok[i], va_arg(ap, const char *)))
-			ok = 0;
-	va_end(ap);
-	return ok;
+	for (unsigned int i = 0; !ret && i < r->nr_zones; i++)
+		if (!r->zones[i].has_types || !r->zones[i].has_blocks ||
+		    p.type_rows[i] != p.nr_hdr_types)
+			ret = -EBADMSG;
+	free(p.type_rows);
+	return ret;
 }
 
 static void compute(struct fragalloc_frag_report *r)
@@ -516,15 +584,23 @@ static void compute(struct fragalloc_frag_report *r)
 	}
 }
 
-static char *dup_text(const char *s, size_t len)
-{
-	char *p = malloc(len + 1);
+typedef int (*text_parser)(struct fragalloc_frag_report *r, char *buf,
+			   size_t len);
 
-	if (!p)
-		return NULL;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
+/* Runs @parse on a copy of @text: the tokenizer cuts lines in place. */
+static int parse_copy(struct fragalloc_frag_report *r, const char *text,
+		      size_t len, text_parser parse)
+{
+	char *buf = malloc(len + 1);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	ret = parse(r, buf, len);
+	free(buf);
+	return ret;
 }
 
 FA_EXPORT int fragalloc_frag_parse(const char *buddyinfo, size_t buddyinfo_len,
@@ -533,7 +609,6 @@ FA_EXPORT int fragalloc_frag_parse(const char *buddyinfo, size_t buddyinfo_len,
 				   struct fragalloc_frag_report **out)
 {
 	struct fragalloc_frag_report *r;
-	char *buf;
 	int ret;
 
 	if (!out || !buddyinfo)
@@ -548,84 +623,66 @@ FA_EXPORT int fragalloc_frag_parse(const char *buddyinfo, size_t buddyinfo_len,
 	r->pageblock_order = -1;
 	r->pagetypeinfo_error = -ENOENT;
 
-	buf = dup_text(buddyinfo, buddyinfo_len);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto fail;
+	/* pagetypeinfo's rows are checked against buddyinfo's zones */
+	ret = parse_copy(r, buddyinfo, buddyinfo_len, parse_buddyinfo);
+	if (!ret && pagetypeinfo) {
+		ret = parse_copy(r, pagetypeinfo, pagetypeinfo_len,
+				 parse_pagetypeinfo);
+		r->has_pagetypeinfo = !ret;
+		r->pagetypeinfo_error = ret;
 	}
-	ret = parse_buddyinfo(r, buf, buddyinfo_len);
-	free(buf);
-	if (ret)
-		goto fail;
-
-	if (pagetypeinfo) {
-		buf = dup_text(pagetypeinfo, pagetypeinfo_len);
-		if (!buf) {
-			ret = -ENOMEM;
-			goto fail;
-		}
-		ret = parse_pagetypeinfo(r, buf, pagetypeinfo_len);
-		free(buf);
-		if (ret)
-			goto fail;
-		r->has_pagetypeinfo = 1;
-		r->pagetypeinfo_error = 0;
+	if (ret) {
+		fragalloc_frag_free(r);
+		return ret;
 	}
 	compute(r);
 	*out = r;
 	return 0;
-fail:
-	fragalloc_frag_free(r);
-	return ret;
 }
 
-static int read_all(const char *path, char **out, size_t *len)
+int fa_read_file(const char *path, char **out, size_t *len)
 {
 	size_t cap = 16384, n = 0;
-	char *buf, *nb;
-	int fd;
+	char *buf = NULL, *nb;
+	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
 	for (;;) {
-		ssize_t r;
+		ssize_t got;
 
-		if (n == cap) {
-			if (cap >= FA_PROC_MAX_BYTES) {
-				free(buf);
-				close(fd);
-				return -EFBIG;
+		if (!buf || n + 1 >= cap) {
+			if (buf)
+				cap *= 2;
+			if (cap > FA_TEXT_MAX_BYTES) {
+				ret = -EFBIG;
+				break;
 			}
-			cap *= 2;
 			nb = realloc(buf, cap);
 			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
+				ret = -ENOMEM;
+				break;
 			}
 			buf = nb;
 		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			int err = errno;
-
-			if (err == EINTR)
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0) {
+			if (errno == EINTR)
 				continue;
-			free(buf);
-			close(fd);
-			return -err;
-		}
-		if (r == 0)
+			ret = -errno;
 			break;
-		n += (size_t)r;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
 	close(fd);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf[n] = '\0';
 	*out = buf;
 	*len = n;
 	return 0;
@@ -646,11 +703,11 @@ FA_EXPORT int fragalloc_frag_read(const char *buddyinfo_path,
 		buddyinfo_path = "/proc/buddyinfo";
 	if (!pagetypeinfo_path)
 		pagetypeinfo_path = "/proc/pagetypeinfo";
-	ret = read_all(buddyinfo_path, &bi, &bi_len);
+	ret = fa_read_file(buddyinfo_path, &bi, &bi_len);
 	if (ret)
 		return ret;
 	if (*pagetypeinfo_path) {
-		pti_err = read_all(pagetypeinfo_path, &pti, &pti_len);
+		pti_err = fa_read_file(pagetypeinfo_path, &pti, &pti_len);
 		if (pti_err == -ENOMEM || pti_err == -EFBIG) {
 			free(bi);
 			return pti_err;

@@ -43,4 +43,50 @@ extern fa_ioctl_fn fa_ioctl_hook;
 int fa_ioctl_sized(int fd, unsigned long req, void *arg, size_t size,
 		   size_t ver1_size);
 
+/* Largest /proc or debugfs table read: far above any real one. */
+#define FA_TEXT_MAX_BYTES	(16u << 20)
+
+/*
+ * Reads the whole file at @path into a malloc'ed, NUL-terminated *@out of
+ * *@len bytes (the NUL not counted). Errors: the open/read errno, EFBIG
+ * (FA_TEXT_MAX_BYTES or more), ENOMEM.
+ */
+int fa_read_file(const char *path, char **out, size_t *len);
+
+/*
+ * A GET_STATS reply (one netlink message) into *@out. Errors as
+ * fragalloc_event_parse(); a CLASS nest without CLASS_ID is EBADMSG.
+ */
+int fa_nl_stats_parse(const void *buf, size_t len,
+		      struct fragalloc_nl_stats *out);
+/* 1 if @buf is nlctrl's CTRL_CMD_DELFAMILY of @family, else 0. */
+int fa_nl_family_removed(const void *buf, size_t len, int family);
+/*
+ * The message at *@pos of the datagram @buf[0, @fill), advancing *@pos:
+ * its length, 0 at the end, -EBADMSG for a header overrunning the datagram
+ * (the rest of it is dropped).
+ */
+int fa_nl_next_msg(const unsigned char *buf, size_t fill, size_t *pos,
+		   const unsigned char **msg);
+/*
+ * The next event of @family in the datagram (as fa_nl_next_msg()): 1 with
+ * *@ev, 0 when none is left, -ENODEV when nlctrl says the family was
+ * removed, -EBADMSG for a malformed one (the next call goes on after it).
+ * Other families' and other commands' messages are skipped.
+ */
+int fa_nl_next_event(const unsigned char *buf, size_t fill, size_t *pos,
+		     int family, struct fragalloc_event *ev);
+
+#ifdef FA_HAVE_LIBNL
+/*
+ * fragalloc_monitor_open() and fragalloc_nl_stats() for another family and
+ * group, so that the host tests drive the socket code with a family every
+ * kernel has (nlctrl).
+ */
+int fa_monitor_open_family(const char *name, const char *group,
+			   struct fragalloc_monitor **out);
+int fa_nl_stats_family(const char *name, int class_id,
+		       struct fragalloc_nl_stats *out);
+#endif
+
 #endif

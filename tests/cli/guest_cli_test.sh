@@ -255,4 +255,51 @@ else
 	skip "batch over max_batch_pages -> 1" "no max_batch_pages"
 fi
 
+# --- monitor: live events over the module's generic netlink family. A
+# module without the netlink side (or a tool without libnl) must give the
+# documented error instead; the "# monitor:" line says which case ran.
+run "$FA" monitor --json --count 1 --timeout 1
+if [ "$rc" -eq 1 ] && grep -qF '"errno":2' "$T/out"; then
+	echo "# monitor: no generic netlink family \"fragalloc\" in this module: checking the error"
+	has "monitor without the family -> exit 1, JSON error with the modprobe hint" \
+		'"hint":"is the module loaded? (modprobe fragalloc)"'
+	expect_rc 1 "monitor without the family (text) -> 1" "$FA" monitor --count 1 --timeout 1
+	has "monitor without the family names it" 'no generic netlink family "fragalloc"' "$T/err"
+elif [ "$rc" -eq 1 ] && grep -qF 'this kernel has no generic netlink' "$T/out"; then
+	echo "# monitor: this kernel has no netlink (CONFIG_NET off): checking the error"
+	ok "monitor on a kernel without netlink -> exit 1, JSON error saying so"
+	expect_rc 1 "monitor on a kernel without netlink (text) -> 1" "$FA" monitor --count 1 --timeout 1
+	has "monitor without netlink names the missing config" "CONFIG_NET" "$T/err"
+elif [ "$rc" -eq 1 ] && grep -qF 'built without libnl-genl-3' "$T/out"; then
+	echo "# monitor: this fragalloc was built without libnl: checking the error"
+	ok "monitor without libnl -> exit 1, JSON error saying so"
+	expect_rc 1 "monitor without libnl (text) -> 1" "$FA" monitor --count 1 --timeout 1
+elif [ "$rc" -eq 0 ]; then
+	echo "# monitor: the family is there: checking the events"
+	"$FA" monitor --json --count 2 --timeout 30 >"$T/mon" 2>"$T/monerr" &
+	mpid=$!
+	sleep 1	# subscribed before the load starts
+	i=0
+	while [ $i -lt 15 ] && kill -0 "$mpid" 2>/dev/null; do
+		"$FA" alloc -n 512 >/dev/null 2>&1
+		sleep 1
+		i=$((i + 1))
+	done
+	if wait "$mpid"; then ok "monitor --json --count 2 --timeout 30 exits 0"; else nok "monitor --json --count 2 --timeout 30 exits 0"; fi
+	cp "$T/mon" "$T/out"
+	if "$JC" time time_ns kind count <"$T/mon" 2>>"$T/err"; then ok "monitor --json: valid NDJSON, events with time, time_ns, kind, count"; else nok "monitor --json: valid NDJSON"; fi
+	[ "$(grep -c '"kind":' "$T/mon")" -eq 2 ] && ok "monitor --count 2: two event lines" || nok "monitor --count 2: two event lines"
+	has "monitor saw the allocations" '"kind":"alloc"' "$T/mon"
+	has "monitor summary: stopped by the count" '"reason":"count"' "$T/mon"
+	"$FA" monitor >"$T/out" 2>"$T/err" &
+	mpid=$!
+	sleep 1
+	kill -INT "$mpid"
+	if wait "$mpid"; then ok "monitor exits 0 on SIGINT"; else nok "monitor exits 0 on SIGINT"; fi
+	has "monitor prints a summary on SIGINT" "(signal)"
+else
+	echo "# monitor: exit $rc"
+	nok "monitor --json --count 1 --timeout 1: exit 0, or 1 with the documented error"
+fi
+
 tap_done guest-cli

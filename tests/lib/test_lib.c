@@ -14,62 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-static int n_test, n_fail;
-static const char *datadir = "data";
-
-static void report(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!ok)
-		n_fail++;
-	printf("%sok %d - ", ok ? "" : "not ", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-/* Within one test: record the first failure. */
-static char why[512];
-#define CHECK(cond) do { \
-	if (!(cond) && !why[0]) \
-		snprintf(why, sizeof(why), "%s:%d: %s", __FILE__, __LINE__, #cond); \
-} while (0)
-#define BEGIN() (why[0] = '\0')
-#define END(name) do { \
-	if (why[0]) \
-		printf("# %s\n", why); \
-	report(!why[0], "%s", name); \
-} while (0)
-
-static char *slurp(const char *name, size_t *len)
-{
-	char path[512];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", datadir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(99);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		exit(99);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
+#include "tap.h"
 
 static int read_sample(const char *base, struct fragalloc_frag_report **r)
 {
@@ -100,7 +45,7 @@ static int begin_sample(const char *base, struct fragalloc_frag_report **r)
 static void end_sample(struct fragalloc_frag_report *r, const char *name)
 {
 	fragalloc_frag_free(r);
-	END(name);
+	END("%s", name);
 }
 
 static const struct fragalloc_frag_zone *zone(const struct fragalloc_frag_report *r,
@@ -454,7 +399,7 @@ static void test_truncation_sweep(const char *base)
 	free(bi);
 	free(pti);
 	snprintf(name, sizeof(name), "truncation sweep of %s: every cut rejected with -EBADMSG", base);
-	END(name);
+	END("%s", name);
 }
 
 static uint64_t fuzz_state = 42;
@@ -612,7 +557,7 @@ static void test_names(void)
 	CHECK(fragalloc_policy_name(FRAGALLOC_NR_POLICIES) == NULL);
 	CHECK(fragalloc_mobility_name(99) == NULL);
 	CHECK(fragalloc_scope_name(FRAGALLOC_NR_SCOPES) == NULL);
-	CHECK(!strcmp(fragalloc_version(), "1.0.0"));
+	CHECK(!strcmp(fragalloc_version(), FA_TEST_VERSION));	/* top Makefile */
 	END("mobility/policy/scope names and prefix parsing");
 }
 

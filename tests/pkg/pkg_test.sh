@@ -159,7 +159,10 @@ unpack() {
 fa_step "dpkg -x all four into a scratch root" "$logs/unpack.log" unpack
 
 export PKG_CONFIG_SYSROOT_DIR=$root
-export PKG_CONFIG_LIBDIR=$root/$lib/pkgconfig
+# and the system's: fragalloc.pc requires libnl-genl-3.0 (libfragalloc-dev
+# depends on libnl-genl-3-dev)
+syspc=$(pkg-config --variable pc_path pkg-config)
+export PKG_CONFIG_LIBDIR=$root/$lib/pkgconfig:$syspc
 pcver=$(pkg-config --modversion fragalloc 2>"$logs/pc.log")
 if [[ $pcver == "$ver" ]]; then
 	fa_ok "pkg-config --modversion fragalloc: $ver"

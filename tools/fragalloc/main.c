@@ -371,6 +371,7 @@ static const struct cmd cmds[] = {
 	{ "alloc", do_alloc, "allocate a batch, optionally fill and hold it" },
 	{ "recompact", do_recompact, "recompact the pool (or this fd) [--dry-run]" },
 	{ "stress", do_stress, "the long-running allocate/free load with before/after reports" },
+	{ "monitor", do_monitor, "live events of the module [--count N] [--timeout SECONDS]" },
 	{ "version", do_version, "print versions" },
 	{ "help", do_help, "this text" },
 	{ NULL, NULL, NULL },

@@ -120,6 +120,7 @@ int do_frag(int argc, char **argv);
 int do_alloc(int argc, char **argv);
 int do_recompact(int argc, char **argv);
 int do_stress(int argc, char **argv);
+int do_monitor(int argc, char **argv);
 
 /* frag.c helpers shared with stress */
 void frag_print_text(const struct fragalloc_frag_report *r, int verbose);
