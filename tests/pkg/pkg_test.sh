@@ -131,16 +131,26 @@ dkms_scripts() {
 }
 fa_step "fragalloc-dkms: postinst creates group fragalloc and runs DKMS; prerm removes it; udev rule gives the group /dev/fragalloc" \
 	"$logs/c-dkms-scripts.log" dkms_scripts
+# every symbol names the release that brought it (fragalloc_open: the
+# first, 1.0.0), never one later than VERSION
+symbols_not_newer() {
+	local sym v
+	while read -r sym v; do
+		case $sym in *@*) ;; *) continue ;; esac
+		dpkg --compare-versions "$v" le "$ver" || { echo "$sym: $v > $ver"; return 1; }
+	done <"$1"
+}
 lib_ctl() {
 	local d=$tmp/ctl-lib
 	dpkg-deb -e "${debfile[libfragalloc1]}" "$d" &&
 		grep -q "^libfragalloc.so.1 libfragalloc1 #MINVER#" "$d/symbols" &&
-		grep -q "fragalloc_open@FRAGALLOC_1.0 $ver" "$d/symbols" &&
+		grep -q "fragalloc_open@FRAGALLOC_1.0 1.0.0" "$d/symbols" &&
+		symbols_not_newer "$d/symbols" &&
 		dpkg-deb -f "${debfile[fragalloc-tools]}" Depends | grep -q "libfragalloc1 (>= "
 }
 fa_step "libfragalloc1: libfragalloc.so.1 and libfragalloc.so.$ver" "$logs/c-lib.log" \
 	has "${debfile[libfragalloc1]}" "$lib/libfragalloc.so.1" "$lib/libfragalloc.so.$ver"
-fa_step "libfragalloc1: symbols file (versions from VERSION); fragalloc-tools depends on libfragalloc1" \
+fa_step "libfragalloc1: symbols file (each symbol with its first release, none after VERSION); fragalloc-tools depends on libfragalloc1" \
 	"$logs/c-lib-ctl.log" lib_ctl
 fa_step "libfragalloc-dev: headers, .so, .a, .pc, man3" "$logs/c-dev.log" \
 	has "${debfile[libfragalloc-dev]}" usr/include/fragalloc.h usr/include/fragalloc_version.h \
