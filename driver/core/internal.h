@@ -63,9 +63,13 @@ int fa_bm_for_each(const struct fa_blockmap *bm,
 /*
  * One pageblock known to the pool: either owned whole (state OWNED or
  * ISOLATED, bitmap of used pages in map[]) or a LOOSE pageblock whose
- * individual pages the pool holds (one bitmap per class in map[]). A last
+ * individual pages the pool holds (one bitmap per class in map[]). A
  * bitmap after those marks the pages in use that may move
- * (FA_POOL_MOVABLE_MARKS); it is always a subset of the used pages.
+ * (FA_POOL_MOVABLE_MARKS); it is always a subset of the used pages. Owned
+ * blocks have one more: the free pages known to hold zeroes (set only by
+ * fa_pool_zero_end(), cleared when a page is handed out or freed); it is
+ * always a subset of the free pages. Loose pages are never free in the
+ * pool, so loose blocks have none.
  */
 struct fa_block {
 	struct fa_list node;		/* bucket, isolated, reserve or loose */
@@ -98,8 +102,14 @@ struct fa_pool {
 	unsigned int bucket_words;
 	struct fa_blockmap bm;
 	struct fa_class cls[FA_NR_CLASSES];
+	/*
+	 * Empty blocks: those with no dirty page first, the others after
+	 * them; allocations take from the front, releases and the zeroer
+	 * from the back. nr_reserve counts @zeroing too.
+	 */
 	struct fa_list reserve;
 	unsigned long nr_reserve;
+	struct fa_block *zeroing;	/* off the list, being zeroed */
 	struct fa_list loose;
 	unsigned long nr_loose_blocks;
 	u32 gen;
@@ -129,6 +139,13 @@ static inline unsigned long *fa_block_movable_map(const struct fa_pool *pool,
 {
 	return b->map + (b->state == FA_BS_LOOSE ? FA_NR_CLASSES : 1) *
 			pool->words;
+}
+
+/* The zeroed marks of owned block @b (see struct fa_block). */
+static inline unsigned long *fa_block_zeroed_map(const struct fa_pool *pool,
+						 struct fa_block *b)
+{
+	return b->map + 2 * pool->words;
 }
 
 /* The used bitmap of class @cls in LOOSE block @b (see struct fa_block). */
