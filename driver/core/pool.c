@@ -788,8 +788,10 @@ void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 				continue;
 			fa_clear_bit(b->map, off);
 			fa_clear_bit(fa_block_movable_map(pool, b), off);
-			/* freed dirty (the mark went at hand-out already) */
-			fa_clear_bit(fa_block_zeroed_map(pool, b), off);
+			/*
+			 * It comes back dirty, unmarked: the mark went when
+			 * it was handed out (one cache line less per free).
+			 */
 			b->nr_used--;
 		}
 		pool->cls[b->cls].pages_used -= old - b->nr_used;
