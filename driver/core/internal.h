@@ -103,12 +103,16 @@ struct fa_pool {
 	struct fa_blockmap bm;
 	struct fa_class cls[FA_NR_CLASSES];
 	/*
-	 * Empty blocks: those with no dirty page first, the others after
-	 * them; allocations take from the front, releases and the zeroer
-	 * from the back. nr_reserve counts @zeroing too.
+	 * Empty blocks, last emptied first: allocations and releases take
+	 * the front. The zeroer takes a dirty block other than the front one
+	 * (the next allocation's, so that a free and an allocation reuse the
+	 * same pages whatever the zeroer does) and puts it back at the end.
+	 * nr_reserve counts @zeroing too; nr_reserve_dirty the blocks on the
+	 * list with a page not known to hold zeroes.
 	 */
 	struct fa_list reserve;
 	unsigned long nr_reserve;
+	unsigned long nr_reserve_dirty;
 	struct fa_block *zeroing;	/* off the list, being zeroed */
 	struct fa_list loose;
 	unsigned long nr_loose_blocks;

@@ -122,22 +122,42 @@ static void fa_block_emptied(struct fa_pool *pool, struct fa_block *b)
 		b->cls = FA_CLASS_NONE;
 		b->state = FA_BS_OWNED;
 		fa_block_flags_sync(pool, b);
-		/* a page of it was handed out: dirty, to the back */
-		fa_list_add(&b->node, pool->reserve.prev);
+		/* a page of it was handed out (its mark went): dirty */
+		fa_list_add(&b->node, &pool->reserve);
 		pool->nr_reserve++;
+		pool->nr_reserve_dirty++;
 		return;
 	}
 	fa_block_release(pool, b);
 }
 
-/* Release the last reserve block: a dirty one if any. */
-static void fa_release_reserve_one(struct fa_pool *pool)
+/* Whether every page of empty block @b holds zeroes (zeroed marks). */
+static bool fa_block_clean(const struct fa_pool *pool, struct fa_block *b)
 {
-	struct fa_block *b = fa_container_of(pool->reserve.prev,
-					     struct fa_block, node);
+	const unsigned long *z = fa_block_zeroed_map(pool, b);
+	unsigned int w;
 
+	for (w = 0; w < pool->words; w++)
+		if (z[w] != fa_valid_mask(pool, w))
+			return false;
+	return true;
+}
+
+/* Take reserve block @b off the reserve list. */
+static void fa_reserve_del(struct fa_pool *pool, struct fa_block *b)
+{
 	fa_list_del(&b->node);
 	pool->nr_reserve--;
+	if (!fa_block_clean(pool, b))
+		pool->nr_reserve_dirty--;
+}
+
+static void fa_release_reserve_one(struct fa_pool *pool)
+{
+	struct fa_block *b = fa_container_of(pool->reserve.next,
+					     struct fa_block, node);
+
+	fa_reserve_del(pool, b);
 	fa_block_release(pool, b);
 }
 
@@ -375,8 +395,7 @@ struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
 	*err = 0;
 	if (!fa_list_empty(&pool->reserve)) {
 		b = fa_container_of(pool->reserve.next, struct fa_block, node);
-		fa_list_del(&b->node);
-		pool->nr_reserve--;
+		fa_reserve_del(pool, b);
 	} else {
 		if (pool->ops->get(pool->ctx, pool->cfg.block_order, &pfn))
 			return NULL;
@@ -830,14 +849,16 @@ unsigned long fa_pool_trim(struct fa_pool *pool, unsigned long nr_blocks)
  *
  * The block leaves the reserve list (it still counts in the reserve), so
  * that nothing hands out or releases its pages while the caller writes to
- * them without the pool lock; fa_pool_zero_end() puts it back.
+ * them without the pool lock; fa_pool_zero_end() puts it back. Never the
+ * front block, the one the next allocation takes.
  *
- * Return: the number of dirty pages; 0 when no reserve block has any
- * (nothing taken); -EBUSY when a block is out already.
+ * Return: the number of dirty pages; 0 when no reserve block but the front
+ * one has any (nothing taken); -EBUSY when a block is out already.
  */
 long fa_pool_zero_begin(struct fa_pool *pool, unsigned long *pfn,
 			unsigned long *dirty)
 {
+	struct fa_list *pos;
 	struct fa_block *b;
 	unsigned long *z;
 	unsigned int w;
@@ -845,18 +866,27 @@ long fa_pool_zero_begin(struct fa_pool *pool, unsigned long *pfn,
 
 	if (pool->zeroing)
 		return -EBUSY;
-	if (fa_list_empty(&pool->reserve))
+	if (!pool->nr_reserve_dirty)
 		return 0;
-	/* dirty blocks are at the back: a clean last one means none is */
-	b = fa_container_of(pool->reserve.prev, struct fa_block, node);
+	/*
+	 * Not the front block. Dirty blocks come in at the front and clean
+	 * ones go to the end, so the first dirty one is near the front.
+	 */
+	for (pos = pool->reserve.next->next; pos != &pool->reserve;
+	     pos = pos->next)
+		if (!fa_block_clean(pool, fa_container_of(pos, struct fa_block,
+							  node)))
+			break;
+	if (pos == &pool->reserve)
+		return 0;
+	b = fa_container_of(pos, struct fa_block, node);
 	z = fa_block_zeroed_map(pool, b);
 	for (w = 0; w < pool->words; w++) {
 		dirty[w] = ~z[w] & fa_valid_mask(pool, w);
 		n += fa_popcount_word(dirty[w]);
 	}
-	if (!n)
-		return 0;
-	fa_list_del(&b->node);
+	fa_reserve_del(pool, b);
+	pool->nr_reserve++;		/* still counts while it is out */
 	pool->zeroing = b;
 	*pfn = b->pfn;
 	return n;
@@ -869,14 +899,12 @@ long fa_pool_zero_begin(struct fa_pool *pool, unsigned long *pfn,
  *	ones, when the caller stopped early)
  *
  * No page of the block was handed out since fa_pool_zero_begin() (it was
- * off every list), so the marks hold. The block goes to the front of the
- * reserve when clean, else back to the end; or to the source when the
- * reserve limit dropped meanwhile.
+ * off every list), so the marks hold. The block goes to the end of the
+ * reserve, or to the source when the reserve limit dropped meanwhile.
  */
 void fa_pool_zero_end(struct fa_pool *pool, const unsigned long *zeroed)
 {
 	struct fa_block *b = pool->zeroing;
-	bool clean = true;
 	unsigned long *z;
 	unsigned int w;
 
@@ -889,14 +917,16 @@ void fa_pool_zero_end(struct fa_pool *pool, const unsigned long *zeroed)
 
 		pool->st.pages_zeroed += fa_popcount_word(add);
 		z[w] |= add;
-		clean &= z[w] == fa_valid_mask(pool, w);
 	}
 	if (pool->nr_reserve > pool->cfg.reserve_blocks) {
 		pool->nr_reserve--;
 		fa_block_release(pool, b);
 		return;
 	}
-	fa_list_add(&b->node, clean ? &pool->reserve : pool->reserve.prev);
+	/* behind the blocks emptied meanwhile: they are reused first */
+	fa_list_add(&b->node, pool->reserve.prev);
+	if (!fa_block_clean(pool, b))
+		pool->nr_reserve_dirty++;
 }
 
 /*

@@ -149,25 +149,10 @@ static bool check_owned_block(struct fa_pool *pool, struct sim *s,
 	return true;
 }
 
-/* Reserve blocks before @at that are clean. */
-static unsigned long nclean_before(struct fa_pool *pool, struct fa_list *at)
-{
-	unsigned long n = 0;
-	struct fa_list *p;
-
-	for (p = pool->reserve.next; p != at; p = p->next) {
-		struct fa_block *b = fa_container_of(p, struct fa_block, node);
-
-		n += popc(fa_block_zeroed_map(pool, b), pool->words) ==
-		     pool->bp;
-	}
-	return n;
-}
-
 bool check_pool(struct fa_pool *pool, struct sim *s)
 {
 	u64 hist[FA_FILL_BUCKETS] = { 0 };
-	unsigned long nblk = 0, nloose = 0, nres = 0, shadow = 0;
+	unsigned long nblk = 0, nloose = 0, nres = 0, shadow = 0, ndirty = 0;
 	unsigned long pages_pool = 0;
 	struct fa_pool_stats st;
 	struct walk_ctx w = { 0 };
@@ -259,12 +244,12 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 		if (!check_owned_block(pool, s, b, FA_CLASS_NONE, FA_BS_OWNED,
 				       NULL))
 			return false;
-		/* clean blocks first, dirty ones after them */
-		if (clean && nclean_before(pool, p) != nres)
-			return fail("reserve: clean block %#lx after a dirty one",
-				    b->pfn);
+		ndirty += !clean;
 		nres++;
 	}
+	if (ndirty != pool->nr_reserve_dirty)
+		return fail("reserve: %lu dirty blocks, counted %lu", ndirty,
+			    pool->nr_reserve_dirty);
 	if (pool->zeroing) {
 		if (pool->zeroing->nr_used ||
 		    !check_owned_block(pool, s, pool->zeroing, FA_CLASS_NONE,

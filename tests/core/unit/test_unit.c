@@ -322,28 +322,36 @@ static u64 prezeroed(struct fa_pool *pool)
 }
 
 /*
- * The zeroed marks: set on free pages of a reserve block by the zeroer,
- * handed out with the pages (check_alloc() checks every marked page holds
- * zeroes), never kept on a page that was written since (the sequence freed,
- * zeroed, allocated and written, freed again).
+ * The zeroed marks: set on free pages of a reserve block by the zeroer
+ * (never on the front block, the next allocation's), handed out with the
+ * pages (check_alloc() checks every marked page holds zeroes), never kept
+ * on a page that was written since (the sequence freed, zeroed, allocated
+ * and written, freed again).
  */
 static bool test_zeroed(struct fa_pool *pool, struct sim *s)
 {
-	unsigned long p[8], q[8], pfn, dirty[1], other;
+	unsigned long p[16], q[16], pfn, dirty[1], other, a, b;
 	struct fa_pool_stats st;
 	u64 z0;
 
 	T_ASSERT(fa_pool_zero_begin(pool, &pfn, dirty) == 0);
 	T_ASSERT(check_alloc(pool, s, 0, 8, p, 0, NULL) == 0);
 	check_free(pool, s, p, 8);
+	a = p[0];
+	/* never the front block: the next allocation reuses it */
+	T_ASSERT(fa_pool_zero_begin(pool, &pfn, dirty) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 16, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == a);
+	b = q[8];
+	check_free(pool, s, q, 16);
+	/* reserve: b (emptied last) then a */
 	T_ASSERT(check_zero_begin(pool, s, &pfn, dirty) == 8);
-	T_ASSERT(pfn == p[0] && dirty[0] == 0xff);
-	T_ASSERT(fa_pool_zero_begin(pool, &other, dirty + 0) == -EBUSY);
+	T_ASSERT(pfn == a && dirty[0] == 0xff);
+	T_ASSERT(fa_pool_zero_begin(pool, &other, dirty) == -EBUSY);
 	dirty[0] = 0xff;
-	/* the block is out: an allocation meanwhile opens another one */
+	/* a is out: an allocation meanwhile takes b */
 	T_ASSERT(check_alloc(pool, s, 1, 8, q, 0, NULL) == 0);
-	T_ASSERT((q[0] & ~7UL) != pfn);
-	T_ASSERT(fa_pool_reserve_blocks(pool) == 1);
+	T_ASSERT(q[0] == b && fa_pool_reserve_blocks(pool) == 1);
 	T_CHECK(pool, s);
 	check_free(pool, s, q, 8);
 	T_ASSERT(fa_pool_reserve_blocks(pool) == 2);
@@ -351,31 +359,28 @@ static bool test_zeroed(struct fa_pool *pool, struct sim *s)
 	T_CHECK(pool, s);
 	fa_pool_get_stats(pool, &st);
 	T_ASSERT(st.pages_zeroed == 8);
-	/* the clean block goes first; every page comes marked */
+	/* b first (dirty), then a: every page of a comes marked */
 	z0 = prezeroed(pool);
-	T_ASSERT(check_alloc(pool, s, 2, 8, q, 0, NULL) == 0);
-	T_ASSERT((q[0] & ~7UL) == pfn && prezeroed(pool) - z0 == 8);
+	T_ASSERT(check_alloc(pool, s, 2, 16, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == b && q[8] == a && prezeroed(pool) - z0 == 8);
 	/* written (check_alloc), freed dirty: no mark survives */
-	check_free(pool, s, q, 8);
+	check_free(pool, s, q, 16);
 	T_CHECK(pool, s);
 	z0 = prezeroed(pool);
 	T_ASSERT(check_alloc(pool, s, 2, 8, q, 0, NULL) == 0);
-	T_ASSERT(prezeroed(pool) == z0);
-	/* dirty blocks go first: trim releases the last one */
-	check_free(pool, s, q, 4);
-	check_free(pool, s, q + 4, 4);
-	T_ASSERT(fa_pool_trim(pool, 1) == 1);
-	T_ASSERT(fa_pool_block_flags(pool, q[0]) == FA_BS_NONE);
-	/* part of a block zeroed, then some of that handed out and written */
+	T_ASSERT(q[0] == a && prezeroed(pool) == z0);
+	check_free(pool, s, q, 8);
+	/* part of b zeroed (a zeroer that stopped early), then handed out */
 	T_ASSERT(check_zero_begin(pool, s, &pfn, dirty) == 8);
+	T_ASSERT(pfn == b);
 	check_zero_end(pool, s, pfn, dirty, 3);
 	T_CHECK(pool, s);
 	z0 = prezeroed(pool);
-	T_ASSERT(check_alloc(pool, s, 0, 2, q, 0, NULL) == 0);
-	T_ASSERT(prezeroed(pool) - z0 == 2);
-	check_free(pool, s, q, 2);
-	T_ASSERT(check_zero_begin(pool, s, &pfn, dirty) == 7);
+	T_ASSERT(check_alloc(pool, s, 0, 16, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == a && q[8] == b && prezeroed(pool) - z0 == 3);
+	check_free(pool, s, q, 16);
 	/* the reserve shrinks meanwhile: the block goes when put back */
+	T_ASSERT(check_zero_begin(pool, s, &pfn, dirty) == 8);
 	fa_pool_set_reserve(pool, 0);
 	T_ASSERT(fa_pool_reserve_blocks(pool) == 1);
 	T_CHECK(pool, s);
