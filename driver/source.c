@@ -238,10 +238,10 @@ static void fa_zero_block(unsigned long pfn, unsigned long *dirty)
 }
 
 /*
- * One reserve block after another, dirty ones first, until none is left or
- * memory gets short. Holds no lock while zeroing; the pool pointer is the
- * one the block came from, valid until fa_source_exit() has cancelled this
- * work.
+ * One dirty reserve block after another (never the front one, which the
+ * next allocation takes), until none is left or memory gets short. Holds
+ * no lock while zeroing; the pool pointer is the one the block came from,
+ * valid until fa_source_exit() has cancelled this work.
  */
 static void fa_zero_work_fn(struct work_struct *work)
 {
