@@ -232,6 +232,7 @@ void fa_pages_set_movable(struct page **pages, unsigned long nr,
 int fa_source_init(void);
 void fa_source_exit(void);
 void fa_reserve_kick(void);
+void fa_zero_kick(void);
 void fa_reserve_apply(void);
 
 /* mmap.c */

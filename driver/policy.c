@@ -71,6 +71,7 @@ static void fa_pool_put_pfns(const unsigned long *pfns, unsigned long n,
 	for (i = 0; i < n; i++)
 		fa_page_tag(pfn_to_page(pfns[i]), 0, 0, 0);
 	fa_pool_free(fa_dev.pool, pfns, n);
+	fa_zero_kick();
 }
 
 static void fa_pool_mark_pfns(const unsigned long *pfns, unsigned long n,
@@ -101,16 +102,34 @@ static void fa_compact_free(struct page **pages, unsigned long nr)
 		fa_reserve_kick();
 }
 
-/* Pool pages: zero them and clear the owner fields of their last use. */
+/* A page the pool says holds zeroes; checked on debug kernels. */
+static void fa_check_prezeroed(struct page *page)
+{
+	void *p;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_VM))
+		return;
+	p = kmap_local_page(page);
+	WARN_ON_ONCE(memchr_inv(p, 0, PAGE_SIZE));
+	kunmap_local(p);
+}
+
+/*
+ * Pool pages: zero those the zeroer has not (@zeroed: the pool's marks) and
+ * clear the owner fields of their last use.
+ */
 static void fa_prep_pool_pages(struct page **pages, const unsigned long *pfns,
-			       unsigned long nr)
+			       const unsigned long *zeroed, unsigned long nr)
 {
 	unsigned long i;
 
 	for (i = 0; i < nr; i++) {
 		pages[i] = pfn_to_page(pfns[i]);
 		set_page_private(pages[i], 0);
-		clear_highpage(pages[i]);
+		if (test_bit(i, zeroed))
+			fa_check_prezeroed(pages[i]);
+		else
+			clear_highpage(pages[i]);
 	}
 }
 
@@ -121,14 +140,17 @@ static int fa_compact_alloc(const struct fa_policy *pol,
 {
 	unsigned int core_flags = 0;
 	unsigned long done = 0, chunk = FA_CHUNK_PAGES;
-	unsigned long *pfns;
+	unsigned long *pfns, *zeroed;
 	int ret = 0;
 
 	if (flags & FRAGALLOC_ALLOC_STRICT)
 		core_flags |= FA_ALLOC_STRICT;
-	pfns = kmalloc_array(FA_CHUNK_PAGES, sizeof(*pfns), GFP_KERNEL);
+	/* the PFNs of a chunk, then a bit each: pre-zeroed */
+	pfns = kmalloc_array(FA_CHUNK_PAGES + BITS_TO_LONGS(FA_CHUNK_PAGES),
+			     sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return -ENOMEM;
+	zeroed = pfns + FA_CHUNK_PAGES;
 
 	while (done < nr) {
 		unsigned long n = min(chunk, nr - done);
@@ -139,8 +161,8 @@ static int fa_compact_alloc(const struct fa_policy *pol,
 		}
 		mutex_lock(&fa_dev.pool_lock);
 		fa_ev_pool_alloc(mobility);
-		ret = fa_pool_alloc(fa_dev.pool, mobility, n, pfns, core_flags,
-				    NULL);
+		ret = fa_pool_alloc_zeroed(fa_dev.pool, mobility, n, pfns,
+					   zeroed, core_flags, NULL);
 		mutex_unlock(&fa_dev.pool_lock);
 		if (ret == -ENOMEM && (flags & FRAGALLOC_ALLOC_BEST_EFFORT) &&
 		    chunk > 1) {
@@ -151,7 +173,7 @@ static int fa_compact_alloc(const struct fa_policy *pol,
 		}
 		if (ret)
 			break;
-		fa_prep_pool_pages(pages + done, pfns, n);
+		fa_prep_pool_pages(pages + done, pfns, zeroed, n);
 		done += n;
 		cond_resched();
 	}

@@ -6,12 +6,18 @@
  * takes whole pageblocks from the buddy allocator and, when none can be had,
  * the largest smaller chunk. Empty pageblocks wait in its reserve for reuse.
  * A shrinker gives the pool's idle memory back under pressure (fa_reclaim():
- * the reserve, recompaction, then pageblocks split up).
+ * the reserve, recompaction, then pageblocks split up). A zeroer clears
+ * the dirty pages of reserve blocks ahead of the allocations that reuse
+ * them, while memory is plentiful.
  */
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/vmstat.h>
 
 #include "fa.h"
 #include "fa_events.h"
@@ -80,6 +86,8 @@ static const struct fa_source_ops fa_buddy_source = {
  * for when the pool lock is busy: a count must not wait either.
  */
 static unsigned long fa_shrink_last;
+/* jiffies of the last scan: the zeroer keeps off while reclaim is running */
+static unsigned long fa_shrink_when;
 
 static unsigned long fa_shrink_count(struct shrinker *s,
 				     struct shrink_control *sc)
@@ -106,6 +114,7 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
 	 * back at least half of what is reclaimable now, not a batch.
 	 */
 	fa_ev_shrink_begin();
+	WRITE_ONCE(fa_shrink_when, jiffies);
 	freed = fa_reclaim(sc->nr_to_scan, !current_is_kswapd(), &contended);
 	fa_ev_shrink(sc->nr_to_scan, freed);
 
@@ -178,6 +187,105 @@ void fa_reserve_apply(void)
 	fa_reserve_kick();
 }
 
+static bool fa_prezero = true;
+module_param_named(prezero, fa_prezero, bool, 0644);
+MODULE_PARM_DESC(prezero,
+		 "Zero the free pages of empty pool pageblocks in the background while memory is plentiful, so that allocations reusing them skip clearing (default on)");
+
+static void fa_zero_work_fn(struct work_struct *work);
+static DECLARE_WORK(fa_zero_work, fa_zero_work_fn);
+/* the dirty pages of the block being zeroed; only the zero work uses it */
+static unsigned long *fa_zero_dirty;
+
+/*
+ * Memory is short when reclaim ran within the last second or free memory
+ * is below the zones' high watermarks (kswapd's goal): the zeroer stops,
+ * since zeroed pages only help allocations that reuse the pool's blocks,
+ * and reclaim is about to give those blocks back.
+ */
+static bool fa_zero_pressure(void)
+{
+	unsigned long high = 0;
+	int nid, z;
+
+	if (!READ_ONCE(fa_prezero) ||
+	    time_before(jiffies, READ_ONCE(fa_shrink_when) + HZ))
+		return true;
+	for_each_online_node(nid) {
+		struct zone *zones = NODE_DATA(nid)->node_zones;
+
+		for (z = 0; z < MAX_NR_ZONES; z++)
+			high += high_wmark_pages((zones + z));
+	}
+	return global_zone_page_state(NR_FREE_PAGES) < high;
+}
+
+/*
+ * Clear the pages of @dirty in the pageblock at @pfn, without the pool lock
+ * (the pool keeps the block out of reach meanwhile). Under pressure, stop:
+ * the pages not cleared leave @dirty, so they stay unmarked.
+ */
+static void fa_zero_block(unsigned long pfn, unsigned long *dirty)
+{
+	unsigned long bit, n = 0;
+
+	for_each_set_bit(bit, dirty, pageblock_nr_pages) {
+		if (!(++n % 32)) {
+			cond_resched();
+			if (fa_zero_pressure()) {
+				bitmap_clear(dirty, bit,
+					     pageblock_nr_pages - bit);
+				return;
+			}
+		}
+		clear_highpage(pfn_to_page(pfn + bit));
+	}
+}
+
+/*
+ * One dirty reserve block after another (never the front one, which the
+ * next allocation takes), until none is left or memory gets short. Holds
+ * no lock while zeroing; the pool pointer is the one the block came from,
+ * valid until fa_source_exit() has cancelled this work.
+ */
+static void fa_zero_work_fn(struct work_struct *work)
+{
+	struct fa_pool *pool;
+	unsigned long pfn;
+	long n;
+
+	while (!fa_zero_pressure()) {
+		mutex_lock(&fa_dev.pool_lock);
+		pool = fa_dev.pool;
+		n = pool ? fa_pool_zero_begin(pool, &pfn, fa_zero_dirty) : 0;
+		mutex_unlock(&fa_dev.pool_lock);
+		if (n <= 0)
+			break;
+		fa_zero_block(pfn, fa_zero_dirty);
+		mutex_lock(&fa_dev.pool_lock);
+		fa_pool_zero_end(pool, fa_zero_dirty);
+		mutex_unlock(&fa_dev.pool_lock);
+		cond_resched();
+	}
+	/*
+	 * A trim that ran while a block was out left it in the reserve
+	 * beyond reserve_blocks: schedule another.
+	 */
+	if (!delayed_work_pending(&fa_dev.trim_work))
+		fa_reserve_kick();
+}
+
+/**
+ * fa_zero_kick() - start the zeroer if the reserve has blocks; called with
+ * the pool lock held, after frees
+ */
+void fa_zero_kick(void)
+{
+	lockdep_assert_held(&fa_dev.pool_lock);
+	if (READ_ONCE(fa_prezero) && fa_pool_reserve_blocks(fa_dev.pool))
+		queue_work(system_unbound_wq, &fa_zero_work);
+}
+
 int fa_source_init(void)
 {
 	struct fa_pool_config cfg = {
@@ -187,25 +295,27 @@ int fa_source_init(void)
 	};
 
 	INIT_DELAYED_WORK(&fa_dev.trim_work, fa_trim_work_fn);
+	fa_zero_dirty = bitmap_zalloc(pageblock_nr_pages, GFP_KERNEL);
 	fa_dev.reclaim_moves = kvmalloc_array(FA_RECLAIM_MOVES,
 					      sizeof(*fa_dev.reclaim_moves),
 					      GFP_KERNEL);
-	if (!fa_dev.reclaim_moves)
-		return -ENOMEM;
+	if (!fa_dev.reclaim_moves || !fa_zero_dirty)
+		goto fail;
 	fa_dev.pool = fa_pool_create(&cfg, &fa_buddy_source, NULL);
-	if (!fa_dev.pool) {
-		kvfree(fa_dev.reclaim_moves);
-		return -ENOMEM;
-	}
+	if (!fa_dev.pool)
+		goto fail;
 	fa_dev.shrinker = fa_shrinker_create("fragalloc-pool",
 					     fa_shrink_count, fa_shrink_scan);
 	if (!fa_dev.shrinker) {
 		fa_pool_destroy(fa_dev.pool);
 		fa_dev.pool = NULL;
-		kvfree(fa_dev.reclaim_moves);
-		return -ENOMEM;
+		goto fail;
 	}
 	return 0;
+fail:
+	kvfree(fa_dev.reclaim_moves);
+	bitmap_free(fa_zero_dirty);
+	return -ENOMEM;
 }
 
 void fa_source_exit(void)
@@ -218,7 +328,10 @@ void fa_source_exit(void)
 	pool = fa_dev.pool;
 	fa_dev.pool = NULL;
 	mutex_unlock(&fa_dev.pool_lock);
+	/* the zeroer puts its block back first; it may kick the trim work */
+	cancel_work_sync(&fa_zero_work);
 	cancel_delayed_work_sync(&fa_dev.trim_work);
 	fa_pool_destroy(pool);
 	kvfree(fa_dev.reclaim_moves);
+	bitmap_free(fa_zero_dirty);
 }

@@ -130,6 +130,8 @@ struct fa_class_stats {
  * @blocks_broken: owned blocks turned into loose pages by fa_pool_break()
  * @broken_pages_released: free pages those breaks gave back one by one
  * @meta_bytes: metadata bytes currently allocated by the core
+ * @pages_zeroed: pages fa_pool_zero_end() marked as holding zeroes
+ * @pages_prezeroed: pages handed out with that mark (no clearing needed)
  */
 struct fa_pool_stats {
 	struct fa_class_stats cls[FA_NR_CLASSES];
@@ -143,6 +145,8 @@ struct fa_pool_stats {
 	u64 blocks_broken;
 	u64 broken_pages_released;
 	u64 meta_bytes;
+	u64 pages_zeroed;
+	u64 pages_prezeroed;
 };
 
 struct fa_pool *fa_pool_create(const struct fa_pool_config *cfg,
@@ -151,8 +155,15 @@ void fa_pool_destroy(struct fa_pool *pool);
 int fa_pool_alloc(struct fa_pool *pool, unsigned int cls, unsigned long n,
 		  unsigned long *pfns, unsigned int flags,
 		  struct fa_alloc_result *res);
+int fa_pool_alloc_zeroed(struct fa_pool *pool, unsigned int cls,
+			 unsigned long n, unsigned long *pfns,
+			 unsigned long *zeroed, unsigned int flags,
+			 struct fa_alloc_result *res);
 void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 		  unsigned long n);
+long fa_pool_zero_begin(struct fa_pool *pool, unsigned long *pfn,
+			unsigned long *dirty);
+void fa_pool_zero_end(struct fa_pool *pool, const unsigned long *zeroed);
 unsigned long fa_pool_trim(struct fa_pool *pool, unsigned long nr_blocks);
 unsigned long fa_pool_break(struct fa_pool *pool, unsigned int cls,
 			    unsigned long max_pages, unsigned int keep);

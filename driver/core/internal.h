@@ -63,9 +63,13 @@ int fa_bm_for_each(const struct fa_blockmap *bm,
 /*
  * One pageblock known to the pool: either owned whole (state OWNED or
  * ISOLATED, bitmap of used pages in map[]) or a LOOSE pageblock whose
- * individual pages the pool holds (one bitmap per class in map[]). A last
+ * individual pages the pool holds (one bitmap per class in map[]). A
  * bitmap after those marks the pages in use that may move
- * (FA_POOL_MOVABLE_MARKS); it is always a subset of the used pages.
+ * (FA_POOL_MOVABLE_MARKS); it is always a subset of the used pages. Owned
+ * blocks have one more: the free pages known to hold zeroes (set only by
+ * fa_pool_zero_end(), cleared when a page is handed out or freed); it is
+ * always a subset of the free pages. Loose pages are never free in the
+ * pool, so loose blocks have none.
  */
 struct fa_block {
 	struct fa_list node;		/* bucket, isolated, reserve or loose */
@@ -98,8 +102,18 @@ struct fa_pool {
 	unsigned int bucket_words;
 	struct fa_blockmap bm;
 	struct fa_class cls[FA_NR_CLASSES];
+	/*
+	 * Empty blocks, last emptied first: allocations and releases take
+	 * the front. The zeroer takes a dirty block other than the front one
+	 * (the next allocation's, so that a free and an allocation reuse the
+	 * same pages whatever the zeroer does) and puts it back at the end.
+	 * nr_reserve counts @zeroing too; nr_reserve_dirty the blocks on the
+	 * list with a page not known to hold zeroes.
+	 */
 	struct fa_list reserve;
 	unsigned long nr_reserve;
+	unsigned long nr_reserve_dirty;
+	struct fa_block *zeroing;	/* off the list, being zeroed */
 	struct fa_list loose;
 	unsigned long nr_loose_blocks;
 	u32 gen;
@@ -129,6 +143,13 @@ static inline unsigned long *fa_block_movable_map(const struct fa_pool *pool,
 {
 	return b->map + (b->state == FA_BS_LOOSE ? FA_NR_CLASSES : 1) *
 			pool->words;
+}
+
+/* The zeroed marks of owned block @b (see struct fa_block). */
+static inline unsigned long *fa_block_zeroed_map(const struct fa_pool *pool,
+						 struct fa_block *b)
+{
+	return b->map + 2 * pool->words;
 }
 
 /* The used bitmap of class @cls in LOOSE block @b (see struct fa_block). */

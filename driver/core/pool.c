@@ -15,9 +15,9 @@
 
 static size_t fa_block_bytes(const struct fa_pool *pool, bool loose)
 {
-	/* used bitmap(s), then the movable marks */
+	/* used bitmap(s), the movable marks, for owned blocks the zeroed */
 	return sizeof(struct fa_block) +
-	       ((loose ? FA_NR_CLASSES : 1) + 1) * pool->words *
+	       (loose ? FA_NR_CLASSES + 1 : 3) * pool->words *
 	       sizeof(unsigned long);
 }
 
@@ -87,6 +87,7 @@ void fa_pool_block_set_used(struct fa_pool *pool, struct fa_block *b,
 		return;
 	fa_pool_block_unlink(pool, b);
 	fa_set_bit(b->map, bit);
+	fa_clear_bit(fa_block_zeroed_map(pool, b), bit);
 	fa_fill_move(pool, b->nr_used, b->nr_used + 1);
 	b->nr_used++;
 	pool->cls[b->cls].pages_used++;
@@ -121,11 +122,34 @@ static void fa_block_emptied(struct fa_pool *pool, struct fa_block *b)
 		b->cls = FA_CLASS_NONE;
 		b->state = FA_BS_OWNED;
 		fa_block_flags_sync(pool, b);
+		/* a page of it was handed out (its mark went): dirty */
 		fa_list_add(&b->node, &pool->reserve);
 		pool->nr_reserve++;
+		pool->nr_reserve_dirty++;
 		return;
 	}
 	fa_block_release(pool, b);
+}
+
+/* Whether every page of empty block @b holds zeroes (zeroed marks). */
+static bool fa_block_clean(const struct fa_pool *pool, struct fa_block *b)
+{
+	const unsigned long *z = fa_block_zeroed_map(pool, b);
+	unsigned int w;
+
+	for (w = 0; w < pool->words; w++)
+		if (z[w] != fa_valid_mask(pool, w))
+			return false;
+	return true;
+}
+
+/* Take reserve block @b off the reserve list. */
+static void fa_reserve_del(struct fa_pool *pool, struct fa_block *b)
+{
+	fa_list_del(&b->node);
+	pool->nr_reserve--;
+	if (!fa_block_clean(pool, b))
+		pool->nr_reserve_dirty--;
 }
 
 static void fa_release_reserve_one(struct fa_pool *pool)
@@ -133,8 +157,7 @@ static void fa_release_reserve_one(struct fa_pool *pool)
 	struct fa_block *b = fa_container_of(pool->reserve.next,
 					     struct fa_block, node);
 
-	fa_list_del(&b->node);
-	pool->nr_reserve--;
+	fa_reserve_del(pool, b);
 	fa_block_release(pool, b);
 }
 
@@ -235,6 +258,14 @@ void fa_pool_destroy(struct fa_pool *pool)
 		if (pool->cls[i].pages_used || pool->cls[i].loose_pages ||
 		    pool->cls[i].blocks)
 			leak = true;
+	/* a zeroer still writing to its block: leak the block too */
+	if (FA_WARN_ON(pool->zeroing)) {
+		fa_bm_detach(&pool->bm, pool->zeroing->pfn);
+		fa_meta_free(&pool->st.meta_bytes, pool->zeroing,
+			     fa_block_bytes(pool, false));
+		pool->zeroing = NULL;
+		pool->nr_reserve--;
+	}
 	FA_WARN_ON(leak);
 	while (!fa_list_empty(&pool->reserve))
 		fa_release_reserve_one(pool);
@@ -285,36 +316,65 @@ static struct fa_block *fa_best_partial(struct fa_pool *pool, unsigned int cls)
 	return NULL;
 }
 
-/* Take @k free pages of an owned, unlinked block into @out. */
-static void fa_block_take(struct fa_pool *pool, struct fa_block *b,
-			  unsigned long k, unsigned long *out)
+/*
+ * Copy the zeroed marks @z of the pages just handed out (@taken bits of one
+ * block word) to the caller's bitmap, from bit @at on, and clear them: a
+ * page in use is never marked.
+ */
+static void fa_take_zeroed(struct fa_pool *pool, unsigned long *z,
+			   unsigned long taken, unsigned long *zout,
+			   unsigned long at)
 {
+	unsigned long hit = *z & taken;
+
+	*z &= ~taken;
+	if (!hit)
+		return;
+	pool->st.pages_prezeroed += fa_popcount_word(hit);
+	if (!zout)
+		return;
+	for (; taken; taken &= taken - 1, at++)
+		if (hit & (taken & -taken))
+			fa_set_bit(zout, at);
+}
+
+/*
+ * Take @k free pages of an owned, unlinked block into @out; their zeroed
+ * marks go to bit @at on of @zout (may be NULL).
+ */
+static void fa_block_take(struct fa_pool *pool, struct fa_block *b,
+			  unsigned long k, unsigned long *out,
+			  unsigned long *zout, unsigned long at)
+{
+	unsigned long *z = fa_block_zeroed_map(pool, b);
 	u32 old = b->nr_used;
 	unsigned int w;
 
 	for (w = 0; k && w < pool->words; w++) {
 		unsigned long free = ~b->map[w] & fa_valid_mask(pool, w);
+		unsigned long taken = 0;
+		unsigned int i;
 
 		if (free == ~0UL && k >= BITS_PER_LONG) {
-			unsigned long base = b->pfn + w * BITS_PER_LONG;
-			unsigned int i;
-
+			taken = ~0UL;
 			for (i = 0; i < BITS_PER_LONG; i++)
-				*out++ = base + i;
-			b->map[w] = ~0UL;
-			k -= BITS_PER_LONG;
-			b->nr_used += BITS_PER_LONG;
-			continue;
-		}
-		while (free && k) {
-			unsigned int bit = fa_ffs_word(free);
+				out[i] = b->pfn + w * BITS_PER_LONG + i;
+			i = BITS_PER_LONG;
+		} else {
+			for (i = 0; free && i < k; i++) {
+				unsigned int bit = fa_ffs_word(free);
 
-			free &= free - 1;
-			b->map[w] |= 1UL << bit;
-			*out++ = b->pfn + w * BITS_PER_LONG + bit;
-			b->nr_used++;
-			k--;
+				free &= free - 1;
+				taken |= 1UL << bit;
+				out[i] = b->pfn + w * BITS_PER_LONG + bit;
+			}
 		}
+		b->map[w] |= taken;
+		fa_take_zeroed(pool, &z[w], taken, zout, at);
+		out += i;
+		at += i;
+		k -= i;
+		b->nr_used += i;
 	}
 	FA_WARN_ON(k);
 	pool->cls[b->cls].pages_used += b->nr_used - old;
@@ -335,8 +395,7 @@ struct fa_block *fa_open_block(struct fa_pool *pool, unsigned int cls,
 	*err = 0;
 	if (!fa_list_empty(&pool->reserve)) {
 		b = fa_container_of(pool->reserve.next, struct fa_block, node);
-		fa_list_del(&b->node);
-		pool->nr_reserve--;
+		fa_reserve_del(pool, b);
 	} else {
 		if (pool->ops->get(pool->ctx, pool->cfg.block_order, &pfn))
 			return NULL;
@@ -468,6 +527,7 @@ struct fa_alloc_ctx {
 	unsigned int cls;
 	unsigned long n;
 	unsigned long *pfns;
+	unsigned long *zeroed;		/* caller's bitmap, or NULL */
 	unsigned long done;		/* pages in pfns[] so far */
 	unsigned long since;		/* pages since should_stop() was asked */
 	bool no_block;			/* the source had no whole block */
@@ -517,7 +577,7 @@ static void fa_alloc_take(struct fa_alloc_ctx *ac, struct fa_block *b,
 {
 	struct fa_pool *pool = ac->pool;
 
-	fa_block_take(pool, b, k, ac->pfns + ac->done);
+	fa_block_take(pool, b, k, ac->pfns + ac->done, ac->zeroed, ac->done);
 	fa_pool_block_link(pool, b);
 	fa_touch(ac, b);
 	ac->done += k;
@@ -645,8 +705,30 @@ int fa_pool_alloc(struct fa_pool *pool, unsigned int cls, unsigned long n,
 		  unsigned long *pfns, unsigned int flags,
 		  struct fa_alloc_result *res)
 {
+	return fa_pool_alloc_zeroed(pool, cls, n, pfns, NULL, flags, res);
+}
+
+/**
+ * fa_pool_alloc_zeroed() - fa_pool_alloc(), telling which pages hold zeroes
+ * @pool: pool
+ * @cls: FA_CLASS_*
+ * @n: number of pages
+ * @pfns: receives the n pfns
+ * @zeroed: NULL, or a bitmap of n bits: bit i is set when pfns[i] is known
+ *	to hold zeroes (fa_pool_zero_end()); the others hold anything
+ * @flags: FA_ALLOC_*
+ * @res: optional result details (zeroed on failure)
+ *
+ * Return: as fa_pool_alloc().
+ */
+int fa_pool_alloc_zeroed(struct fa_pool *pool, unsigned int cls,
+			 unsigned long n, unsigned long *pfns,
+			 unsigned long *zeroed, unsigned int flags,
+			 struct fa_alloc_result *res)
+{
 	struct fa_alloc_ctx ac = { .pool = pool, .cls = cls, .n = n,
-				   .pfns = pfns };
+				   .pfns = pfns, .zeroed = zeroed };
+	unsigned long w;
 	int err;
 
 	if (res)
@@ -656,6 +738,8 @@ int fa_pool_alloc(struct fa_pool *pool, unsigned int cls, unsigned long n,
 		return -EINVAL;
 	if (!n)
 		return 0;
+	for (w = 0; zeroed && w < FA_BITS_TO_LONGS(n); w++)
+		zeroed[w] = 0;
 	if (!++pool->gen)
 		pool->gen = 1;
 	ac.loose_order = pool->cfg.block_order - 1;
@@ -723,6 +807,10 @@ void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 				continue;
 			fa_clear_bit(b->map, off);
 			fa_clear_bit(fa_block_movable_map(pool, b), off);
+			/*
+			 * It comes back dirty, unmarked: the mark went when
+			 * it was handed out (one cache line less per free).
+			 */
 			b->nr_used--;
 		}
 		pool->cls[b->cls].pages_used -= old - b->nr_used;
@@ -750,6 +838,95 @@ unsigned long fa_pool_trim(struct fa_pool *pool, unsigned long nr_blocks)
 		done++;
 	}
 	return done;
+}
+
+/**
+ * fa_pool_zero_begin() - take a reserve block out to zero its dirty pages
+ * @pool: pool
+ * @pfn: receives the block's first pfn
+ * @dirty: receives a bitmap of block-size bits: the pages not known to hold
+ *	zeroes, which the caller is to clear
+ *
+ * The block leaves the reserve list (it still counts in the reserve), so
+ * that nothing hands out or releases its pages while the caller writes to
+ * them without the pool lock; fa_pool_zero_end() puts it back. Never the
+ * front block, the one the next allocation takes.
+ *
+ * Return: the number of dirty pages; 0 when no reserve block but the front
+ * one has any (nothing taken); -EBUSY when a block is out already.
+ */
+long fa_pool_zero_begin(struct fa_pool *pool, unsigned long *pfn,
+			unsigned long *dirty)
+{
+	struct fa_list *pos;
+	struct fa_block *b;
+	unsigned long *z;
+	unsigned int w;
+	long n = 0;
+
+	if (pool->zeroing)
+		return -EBUSY;
+	if (!pool->nr_reserve_dirty)
+		return 0;
+	/*
+	 * Not the front block. Dirty blocks come in at the front and clean
+	 * ones go to the end, so the first dirty one is near the front.
+	 */
+	for (pos = pool->reserve.next->next; pos != &pool->reserve;
+	     pos = pos->next)
+		if (!fa_block_clean(pool, fa_container_of(pos, struct fa_block,
+							  node)))
+			break;
+	if (pos == &pool->reserve)
+		return 0;
+	b = fa_container_of(pos, struct fa_block, node);
+	z = fa_block_zeroed_map(pool, b);
+	for (w = 0; w < pool->words; w++) {
+		dirty[w] = ~z[w] & fa_valid_mask(pool, w);
+		n += fa_popcount_word(dirty[w]);
+	}
+	fa_reserve_del(pool, b);
+	pool->nr_reserve++;		/* still counts while it is out */
+	pool->zeroing = b;
+	*pfn = b->pfn;
+	return n;
+}
+
+/**
+ * fa_pool_zero_end() - put back the block of fa_pool_zero_begin()
+ * @pool: pool
+ * @zeroed: bitmap of the pages now holding zeroes (a subset of the dirty
+ *	ones, when the caller stopped early)
+ *
+ * No page of the block was handed out since fa_pool_zero_begin() (it was
+ * off every list), so the marks hold. The block goes to the end of the
+ * reserve, or to the source when the reserve limit dropped meanwhile.
+ */
+void fa_pool_zero_end(struct fa_pool *pool, const unsigned long *zeroed)
+{
+	struct fa_block *b = pool->zeroing;
+	unsigned long *z;
+	unsigned int w;
+
+	if (FA_WARN_ON(!b))
+		return;
+	pool->zeroing = NULL;
+	z = fa_block_zeroed_map(pool, b);
+	for (w = 0; w < pool->words; w++) {
+		unsigned long add = zeroed[w] & ~z[w] & fa_valid_mask(pool, w);
+
+		pool->st.pages_zeroed += fa_popcount_word(add);
+		z[w] |= add;
+	}
+	if (pool->nr_reserve > pool->cfg.reserve_blocks) {
+		pool->nr_reserve--;
+		fa_block_release(pool, b);
+		return;
+	}
+	/* behind the blocks emptied meanwhile: they are reused first */
+	fa_list_add(&b->node, pool->reserve.prev);
+	if (!fa_block_clean(pool, b))
+		pool->nr_reserve_dirty++;
 }
 
 /*
@@ -897,7 +1074,9 @@ unsigned long fa_pool_reserve_blocks(const struct fa_pool *pool)
 void fa_pool_set_reserve(struct fa_pool *pool, unsigned int reserve_blocks)
 {
 	pool->cfg.reserve_blocks = reserve_blocks;
-	while (pool->nr_reserve > reserve_blocks)
+	/* a block being zeroed goes at fa_pool_zero_end() */
+	while (pool->nr_reserve > reserve_blocks &&
+	       !fa_list_empty(&pool->reserve))
 		fa_release_reserve_one(pool);
 }
 

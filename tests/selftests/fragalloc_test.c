@@ -477,6 +477,64 @@ TEST_F(batch, alloc_zeroed_after_reuse)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+/*
+ * Pre-zeroed pages (the prezero parameter): two pageblocks written by one
+ * fd and freed go to the pool's reserve; the next allocation, from another
+ * fd, reuses them and every byte must read zero, whether the zeroer had the
+ * time to clear them (a pause), was still at it (no pause), or is off.
+ */
+TEST_F(fa, prezero_recycled_pages_zero)
+{
+	static const char *const mode[] = { "zeroer ran", "no pause", "off" };
+	const char *param = "/sys/module/fragalloc/parameters/prezero";
+	const __u64 nr = 2 * self->bs;
+	__u64 *pf1 = calloc(nr, 8), *pf2 = calloc(nr, 8);
+	struct fragalloc_batch_info bi;
+	struct fragalloc_alloc a1, a2;
+	char saved[8];
+
+	ASSERT_NE(NULL, pf1);
+	ASSERT_NE(NULL, pf2);
+	if (t_read_file(param, saved, sizeof(saved)))
+		SKIP(return, "no prezero parameter");
+	for (int round = 0; round < 6; round++) {
+		int m = round % 3, fd2 = t_open();
+		unsigned char *p;
+		__u64 reused = 0;
+
+		ASSERT_EQ(0, t_write_file(param, m == 2 ? "0" : "1"));
+		ASSERT_LE(0, fd2);
+		ASSERT_EQ(0, t_alloc(fd2, nr, FRAGALLOC_MOVABLE,
+				     FRAGALLOC_POLICY_COMPACT, 0, &a1));
+		ASSERT_EQ(0, t_batch_info(fd2, a1.out_handle, pf1, nr, &bi));
+		p = t_map(fd2, a1.out_mmap_offset, nr);
+		ASSERT_NE(MAP_FAILED, p);
+		/* every word written; the batch goes with the fd and the map */
+		for (__u64 i = 0; i < nr; i++)
+			t_fill_page(p + i * self->ps, t_page_seed(7, round, i));
+		close(fd2);
+		munmap(p, nr * self->ps);
+		if (m != 1)
+			usleep(300 * 1000);
+		ASSERT_EQ(0, t_alloc(self->fd, nr, FRAGALLOC_MOVABLE,
+				     FRAGALLOC_POLICY_COMPACT, 0, &a2));
+		ASSERT_EQ(0, t_batch_info(self->fd, a2.out_handle, pf2, nr,
+					  &bi));
+		for (__u64 i = 0; i < nr; i++)
+			for (__u64 j = 0; j < nr; j++)
+				reused += pf2[i] == pf1[j];
+		TH_LOG("%s: %llu of %llu pages reused", mode[m],
+		       (unsigned long long)reused, (unsigned long long)nr);
+		/* else the zero check says nothing about recycled pages */
+		EXPECT_LT(0, reused);
+		check_batch_zero(_metadata, self->fd, &a2);
+		EXPECT_EQ(0, t_free(self->fd, a2.out_handle));
+	}
+	t_write_file(param, saved[0] == 'Y' ? "1" : "0");
+	free(pf1);
+	free(pf2);
+}
+
 TEST_F_TIMEOUT(batch, alloc_40mb_blocks, 180)
 {
 	struct fragalloc_alloc a;

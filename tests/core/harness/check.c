@@ -120,6 +120,17 @@ static bool check_owned_block(struct fa_pool *pool, struct sim *s,
 		    !fa_test_bit(b->map, bit))
 			return fail("block %#lx: free page %u marked movable",
 				    b->pfn, bit);
+	/* a zeroed mark: a free page, that really holds zeroes */
+	for (bit = 0; bit < pool->bp; bit++) {
+		if (!fa_test_bit(fa_block_zeroed_map(pool, b), bit))
+			continue;
+		if (fa_test_bit(b->map, bit))
+			return fail("block %#lx: page %u in use marked zeroed",
+				    b->pfn, bit);
+		if (!*sim_zero(s, b->pfn + bit))
+			return fail("block %#lx: dirty page %u marked zeroed",
+				    b->pfn, bit);
+	}
 	for (bit = 0; bit < pool->bp; bit++) {
 		unsigned long pfn = b->pfn + bit;
 		unsigned char *st = sim_state(s, pfn), *u = sim_user(s, pfn);
@@ -141,7 +152,7 @@ static bool check_owned_block(struct fa_pool *pool, struct sim *s,
 bool check_pool(struct fa_pool *pool, struct sim *s)
 {
 	u64 hist[FA_FILL_BUCKETS] = { 0 };
-	unsigned long nblk = 0, nloose = 0, nres = 0, shadow = 0;
+	unsigned long nblk = 0, nloose = 0, nres = 0, shadow = 0, ndirty = 0;
 	unsigned long pages_pool = 0;
 	struct fa_pool_stats st;
 	struct walk_ctx w = { 0 };
@@ -225,15 +236,30 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 	}
 	for (p = pool->reserve.next; p != &pool->reserve; p = p->next) {
 		struct fa_block *b = fa_container_of(p, struct fa_block, node);
+		bool clean = popc(fa_block_zeroed_map(pool, b), pool->words) ==
+			     pool->bp;
 
 		if (b->nr_used)
 			return fail("reserve block %#lx used", b->pfn);
 		if (!check_owned_block(pool, s, b, FA_CLASS_NONE, FA_BS_OWNED,
 				       NULL))
 			return false;
+		ndirty += !clean;
 		nres++;
 	}
-	if (nres != pool->nr_reserve || nres > pool->cfg.reserve_blocks ||
+	if (ndirty != pool->nr_reserve_dirty)
+		return fail("reserve: %lu dirty blocks, counted %lu", ndirty,
+			    pool->nr_reserve_dirty);
+	if (pool->zeroing) {
+		if (pool->zeroing->nr_used ||
+		    !check_owned_block(pool, s, pool->zeroing, FA_CLASS_NONE,
+				       FA_BS_OWNED, NULL))
+			return fail("zeroing block %#lx", pool->zeroing->pfn);
+		nres++;
+	}
+	/* set_reserve() leaves a block being zeroed over the limit */
+	if (nres != pool->nr_reserve ||
+	    nres > pool->cfg.reserve_blocks + !!pool->zeroing ||
 	    st.reserve_blocks != nres)
 		return fail("reserve %lu/%lu cfg %u", nres, pool->nr_reserve,
 			    pool->cfg.reserve_blocks);
@@ -320,6 +346,37 @@ bool check_pool(struct fa_pool *pool, struct sim *s)
 	return true;
 }
 
+/*
+ * Pages handed out marked zeroed must hold zeroes; then the user writes to
+ * every page handed out. The prezeroed counter counts the marks.
+ */
+static bool check_handed_zeroed(struct fa_pool *pool, struct sim *s,
+				const unsigned long *pfns, unsigned long n,
+				const unsigned long *zmap,
+				const struct fa_pool_stats *st0)
+{
+	struct fa_pool_stats st;
+	unsigned long i, hits = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char *z = sim_zero(s, pfns[i]);
+
+		if (fa_test_bit(zmap, i)) {
+			if (!z || !*z)
+				return fail("page %#lx handed out as zeroed, dirty",
+					    pfns[i]);
+			hits++;
+		}
+		if (z)
+			*z = 0;
+	}
+	fa_pool_get_stats(pool, &st);
+	if (st.pages_prezeroed - st0->pages_prezeroed != hits)
+		return fail("prezeroed %llu, %lu marks handed out",
+			    st.pages_prezeroed - st0->pages_prezeroed, hits);
+	return true;
+}
+
 int check_alloc(struct fa_pool *pool, struct sim *s, unsigned int cls,
 		unsigned long n, unsigned long *pfns, unsigned int flags,
 		struct fa_alloc_result *resp)
@@ -330,8 +387,9 @@ int check_alloc(struct fa_pool *pool, struct sim *s, unsigned int cls,
 	struct fa_alloc_result res;
 	int ret;
 
-	unsigned long best[64], nbest = 0, k;
+	unsigned long best[64], nbest = 0, k, *zmap;
 	unsigned int min_free = 0;
+	struct fa_pool_stats st0;
 
 	/* best fit: the first page must come from a block with fewest free */
 	if (cls < FA_NR_CLASSES && n < bp) {
@@ -351,9 +409,16 @@ int check_alloc(struct fa_pool *pool, struct sim *s, unsigned int cls,
 		if (nbest == 64)
 			nbest = 0;	/* too many to check cheaply */
 	}
-	ret = fa_pool_alloc(pool, cls, n, pfns, flags, &res);
+	zmap = calloc(FA_BITS_TO_LONGS(n) + 1, sizeof(*zmap));
+	fa_pool_get_stats(pool, &st0);
+	ret = fa_pool_alloc_zeroed(pool, cls, n, pfns, zmap, flags, &res);
 	if (resp)
 		*resp = res;
+	if (!ret && !check_handed_zeroed(pool, s, pfns, n, zmap, &st0)) {
+		free(zmap);
+		return CHECK_FAILED;
+	}
+	free(zmap);
 	if (!ret && nbest) {
 		for (k = 0; k < nbest; k++)
 			if ((pfns[0] & ~(bp - 1)) == best[k])
@@ -433,8 +498,43 @@ bool check_plan_dsts(struct sim *s, const struct fa_move *mv, long n,
 			return fail("plan src %#lx not in use by class %u",
 				    mv[i].src, cls);
 		*u = SHADOW_PLANNED | (cls + 1);
+		/* the mover writes to it */
+		*sim_zero(s, mv[i].dst) = 0;
 	}
 	return true;
+}
+
+long check_zero_begin(struct fa_pool *pool, struct sim *s,
+		      unsigned long *pfn, unsigned long *dirty)
+{
+	long n = fa_pool_zero_begin(pool, pfn, dirty);
+	unsigned int bit;
+
+	if (n <= 0)
+		return n;
+	for (bit = 0; bit < pool->bp; bit++)
+		if (!fa_test_bit(dirty, bit) && !*sim_zero(s, *pfn + bit))
+			return fail("zero_begin: dirty page %#lx not reported",
+				    *pfn + bit), -CHECK_FAILED;
+	return n;
+}
+
+void check_zero_end(struct fa_pool *pool, struct sim *s, unsigned long pfn,
+		    unsigned long *dirty, unsigned int keep)
+{
+	unsigned int bit, seen = 0;
+
+	for (bit = 0; bit < pool->bp; bit++) {
+		if (!fa_test_bit(dirty, bit))
+			continue;
+		/* a zeroer that stopped early: the rest stays dirty */
+		if (seen++ >= keep) {
+			fa_clear_bit(dirty, bit);
+			continue;
+		}
+		*sim_zero(s, pfn + bit) = 1;
+	}
+	fa_pool_zero_end(pool, dirty);
 }
 
 bool check_move(struct fa_pool *pool, struct sim *s, const struct fa_move *m,

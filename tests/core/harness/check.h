@@ -34,6 +34,16 @@ bool check_plan_dsts(struct sim *s, const struct fa_move *mv, long n,
 bool check_move(struct fa_pool *pool, struct sim *s, const struct fa_move *m,
 		bool complete);
 
+/*
+ * A zeroer: fa_pool_zero_begin() (checks the dirty map against the
+ * contents); then check_zero_end() zeroes the first @keep dirty pages in
+ * the shadow and hands them to fa_pool_zero_end(), the others not.
+ */
+long check_zero_begin(struct fa_pool *pool, struct sim *s,
+		      unsigned long *pfn, unsigned long *dirty);
+void check_zero_end(struct fa_pool *pool, struct sim *s, unsigned long pfn,
+		    unsigned long *dirty, unsigned int keep);
+
 /* owned, non-isolated blocks of a class (full ones come from the blockmap) */
 unsigned long check_class_blocks(struct fa_pool *pool, unsigned int cls,
 				 struct fa_block **out, unsigned long max);

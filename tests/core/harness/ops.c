@@ -24,6 +24,10 @@ struct ost {
 	size_t len, pos;
 	unsigned int pin_mod, pin_seed;
 	struct ops_counters *cnt;
+	/* a zeroer's block, out between two ops (see do_zero()) */
+	bool zeroing;
+	unsigned long zpfn;
+	unsigned long zdirty[FA_BITS_TO_LONGS(1UL << FA_MAX_BLOCK_ORDER)];
 };
 
 static unsigned int nx(struct ost *o)
@@ -56,7 +60,36 @@ static bool do_free_batch(struct ost *o, int i)
 static unsigned long avail_pages(struct ost *o, unsigned int cls)
 {
 	return sim_free_pages(&o->sim) + check_partial_room(o->pool, cls) +
-	       o->pool->nr_reserve * o->bp;
+	       (o->pool->nr_reserve - !!o->pool->zeroing) * o->bp;
+}
+
+/*
+ * The zeroer: take a reserve block out, and at a later op put it back
+ * with all, some or none of its dirty pages zeroed; the ops in between
+ * allocate, free, plan, trim and shrink the reserve around it.
+ */
+static bool do_zero(struct ost *o)
+{
+	unsigned int a = nx(o);
+	long n;
+
+	if (o->zeroing) {
+		o->zeroing = false;
+		o->cnt->zeroings++;
+		check_zero_end(o->pool, &o->sim, o->zpfn, o->zdirty,
+			       a % 4 ? o->bp : nx(o) % o->bp);
+		return true;
+	}
+	n = check_zero_begin(o->pool, &o->sim, &o->zpfn, o->zdirty);
+	if (n == -CHECK_FAILED)
+		FAILF("zero begin: %s", check_msg);
+	if (n < 0)
+		FAILF("zero begin %ld with no block out", n);
+	o->zeroing = n > 0;
+	/* now and then the same op zeroes at once */
+	if (o->zeroing && a % 3 == 0)
+		return do_zero(o);
+	return true;
 }
 
 /* With FA_POOL_MOVABLE_MARKS: every page a batch keeps is marked movable. */
@@ -309,6 +342,8 @@ static bool step(struct ost *o)
 	}
 	case 5:
 		a = nx(o);
+		if ((a & 0xc0) == 0xc0)
+			return do_zero(o);
 		/* now and then, partial blocks give their free pages back */
 		if (a % 4 == 0)
 			fa_pool_break(o->pool, (a >> 2) % 3,
@@ -407,6 +442,8 @@ int ops_run(const unsigned char *data, size_t len, unsigned int block_order,
 	while (o->nb)
 		if (!do_free_batch(o, o->nb - 1))
 			ok = false;
+	if (ok && o->zeroing)
+		check_zero_end(o->pool, &o->sim, o->zpfn, o->zdirty, o->bp);
 	if (ok) {
 		for (int c = 0; c < FA_NR_CLASSES; c++)
 			if (o->pool->cls[c].planning)

@@ -7,6 +7,7 @@
 
 struct ops_counters {
 	unsigned long ops, allocs, alloc_fail, frees, plans, moves, loose;
+	unsigned long zeroings;	/* blocks the harness zeroer put back */
 };
 
 /* Returns 0 when every invariant held, -1 otherwise. */

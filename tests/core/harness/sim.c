@@ -23,6 +23,7 @@ void sim_add_region(struct sim *s, unsigned long base, unsigned long nblocks)
 	r->npages = nblocks * bp;
 	r->st = calloc(r->npages, 1);
 	r->user = calloc(r->npages, 1);
+	r->zero = calloc(r->npages, 1);
 	r->bfree = calloc(nblocks, sizeof(*r->bfree));
 	for (i = 0; i < nblocks; i++)
 		r->bfree[i] = bp;
@@ -35,6 +36,7 @@ void sim_destroy(struct sim *s)
 	for (i = 0; i < s->nreg; i++) {
 		free(s->reg[i].st);
 		free(s->reg[i].user);
+		free(s->reg[i].zero);
 		free(s->reg[i].bfree);
 	}
 	s->nreg = 0;
@@ -63,6 +65,13 @@ unsigned char *sim_user(struct sim *s, unsigned long pfn)
 	struct sim_region *r = sim_find(s, pfn);
 
 	return r ? &r->user[pfn - r->base] : NULL;
+}
+
+unsigned char *sim_zero(struct sim *s, unsigned long pfn)
+{
+	struct sim_region *r = sim_find(s, pfn);
+
+	return r ? &r->zero[pfn - r->base] : NULL;
 }
 
 static void sim_set(struct sim *s, struct sim_region *r, unsigned long off,
@@ -168,6 +177,8 @@ static void sim_put(void *ctx, unsigned long pfn, unsigned int order)
 			s->errors++;
 		}
 		sim_set(s, r, off, SIM_FREE);
+		/* the next owner writes anything to it */
+		r->zero[off] = 0;
 		s->outstanding--;
 	}
 }

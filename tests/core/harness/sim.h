@@ -14,6 +14,7 @@ struct sim_region {
 	unsigned long npages;	/* multiple of block size */
 	unsigned char *st;	/* SIM_* per page */
 	unsigned char *user;	/* shadow: 0 free in pool, cls + 1 handed out */
+	unsigned char *zero;	/* contents: 1 when the harness zeroed it */
 	unsigned int *bfree;	/* free pages per block */
 };
 
@@ -37,6 +38,8 @@ void sim_add_region(struct sim *s, unsigned long base, unsigned long nblocks);
 void sim_destroy(struct sim *s);
 unsigned char *sim_state(struct sim *s, unsigned long pfn);
 unsigned char *sim_user(struct sim *s, unsigned long pfn);
+/* 1 while the page holds the zeroes the harness wrote (a pool zeroer) */
+unsigned char *sim_zero(struct sim *s, unsigned long pfn);
 /* mark a free page as taken by someone else; returns true if it was free */
 bool sim_take_other(struct sim *s, unsigned long pfn);
 /* give all "other" pages back */

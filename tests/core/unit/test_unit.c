@@ -313,6 +313,87 @@ static bool test_reserve(struct fa_pool *pool, struct sim *s)
 	return true;
 }
 
+static u64 prezeroed(struct fa_pool *pool)
+{
+	struct fa_pool_stats st;
+
+	fa_pool_get_stats(pool, &st);
+	return st.pages_prezeroed;
+}
+
+/*
+ * The zeroed marks: set on free pages of a reserve block by the zeroer
+ * (never on the front block, the next allocation's), handed out with the
+ * pages (check_alloc() checks every marked page holds zeroes), never kept
+ * on a page that was written since (the sequence freed, zeroed, allocated
+ * and written, freed again).
+ */
+static bool test_zeroed(struct fa_pool *pool, struct sim *s)
+{
+	unsigned long p[16], q[16], pfn, dirty[1], other, a, b;
+	struct fa_pool_stats st;
+	u64 z0;
+
+	T_ASSERT(fa_pool_zero_begin(pool, &pfn, dirty) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 8, p, 0, NULL) == 0);
+	check_free(pool, s, p, 8);
+	a = p[0];
+	/* never the front block: the next allocation reuses it */
+	T_ASSERT(fa_pool_zero_begin(pool, &pfn, dirty) == 0);
+	T_ASSERT(check_alloc(pool, s, 0, 16, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == a);
+	b = q[8];
+	check_free(pool, s, q, 16);
+	/* reserve: b (emptied last) then a */
+	T_ASSERT(check_zero_begin(pool, s, &pfn, dirty) == 8);
+	T_ASSERT(pfn == a && dirty[0] == 0xff);
+	T_ASSERT(fa_pool_zero_begin(pool, &other, dirty) == -EBUSY);
+	dirty[0] = 0xff;
+	/* a is out: an allocation meanwhile takes b */
+	T_ASSERT(check_alloc(pool, s, 1, 8, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == b && fa_pool_reserve_blocks(pool) == 1);
+	T_CHECK(pool, s);
+	check_free(pool, s, q, 8);
+	T_ASSERT(fa_pool_reserve_blocks(pool) == 2);
+	check_zero_end(pool, s, pfn, dirty, 8);
+	T_CHECK(pool, s);
+	fa_pool_get_stats(pool, &st);
+	T_ASSERT(st.pages_zeroed == 8);
+	/* b first (dirty), then a: every page of a comes marked */
+	z0 = prezeroed(pool);
+	T_ASSERT(check_alloc(pool, s, 2, 16, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == b && q[8] == a && prezeroed(pool) - z0 == 8);
+	/* written (check_alloc), freed dirty: no mark survives */
+	check_free(pool, s, q, 16);
+	T_CHECK(pool, s);
+	z0 = prezeroed(pool);
+	T_ASSERT(check_alloc(pool, s, 2, 8, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == a && prezeroed(pool) == z0);
+	check_free(pool, s, q, 8);
+	/* part of b zeroed (a zeroer that stopped early), then handed out */
+	T_ASSERT(check_zero_begin(pool, s, &pfn, dirty) == 8);
+	T_ASSERT(pfn == b);
+	check_zero_end(pool, s, pfn, dirty, 3);
+	T_CHECK(pool, s);
+	z0 = prezeroed(pool);
+	T_ASSERT(check_alloc(pool, s, 0, 16, q, 0, NULL) == 0);
+	T_ASSERT(q[0] == a && q[8] == b && prezeroed(pool) - z0 == 3);
+	check_free(pool, s, q, 16);
+	/* the reserve shrinks meanwhile: the block goes when put back */
+	T_ASSERT(check_zero_begin(pool, s, &pfn, dirty) == 8);
+	fa_pool_set_reserve(pool, 0);
+	T_ASSERT(fa_pool_reserve_blocks(pool) == 1);
+	T_CHECK(pool, s);
+	fa_pool_get_stats(pool, &st);
+	z0 = st.blocks_released;
+	check_zero_end(pool, s, pfn, dirty, 8);
+	fa_pool_get_stats(pool, &st);
+	T_ASSERT(st.blocks_released == z0 + 1 && !st.reserve_blocks);
+	T_ASSERT(s->outstanding == 0);
+	T_CHECK(pool, s);
+	return true;
+}
+
 static bool test_loose_fallback(struct fa_pool *pool, struct sim *s)
 {
 	unsigned long p[40], q[16];
@@ -881,8 +962,9 @@ static bool property_run(u64 seed, size_t len, unsigned int bo)
 	r = ops_run(buf, len, bo, &cnt);
 	fprintf(stderr, "  seed %llu bo %u: %lu ops, %lu allocs (%lu failed), ",
 		seed, bo, cnt.ops, cnt.allocs, cnt.alloc_fail);
-	fprintf(stderr, "%lu frees, %lu plans, %lu moves, %lu loose\n",
+	fprintf(stderr, "%lu frees, %lu plans, %lu moves, %lu loose, ",
 		cnt.frees, cnt.plans, cnt.moves, cnt.loose);
+	fprintf(stderr, "%lu zeroings\n", cnt.zeroings);
 	free(buf);
 	if (r)
 		fprintf(stderr, "  seed %llu: the op interpreter failed\n", seed);
@@ -904,7 +986,7 @@ static bool test_property(void)
 static bool test_property_order9(void)
 {
 	/* Order-9 plans move more pages, and each move consumes input. */
-	return property_run(42, 20000, 9) && property_run(43, 20000, 9);
+	return property_run(42, 32000, 9) && property_run(43, 32000, 9);
 }
 
 int main(void)
@@ -916,6 +998,7 @@ int main(void)
 	run_pool("batch_affinity", test_batch_affinity, 3, 0, 16);
 	run_pool("classes_never_share", test_classes, 2, 0, 16);
 	run_pool("reserve_trim_reclass", test_reserve, 3, 1, 16);
+	run_pool("zeroed_marks", test_zeroed, 3, 2, 16);
 	run_pool("loose_fallback", test_loose_fallback, 4, 0, 8);
 	run_pool("enomem_rollback", test_no_source, 3, 2, 4);
 	run_pool("eintr_rollback", test_eintr, 3, 0, 32);
