@@ -156,15 +156,18 @@ int fa_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 	struct mm_struct *mm = current->mm;
 	unsigned long first, end, vfirst, vend;
 	struct vm_area_struct *vma;
+	loff_t stop;
 
 	if (advice != POSIX_FADV_WILLNEED)
 		return generic_fadvise(file, offset, len, advice);
 	if (!mm || offset < 0 || len < 0)
 		return 0;
 	first = offset >> PAGE_SHIFT;
-	end = len ? (offset + len + PAGE_SIZE - 1) >> PAGE_SHIFT : ULONG_MAX;
-	if (end <= first)
+	/* len 0, as for posix_fadvise(), or past the largest offset: to the end */
+	if (!len || check_add_overflow(offset, len, &stop))
 		end = ULONG_MAX;
+	else
+		end = ((stop - 1) >> PAGE_SHIFT) + 1;
 
 	mmap_read_lock(mm);
 	{
@@ -177,6 +180,8 @@ int fa_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 			vend = min(end, vma->vm_pgoff + vma_pages(vma));
 			if (vfirst < vend)
 				fa_populate_vma(vma, vfirst, vend);
+			if (fatal_signal_pending(current))
+				break;
 		}
 	}
 	mmap_read_unlock(mm);
