@@ -21,7 +21,7 @@
  * 3. recompact MB/s: --batches compact batches, then every page whose PFN is
  *    in the upper half of its pageblock is freed (each pageblock half free),
  *    then a pool-scope RECOMPACT; out_bytes_copied / time, relative to a
- *    memcpy() of the same number of bytes;
+ *    memcpy() of the same number of bytes (one after each RECOMPACT);
  * 3b. one more such round, untimed, with the batches mapped and a thread
  *    reading every mapped page in a loop during the RECOMPACT: the longest
  *    single read is how long a fault waits for a run of moves.
@@ -40,6 +40,7 @@ static const char *const pnames[] = { "compact", "plain", "bulk", "highorder" };
 static int fd;
 static long psz;
 static uint64_t maps_off[16];
+static double plan_s;	/* the last round's dry-run RECOMPACT, seconds */
 
 static double alloc_free_round(int policy, int nb)
 {
@@ -216,7 +217,10 @@ static void half_free_batches(int nb, uint32_t *h)
 static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved,
 			      double *stall)
 {
-	struct fragalloc_recompact rc = { 0 };
+	struct fragalloc_recompact rc = { 0 }, dry = {
+		.size = sizeof(dry), .flags = FRAGALLOC_RECOMPACT_DRY_RUN,
+		.scope = FRAGALLOC_SCOPE_POOL,
+	};
 	size_t len = BATCH * (size_t)psz;
 	volatile double *sh = NULL;
 	uint32_t h[16];
@@ -240,6 +244,13 @@ static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved,
 		pid = start_reader(maps, nb, sh);
 		usleep(100000);
 	}
+	/* the plan alone (dry run): how much of the time is planning */
+	t0 = now_s();
+	if (fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &dry, &rc, sizeof(rc))) {
+		perror("RECOMPACT dry run");
+		exit(1);
+	}
+	plan_s = now_s() - t0;
 	t0 = now_s();
 	if (fa_recompact(fd, FRAGALLOC_SCOPE_POOL, &rc)) {
 		perror("RECOMPACT");
@@ -319,7 +330,7 @@ static void map_rounds(int reps, double (*am)[MAXREPS], double (*mb)[MAXREPS])
 int main(int argc, char **argv)
 {
 	double af[4][MAXREPS], am[2][2][MAXREPS], mb[2][2][MAXREPS];
-	double rcs[MAXREPS], mc[MAXREPS];
+	double rcs[MAXREPS], mc[MAXREPS], plan[MAXREPS];
 	double afm[4], amm[2][2], mbm[2][2], amr[2], mbr[2], rcm, mcm;
 	uint64_t bytes[MAXREPS], moved = 0, maxbytes = 0, sb, sm;
 	int reps = 5, nb = 4;
@@ -349,23 +360,26 @@ int main(int argc, char **argv)
 	for (willneed = 0; willneed < 2; willneed++)
 		map_rounds(reps, am[willneed], mb[willneed]);
 
-	for (int r = 0; r < reps; r++) {
-		rcs[r] = recompact_round(nb, &bytes[r], &moved, NULL);
-		if (bytes[r] > maxbytes)
-			maxbytes = bytes[r];
-	}
-	/* untimed: how long a reader's fault waits for a run of moves */
-	recompact_round(nb, &sb, &sm, &stall);
-	if (!maxbytes)
-		maxbytes = 1;
+	/*
+	 * memcpy() rounds interleaved with the recompactions, as the other
+	 * peers are: a shared host's load changes between phases. The moves
+	 * are at most the half of the pages that stay.
+	 */
+	maxbytes = (uint64_t)nb * BATCH / 2 * (uint64_t)psz;
 	src = malloc(maxbytes);
 	dst = malloc(maxbytes);
 	if (!src || !dst)
 		return 1;
 	memset(src, 7, maxbytes);
 	memset(dst, 0, maxbytes);
-	for (int r = 0; r < reps; r++)
-		mc[r] = memcpy_round(dst, src, bytes[r] ? bytes[r] : maxbytes);
+	for (int r = 0; r < reps; r++) {
+		rcs[r] = recompact_round(nb, &bytes[r], &moved, NULL);
+		plan[r] = plan_s * 1e3;
+		mc[r] = memcpy_round(dst, src, bytes[r] && bytes[r] < maxbytes ?
+					       bytes[r] : maxbytes);
+	}
+	/* untimed: how long a reader's fault waits for a run of moves */
+	recompact_round(nb, &sb, &sm, &stall);
 
 	for (int p = 0; p < 4; p++)
 		afm[p] = median(af[p], reps);
@@ -398,8 +412,10 @@ int main(int argc, char **argv)
 	       "\"memfd_populate_touch_mb_s\":%.1f,"
 	       "\"prealloc_map_willneed_touch_vs_memfd_populate\":%.3f,"
 	       "\"prealloc_map_willneed_touch_vs_anon\":%.3f,"
-	       "\"recompact_stall_max_us\":%.0f,\"recompact_stall_moved\":%llu}\n",
+	       "\"recompact_stall_max_us\":%.0f,\"recompact_stall_moved\":%llu,"
+	       "\"recompact_plan_ms\":%.2f}\n",
 	       amm[1][0], amm[1][1], amr[1], mbm[1][0], mbm[1][1], mbr[1],
-	       mbm[1][0] / amm[1][1], stall * 1e6, (unsigned long long)sm);
+	       mbm[1][0] / amm[1][1], stall * 1e6, (unsigned long long)sm,
+	       median(plan, reps));
 	return 0;
 }
