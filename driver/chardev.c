@@ -644,6 +644,7 @@ static const struct file_operations fa_fops = {
 	.unlocked_ioctl = fa_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = fa_mmap,
+	.fadvise = fa_fadvise,
 };
 
 static struct miscdevice fa_misc = {

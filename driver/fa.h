@@ -237,6 +237,7 @@ void fa_reserve_apply(void);
 
 /* mmap.c */
 int fa_mmap(struct file *file, struct vm_area_struct *vma);
+int fa_fadvise(struct file *file, loff_t offset, loff_t len, int advice);
 void fa_zap_range(struct fa_file *ff, unsigned long pgoff,
 		  unsigned long nr_pages);
 

@@ -7,11 +7,33 @@
  * pages, so a page can be moved (recompaction) or freed after its PTEs are
  * zapped with unmap_mapping_range(). Every batch has its own range of file
  * offsets, never reused, so a zap hits exactly that batch's mappings.
+ *
+ * PTEs are only ever inserted into a vma that is already linked into the
+ * file's i_mmap tree (a fault, or MADV_WILLNEED on an existing mapping),
+ * and under fa_file.lock: that is what lets a zap under the lock for
+ * writing find and remove every one of them. Hence no prefault in
+ * fa_mmap(): the vma joins i_mmap only after ->mmap returns, so a zap in
+ * between would miss what ->mmap inserted and leave a PTE to a page that is
+ * then moved or freed. MAP_POPULATE itself never reaches the driver
+ * (mm_populate() skips VM_PFNMAP vmas); MADV_WILLNEED is the way to
+ * populate (docs/ABI.md).
  */
+#include <linux/fadvise.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 
 #include "fa.h"
 #include "compat.h"
+
+/*
+ * Pages a fault inserts around the faulting one (aligned window), as TTM's
+ * TTM_BO_VM_NUM_PREFAULT: one fault per 16 pages of a sequential walk.
+ */
+#define FA_FAULT_AROUND		16
+
+/* Pages MADV_WILLNEED inserts per hold of fa_file.lock. */
+#define FA_POPULATE_CHUNK	512
 
 /**
  * fa_zap_range() - remove every user PTE of a range of batch pages
@@ -29,22 +51,61 @@ void fa_zap_range(struct fa_file *ff, unsigned long pgoff,
 			    (loff_t)nr_pages << PAGE_SHIFT, 1);
 }
 
+/*
+ * Insert the present pages of file page offsets [@first, @end) of @vma;
+ * fa_file.lock held. Holes get no PTE, so touching one still faults and
+ * gets SIGBUS. Return: the result for @want (VM_FAULT_SIGBUS if it is a
+ * hole or not in the range); a failed insertion ends the walk.
+ */
+static vm_fault_t fa_insert_range(struct vm_area_struct *vma,
+				  struct fa_file *ff, unsigned long first,
+				  unsigned long end, unsigned long want)
+{
+	vm_fault_t ret, wret = VM_FAULT_SIGBUS;
+	struct fa_batch *b;
+	unsigned long off;
+	struct page *page;
+
+	b = fa_batch_by_pgoff(ff, first);
+	/* The batch may have been freed since the mapping was made. */
+	if (!b)
+		return wret;
+	end = min(end, b->pgoff + b->nr_pages);
+	for (off = first; off < end; off++) {
+		page = b->pages[off - b->pgoff];
+		if (!page)
+			continue;
+		ret = vmf_insert_pfn(vma, vma->vm_start +
+				     ((off - vma->vm_pgoff) << PAGE_SHIFT),
+				     page_to_pfn(page));
+		if (off == want)
+			wret = ret;
+		if (ret & VM_FAULT_ERROR)
+			break;
+	}
+	return wret;
+}
+
 static vm_fault_t fa_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct fa_file *ff = vma->vm_private_data;
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	struct fa_batch *b;
-	struct page *page;
+	unsigned long first, end, start_addr;
+	vm_fault_t ret;
+
+	/* The aligned window of addresses, within the vma. */
+	start_addr = max(ALIGN_DOWN(vmf->address,
+				    FA_FAULT_AROUND * PAGE_SIZE),
+			 vma->vm_start);
+	first = vma->vm_pgoff + ((start_addr - vma->vm_start) >> PAGE_SHIFT);
+	end = min(first + FA_FAULT_AROUND, vma->vm_pgoff + vma_pages(vma));
 
 	down_read(&ff->lock);
-	b = fa_batch_by_pgoff(ff, vmf->pgoff);
-	/* The batch may have been freed, or this page punched out. */
-	if (b) {
-		page = b->pages[vmf->pgoff - b->pgoff];
-		if (page)
-			ret = vmf_insert_pfn(vma, vmf->address,
-					     page_to_pfn(page));
+	ret = fa_insert_range(vma, ff, vmf->pgoff, vmf->pgoff + 1, vmf->pgoff);
+	/* The faulting page first; its neighbours only if it is there. */
+	if (!(ret & VM_FAULT_ERROR)) {
+		fa_insert_range(vma, ff, first, vmf->pgoff, ULONG_MAX);
+		fa_insert_range(vma, ff, vmf->pgoff + 1, end, ULONG_MAX);
 	}
 	up_read(&ff->lock);
 	return ret;
@@ -53,6 +114,79 @@ static vm_fault_t fa_vm_fault(struct vm_fault *vmf)
 static const struct vm_operations_struct fa_vm_ops = {
 	.fault = fa_vm_fault,
 };
+
+/* Insert every present page of @vma from file offset @first to @end. */
+static void fa_populate_vma(struct vm_area_struct *vma, unsigned long first,
+			    unsigned long end)
+{
+	struct fa_file *ff = vma->vm_private_data;
+	unsigned long next;
+
+	/*
+	 * In chunks: a FREE or a recompaction waits for the lock at most one
+	 * chunk's time.
+	 */
+	for (; first < end; first = next) {
+		next = min(end, first + FA_POPULATE_CHUNK);
+		down_read(&ff->lock);
+		fa_insert_range(vma, ff, first, next, ULONG_MAX);
+		up_read(&ff->lock);
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+}
+
+/**
+ * fa_fadvise() - POSIX_FADV_WILLNEED populates the caller's mappings
+ * @file: the fragalloc file
+ * @offset: first byte of the range, in mmap offsets
+ * @len: bytes (0: to the end)
+ * @advice: POSIX_FADV_*
+ *
+ * madvise(MADV_WILLNEED) on a mapping of @file arrives here, with the
+ * mmap_lock dropped, for the range of offsets it covers: every present page
+ * of that range is inserted into the caller's mappings of @file, so that
+ * the first touches take no fault. Other advice has its generic meaning.
+ *
+ * Return: 0, or generic_fadvise()'s errno for other advice.
+ */
+int fa_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long first, end, vfirst, vend;
+	struct vm_area_struct *vma;
+	loff_t stop;
+
+	if (advice != POSIX_FADV_WILLNEED)
+		return generic_fadvise(file, offset, len, advice);
+	if (!mm || offset < 0 || len < 0)
+		return 0;
+	first = offset >> PAGE_SHIFT;
+	/* len 0, as for posix_fadvise(), or past the largest offset: to the end */
+	if (!len || check_add_overflow(offset, len, &stop))
+		end = ULONG_MAX;
+	else
+		end = ((stop - 1) >> PAGE_SHIFT) + 1;
+
+	mmap_read_lock(mm);
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (vma->vm_file != file || vma->vm_ops != &fa_vm_ops)
+				continue;
+			vfirst = max(first, vma->vm_pgoff);
+			vend = min(end, vma->vm_pgoff + vma_pages(vma));
+			if (vfirst < vend)
+				fa_populate_vma(vma, vfirst, vend);
+			if (fatal_signal_pending(current))
+				break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return 0;
+}
 
 int fa_mmap(struct file *file, struct vm_area_struct *vma)
 {

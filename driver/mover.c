@@ -3,15 +3,18 @@
  * fragalloc: recompaction, the mover.
  *
  * The core's planner picks the fewest page moves that leave each class with
- * at most one partial pageblock and reserves their destinations. Each move
- * then runs under the owner's lock (a file's, taken for writing, so no fault
- * can map the page meanwhile; or a client's): zap the page's PTEs, copy it,
- * switch the owner's reference, and give the old page back (its block
- * returns to the buddy allocator when it empties). A thread touching the
- * page either wrote to the old page before the zap, which the copy carries
- * over, or faults after the switch and gets the new page. Between moves no
- * lock is held, so faults and other ioctls go on; a fatal signal stops the
- * run with everything consistent and the moves made so far kept.
+ * at most one partial pageblock and reserves their destinations. The moves
+ * then go in runs: consecutive planned moves of one batch's pages within
+ * FA_RUN_PAGES of each other run under one hold of the file's lock, taken
+ * for writing so no fault can map the pages meanwhile: one zap of the
+ * run's span (one TLB flush), copy each page, switch the batch's
+ * references, and give the old pages back (a block returns to the buddy
+ * allocator when it empties). A client's page is a run of its own, under
+ * the client's lock, through its move(). A thread touching a page either
+ * wrote to the old page before the zap, which the copy carries over, or
+ * faults after the switch and gets the new page. Between runs no lock is
+ * held, so faults and other ioctls go on; a fatal signal stops the
+ * recompaction with everything consistent and the moves made so far kept.
  *
  * The invariant that makes this safe against a page freed after the plan:
  * nothing the mover acts on comes from a struct page alone.
@@ -191,55 +194,164 @@ out:
 	return moved;
 }
 
-/* Move a file's page, once its batch proves the page is still there. */
-static bool fa_move_file_page(struct fa_file *ff, const struct fa_owner_ref *ref,
-			      struct page *src, struct page *dst)
+/*
+ * Pages a run moves under one hold of the file's lock, with one zap and one
+ * TLB flush: a fault on the run's pages waits that long (docs/BENCHMARKS.md
+ * "Speed" has the measured bound).
+ */
+#define FA_RUN_PAGES	32
+
+/*
+ * A run: consecutive planned moves of one batch's pages, whose indexes lie
+ * within FA_RUN_PAGES of each other, so one zap covers them all.
+ */
+struct fa_run {
+	struct fa_file *ff;
+	u32 handle;
+	unsigned long lo, hi;
+	unsigned int n;
+	unsigned long idx[FA_RUN_PAGES];
+	bool moved[FA_RUN_PAGES];
+};
+
+/*
+ * Move a run of a file's pages: each only once its batch proves the page is
+ * still there. One zap of the run's span, then the copies and the switches,
+ * all under the file's lock for writing, so no fault maps an old page again
+ * and none sees a new page before its copy. Return: pages moved.
+ */
+static unsigned int fa_move_file_run(struct fa_run *run,
+				     const struct fa_move *mv)
 {
-	bool moved = false;
+	unsigned long pfns[FA_RUN_PAGES];
+	struct fa_file *ff = run->ff;
+	unsigned int k, nr = 0;
 	struct fa_batch *b;
 
 	down_write(&ff->lock);
-	b = xa_load(&ff->batches, ref->handle);
-	if (!b || ref->idx >= b->nr_pages || b->pages[ref->idx] != src)
+	b = xa_load(&ff->batches, run->handle);
+	for (k = 0; b && k < run->n; k++) {
+		run->moved[k] = run->idx[k] < b->nr_pages &&
+				b->pages[run->idx[k]] == pfn_to_page(mv[k].src);
+		nr += run->moved[k];
+	}
+	if (!nr)
 		goto out;
-	fa_zap_range(ff, b->pgoff + ref->idx, 1);
-	copy_highpage(dst, src);
-	b->pages[ref->idx] = dst;
-	fa_page_tag(dst, ff->id, ref->handle, ref->idx);
-	fa_pages_set_movable(&dst, 1, true);
-	moved = true;
+	fa_zap_range(ff, b->pgoff + run->lo, run->hi - run->lo + 1);
+	nr = 0;
+	for (k = 0; k < run->n; k++) {
+		struct page *dst = pfn_to_page(mv[k].dst);
+
+		if (!run->moved[k])
+			continue;
+		copy_highpage(dst, pfn_to_page(mv[k].src));
+		b->pages[run->idx[k]] = dst;
+		fa_page_tag(dst, ff->id, run->handle, run->idx[k]);
+		pfns[nr++] = mv[k].dst;
+	}
+	mutex_lock(&fa_dev.pool_lock);
+	fa_pool_set_movable(fa_dev.pool, pfns, nr, true);
+	mutex_unlock(&fa_dev.pool_lock);
 out:
 	up_write(&ff->lock);
-	return moved;
+	return nr;
 }
 
 /*
- * Move one page. The owner is looked up again under the pool lock: the
- * plan's view may be stale. The owner stays alive: in the fd scopes it is
- * the caller's own file or client; in the pool scope files_lock keeps every
- * registered file and client.
+ * Whether planned move @mv still stands: still marked, still of the planned
+ * class (a loose page freed and handed out again may now be another
+ * class's), still its owner's. Pool lock held.
  */
-static bool fa_move_one(const struct fa_scope *scope, unsigned int cls,
-			struct page *src, struct page *dst)
+static bool fa_move_valid(const struct fa_scope *scope, unsigned int cls,
+			  const struct fa_move *mv, struct fa_owner_ref *ref)
 {
-	unsigned long pfn = page_to_pfn(src);
+	return fa_pool_page_movable(fa_dev.pool, mv->src) &&
+	       fa_pool_page_class(fa_dev.pool, mv->src) == cls &&
+	       fa_owner_of(scope, mv->src, ref);
+}
+
+/*
+ * Gather the run that starts at @mv[0] (at most @left moves) under the pool
+ * lock: the owners are looked up again, the plan's view may be stale. The
+ * owner stays alive: in the fd scopes it is the caller's own file or
+ * client; in the pool scope files_lock keeps every registered file and
+ * client. Return: moves the run takes (0: @mv[0] is abandoned); @ref0
+ * gets @mv[0]'s owner: a client's page is a run of its own (its move() is
+ * the client's, under the client's lock).
+ */
+static unsigned int fa_gather_run(const struct fa_scope *scope,
+				  unsigned int cls, const struct fa_move *mv,
+				  unsigned long left, struct fa_run *run,
+				  struct fa_owner_ref *ref0)
+{
 	struct fa_owner_ref ref;
-	bool found;
+	unsigned int k;
+
+	left = min_t(unsigned long, left, FA_RUN_PAGES);
+	mutex_lock(&fa_dev.pool_lock);
+	run->n = 0;
+	if (!fa_move_valid(scope, cls, mv, ref0))
+		goto out;
+	run->n = 1;
+	if (ref0->client)
+		goto out;
+	run->ff = ref0->ff;
+	run->handle = ref0->handle;
+	run->lo = ref0->idx;
+	run->hi = ref0->idx;
+	run->idx[0] = ref0->idx;
+	for (k = 1; k < left; k++) {
+		if (!fa_move_valid(scope, cls, &mv[k], &ref) ||
+		    ref.ff != run->ff || ref.handle != run->handle ||
+		    max(run->hi, ref.idx) - min(run->lo, ref.idx) >=
+		    FA_RUN_PAGES)
+			break;
+		run->idx[k] = ref.idx;
+		run->lo = min(run->lo, ref.idx);
+		run->hi = max(run->hi, ref.idx);
+		run->n++;
+	}
+out:
+	mutex_unlock(&fa_dev.pool_lock);
+	return run->n;
+}
+
+/*
+ * Move the run of planned moves that starts at @mv[0]. Every move it takes
+ * is settled: the old page of a move made, or the reserved destination of
+ * one abandoned, goes back to the pool. Return: moves settled (>= 1).
+ */
+static unsigned int fa_move_run(const struct fa_scope *scope, unsigned int cls,
+				const struct fa_move *mv, unsigned long left,
+				unsigned long *nr_moved)
+{
+	unsigned long pfns[FA_RUN_PAGES];
+	struct fa_owner_ref ref;
+	struct fa_run run;
+	unsigned int k, n;
+
+	n = fa_gather_run(scope, cls, mv, left, &run, &ref);
+	memset(run.moved, 0, sizeof(run.moved));
+	if (n && ref.client)
+		run.moved[0] = fa_move_client_page(ref.client,
+						   pfn_to_page(mv->src),
+						   pfn_to_page(mv->dst));
+	else if (n)
+		fa_move_file_run(&run, mv);
+	n = max(n, 1U);
 
 	mutex_lock(&fa_dev.pool_lock);
-	/*
-	 * Still marked, still of the planned class (a loose page freed and
-	 * handed out again may now be another class's), still its owner's.
-	 */
-	found = fa_pool_page_movable(fa_dev.pool, pfn) &&
-		fa_pool_page_class(fa_dev.pool, pfn) == cls &&
-		fa_owner_of(scope, pfn, &ref);
+	for (k = 0; k < n; k++) {
+		pfns[k] = run.moved[k] ? mv[k].src : mv[k].dst;
+		if (run.moved[k]) {
+			fa_ev_page_move(mv[k].src, mv[k].dst, cls);
+			(*nr_moved)++;
+		}
+		fa_page_tag(pfn_to_page(pfns[k]), 0, 0, 0);
+	}
+	fa_pool_free(fa_dev.pool, pfns, n);
 	mutex_unlock(&fa_dev.pool_lock);
-	if (!found)
-		return false;
-	if (ref.client)
-		return fa_move_client_page(ref.client, src, dst);
-	return fa_move_file_page(ref.ff, &ref, src, dst);
+	return n;
 }
 
 static int fa_apply_moves(const struct fa_scope *scope, unsigned int cls,
@@ -249,22 +361,17 @@ static int fa_apply_moves(const struct fa_scope *scope, unsigned int cls,
 	unsigned long i;
 	int ret = 0;
 
-	for (i = 0; i < n; i++) {
-		struct page *src = pfn_to_page(moves[i].src);
-		struct page *dst = pfn_to_page(moves[i].dst);
-
-		if (!ret && fatal_signal_pending(current))
+	for (i = 0; i < n && !ret; ) {
+		if (fatal_signal_pending(current))
 			ret = -EINTR;
-		if (!ret && fa_move_one(scope, cls, src, dst)) {
-			fa_ev_page_move(moves[i].src, moves[i].dst, cls);
-			fa_pool_put_page(src);
-			(*nr_moved)++;
-		} else {
-			/* Abandoned: the reserved destination goes back. */
-			fa_pool_put_page(dst);
-		}
+		else
+			i += fa_move_run(scope, cls, moves + i, n - i,
+					 nr_moved);
 		cond_resched();
 	}
+	/* Abandoned: the reserved destinations go back. */
+	for (; i < n; i++)
+		fa_pool_put_page(pfn_to_page(moves[i].dst));
 	return ret;
 }
 

@@ -14,13 +14,21 @@
  * 2b. mapping only, no allocation on either side: mmap an already-allocated
  *    40 MB compact batch, write every page, munmap, relative to the same on a
  *    memfd whose 40 MB were allocated and written before the rounds;
+ * 2c. the same two with the mappings populated before the writes: the
+ *    batch with madvise(MADV_WILLNEED) after mmap (MAP_POPULATE does not
+ *    reach a VM_PFNMAP driver, docs/ABI.md), the memfd with MAP_POPULATE;
+ *    and allocate + map + MADV_WILLNEED + touch vs the anonymous round;
  * 3. recompact MB/s: --batches compact batches, then every page whose PFN is
  *    in the upper half of its pageblock is freed (each pageblock half free),
  *    then a pool-scope RECOMPACT; out_bytes_copied / time, relative to a
- *    memcpy() of the same number of bytes.
+ *    memcpy() of the same number of bytes (one after each RECOMPACT);
+ * 3b. one more such round, untimed, with the batches mapped and a thread
+ *    reading every mapped page in a loop during the RECOMPACT: the longest
+ *    single read is how long a fault waits for a run of moves.
  * Each figure is the median of --reps rounds. One JSON object on stdout.
  */
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "common.h"
 
@@ -31,6 +39,8 @@ static const char *const pnames[] = { "compact", "plain", "bulk", "highorder" };
 
 static int fd;
 static long psz;
+static uint64_t maps_off[16];
+static double plan_s;	/* the last round's dry-run RECOMPACT, seconds */
 
 static double alloc_free_round(int policy, int nb)
 {
@@ -59,6 +69,9 @@ static double touch(char *p, size_t len)
 	return t0;
 }
 
+/* MADV_WILLNEED after mmap: the populate that reaches fragalloc */
+static int willneed;
+
 /* mmap a batch's length of @mfd at @off with @flags, write every page, munmap */
 static void map_touch(int mfd, off_t off, int flags, const char *what)
 {
@@ -67,6 +80,10 @@ static void map_touch(int mfd, off_t off, int flags, const char *what)
 
 	if (p == MAP_FAILED) {
 		perror(what);
+		exit(1);
+	}
+	if (willneed && mfd == fd && madvise(p, len, MADV_WILLNEED)) {
+		perror("MADV_WILLNEED");
 		exit(1);
 	}
 	touch(p, len);
@@ -110,7 +127,8 @@ static double map_memfd_round(int mfd)
 {
 	double t0 = now_s();
 
-	map_touch(mfd, 0, MAP_SHARED, "mmap memfd");
+	map_touch(mfd, 0, MAP_SHARED | (willneed ? MAP_POPULATE : 0),
+		  "mmap memfd");
 	return batch_mbps(t0);
 }
 
@@ -122,14 +140,34 @@ static double map_anon_round(void)
 	return batch_mbps(t0);
 }
 
-/* half-free pageblocks, recompact; returns MB/s, *bytes the bytes copied */
-static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved)
+/*
+ * A child reading one byte of every page of the @nb mapped batches in a
+ * loop until sh[0] is set; sh[1] gets its longest single read, in seconds.
+ */
+static pid_t start_reader(char *const *maps, int nb, volatile double *sh)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	while (!sh[0])
+		for (int i = 0; i < nb; i++)
+			for (size_t o = 0; o < BATCH * (size_t)psz; o += (size_t)psz) {
+				double t0 = now_s(), t;
+
+				(void)*(volatile char *)(maps[i] + o);
+				t = now_s() - t0;
+				if (t > sh[1])
+					sh[1] = t;
+			}
+	_exit(0);
+}
+
+/* --batches compact batches, every page in the upper half of its block freed */
+static void half_free_batches(int nb, uint32_t *h)
 {
 	uint64_t *pfns = malloc(BATCH * sizeof(*pfns));
-	struct fragalloc_recompact rc = { 0 };
 	struct fragalloc_alloc a = { 0 };
-	uint32_t h[16];
-	double t0, t;
 
 	if (!pfns)
 		exit(1);
@@ -166,16 +204,69 @@ static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved)
 			fa_free_range(fd, h[i], k, e - k, NULL);
 			k = e;
 		}
+		maps_off[i] = bi.out_mmap_offset;
 	}
+	free(pfns);
+}
+
+/*
+ * half-free pageblocks, recompact; returns MB/s, *bytes the bytes copied.
+ * With @stall: the batches mapped, populated and read by a child during the
+ * RECOMPACT; *stall gets the child's longest read.
+ */
+static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved,
+			      double *stall)
+{
+	struct fragalloc_recompact rc = { 0 }, dry = {
+		.size = sizeof(dry), .flags = FRAGALLOC_RECOMPACT_DRY_RUN,
+		.scope = FRAGALLOC_SCOPE_POOL,
+	};
+	size_t len = BATCH * (size_t)psz;
+	volatile double *sh = NULL;
+	uint32_t h[16];
+	char *maps[16];
+	pid_t pid = 0;
+	double t0, t;
+
+	half_free_batches(nb, h);
+	if (stall) {
+		sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (sh == MAP_FAILED)
+			exit(1);
+		for (int i = 0; i < nb; i++) {
+			maps[i] = mmap(NULL, len, PROT_READ, MAP_SHARED, fd,
+				       (off_t)maps_off[i]);
+			if (maps[i] == MAP_FAILED ||
+			    madvise(maps[i], len, MADV_WILLNEED))
+				exit(1);
+		}
+		pid = start_reader(maps, nb, sh);
+		usleep(100000);
+	}
+	/* the plan alone (dry run): how much of the time is planning */
+	t0 = now_s();
+	if (fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &dry, &rc, sizeof(rc))) {
+		perror("RECOMPACT dry run");
+		exit(1);
+	}
+	plan_s = now_s() - t0;
 	t0 = now_s();
 	if (fa_recompact(fd, FRAGALLOC_SCOPE_POOL, &rc)) {
 		perror("RECOMPACT");
 		exit(1);
 	}
 	t = now_s() - t0;
+	if (stall) {
+		sh[0] = 1;
+		waitpid(pid, NULL, 0);
+		*stall = sh[1];
+		for (int i = 0; i < nb; i++)
+			munmap(maps[i], len);
+		munmap((void *)sh, 4096);
+	}
 	for (int i = 0; i < nb; i++)
 		fa_free(fd, h[i]);
-	free(pfns);
 	*bytes = rc.out_bytes_copied;
 	*moved = rc.out_pages_moved;
 	return (double)rc.out_bytes_copied / 1048576.0 / t;
@@ -190,16 +281,61 @@ static double memcpy_round(char *dst, const char *src, size_t len)
 	return (double)len / 1048576.0 / (now_s() - t0);
 }
 
+/* ratio of the medians of the two rows of @v */
+static double ratio(double (*v)[MAXREPS], int reps, double *m0, double *m1)
+{
+	*m0 = median(v[0], reps);
+	*m1 = median(v[1], reps);
+	return *m0 / *m1;
+}
+
+/*
+ * The mapping figures, as the current @willneed says: equal work (@am[0]:
+ * allocate + map + touch, @am[1]: anonymous MAP_POPULATE) and mapping only
+ * (@mb[0]: a batch allocated beforehand, @mb[1]: a memfd).
+ */
+static void map_rounds(int reps, double (*am)[MAXREPS], double (*mb)[MAXREPS])
+{
+	struct fragalloc_alloc a = { 0 };
+	int mfd;
+
+	/* equal work: allocate (zeroed) + map + touch + unmap + free */
+	alloc_map_round();
+	map_anon_round();
+	for (int r = 0; r < reps; r++) {
+		am[0][r] = alloc_map_round();
+		am[1][r] = map_anon_round();
+	}
+
+	/* mapping only: both sides allocated (and written) before the rounds */
+	mfd = memfd_create("fa_speed", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, (off_t)(BATCH * (uint64_t)psz))) {
+		perror("memfd");
+		exit(1);
+	}
+	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
+		perror("ALLOC");
+		exit(1);
+	}
+	map_memfd_round(mfd);	/* allocates the memfd's pages; not counted */
+	map_batch_round(a.out_mmap_offset);
+	for (int r = 0; r < reps; r++) {
+		mb[0][r] = map_batch_round(a.out_mmap_offset);
+		mb[1][r] = map_memfd_round(mfd);
+	}
+	fa_free(fd, a.out_handle);
+	close(mfd);
+}
+
 int main(int argc, char **argv)
 {
-	double af[4][MAXREPS], am[MAXREPS], ma[MAXREPS], mb[MAXREPS], mm[MAXREPS];
-	double rcs[MAXREPS], mc[MAXREPS];
-	double afm[4], amm, mam, mbm, mmm, rcm, mcm;
-	uint64_t bytes[MAXREPS], moved = 0, maxbytes = 0;
+	double af[4][MAXREPS], am[2][2][MAXREPS], mb[2][2][MAXREPS];
+	double rcs[MAXREPS], mc[MAXREPS], plan[MAXREPS];
+	double afm[4], amm[2][2], mbm[2][2], amr[2], mbr[2], rcm, mcm;
+	uint64_t bytes[MAXREPS], moved = 0, maxbytes = 0, sb, sm;
 	int reps = 5, nb = 4;
-	struct fragalloc_alloc a = { 0 };
+	double stall = 0;
 	char *src, *dst;
-	int mfd;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--reps"))
@@ -221,55 +357,36 @@ int main(int argc, char **argv)
 		for (int p = 0; p < 4; p++)
 			af[p][r] = alloc_free_round(p, nb);
 
-	/* equal work: allocate (zeroed) + map + touch + unmap + free */
-	alloc_map_round();
-	map_anon_round();
-	for (int r = 0; r < reps; r++) {
-		am[r] = alloc_map_round();
-		ma[r] = map_anon_round();
-	}
+	for (willneed = 0; willneed < 2; willneed++)
+		map_rounds(reps, am[willneed], mb[willneed]);
 
-	/* mapping only: both sides allocated (and written) before the rounds */
-	mfd = memfd_create("fa_speed", MFD_CLOEXEC);
-	if (mfd < 0 || ftruncate(mfd, (off_t)(BATCH * (uint64_t)psz))) {
-		perror("memfd");
-		return 1;
-	}
-	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
-		perror("ALLOC");
-		return 1;
-	}
-	map_memfd_round(mfd);	/* allocates the memfd's pages; not counted */
-	map_batch_round(a.out_mmap_offset);
-	for (int r = 0; r < reps; r++) {
-		mb[r] = map_batch_round(a.out_mmap_offset);
-		mm[r] = map_memfd_round(mfd);
-	}
-	fa_free(fd, a.out_handle);
-	close(mfd);
-
-	for (int r = 0; r < reps; r++) {
-		rcs[r] = recompact_round(nb, &bytes[r], &moved);
-		if (bytes[r] > maxbytes)
-			maxbytes = bytes[r];
-	}
-	if (!maxbytes)
-		maxbytes = 1;
+	/*
+	 * memcpy() rounds interleaved with the recompactions, as the other
+	 * peers are: a shared host's load changes between phases. The moves
+	 * are at most the half of the pages that stay.
+	 */
+	maxbytes = (uint64_t)nb * BATCH / 2 * (uint64_t)psz;
 	src = malloc(maxbytes);
 	dst = malloc(maxbytes);
 	if (!src || !dst)
 		return 1;
 	memset(src, 7, maxbytes);
 	memset(dst, 0, maxbytes);
-	for (int r = 0; r < reps; r++)
-		mc[r] = memcpy_round(dst, src, bytes[r] ? bytes[r] : maxbytes);
+	for (int r = 0; r < reps; r++) {
+		rcs[r] = recompact_round(nb, &bytes[r], &moved, NULL);
+		plan[r] = plan_s * 1e3;
+		mc[r] = memcpy_round(dst, src, bytes[r] && bytes[r] < maxbytes ?
+					       bytes[r] : maxbytes);
+	}
+	/* untimed: how long a reader's fault waits for a run of moves */
+	recompact_round(nb, &sb, &sm, &stall);
 
 	for (int p = 0; p < 4; p++)
 		afm[p] = median(af[p], reps);
-	amm = median(am, reps);
-	mam = median(ma, reps);
-	mbm = median(mb, reps);
-	mmm = median(mm, reps);
+	for (int w = 0; w < 2; w++) {
+		amr[w] = ratio(am[w], reps, &amm[w][0], &amm[w][1]);
+		mbr[w] = ratio(mb[w], reps, &mbm[w][0], &mbm[w][1]);
+	}
 	rcm = median(rcs, reps);
 	mcm = median(mc, reps);
 
@@ -284,9 +401,21 @@ int main(int argc, char **argv)
 	       "\"prealloc_map_touch_mb_s\":%.1f,\"memfd_map_touch_mb_s\":%.1f,"
 	       "\"prealloc_map_touch_vs_memfd\":%.3f,\"recompact_mb_s\":%.1f,"
 	       "\"recompact_bytes\":%llu,\"recompact_pages_moved\":%llu,"
-	       "\"memcpy_mb_s\":%.1f,\"recompact_vs_memcpy\":%.3f}\n",
-	       amm, mam, amm / mam, mbm, mmm, mbm / mmm, rcm,
+	       "\"memcpy_mb_s\":%.1f,\"recompact_vs_memcpy\":%.3f,",
+	       amm[0][0], amm[0][1], amr[0], mbm[0][0], mbm[0][1], mbr[0], rcm,
 	       (unsigned long long)bytes[reps / 2],
 	       (unsigned long long)moved, mcm, rcm / mcm);
+	printf("\"alloc_map_willneed_touch_mb_s\":%.1f,"
+	       "\"anon_populate_touch_2_mb_s\":%.1f,"
+	       "\"alloc_map_willneed_touch_vs_anon\":%.3f,"
+	       "\"prealloc_map_willneed_touch_mb_s\":%.1f,"
+	       "\"memfd_populate_touch_mb_s\":%.1f,"
+	       "\"prealloc_map_willneed_touch_vs_memfd_populate\":%.3f,"
+	       "\"prealloc_map_willneed_touch_vs_anon\":%.3f,"
+	       "\"recompact_stall_max_us\":%.0f,\"recompact_stall_moved\":%llu,"
+	       "\"recompact_plan_ms\":%.2f}\n",
+	       amm[1][0], amm[1][1], amr[1], mbm[1][0], mbm[1][1], mbr[1],
+	       mbm[1][0] / amm[1][1], stall * 1e6, (unsigned long long)sm,
+	       median(plan, reps));
 	return 0;
 }

@@ -56,6 +56,39 @@ static char *map_new_batch(struct __test_metadata *_metadata, int fd,
 	return m;
 }
 
+/* Minor faults this thread has taken so far (a VM_PFNMAP fault is one). */
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+/* Faults taken reading pages [@first, @end) of @m. */
+static long read_faults(const char *m, size_t first, size_t end)
+{
+	long f0 = minflt();
+
+	for (size_t i = first; i < end; i++)
+		(void)*(volatile const char *)(m + i * t_page_size());
+	return minflt() - f0;
+}
+
+/* Batch @h's first @npages pages mapped again, then MADV_WILLNEED. */
+static char *map_willneed(struct __test_metadata *_metadata, int fd, __u32 h,
+			  size_t npages)
+{
+	struct fragalloc_batch_info bi;
+	char *m;
+
+	ASSERT_EQ(0, t_batch_info(fd, h, NULL, 0, &bi));
+	m = t_map(fd, bi.out_mmap_offset, npages);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, madvise(m, npages * t_page_size(), MADV_WILLNEED));
+	return m;
+}
+
 TEST_F(batch, map_twice_shared)
 {
 	const __u32 p = variant->policy;
@@ -219,13 +252,19 @@ TEST_F(fa, map_other_fd_batch_enxio)
 	close(fd2);
 }
 
-TEST_F(fa, fork_shares_mapping)
+/* fork() of a mapping (populated first if @willneed): both sides share it. */
+static void fork_shares(struct __test_metadata *_metadata, int fd, bool willneed)
 {
 	__u32 h;
-	char *m = map_new_batch(_metadata, self->fd, &h, NULL);
+	char *m = map_new_batch(_metadata, fd, &h, NULL);
+	size_t ps = t_page_size();
 	pid_t pid;
 
 	fill(m, NR, 7, 0);
+	if (willneed) {
+		ASSERT_EQ(0, munmap(m, NR * ps));
+		m = map_willneed(_metadata, fd, h, NR);
+	}
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -236,8 +275,18 @@ TEST_F(fa, fork_shares_mapping)
 	}
 	ASSERT_EQ(0, t_wait(pid));
 	EXPECT_EQ(0, count_bad(m, NR / 2, 8, 0));
-	EXPECT_EQ(0, count_bad(m + NR / 2 * self->ps, NR / 2, 7, NR / 2));
-	munmap(m, NR * self->ps);
+	EXPECT_EQ(0, count_bad(m + NR / 2 * ps, NR / 2, 7, NR / 2));
+	munmap(m, NR * ps);
+}
+
+TEST_F(fa, fork_shares_mapping)
+{
+	fork_shares(_metadata, self->fd, false);
+}
+
+TEST_F(fa, fork_shares_populated_mapping)
+{
+	fork_shares(_metadata, self->fd, true);
 }
 
 TEST_F(fa, mremap_grow_fails)
@@ -396,6 +445,186 @@ TEST_F(fa, access_past_mapping_end)
 	EXPECT_EQ(0, t_probe(m + NR * self->ps - 1, true, 1, NULL));
 	EXPECT_EQ(SIGSEGV, t_probe(m + NR * self->ps, false, 0, NULL));
 	munmap(m, NR * self->ps);
+}
+
+/* The fault-around window: 16 pages, aligned on their virtual address. */
+#define WIN 16
+
+/* Index of the first page of @m that starts a fault-around window. */
+static size_t win_start(const char *m)
+{
+	size_t ps = t_page_size();
+
+	return ((WIN * ps - (uintptr_t)m % (WIN * ps)) / ps) % WIN;
+}
+
+/*
+ * A freshly mapped 2 * WIN-page batch, filled with @tag through an earlier
+ * mapping (so this one has no PTE yet); @hole (if < 2 * WIN) punched.
+ */
+static char *map_cold(struct __test_metadata *_metadata, int fd, __u64 tag,
+		      size_t hole, __u32 *h)
+{
+	__u64 off = alloc_batch(_metadata, fd, 2 * WIN, FRAGALLOC_POLICY_COMPACT, h);
+	char *m = t_map(fd, off, 2 * WIN);
+
+	ASSERT_NE(MAP_FAILED, m);
+	fill(m, 2 * WIN, tag, 0);
+	ASSERT_EQ(0, munmap(m, 2 * WIN * t_page_size()));
+	if (hole < 2 * WIN)
+		ASSERT_EQ(0, t_free_range(fd, *h, hole, 1, NULL));
+	m = t_map(fd, off, 2 * WIN);
+	ASSERT_NE(MAP_FAILED, m);
+	return m;
+}
+
+/* One fault maps its whole window: the other 15 pages take no fault. */
+TEST_F(fa, fault_around_maps_window)
+{
+	__u32 h;
+	char *m = map_cold(_metadata, self->fd, 20, SIZE_MAX, &h);
+	size_t w = win_start(m);
+
+	EXPECT_EQ(1, read_faults(m, w, w + 1));
+	EXPECT_EQ(0, read_faults(m, w + 1, w + WIN)) {
+		TH_LOG("the pages around a fault were not mapped with it");
+	}
+	EXPECT_EQ(0, count_bad(m, 2 * WIN, 20, 0));
+	munmap(m, 2 * WIN * self->ps);
+}
+
+/* A hole inside the window gets no PTE: it still SIGBUSes. */
+TEST_F(fa, fault_around_hole_sigbus)
+{
+	__u32 h;
+	char *m, *probe;
+	size_t w;
+
+	/* where the window falls is only known once mapped: punch then */
+	m = map_cold(_metadata, self->fd, 21, SIZE_MAX, &h);
+	w = win_start(m);
+	ASSERT_EQ(0, t_free_range(self->fd, h, w + 5, 1, NULL));
+	EXPECT_EQ(1, read_faults(m, w, w + 1));
+	EXPECT_EQ(0, read_faults(m, w + 1, w + 5));
+	EXPECT_EQ(0, read_faults(m, w + 6, w + WIN));
+	probe = m + (w + 5) * self->ps;
+	EXPECT_EQ(SIGBUS, t_probe(probe, false, 0, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(probe + 7, true, 1, NULL));
+	EXPECT_EQ(0, count_bad(m, w + 5, 21, 0));
+	EXPECT_EQ(0, count_bad(m + (w + 6) * self->ps, 2 * WIN - w - 6, 21, w + 6));
+	munmap(m, 2 * WIN * self->ps);
+}
+
+/* MADV_WILLNEED inserts every present page: no fault at all afterwards. */
+TEST_F(fa, willneed_populates)
+{
+	__u32 h;
+	char *m = map_cold(_metadata, self->fd, 22, 9, &h);
+
+	ASSERT_EQ(0, munmap(m, 2 * WIN * self->ps));
+	m = map_willneed(_metadata, self->fd, h, 2 * WIN);
+	EXPECT_EQ(0, read_faults(m, 0, 9)) {
+		TH_LOG("MADV_WILLNEED left pages unmapped");
+	}
+	EXPECT_EQ(0, read_faults(m, 10, 2 * WIN));
+	EXPECT_EQ(0, count_bad(m, 9, 22, 0));
+	EXPECT_EQ(0, count_bad(m + 10 * self->ps, 2 * WIN - 10, 22, 10));
+	EXPECT_EQ(SIGBUS, t_probe(m + 9 * self->ps, false, 0, NULL));
+	/* a sub-range of another mapping: only that mapping's range */
+	EXPECT_EQ(0, madvise(m + self->ps, self->ps, MADV_WILLNEED));
+	munmap(m, 2 * WIN * self->ps);
+}
+
+/* FREE of a range inside a populated window zaps it: SIGBUS, rest intact. */
+TEST_F(fa, free_range_populated_sigbus)
+{
+	__u32 h;
+	char *m = map_cold(_metadata, self->fd, 23, SIZE_MAX, &h);
+
+	ASSERT_EQ(0, munmap(m, 2 * WIN * self->ps));
+	m = map_willneed(_metadata, self->fd, h, 2 * WIN);
+	ASSERT_EQ(0, read_faults(m, 0, 2 * WIN));
+	ASSERT_EQ(0, t_free_range(self->fd, h, 3, 2, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m + 3 * self->ps, false, 0, NULL));
+	EXPECT_EQ(SIGBUS, t_probe(m + 4 * self->ps, true, 1, NULL));
+	EXPECT_EQ(0, count_bad(m, 3, 23, 0));
+	EXPECT_EQ(0, count_bad(m + 5 * self->ps, 2 * WIN - 5, 23, 5));
+	munmap(m, 2 * WIN * self->ps);
+}
+
+#define WNR	1024	/* pages of the batch the writers write */
+#define WCHUNK	128	/* every other chunk of this size is freed */
+#define NWRITERS 2
+
+struct wr {
+	char *m;
+	int id;
+	volatile int *stop;
+	volatile __u64 round;	/* last round written in full */
+};
+
+/* Writer @id owns the kept chunks k with k / 2 % NWRITERS == id. */
+static bool wr_owns(int id, size_t page)
+{
+	size_t k = page / WCHUNK;
+
+	return !(k & 1) && k / 2 % NWRITERS == (size_t)id;
+}
+
+static void *wr_loop(void *arg)
+{
+	struct wr *w = arg;
+
+	for (__u64 r = 1; !*w->stop; r++) {
+		for (size_t i = 0; i < WNR; i++)
+			if (wr_owns(w->id, i))
+				t_fill_page(w->m + i * t_page_size(),
+					    t_page_seed(30 + w->id, r, i));
+		w->round = r;
+	}
+	return NULL;
+}
+
+/*
+ * Recompaction of a populated mapping while threads write to it: every
+ * page holds its writer's last round afterwards, through the same mapping.
+ */
+TEST_F_TIMEOUT(fa, recompact_populated_vs_writers, 240)
+{
+	struct fragalloc_recompact rc;
+	pthread_t th[NWRITERS];
+	struct wr w[NWRITERS];
+	volatile int stop = 0;
+	size_t bad = 0;
+	__u32 h;
+	char *m;
+
+	alloc_batch(_metadata, self->fd, WNR, FRAGALLOC_POLICY_COMPACT, &h);
+	/* half of every pageblock's worth freed: the survivors can move */
+	for (size_t k = 1; k < WNR / WCHUNK; k += 2)
+		ASSERT_EQ(0, t_free_range(self->fd, h, k * WCHUNK, WCHUNK, NULL));
+	m = map_willneed(_metadata, self->fd, h, WNR);
+	for (int i = 0; i < NWRITERS; i++) {
+		w[i] = (struct wr){ .m = m, .id = i, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, wr_loop, &w[i]));
+	}
+	while (w[0].round < 1 || w[NWRITERS - 1].round < 1)
+		usleep(1000);
+	EXPECT_EQ(0, t_recompact(self->fd, FRAGALLOC_SCOPE_FD, 0, 0, 0, &rc));
+	stop = 1;
+	for (int i = 0; i < NWRITERS; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_LT(0, rc.out_pages_moved) {
+		TH_LOG("nothing moved: the test proves nothing");
+	}
+	for (size_t i = 0; i < WNR; i++)
+		for (int id = 0; id < NWRITERS; id++)
+			if (wr_owns(id, i))
+				bad += t_check_page(m + i * self->ps,
+						    t_page_seed(30 + id, w[id].round, i)) != -1;
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(SIGBUS, t_probe(m + WCHUNK * self->ps, false, 0, NULL));
+	munmap(m, WNR * self->ps);
 }
 
 TEST_HARNESS_MAIN
