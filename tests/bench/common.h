@@ -31,7 +31,7 @@ static inline double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static inline int fa_open(void)
+static inline int t_open(void)
 {
 	int fd = open(FA_DEV, O_RDWR | O_CLOEXEC);
 
@@ -43,7 +43,7 @@ static inline int fa_open(void)
 }
 
 /* the ioctl @req on @arg: 0, with a copy of @arg in @out if not NULL, or -errno */
-static inline int fa_ioctl(int fd, unsigned long req, void *arg, void *out,
+static inline int t_ioctl(int fd, unsigned long req, void *arg, void *out,
 			   size_t len)
 {
 	if (ioctl(fd, req, arg))
@@ -53,7 +53,7 @@ static inline int fa_ioctl(int fd, unsigned long req, void *arg, void *out,
 	return 0;
 }
 
-static inline int fa_alloc(int fd, uint64_t pages, uint32_t policy,
+static inline int t_alloc(int fd, uint64_t pages, uint32_t policy,
 			   struct fragalloc_alloc *out)
 {
 	struct fragalloc_alloc a = {
@@ -61,37 +61,37 @@ static inline int fa_alloc(int fd, uint64_t pages, uint32_t policy,
 		.policy = policy, .nr_pages = pages,
 	};
 
-	return fa_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a, out, sizeof(a));
+	return t_ioctl(fd, FRAGALLOC_IOC_ALLOC, &a, out, sizeof(a));
 }
 
-static inline int fa_free(int fd, uint32_t handle)
+static inline int t_free(int fd, uint32_t handle)
 {
 	struct fragalloc_free f = { .size = sizeof(f), .handle = handle };
 
-	return fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f, NULL, 0);
+	return t_ioctl(fd, FRAGALLOC_IOC_FREE, &f, NULL, 0);
 }
 
 /* FREE with FREE_RANGE; *freed (if not NULL): the pages it freed */
-static inline int fa_free_range(int fd, uint32_t handle, uint64_t first,
+static inline int t_free_range(int fd, uint32_t handle, uint64_t first,
 				uint64_t nr, uint64_t *freed)
 {
 	struct fragalloc_free f = {
 		.size = sizeof(f), .flags = FRAGALLOC_FREE_RANGE,
 		.handle = handle, .first_page = first, .nr_pages = nr,
 	};
-	int ret = fa_ioctl(fd, FRAGALLOC_IOC_FREE, &f, NULL, 0);
+	int ret = t_ioctl(fd, FRAGALLOC_IOC_FREE, &f, NULL, 0);
 
 	if (!ret && freed)
 		*freed = f.out_nr_freed;
 	return ret;
 }
 
-static inline int fa_recompact(int fd, uint32_t scope,
+static inline int t_recompact(int fd, uint32_t scope,
 			       struct fragalloc_recompact *out)
 {
 	struct fragalloc_recompact r = { .size = sizeof(r), .scope = scope };
 
-	return fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r, out, sizeof(r));
+	return t_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r, out, sizeof(r));
 }
 
 static inline int parse_policy(const char *s)

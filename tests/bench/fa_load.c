@@ -47,7 +47,7 @@ static void add(int fd, uint64_t pages)
 		if (!bt)
 			exit(1);
 	}
-	ret = fa_alloc(fd, pages, (uint32_t)policy, &a);
+	ret = t_alloc(fd, pages, (uint32_t)policy, &a);
 	if (ret) {
 		alloc_fail++;
 		return;
@@ -62,7 +62,7 @@ static void add(int fd, uint64_t pages)
 
 static void drop(size_t i)
 {
-	if (fa_free(bt[i].fd, bt[i].handle)) {
+	if (t_free(bt[i].fd, bt[i].handle)) {
 		perror("FREE");
 		exit(1);
 	}
@@ -100,7 +100,7 @@ static void cycle(struct rng *r, int fd, double ratio, uint64_t batch,
 		if (rnd_unit(r) >= ratio || b->pages < 2)
 			continue;
 		rnd_punch(r, b->pages, &first, &nr);
-		if (fa_free_range(b->fd, b->handle, first, nr, &freed)) {
+		if (t_free_range(b->fd, b->handle, first, nr, &freed)) {
 			perror("FREE_RANGE");
 			exit(1);
 		}
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, stop);
 	signal(SIGINT, stop);
 
-	fds[0] = fa_open();
+	fds[0] = t_open();
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	if (ioctl(fds[0], FRAGALLOC_IOC_INFO, &info)) {
@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		for (int s = 1; s < nstreams; s++)
-			fds[s] = fa_open();
+			fds[s] = t_open();
 		while (held < stotal) {
 			uint64_t f0 = alloc_fail;
 
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 	if (do_recompact) {
 		double t1 = now_s();
 
-		if (fa_recompact(fds[0], FRAGALLOC_SCOPE_POOL, &rc))
+		if (t_recompact(fds[0], FRAGALLOC_SCOPE_POOL, &rc))
 			perror("RECOMPACT");
 		t_rc = now_s() - t1;
 	}

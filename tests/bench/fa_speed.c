@@ -49,14 +49,14 @@ static double alloc_free_round(int policy, int nb)
 	double t0 = now_s();
 
 	for (int i = 0; i < nb; i++) {
-		if (fa_alloc(fd, BATCH, (uint32_t)policy, &a)) {
+		if (t_alloc(fd, BATCH, (uint32_t)policy, &a)) {
 			perror("ALLOC");
 			exit(1);
 		}
 		h[i] = a.out_handle;
 	}
 	for (int i = 0; i < nb; i++)
-		fa_free(fd, h[i]);
+		t_free(fd, h[i]);
 	return (double)(BATCH * (uint64_t)nb) / (now_s() - t0);
 }
 
@@ -110,12 +110,12 @@ static double alloc_map_round(void)
 	struct fragalloc_alloc a = { 0 };
 	double t0 = now_s();
 
-	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
+	if (t_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
 		perror("ALLOC");
 		exit(1);
 	}
 	map_touch(fd, (off_t)a.out_mmap_offset, MAP_SHARED, "mmap batch");
-	if (fa_free(fd, a.out_handle)) {
+	if (t_free(fd, a.out_handle)) {
 		perror("FREE");
 		exit(1);
 	}
@@ -175,7 +175,7 @@ static void half_free_batches(int nb, uint32_t *h)
 		struct fragalloc_batch_info bi;
 		uint64_t k = 0;
 
-		if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
+		if (t_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
 			perror("ALLOC");
 			exit(1);
 		}
@@ -201,7 +201,7 @@ static void half_free_batches(int nb, uint32_t *h)
 			for (e = k + 1; e < BATCH && (pfns[e] & 511) >= 256 &&
 			     pfns[e] == pfns[e - 1] + 1; e++)
 				;
-			fa_free_range(fd, h[i], k, e - k, NULL);
+			t_free_range(fd, h[i], k, e - k, NULL);
 			k = e;
 		}
 		maps_off[i] = bi.out_mmap_offset;
@@ -246,13 +246,13 @@ static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved,
 	}
 	/* the plan alone (dry run): how much of the time is planning */
 	t0 = now_s();
-	if (fa_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &dry, &rc, sizeof(rc))) {
+	if (t_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &dry, &rc, sizeof(rc))) {
 		perror("RECOMPACT dry run");
 		exit(1);
 	}
 	plan_s = now_s() - t0;
 	t0 = now_s();
-	if (fa_recompact(fd, FRAGALLOC_SCOPE_POOL, &rc)) {
+	if (t_recompact(fd, FRAGALLOC_SCOPE_POOL, &rc)) {
 		perror("RECOMPACT");
 		exit(1);
 	}
@@ -266,7 +266,7 @@ static double recompact_round(int nb, uint64_t *bytes, uint64_t *moved,
 		munmap((void *)sh, 4096);
 	}
 	for (int i = 0; i < nb; i++)
-		fa_free(fd, h[i]);
+		t_free(fd, h[i]);
 	*bytes = rc.out_bytes_copied;
 	*moved = rc.out_pages_moved;
 	return (double)rc.out_bytes_copied / 1048576.0 / t;
@@ -313,7 +313,7 @@ static void map_rounds(int reps, double (*am)[MAXREPS], double (*mb)[MAXREPS])
 		perror("memfd");
 		exit(1);
 	}
-	if (fa_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
+	if (t_alloc(fd, BATCH, FRAGALLOC_POLICY_COMPACT, &a)) {
 		perror("ALLOC");
 		exit(1);
 	}
@@ -323,7 +323,7 @@ static void map_rounds(int reps, double (*am)[MAXREPS], double (*mb)[MAXREPS])
 		mb[0][r] = map_batch_round(a.out_mmap_offset);
 		mb[1][r] = map_memfd_round(mfd);
 	}
-	fa_free(fd, a.out_handle);
+	t_free(fd, a.out_handle);
 	close(mfd);
 }
 
@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	psz = sysconf(_SC_PAGESIZE);
-	fd = fa_open();
+	fd = t_open();
 
 	/* warm-up round, not counted */
 	for (int p = 0; p < 4; p++)
