@@ -154,6 +154,9 @@ step "uapi header compiles standalone (C)" "$logs/uapi-c.log" \
 	sh -c 'echo "#include <linux/fragalloc.h>" | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null -'
 step "uapi header compiles standalone (C++)" "$logs/uapi-cxx.log" \
 	sh -c 'echo "#include <linux/fragalloc.h>" | g++ -Wall -Wextra -Werror -x c++ -c -o /dev/null -Iuapi -'
+step "uapi netlink header compiles standalone (C and C++)" "$logs/uapi-nl.log" \
+	sh -c 'echo "#include <linux/fragalloc_netlink.h>" | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null - &&
+		echo "#include <linux/fragalloc_netlink.h>" | g++ -Wall -Wextra -Werror -x c++ -c -o /dev/null -Iuapi -'
 
 # 5. the VM lane
 if [[ ${FA_SKIP_VM:-0} != 1 ]]; then
