@@ -107,17 +107,39 @@ if [[ $mode == shell ]]; then
 fi
 qemu+=(-serial stdio -serial "file:$taplog")
 
-echo "run.sh: booting $kver ($accel, $mem, $smp vCPUs, timeout ${tmo}s), log: $log" >&2
+# boot ATTEMPT: one qemu run into $log (and $taplog); sets qrc
+boot() {
+	echo "run.sh: booting $kver ($accel, $mem, $smp vCPUs, timeout ${tmo}s), log: $log${1:+ (attempt $1)}" >&2
+	set +e
+	if [[ $mode == demo ]]; then
+		timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
+		qrc=${PIPESTATUS[0]}
+	else
+		timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null >"$log" 2>&1
+		qrc=$?
+	fi
+	set -e
+}
+
+# The kernel died before /init started the runner (no FA-UPTIME line: the
+# module was never loaded), e.g. QEMU TCG's cross-modifying-code hazard
+# when the kernel patches a static key with int3 ("Oops: int3" in early
+# boot). Not a test result: one more boot, with the first log kept and
+# named. A crash after the runner started is judged as always.
+crashed_before_runner() {
+	! tr -d '\r' <"$log" | grep -q '^### FA-UPTIME ' &&
+		grep -qE 'Kernel panic|Oops:|BUG:' "$log"
+}
+
 t0=$(date +%s.%N)
-set +e
-if [[ $mode == demo ]]; then
-	timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
-	qrc=${PIPESTATUS[0]}
-else
-	timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null >"$log" 2>&1
-	qrc=$?
+boot
+if [[ $mode != demo ]] && crashed_before_runner; then
+	mv "$log" "$log.boot1"
+	echo "run.sh: $kver crashed before the runner started (module not loaded yet): booting once more; first log: $log.boot1" >&2
+	grep -m1 -E 'Kernel panic|Oops:|BUG:' "$log.boot1" | sed 's/^/run.sh:   /' >&2
+	: >"$taplog"
+	boot 2
 fi
-set -e
 t1=$(date +%s.%N)
 wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 
