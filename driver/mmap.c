@@ -148,8 +148,13 @@ static void fa_populate_vma(struct vm_area_struct *vma, unsigned long first,
  * mmap_lock dropped, for the range of offsets it covers: every present page
  * of that range is inserted into the caller's mappings of @file, so that
  * the first touches take no fault. Other advice has its generic meaning.
+ * The mappings filled are those of the calling task's mm: a
+ * process_madvise() on another process's mapping reaches this hook in the
+ * caller's context, which cannot see the target mm, and fills nothing of it.
  *
- * Return: 0, or generic_fadvise()'s errno for other advice.
+ * Return: 0; -EINVAL for a negative @len; -EINTR if a fatal signal came
+ * while waiting for the mmap lock; generic_fadvise()'s errno for other
+ * advice.
  */
 int fa_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 {
@@ -160,7 +165,10 @@ int fa_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 
 	if (advice != POSIX_FADV_WILLNEED)
 		return generic_fadvise(file, offset, len, advice);
-	if (!mm || offset < 0 || len < 0)
+	/* as generic_fadvise() answers a negative length */
+	if (len < 0)
+		return -EINVAL;
+	if (!mm || offset < 0)
 		return 0;
 	first = offset >> PAGE_SHIFT;
 	/* len 0, as for posix_fadvise(), or past the largest offset: to the end */
@@ -169,7 +177,8 @@ int fa_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
 	else
 		end = ((stop - 1) >> PAGE_SHIFT) + 1;
 
-	mmap_read_lock(mm);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
 	{
 		VMA_ITERATOR(vmi, mm, 0);
 

@@ -616,6 +616,8 @@ static int fa_recompact_class(const struct fa_scope *scope, unsigned int cls,
 	int ret;
 
 	mutex_lock(&fa_dev.pool_lock);
+	/* pageblocks the plan takes (FA_PLAN_GROW) are @cls's, for the events */
+	fa_ev_pool_alloc(cls);
 	/* Loose pages go back into whole pageblocks when some can be had. */
 	n = fa_plan(fa_dev.pool, cls, fa_movable, (void *)scope, moves, cap,
 		    FA_PLAN_GROW | (dry_run ? FA_PLAN_DRY_RUN : 0), &res);

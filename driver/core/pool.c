@@ -1037,7 +1037,8 @@ unsigned long fa_pool_break(struct fa_pool *pool, unsigned int cls,
  */
 u64 fa_pool_reclaimable_pages(const struct fa_pool *pool)
 {
-	u64 n = (u64)pool->nr_reserve * pool->bp;
+	/* the block being zeroed is off the list: trimming cannot take it */
+	u64 n = (u64)(pool->nr_reserve - !!pool->zeroing) * pool->bp;
 	unsigned int cls, i;
 
 	for (cls = 0; cls < FA_NR_CLASSES; cls++) {

@@ -535,6 +535,30 @@ TEST_F(fa, willneed_populates)
 	munmap(m, 2 * WIN * self->ps);
 }
 
+/*
+ * posix_fadvise(WILLNEED) on the fd fills the caller's mappings like
+ * MADV_WILLNEED; a negative length is EINVAL, as for any other file
+ * (generic_fadvise()), and other advice keeps its generic answer.
+ */
+TEST_F(fa, fadvise_willneed_and_bad_length)
+{
+	__u32 h;
+	char *m = map_cold(_metadata, self->fd, 24, SIZE_MAX, &h);
+	struct fragalloc_batch_info bi;
+	off_t off;
+
+	ASSERT_EQ(0, t_batch_info(self->fd, h, NULL, 0, &bi));
+	off = (off_t)bi.out_mmap_offset;
+	EXPECT_EQ(EINVAL, posix_fadvise(self->fd, off, -1, POSIX_FADV_WILLNEED));
+	EXPECT_EQ(0, posix_fadvise(self->fd, off, 0, POSIX_FADV_WILLNEED));
+	EXPECT_EQ(0, read_faults(m, 0, 2 * WIN)) {
+		TH_LOG("POSIX_FADV_WILLNEED left pages unmapped");
+	}
+	EXPECT_EQ(0, count_bad(m, 2 * WIN, 24, 0));
+	EXPECT_EQ(EINVAL, posix_fadvise(self->fd, off, -1, POSIX_FADV_DONTNEED));
+	munmap(m, 2 * WIN * self->ps);
+}
+
 /* FREE of a range inside a populated window zaps it: SIGBUS, rest intact. */
 TEST_F(fa, free_range_populated_sigbus)
 {
