@@ -462,7 +462,10 @@ int fragalloc_nl_stats(int class_id, struct fragalloc_nl_stats *out);
  * kernel) and FRAGALLOC_NL_A_PAD are skipped. Errors: EBADMSG (truncated,
  * an attribute overrunning the message or of the wrong size, KIND or
  * COUNT missing), ENOMSG (not an EVENT message: another command, nlctrl,
- * a netlink control message), EINVAL (NULL).
+ * a netlink control message), EINVAL (NULL). It cannot know the family's
+ * id (nlmsg_type) the kernel gave "fragalloc": a caller reading a socket
+ * that carries other generic netlink families must check nlmsg_type
+ * itself (fragalloc_monitor_next() does).
  */
 int fragalloc_event_parse(const void *buf, size_t len,
 			  struct fragalloc_event *ev);

@@ -90,6 +90,7 @@ static void event_time(const struct fragalloc_event *ev, int utc, char *buf,
 		       size_t len)
 {
 	struct timespec mono, real;
+	uint64_t mono_ns;
 	int64_t ns;
 	time_t s;
 	struct tm tm;
@@ -98,9 +99,15 @@ static void event_time(const struct fragalloc_event *ev, int utc, char *buf,
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	ns = (int64_t)real.tv_sec * 1000000000 + real.tv_nsec;
-	if (HAS(ev, FRAGALLOC_NL_A_EVENT_TIME_NS))
-		ns -= (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec -
-		      (int64_t)ev->time_ns;
+	mono_ns = (uint64_t)mono.tv_sec * 1000000000 + (uint64_t)mono.tv_nsec;
+	/*
+	 * The event's CLOCK_MONOTONIC stamp, shifted to wall-clock time; a
+	 * stamp from the future (a kernel bug) or from before the wall clock's
+	 * epoch is shown as now, never as an overflowed time.
+	 */
+	if (HAS(ev, FRAGALLOC_NL_A_EVENT_TIME_NS) && ev->time_ns <= mono_ns &&
+	    mono_ns - ev->time_ns <= (uint64_t)ns)
+		ns -= (int64_t)(mono_ns - ev->time_ns);
 	s = (time_t)(ns / 1000000000);
 	if (utc)
 		gmtime_r(&s, &tm);
