@@ -150,13 +150,14 @@ done < <(git ls-files -co --exclude-standard -- 'driver/*.[ch]' 'uapi/*.h' | sor
 suite "DKMS build" "$logs/dkms.log" scripts/dkms-check.sh "${kvl[@]}"
 suite "build reports (bad KDIR, no headers, no kselftest headers)" "$logs/build-reports.log" tests/pkg/build_test.sh
 suite "Debian packages (make deb, lintian, dpkg -x, pkg-config, CLI, dkms build)" "$logs/pkg.log" env FA_KVERS="${kvl[*]}" tests/pkg/pkg_test.sh
-step "uapi header compiles standalone (C)" "$logs/uapi-c.log" \
-	sh -c 'echo "#include <linux/fragalloc.h>" | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null -'
-step "uapi header compiles standalone (C++)" "$logs/uapi-cxx.log" \
-	sh -c 'echo "#include <linux/fragalloc.h>" | g++ -Wall -Wextra -Werror -x c++ -c -o /dev/null -Iuapi -'
-step "uapi netlink header compiles standalone (C and C++)" "$logs/uapi-nl.log" \
-	sh -c 'echo "#include <linux/fragalloc_netlink.h>" | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null - &&
-		echo "#include <linux/fragalloc_netlink.h>" | g++ -Wall -Wextra -Werror -x c++ -c -o /dev/null -Iuapi -'
+# every uapi header, alone, as C and as C++
+for h in uapi/linux/*.h; do
+	h=${h#uapi/}
+	step "uapi header $h compiles standalone (C)" "$logs/uapi-c.log" \
+		sh -c "echo '#include <$h>' | gcc -Wall -Wextra -Werror -pedantic -std=c99 -Iuapi -x c -c -o /dev/null -"
+	step "uapi header $h compiles standalone (C++)" "$logs/uapi-cxx.log" \
+		sh -c "echo '#include <$h>' | g++ -Wall -Wextra -Werror -x c++ -c -o /dev/null -Iuapi -"
+done
 
 # 5. the VM lane
 if [[ ${FA_SKIP_VM:-0} != 1 ]]; then
