@@ -12,14 +12,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 kver="" initrd="" mode=check tmo=600 mem=1G smp=2 accel=${FA_ACCEL:-tcg}
-append="" args="" modargs="" ptimeout="" log="" bzimage="" qargs=""
+append="" args="" modargs="" ptimeout="" log="" bzimage="" qargs="" numa=""
 usage() {
 	cat <<'EOF'
 Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
          [--timeout SECONDS] [--mem 1G] [--smp 2] [--accel tcg|kvm]
          [--append "KERNEL ARGS"] [--args "SELFTEST/DEMO ARGS"]
          [--modargs "MODULE PARAMS"] [--ptimeout SECONDS] [--log FILE]
-         [--bzimage PATH] [--qemu-args "EXTRA QEMU ARGS"]
+         [--bzimage PATH] [--qemu-args "EXTRA QEMU ARGS"] [--numa N]
 
   --kernel KVER   boots /boot/vmlinuz-KVER (required; with --bzimage only
                   names the kernel release, for labels and the log name)
@@ -41,6 +41,10 @@ Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
                   the clean test channel (guest ttyS1) goes to FILE.tap
   --qemu-args     extra qemu arguments, split on white space (e.g. a
                   "-drive file=F,if=virtio,format=raw,readonly=on")
+  --numa N        N NUMA nodes (1-8): --mem split evenly across them (each
+                  node a memory-backend-ram of mem/N), the vCPUs dealt out
+                  in order (--smp 2 --numa 2: one vCPU per node); --smp
+                  must be a multiple of N
 EOF
 }
 
@@ -48,7 +52,8 @@ EOF
 declare -A optvar=([--kernel]=kver [--initrd]=initrd [--mode]=mode
 	[--timeout]=tmo [--mem]=mem [--smp]=smp [--accel]=accel
 	[--append]=append [--args]=args [--modargs]=modargs
-	[--ptimeout]=ptimeout [--log]=log [--bzimage]=bzimage [--qemu-args]=qargs)
+	[--ptimeout]=ptimeout [--log]=log [--bzimage]=bzimage [--qemu-args]=qargs
+	[--numa]=numa)
 while (($#)); do
 	[[ $1 == -h || $1 == --help ]] && { usage; exit 0; }
 	[[ -n ${optvar[$1]:-} ]] || { echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2; }
@@ -62,6 +67,11 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 case $mode in check | demo | shell) ;; *) die "bad --mode $mode" ;; esac
 case $accel in tcg | kvm) ;; *) die "bad --accel $accel" ;; esac
 [[ $tmo =~ ^[0-9]+$ ]] || die "bad --timeout $tmo"
+[[ $smp =~ ^[1-9][0-9]*$ ]] || die "bad --smp $smp"
+if [[ -n $numa ]]; then
+	[[ $numa =~ ^[1-8]$ ]] || die "bad --numa $numa (1 to 8 nodes)"
+	((smp % numa == 0)) || die "--smp $smp is not a multiple of --numa $numa"
+fi
 kernel=${bzimage:-/boot/vmlinuz-$kver}
 [[ -r $kernel ]] || die "$kernel not found or not readable"
 initrd=${initrd:-$repo/build/vm/initramfs-$kver.cpio.gz}
@@ -86,9 +96,29 @@ cmd+=" fa.mode=$mode"
 [[ -z $ptimeout ]] || cmd+=" fa.ptimeout=$ptimeout"
 [[ -z $append ]] || cmd+=" $append"
 
-qemu=(qemu-system-x86_64 -machine q35 -m "$mem" -smp "$smp"
+smpopt=$smp
+# --numa: one socket per node; the CPUs of one socket share the LLC, and
+# the kernel WARNs (topology_sane) when LLC siblings sit on two nodes
+[[ -z $numa ]] || smpopt+=",sockets=$numa,cores=$((smp / numa)),threads=1"
+qemu=(qemu-system-x86_64 -machine q35 -m "$mem" -smp "$smpopt"
 	-nodefaults -display none -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmd")
+
+# --numa N: node i gets memory backend m<i> (mem/N) and vCPUs
+# i*smp/N .. (i+1)*smp/N-1, so each node has memory and a CPU, as on a real
+# N-socket machine (the guest's SRAT then lists N nodes)
+if [[ -n $numa ]]; then
+	# --mem in MiB (QEMU sizes: 1G, 512M, or plain MiB)
+	[[ $mem =~ ^([0-9]+)([MmGg]?)$ ]] || die "bad --mem $mem for --numa (e.g. 1G, 512M)"
+	total=${BASH_REMATCH[1]}
+	[[ ${BASH_REMATCH[2]} == [Gg] ]] && total=$((total * 1024))
+	((total % numa == 0)) || die "--mem $mem does not split evenly across $numa nodes"
+	per=$((smp / numa))
+	for ((i = 0; i < numa; i++)); do
+		qemu+=(-object "memory-backend-ram,id=m$i,size=$((total / numa))M"
+			-numa "node,nodeid=$i,memdev=m$i,cpus=$((i * per))-$(((i + 1) * per - 1))")
+	done
+fi
 if [[ -n $qargs ]]; then
 	read -r -a qextra <<<"$qargs"
 	qemu+=("${qextra[@]}")
@@ -109,7 +139,7 @@ qemu+=(-serial stdio -serial "file:$taplog")
 
 # boot ATTEMPT: one qemu run into $log (and $taplog); sets qrc
 boot() {
-	echo "run.sh: booting $kver ($accel, $mem, $smp vCPUs, timeout ${tmo}s), log: $log${1:+ (attempt $1)}" >&2
+	echo "run.sh: booting $kver ($accel, $mem, $smp vCPUs${numa:+, $numa NUMA nodes}, timeout ${tmo}s), log: $log${1:+ (attempt $1)}" >&2
 	set +e
 	if [[ $mode == demo ]]; then
 		timeout --kill-after=10 "$tmo" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
