@@ -18,7 +18,9 @@
 #      target kernel; the uapi header compiled standalone as C and C++
 #   5. the VM lane: each target kernel boots in QEMU (TCG), loads the module,
 #      runs the selftests, unloads it; any splat in the guest log fails, and
-#      so does a SKIP count other than tests/gates/expected-skips says
+#      so does a SKIP count other than tests/gates/expected-skips says;
+#      then the NUMA lane: a two-node guest (run.sh --numa 2) per kernel
+#      and the debug kernel runs numa_test
 #
 # Every suite must print a summary line ("X: N passed, N failed[, N skipped]");
 # one that does not is a failure. Both target kernel series (6.1 and 6.12,
@@ -175,6 +177,31 @@ if [[ ${FA_SKIP_VM:-0} != 1 ]]; then
 		fi
 		suite --skips check "$k" "VM selftests [$k]" "$logs/vm-$k.log" \
 			tests/vm/run.sh --kernel "$k" --mode check --timeout 900
+	done
+	# the NUMA lane: a two-node guest per kernel, the debug kernel too,
+	# running only the NUMA programs (about a minute each)
+	numa=("${kvl[@]}")
+	if dk=$(scripts/debug-kernel.sh --env 2>"$logs/debug-kernel.log"); then
+		eval "$dk"
+		numa+=("$KVER")
+	else
+		notok "debug kernel for the NUMA lane" "log: build/check/debug-kernel.log"
+	fi
+	for k in "${numa[@]}"; do
+		dbg=()
+		[[ ${KVER:-} == "$k" ]] && dbg=(--bzimage "$BZIMAGE" --append page_table_check=on)
+		if ! { { ((${#dbg[@]} == 0)) || scripts/build-module.sh "$k" "$KDIR"; } &&
+			scripts/stage-vm.sh check build/vm/bin-numa "$k" &&
+			echo numa_test >build/vm/bin-numa/tests.list &&
+			tests/vm/mkinitramfs.sh "build/vm/initramfs-numa-$k.cpio.gz" "$k" \
+				"build/kmod/$k/driver/fragalloc.ko" build/vm/bin-numa; } \
+			>"$logs/stage-numa-$k.log" 2>&1; then
+			notok "VM NUMA initramfs [$k]" "log: build/check/stage-numa-$k.log"
+			continue
+		fi
+		suite --skips check-numa "$k" "VM NUMA selftests, 2 nodes [$k]" "$logs/vm-numa-$k.log" \
+			tests/vm/run.sh --kernel "$k" "${dbg[@]}" --numa 2 --mode check --timeout 600 \
+			--initrd "build/vm/initramfs-numa-$k.cpio.gz" --log "build/vm/$k-numa.log"
 	done
 fi
 

@@ -67,7 +67,7 @@ is "expected skips: no entry is an error" "$(sk check 6.18.1-amd64)" "rc=1"
 is "expected skips: unknown lane is an error" "$(sk fuzz-vm 6.1.0-57-amd64)" "rc=1"
 # the real table has an entry for every lane that uses it
 for lane in "check 6.1.0-57-amd64" "check 6.12.117+deb12-amd64" "check-debug 6.12.117-debug" \
-	"fuzz-vm 6.12.117+deb12-amd64" "soak 6.12.117-debug"; do
+	"check-numa 6.1.0-57-amd64" "check-numa 6.12.117-debug" "fuzz-vm 6.12.117+deb12-amd64" "soak 6.12.117-debug"; do
 	# shellcheck disable=SC2086
 	got=$(fa_expected_skips $lane)
 	is "tests/gates/expected-skips has an entry for $lane" "$([[ $got =~ ^[0-9]+$ ]] && echo yes)" yes
