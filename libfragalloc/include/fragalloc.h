@@ -134,6 +134,58 @@ int fragalloc_recompact(struct fragalloc *h, enum fragalloc_scope scope,
 			struct fragalloc_recompact *out);
 
 /* ------------------------------------------------------------------------
+ * NUMA nodes (FRAGALLOC_1.3; modules with FRAGALLOC_FEAT_NODES)
+ */
+/* The default node: the calling thread's memory policy and local node. */
+#define FRAGALLOC_NODE_DEFAULT	(-1)
+/* Most node ids fragalloc_memory_nodes() accepts in a list. */
+#define FRAGALLOC_MAX_NODES	1024
+
+/*
+ * fragalloc_alloc() on NUMA node @node: FRAGALLOC_NODE_DEFAULT follows the
+ * calling thread's memory policy and local node (exactly fragalloc_alloc(),
+ * on any module); a node id prefers that node and falls back to the others
+ * when it has no memory left, unless @flags has FRAGALLOC_ALLOC_THISNODE
+ * (then ENOMEM). The library sets FRAGALLOC_ALLOC_NODE itself (EINVAL if
+ * @flags has it). Errors: those of fragalloc_alloc(); EINVAL for a node that
+ * is not online with memory, or THISNODE with the default node; EOPNOTSUPP
+ * for a node asked of a module without node support.
+ */
+int fragalloc_alloc_node(struct fragalloc *h, uint64_t nr_pages,
+			 enum fragalloc_mobility mobility,
+			 enum fragalloc_policy policy, uint32_t flags, int node,
+			 struct fragalloc_batch *out);
+/*
+ * The present pages of a batch per node: @node_pages[i] for node i, i below
+ * min(@nr_node_pages, fragalloc_nr_node_ids()); entries past that are left
+ * alone. @nr_nodes (may be NULL) receives the number of distinct nodes.
+ * Errors: ENOENT, EINVAL, EOPNOTSUPP (a module without node support).
+ */
+int fragalloc_batch_nodes(struct fragalloc *h, uint32_t handle,
+			  uint64_t *node_pages, size_t nr_node_pages,
+			  uint32_t *nr_nodes);
+/*
+ * FRAGALLOC_IOC_STATS of node @node's pool (the fd figures stay the fd's);
+ * FRAGALLOC_NODE_DEFAULT: every node, as fragalloc_stats(). Errors: EINVAL
+ * (the node is not online), EOPNOTSUPP (a module without node support).
+ */
+int fragalloc_stats_node(struct fragalloc *h, int node,
+			 struct fragalloc_stats *out);
+/*
+ * Node ids run from 0 to this - 1 (the kernel's nr_node_ids; not each one
+ * online), from INFO at open time. -EOPNOTSUPP: no node support.
+ */
+int fragalloc_nr_node_ids(const struct fragalloc *h);
+/*
+ * The nodes with memory, ascending, up to @max of them into @ids, read from
+ * @path (NULL: /sys/devices/system/node/has_memory; a kernel without NUMA
+ * has none, then it is node 0 alone). Returns how many there are (may be
+ * more than @max) or -errno: the open/read errno, EBADMSG (not a node
+ * list, or an id of FRAGALLOC_MAX_NODES or more).
+ */
+int fragalloc_memory_nodes(const char *path, int *ids, size_t max);
+
+/* ------------------------------------------------------------------------
  * Names
  */
 /* "unmovable", "reclaimable", "movable"; NULL if out of range. */

@@ -108,6 +108,8 @@ FA_EXPORT int fragalloc_open(const char *path, struct fragalloc **out)
 	h->page_size = info.out_page_size;
 	h->pageblock_order = info.out_pageblock_order;
 	h->abi_version = info.out_abi_version;
+	h->features = info.out_features;
+	h->nr_node_ids = info.out_nr_node_ids;
 	if (!h->page_size)
 		h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	*out = h;
@@ -182,17 +184,23 @@ FA_EXPORT int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
 	ret = FA_IOCTL(h, FRAGALLOC_IOC_ALLOC, &a, FRAGALLOC_ALLOC_SIZE_VER1);
 	if (ret)
 		return ret;
-	*out = (struct fragalloc_batch){
-		.handle = a.out_handle,
-		.mobility = a.mobility,
-		.policy = a.policy,
-		.flags = flags,
-		.nr_pages = a.out_nr_pages,
-		.nr_blocks = a.out_nr_blocks,
-		.nr_loose = a.out_nr_loose,
-		.mmap_offset = a.out_mmap_offset,
-	};
+	fa_batch_from_alloc(&a, flags, out);
 	return 0;
+}
+
+void fa_batch_from_alloc(const struct fragalloc_alloc *a, uint32_t flags,
+			 struct fragalloc_batch *out)
+{
+	*out = (struct fragalloc_batch){
+		.handle = a->out_handle,
+		.mobility = a->mobility,
+		.policy = a->policy,
+		.flags = flags,
+		.nr_pages = a->out_nr_pages,
+		.nr_blocks = a->out_nr_blocks,
+		.nr_loose = a->out_nr_loose,
+		.mmap_offset = a->out_mmap_offset,
+	};
 }
 
 static int do_free(struct fragalloc *h, uint32_t flags, uint32_t handle,

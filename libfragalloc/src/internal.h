@@ -29,7 +29,16 @@ struct fragalloc {
 	uint32_t page_size;
 	uint32_t pageblock_order;
 	uint32_t abi_version;
+	uint64_t features;	/* INFO's FRAGALLOC_FEAT_* */
+	uint32_t nr_node_ids;	/* INFO's out_nr_node_ids (0: an older module) */
 };
+
+/* The public batch of a successful ALLOC reply (@flags: the caller's). */
+void fa_batch_from_alloc(const struct fragalloc_alloc *a, uint32_t flags,
+			 struct fragalloc_batch *out);
+
+/* A node list ("0-1,3") into @ids (up to @max): the count, or -EBADMSG. */
+int fa_node_list_parse(const char *s, int *ids, size_t max);
 
 /* ioctl(2) hook, replaceable by unit tests. Returns -1/errno like ioctl. */
 typedef int (*fa_ioctl_fn)(int fd, unsigned long req, void *arg);

@@ -22,8 +22,9 @@ done
 soname=$(readelf -d "$tmp/root/usr/lib/libfragalloc.so.$version" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
 [ "$soname" = libfragalloc.so.1 ] || { echo "bad soname '$soname'"; exit 1; }
 # only fragalloc_* symbols, versioned FRAGALLOC_1.0, FRAGALLOC_1.1 (the
-# pageblock classes) or FRAGALLOC_1.2 (the netlink monitor)
-if nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$2=="T"{print $3}' | grep -v '^fragalloc_.*@@FRAGALLOC_1\.[012]$'; then
+# pageblock classes), FRAGALLOC_1.2 (the netlink monitor) or FRAGALLOC_1.3
+# (NUMA nodes)
+if nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$2=="T"{print $3}' | grep -v '^fragalloc_.*@@FRAGALLOC_1\.[0123]$'; then
 	echo "unexpected exported symbols"; exit 1
 fi
 v11=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$2=="T"{print $3}' | sed -n 's/@@FRAGALLOC_1\.1$//p' | sort | tr '\n' ' ')
@@ -31,6 +32,9 @@ v11=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$
 [ -e "$tmp/root/usr/share/man/man3/fragalloc_blocks_read.3" ] || { echo "missing man3/fragalloc_blocks_read.3"; exit 1; }
 v12=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$2=="T"{print $3}' | sed -n 's/@@FRAGALLOC_1\.2$//p' | sort | tr '\n' ' ')
 [ "$v12" = "fragalloc_event_kind_name fragalloc_event_limit_name fragalloc_event_parse fragalloc_monitor_close fragalloc_monitor_fd fragalloc_monitor_next fragalloc_monitor_open fragalloc_nl_stats " ] || { echo "FRAGALLOC_1.2 symbols: '$v12'"; exit 1; }
+v13=$(nm -D --defined-only "$tmp/root/usr/lib/libfragalloc.so.$version" | awk '$2=="T"{print $3}' | sed -n 's/@@FRAGALLOC_1\.3$//p' | sort | tr '\n' ' ')
+[ "$v13" = "fragalloc_alloc_node fragalloc_batch_nodes fragalloc_memory_nodes fragalloc_nr_node_ids fragalloc_stats_node " ] || { echo "FRAGALLOC_1.3 symbols: '$v13'"; exit 1; }
+[ -e "$tmp/root/usr/share/man/man3/fragalloc_alloc_node.3" ] || { echo "missing man3/fragalloc_alloc_node.3"; exit 1; }
 for f in usr/share/man/man3/fragalloc_monitor.3 usr/share/man/man3/fragalloc_monitor_next.3 \
 	 usr/include/linux/fragalloc_netlink.h; do
 	[ -e "$tmp/root/$f" ] || { echo "missing $f"; exit 1; }

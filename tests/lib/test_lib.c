@@ -569,7 +569,32 @@ static struct {
 	uint32_t sizes[4];
 	size_t ksize;		/* the fake kernel's struct size */
 	int fail_errno;		/* if set, fail every call with it */
+	uint32_t flags;		/* the last call's flags */
+	int32_t node;		/* the last ALLOC's or STATS' node */
+	uint32_t nr_node_pages;	/* the last BATCH_INFO's array length */
 } fk;
+
+/* The node fields, as a two-node module answers them (node 1: 5 pages). */
+static void fake_nodes(unsigned long req, void *arg)
+{
+	fk.flags = ((uint32_t *)arg)[1];
+	if (req == FRAGALLOC_IOC_ALLOC) {
+		fk.node = ((struct fragalloc_alloc *)arg)->node;
+	} else if (req == FRAGALLOC_IOC_STATS) {
+		struct fragalloc_stats *st = arg;
+
+		fk.node = st->node;
+		st->out_pages_used[0] = st->flags ? 10 + (uint64_t)st->node : 21;
+	} else if (req == FRAGALLOC_IOC_BATCH_INFO) {
+		struct fragalloc_batch_info *bi = arg;
+		uint64_t *np = (uint64_t *)(uintptr_t)bi->node_pages;
+
+		fk.nr_node_pages = bi->nr_node_pages;
+		for (uint32_t i = 0; np && i < bi->nr_node_pages && i < 2; i++)
+			np[i] = i ? 5 : 0;
+		bi->out_nr_nodes = 1;
+	}
+}
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
 {
@@ -614,6 +639,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 
 		f->out_nr_freed = f->nr_pages;
 	}
+	fake_nodes(req, arg);
 	return 0;
 }
 
@@ -634,8 +660,8 @@ static void test_ioctl_retry(void)
 	fa_ioctl_hook = fake_ioctl;
 
 	BEGIN();
-	/* same size as the kernel: one call */
-	fk_reset(FRAGALLOC_ALLOC_SIZE_VER1);
+	/* same size as the kernel (this uapi header's, node fields and all): one call */
+	fk_reset(sizeof(big.a));
 	memset(&big, 0, sizeof(big));
 	ret = fa_ioctl_sized(3, FRAGALLOC_IOC_ALLOC, &big.a, sizeof(big.a),
 			     FRAGALLOC_ALLOC_SIZE_VER1);
@@ -695,6 +721,100 @@ static void test_ioctl_retry(void)
 	}
 	END("ioctl wrappers fill the public structs and return -errno");
 	fa_ioctl_hook = NULL;
+}
+
+static void test_node_calls(void)
+{
+	struct fragalloc h = { .fd = 3, .page_size = 4096, .pageblock_order = 9,
+			       .features = FRAGALLOC_FEAT_NODES, .nr_node_ids = 2 };
+	struct fragalloc old = { .fd = 3, .page_size = 4096, .pageblock_order = 9 };
+	uint64_t np[3] = { 9, 9, 9 };
+	struct fragalloc_stats st;
+	struct fragalloc_batch b;
+	uint32_t nn = 0;
+
+	fa_ioctl_hook = fake_ioctl;
+	BEGIN();
+	fk_reset(sizeof(struct fragalloc_alloc));
+	CHECK(fragalloc_alloc_node(&h, 4, 0, 0, FRAGALLOC_ALLOC_THISNODE, 1, &b) == 0);
+	CHECK(fk.flags == (FRAGALLOC_ALLOC_NODE | FRAGALLOC_ALLOC_THISNODE) && fk.node == 1);
+	CHECK(b.handle == 7 && b.nr_pages == 4 && b.flags == FRAGALLOC_ALLOC_THISNODE);
+	/* the default node is a plain ALLOC: no NODE flag, node 0 */
+	fk_reset(sizeof(struct fragalloc_alloc));
+	CHECK(fragalloc_alloc_node(&old, 4, 0, 0, 0, FRAGALLOC_NODE_DEFAULT, &b) == 0);
+	CHECK(fk.calls == 1 && fk.flags == 0 && fk.node == 0);
+	fk_reset(sizeof(struct fragalloc_alloc));
+	CHECK(fragalloc_alloc_node(&old, 4, 0, 0, 0, 0, &b) == -EOPNOTSUPP);
+	CHECK(fragalloc_alloc_node(&h, 4, 0, 0, FRAGALLOC_ALLOC_THISNODE, -1, &b) == -EINVAL);
+	CHECK(fragalloc_alloc_node(&h, 4, 0, 0, FRAGALLOC_ALLOC_NODE, 1, &b) == -EINVAL);
+	CHECK(fragalloc_alloc_node(&h, 4, 0, 0, 0, -2, &b) == -EINVAL);
+	CHECK(fragalloc_alloc_node(&h, 4, 0, 0, 0, 1, NULL) == -EINVAL);
+	CHECK(fk.calls == 0);
+	END("alloc_node: NODE set by the library, THISNODE passed on, default = plain ALLOC, -EOPNOTSUPP on an old module");
+
+	BEGIN();
+	fk_reset(sizeof(struct fragalloc_batch_info));
+	CHECK(fragalloc_batch_nodes(&h, 7, np, 2, &nn) == 0);
+	CHECK(fk.flags == FRAGALLOC_BATCH_INFO_NODES && fk.nr_node_pages == 2);
+	CHECK(np[0] == 0 && np[1] == 5 && np[2] == 9 && nn == 1);
+	CHECK(fragalloc_batch_nodes(&h, 7, NULL, 2, &nn) == -EINVAL);
+	CHECK(fragalloc_batch_nodes(&old, 7, np, 2, &nn) == -EOPNOTSUPP);
+	fk_reset(sizeof(struct fragalloc_stats));
+	CHECK(fragalloc_stats_node(&h, 1, &st) == 0);
+	CHECK(fk.flags == FRAGALLOC_STATS_NODE && fk.node == 1 && st.out_pages_used[0] == 11);
+	fk_reset(sizeof(struct fragalloc_stats));
+	CHECK(fragalloc_stats_node(&h, FRAGALLOC_NODE_DEFAULT, &st) == 0);
+	CHECK(fk.flags == 0 && st.out_pages_used[0] == 21);
+	CHECK(fragalloc_stats_node(&old, 0, &st) == -EOPNOTSUPP);
+	CHECK(fragalloc_stats_node(&h, -5, &st) == -EINVAL);
+	CHECK(fragalloc_nr_node_ids(&h) == 2);
+	CHECK(fragalloc_nr_node_ids(&old) == -EOPNOTSUPP);
+	CHECK(fragalloc_nr_node_ids(NULL) == -EINVAL);
+	END("batch_nodes and stats_node: flags, node and array passed; old module -EOPNOTSUPP");
+	fa_ioctl_hook = NULL;
+}
+
+/* fragalloc_memory_nodes() on a node list written to a temporary file. */
+static int nodes_of(const char *text, int *ids, size_t max)
+{
+	char path[] = "/tmp/fa-test-nodes.XXXXXX";
+	int fd = mkstemp(path), ret;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	close(fd);
+	ret = fragalloc_memory_nodes(path, ids, max);
+	unlink(path);
+	return ret;
+}
+
+static void test_memory_nodes(void)
+{
+	int ids[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+	BEGIN();
+	CHECK(nodes_of("0\n", ids, 8) == 1 && ids[0] == 0);
+	CHECK(nodes_of("0-1\n", ids, 8) == 2 && ids[0] == 0 && ids[1] == 1);
+	CHECK(nodes_of("0,2-4,7\n", ids, 8) == 5 && ids[1] == 2 && ids[3] == 4 && ids[4] == 7);
+	/* more nodes than room: the count, @max of them written */
+	ids[2] = -1;
+	CHECK(nodes_of("0-5\n", ids, 2) == 6 && ids[1] == 1 && ids[2] == -1);
+	CHECK(nodes_of("", ids, 8) == 0);
+	CHECK(nodes_of("x\n", ids, 8) == -EBADMSG);
+	CHECK(nodes_of("1-0\n", ids, 8) == -EBADMSG);
+	CHECK(nodes_of("0-\n", ids, 8) == -EBADMSG);
+	CHECK(nodes_of("0;1\n", ids, 8) == -EBADMSG);
+	CHECK(nodes_of("5000\n", ids, 8) == -EBADMSG);
+	CHECK(fragalloc_memory_nodes("/nonexistent/has_memory", ids, 8) == -ENOENT);
+	CHECK(fragalloc_memory_nodes(NULL, NULL, 1) == -EINVAL);
+	/* this host's own list (node 0 alone without NUMA) */
+	CHECK(fragalloc_memory_nodes(NULL, ids, 8) >= 1);
+	END("memory_nodes: node lists parsed, ranges and commas, malformed -EBADMSG");
 }
 
 static void test_open(void)
@@ -871,6 +991,8 @@ int main(int argc, char **argv)
 	test_names();
 	test_blocks();
 	test_ioctl_retry();
+	test_node_calls();
+	test_memory_nodes();
 	fa_ioctl_hook = real;
 	test_open();
 	return n_fail ? 1 : 0;
