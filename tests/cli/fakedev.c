@@ -3,7 +3,9 @@
  * LD_PRELOAD fake of /dev/fragalloc for host CLI tests: open() of the path in
  * $FRAGALLOC_FAKE returns a memfd, and the fragalloc ioctls on it are
  * emulated (batches are ranges of the memfd, so mmap works). Only what the
- * CLI needs; not a model of the module's placement.
+ * CLI needs; not a model of the module's placement. NUMA: one node, node 0
+ * (FRAGALLOC_FAKE_NONODES: a module without node support;
+ * FRAGALLOC_FAKE_NODEFULL: node 0 is full for --thisnode requests).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -58,6 +60,35 @@ int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 static int fail(int e) { errno = e; return -1; }
 
+/* The node fields: 0, or the errno of the module's checks (node 0 only). */
+static int node_check(uint32_t flags, int32_t node, uint32_t node_flag)
+{
+	int nodes = !getenv("FRAGALLOC_FAKE_NONODES");
+
+	if ((flags & node_flag) && !nodes)
+		return EINVAL;	/* an old module: an unknown flag bit */
+	if (!(flags & node_flag) && node)
+		return EINVAL;
+	if ((flags & node_flag) && node != 0 &&
+	    (node_flag == FRAGALLOC_STATS_NODE || node != -1))
+		return EINVAL;
+	return 0;
+}
+
+static int alloc_node_check(const struct fragalloc_alloc *a)
+{
+	int e = node_check(a->flags, a->node, FRAGALLOC_ALLOC_NODE);
+
+	if (e)
+		return e;
+	if ((a->flags & FRAGALLOC_ALLOC_THISNODE) &&
+	    (!(a->flags & FRAGALLOC_ALLOC_NODE) || a->node < 0))
+		return EINVAL;
+	if ((a->flags & FRAGALLOC_ALLOC_THISNODE) && getenv("FRAGALLOC_FAKE_NODEFULL"))
+		return ENOMEM;
+	return 0;
+}
+
 /* the index of batch HANDLE (handles count from 1), or -1: no live batch */
 static int batch_of(uint32_t handle)
 {
@@ -86,6 +117,11 @@ int ioctl(int fd, unsigned long req, ...)
 		in->out_pageblock_order = 9;
 		in->out_nr_mobility = FRAGALLOC_NR_MOBILITY;
 		in->out_features = 0xf;
+		if (!getenv("FRAGALLOC_FAKE_NONODES")) {
+			in->out_features |= FRAGALLOC_FEAT_NODES;
+			in->out_nr_node_ids = 1;
+			in->out_stats_flags = FRAGALLOC_STATS_FLAGS_MASK;
+		}
 		in->out_max_batch_pages = 1 << 20;
 		in->out_max_fd_pages = getenv("FRAGALLOC_FAKE_MAXFD") ? 64 : 0;
 		in->out_alloc_flags = FRAGALLOC_ALLOC_FLAGS_MASK;
@@ -94,7 +130,10 @@ int ioctl(int fd, unsigned long req, ...)
 	}
 	if (req == FRAGALLOC_IOC_ALLOC) {
 		struct fragalloc_alloc *a = arg;
+		int e = alloc_node_check(a);
 
+		if (e)
+			return fail(e);
 		if (!a->nr_pages || a->mobility >= FRAGALLOC_NR_MOBILITY ||
 		    a->policy >= FRAGALLOC_NR_POLICIES || (a->flags & ~FRAGALLOC_ALLOC_FLAGS_MASK) ||
 		    ((a->flags & FRAGALLOC_ALLOC_STRICT) && a->policy))
@@ -155,11 +194,19 @@ int ioctl(int fd, unsigned long req, ...)
 		bi->out_mmap_offset = b[h].off;
 		bi->out_mobility = b[h].mob;
 		bi->out_policy = b[h].pol;
+		if ((bi->flags & FRAGALLOC_BATCH_INFO_NODES) && getenv("FRAGALLOC_FAKE_NONODES"))
+			return fail(EINVAL);
+		if ((bi->flags & FRAGALLOC_BATCH_INFO_NODES) && bi->nr_node_pages)
+			*(uint64_t *)(uintptr_t)bi->node_pages = b[h].present;
+		bi->out_nr_nodes = b[h].present ? 1 : 0;
 		return 0;
 	}
 	if (req == FRAGALLOC_IOC_STATS) {
 		struct fragalloc_stats *s = arg;
+		int e = node_check(s->flags, s->node, FRAGALLOC_STATS_NODE);
 
+		if (e)
+			return fail(e);
 		s->out_pages_used[0] = used;
 		s->out_blocks[0] = (used + 511) / 512;
 		s->out_fd_pages = used;

@@ -189,6 +189,22 @@ expect_rc 0 "alloc prefix command 'al'" "$FA" al -n 8
 expect_rc 2 "alloc without size -> 2" "$FA" alloc
 expect_rc 2 "alloc bad class -> 2" "$FA" alloc -n 1 --class glue
 
+# --- NUMA nodes: the first node with memory (node 0 on a one-node guest)
+n0=$(sed 's/[-,].*//' /sys/devices/system/node/has_memory 2>/dev/null)
+n0=${n0:-0}
+tj "alloc --node $n0 --thisnode --json" "handle node thisnode nodes nr_nodes" \
+	"$FA" alloc -n 8 --node "$n0" --thisnode --json
+has "alloc --node $n0: its 8 pages on node $n0" "\"nodes\":{\"$n0\":8"
+has "alloc --node $n0: one node" "\"nr_nodes\":1"
+expect_rc 0 "alloc --node $n0 text" "$FA" alloc -n 8 --node "$n0"
+has "alloc text: pages per node" "node $n0: 8"
+tj "stats --node $n0 --json" "node blocks pages_used" "$FA" stats --node "$n0" --json
+tj "stats --json has a per-node breakdown" "nodes" "$FA" stats --json
+expect_rc 1 "alloc --node 63 -> 1" "$FA" alloc -n 1 --node 63
+has "alloc --node 63: not online, the machine's nodes named" "node 63 is not online (this machine has node" "$T/err"
+expect_rc 1 "stats --node 63 -> 1" "$FA" stats --node 63
+has "stats --node 63: not online" "node 63 is not online" "$T/err"
+
 # held memory is visible pool-wide while alloc --hold runs, gone after
 "$FA" alloc --size 4M --hold 3 >/dev/null 2>&1 &
 apid=$!

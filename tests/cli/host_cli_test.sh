@@ -272,6 +272,45 @@ sys.exit(0 if all(a[x]==b[x] for x in k) else 1)" "$tmp/s1" "$tmp/out"; then
 	expect_rc 1 "fake: ENOSPC -> 1" fk env FRAGALLOC_FAKE_MAXFD=1 "$bin" alloc -n 128 -d $fd
 	grep_err "fake: ENOSPC hint" "max_fd_pages / max_total_pages module parameters"
 	expect_rc 1 "fake: strict with plain -> 1 (EINVAL)" fk "$bin" alloc -n 1 --strict --policy plain -d $fd
+	# NUMA: the fake has node 0 only, as this host (checked against its
+	# /sys/devices/system/node lists)
+	expect_rc 0 "fake: alloc --node 0 --thisnode --json" fk "$bin" alloc -n 8 --node 0 --thisnode -d $fd --json
+	check_json "fake: alloc JSON names the node and the pages per node" "d['node'] == 0 and d['thisnode'] and d['nodes'] == {'0': 8} and d['nr_nodes'] == 1"
+	expect_rc 0 "fake: alloc (default node) text" fk "$bin" alloc -n 5 -d $fd
+	has "fake: alloc text has the pages per node" "pages per NUMA node: node 0: 5 (1 node)" "$tmp/out"
+	expect_rc 0 "fake: alloc default node JSON" fk "$bin" alloc -n 5 -d $fd --json
+	check_json "fake: default node is -1, not strict" "d['node'] == -1 and not d['thisnode'] and d['nodes'] == {'0': 5}"
+	expect_rc 2 "alloc --thisnode without --node -> 2" "$bin" alloc -n 1 --thisnode
+	grep_err "--thisnode without --node: message" "--thisnode needs --node N"
+	expect_rc 2 "alloc --node x -> 2" "$bin" alloc -n 1 --node x
+	expect_rc 2 "stats --node -1 -> 2" "$bin" stats --node -1
+	if [ "$(cat /sys/devices/system/node/online 2>/dev/null)" = 0 ]; then
+		expect_rc 1 "fake: alloc --node 3 -> 1" fk "$bin" alloc -n 1 --node 3 -d $fd
+		grep_err "fake: offline node named with the machine's nodes" "node 3 is not online (this machine has node 0)"
+		grep_err "fake: offline node hint" "hint: the online nodes are listed in /sys/devices/system/node/online"
+		expect_rc 1 "fake: stats --node 3 -> 1" fk "$bin" stats --node 3 -d $fd --json
+		check_json "fake: stats --node 3 JSON error" "'node 3 is not online' in d['error'] and 'hint' in d"
+	else
+		skip "fake: offline node message" "this host has more than node 0"
+	fi
+	expect_rc 1 "fake: --thisnode on a full node -> 1" fk env FRAGALLOC_FAKE_NODEFULL=1 "$bin" alloc -n 4 --node 0 --thisnode -d $fd
+	grep_err "fake: full node, strict: message" "node 0 has no free memory left for it (--thisnode)"
+	grep_err "fake: full node, strict: hint" "without --thisnode the other nodes make up the rest"
+	expect_rc 0 "fake: full node, not strict -> 0" fk env FRAGALLOC_FAKE_NODEFULL=1 "$bin" alloc -n 4 --node 0 -d $fd
+	expect_rc 0 "fake: stats --json has nodes" fk "$bin" stats --json -d $fd
+	check_json "fake: stats JSON per node" "[n['node'] for n in d['nodes']] == [0] and d['nodes'][0]['pages_used'] == d['pages_used']"
+	expect_rc 0 "fake: stats --node 0 --json" fk "$bin" stats --node 0 --json -d $fd
+	check_json "fake: stats --node 0 JSON" "d['node'] == 0 and 'nodes' not in d and 'unmovable' in d['pages_used']"
+	expect_rc 0 "fake: stats text has the node table" fk "$bin" stats -d $fd
+	has "fake: stats text node table" "per NUMA node (all classes):" "$tmp/out"
+	expect_rc 0 "fake: stats --node 0 text" fk "$bin" stats --node 0 -d $fd
+	has "fake: stats --node 0 text header" "NUMA node 0 (this fd's figures: all nodes)" "$tmp/out"
+	expect_rc 1 "fake: --node on a module without nodes -> 1" fk env FRAGALLOC_FAKE_NONODES=1 "$bin" alloc -n 1 --node 0 -d $fd
+	grep_err "fake: no node support: message" "does not support a feature asked for"
+	expect_rc 0 "fake: module without nodes: stats" fk env FRAGALLOC_FAKE_NONODES=1 "$bin" stats --json -d $fd
+	check_json "fake: module without nodes: no nodes in stats" "'nodes' not in d"
+	expect_rc 0 "fake: module without nodes: default alloc" fk env FRAGALLOC_FAKE_NONODES=1 "$bin" alloc -n 2 --json -d $fd
+	check_json "fake: module without nodes: alloc JSON without nodes" "d['node'] == -1 and 'nodes' not in d"
 else
 	skip "fake device tests" "FAKEDEV not set"
 fi

@@ -11,7 +11,7 @@ static int usage(void)
 {
 	printf("Usage: %s alloc (-n PAGES | --size SIZE) [--class CLASS] [--policy POLICY]\n"
 	       "                      [--best-effort] [--strict] [--hold SECONDS]\n"
-	       "                      [--fill PATTERN] [--json|--pretty]\n"
+	       "                      [--fill PATTERN] [--node N [--thisnode]] [--json|--pretty]\n"
 	       "Allocate a batch, print it, optionally map and fill it, hold it\n"
 	       "for SECONDS (Ctrl-C ends the wait early), then free it.\n"
 	       "  -n, --pages N     pages (order-0)\n"
@@ -22,7 +22,10 @@ static int usage(void)
 	       "  --strict          whole pageblocks only (compact policy)\n"
 	       "  --hold SECONDS    keep the batch before freeing it (default 0)\n"
 	       "  --fill PATTERN    write PATTERN (0xNN for a byte, else the string\n"
-	       "                    repeated) through mmap and verify it\n", bin_name);
+	       "                    repeated) through mmap and verify it\n"
+	       "  --node N          take the pages from NUMA node N, others when it\n"
+	       "                    is full (default: this thread's memory policy)\n"
+	       "  --thisnode        from node N only: fail rather than fall back\n", bin_name);
 	return EXIT_OK;
 }
 
@@ -80,6 +83,7 @@ struct alloc_args {
 	uint32_t flags;
 	double hold;
 	const char *fill;
+	int node;		/* FRAGALLOC_NODE_DEFAULT without --node */
 };
 
 static int alloc_opt(int c, const char *arg, void *ctx)
@@ -98,6 +102,8 @@ static int alloc_opt(int c, const char *arg, void *ctx)
 			return usage_err("alloc: bad --hold '%s'", arg);
 		return 0;
 	case 'f': a->fill = arg; return 0;
+	case 'N': return parse_node("alloc", arg, &a->node);
+	case 'T': a->flags |= FRAGALLOC_ALLOC_THISNODE; return 0;
 	default: return OPT_UNKNOWN;
 	}
 }
@@ -108,6 +114,8 @@ static int alloc_check(void *ctx)
 
 	if (!!a->pages == !!a->size)
 		return usage_err("alloc: give exactly one of -n PAGES or --size SIZE");
+	if ((a->flags & FRAGALLOC_ALLOC_THISNODE) && a->node < 0)
+		return usage_err("alloc: --thisnode needs --node N");
 	return 0;
 }
 
@@ -116,7 +124,7 @@ static const char *const batch_keys[] = {
 	"nr_loose", "mmap_offset",
 };
 
-static void alloc_print_json(const struct alloc_args *a,
+static void alloc_print_json(struct fragalloc *h, const struct alloc_args *a,
 			     const struct fragalloc_batch *b,
 			     const struct fragalloc_batch_status *st, uint64_t bytes)
 {
@@ -132,6 +140,9 @@ static void alloc_print_json(const struct alloc_args *a,
 	jw_ku64(&jw, "bytes", bytes);
 	jw_kbool(&jw, "filled", a->fill != NULL);
 	jw_kdbl(&jw, "hold_seconds", a->hold);
+	jw_ki64(&jw, "node", a->node);
+	jw_kbool(&jw, "thisnode", !!(a->flags & FRAGALLOC_ALLOC_THISNODE));
+	node_batch_print(h, b->handle);
 	jw_obj_end(&jw);
 	jw_end_doc(&jw);
 }
@@ -170,10 +181,12 @@ static int alloc_use(struct fragalloc *h, const struct alloc_args *a,
 		p_fa_err(ret, 0, "batch info of handle %u", b->handle);
 		return EXIT_ERR;
 	}
-	if (json_output)
-		alloc_print_json(a, b, &st, bytes);
-	else
+	if (json_output) {
+		alloc_print_json(h, a, b, &st, bytes);
+	} else {
 		alloc_print_plain(a, b, &st, bytes);
+		node_batch_print(h, b->handle);
+	}
 	if (a->hold > 0) {
 		if (!json_output)
 			p_info("holding for %g s (Ctrl-C to free now)\n", a->hold);
@@ -193,6 +206,8 @@ int do_alloc(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'S' },
 		{ "hold", required_argument, NULL, 'H' },
 		{ "fill", required_argument, NULL, 'f' },
+		{ "node", required_argument, NULL, 'N' },
+		{ "thisnode", no_argument, NULL, 'T' },
 		{ 0 },
 	};
 	static const struct cmd_spec spec = {
@@ -201,7 +216,9 @@ int do_alloc(int argc, char **argv)
 	};
 	struct alloc_args a = {
 		.mobility = FRAGALLOC_UNMOVABLE, .policy = FRAGALLOC_POLICY_COMPACT,
+		.node = FRAGALLOC_NODE_DEFAULT,
 	};
+	char what[128];
 	struct fragalloc_batch b;
 	struct fragalloc *h;
 	int ret, rc;
@@ -212,12 +229,13 @@ int do_alloc(int argc, char **argv)
 	if (a.size)
 		a.pages = size_to_pages(a.size, a.size_is_pages,
 					fragalloc_page_size(h));
-	ret = fragalloc_alloc(h, a.pages, (enum fragalloc_mobility)a.mobility,
-			      (enum fragalloc_policy)a.policy, a.flags, &b);
+	ret = fragalloc_alloc_node(h, a.pages, (enum fragalloc_mobility)a.mobility,
+				   (enum fragalloc_policy)a.policy, a.flags, a.node, &b);
 	if (ret) {
-		p_fa_err(ret, 0, "cannot allocate %" PRIu64 " pages (%s, %s)", a.pages,
-			 fragalloc_mobility_name((unsigned int)a.mobility),
+		snprintf(what, sizeof(what), "cannot allocate %" PRIu64 " pages (%s, %s)",
+			 a.pages, fragalloc_mobility_name((unsigned int)a.mobility),
 			 fragalloc_policy_name((unsigned int)a.policy));
+		node_err(ret, a.node, !!(a.flags & FRAGALLOC_ALLOC_THISNODE), what);
 		fragalloc_close(h);
 		return EXIT_ERR;
 	}

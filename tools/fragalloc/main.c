@@ -41,10 +41,11 @@ int common_opt(int c)
 	}
 }
 
-static void vp_err(int err, int on_open, const char *fmt, va_list ap)
+/* @hint: the advice line (NULL: fragalloc_hint()'s for @err, if any) */
+static void vp_err(int err, int on_open, const char *hint, const char *fmt,
+		   va_list ap)
 {
 	char msg[512];
-	const char *hint = NULL;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (err) {
@@ -57,7 +58,8 @@ static void vp_err(int err, int on_open, const char *fmt, va_list ap)
 		snprintf(msg + n, sizeof(msg) - n, ": %s",
 			 !on_open ? fragalloc_strerror(err) :
 			 e == ENOTTY ? fragalloc_open_strerror(err) : strerror(e));
-		hint = fragalloc_hint(err, on_open);
+		if (!hint)
+			hint = fragalloc_hint(err, on_open);
 	}
 	if (json_output) {
 		struct json j;
@@ -83,7 +85,16 @@ void p_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vp_err(0, 0, fmt, ap);
+	vp_err(0, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void p_hint_err(const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vp_err(0, 0, hint, fmt, ap);
 	va_end(ap);
 }
 
@@ -92,7 +103,7 @@ void p_fa_err(int err, int on_open, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vp_err(err, on_open, fmt, ap);
+	vp_err(err, on_open, NULL, fmt, ap);
 	va_end(ap);
 }
 

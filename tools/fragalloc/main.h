@@ -88,6 +88,9 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same with ": <errno text>" and a "  hint: ..." line. */
 void p_fa_err(int err, int on_open, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* p_err() with a "  hint: HINT" line (a "hint" member with --json). */
+void p_hint_err(const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -107,6 +110,23 @@ int opt_size(const char *arg, uint64_t *bytes, int *is_pages, const char *what);
 /* --class and --policy of the commands that allocate (alloc, stress, frag) */
 int parse_class(const char *cmd, const char *arg, int *mobility);
 int parse_policy(const char *cmd, const char *arg, int *policy);
+/* --node N of alloc and stats: a node id */
+int parse_node(const char *cmd, const char *arg, int *node);
+/* Most nodes the CLI lists (node.c) */
+#define NODE_MAX_LIST	64
+/*
+ * The nodes with memory the module knows, ascending, into @ids: how many,
+ * 0 when the module has no node support, or -errno.
+ */
+int node_list(struct fragalloc *h, int *ids, int max);
+/*
+ * The error of a call for node @node (-1: the default) with @what ("cannot
+ * allocate ..."): a node that is not online or has no memory, and a strict
+ * request on a full node, named as such with the machine's nodes.
+ */
+void node_err(int err, int node, int strict, const char *what);
+/* A batch's pages per node, as "nodes" and "nr_nodes" (JSON) or one line. */
+void node_batch_print(struct fragalloc *h, uint32_t handle);
 /* SIZE parsed by parse_size() in pages of the device's @page_size */
 uint64_t size_to_pages(uint64_t size, int is_pages, uint64_t page_size);
 /* Sleep up to @seconds, returning early on SIGINT/SIGTERM. */
