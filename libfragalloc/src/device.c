@@ -165,10 +165,9 @@ FA_EXPORT int fragalloc_info(struct fragalloc *h, struct fragalloc_info *out)
 			FRAGALLOC_INFO_SIZE_VER1, out);
 }
 
-FA_EXPORT int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
-			      enum fragalloc_mobility mobility,
-			      enum fragalloc_policy policy, uint32_t flags,
-			      struct fragalloc_batch *out)
+int fa_alloc(struct fragalloc *h, uint64_t nr_pages,
+	     enum fragalloc_mobility mobility, enum fragalloc_policy policy,
+	     uint32_t flags, int node, struct fragalloc_batch *out)
 {
 	/* uapi structs have no implicit padding: every byte starts zero */
 	struct fragalloc_alloc a = {
@@ -176,6 +175,7 @@ FA_EXPORT int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
 		.mobility = (uint32_t)mobility,
 		.policy = (uint32_t)policy,
 		.nr_pages = nr_pages,
+		.node = node,
 	};
 	int ret;
 
@@ -184,23 +184,25 @@ FA_EXPORT int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
 	ret = FA_IOCTL(h, FRAGALLOC_IOC_ALLOC, &a, FRAGALLOC_ALLOC_SIZE_VER1);
 	if (ret)
 		return ret;
-	fa_batch_from_alloc(&a, flags, out);
+	*out = (struct fragalloc_batch){
+		.handle = a.out_handle,
+		.mobility = a.mobility,
+		.policy = a.policy,
+		.flags = flags & ~FRAGALLOC_ALLOC_NODE,
+		.nr_pages = a.out_nr_pages,
+		.nr_blocks = a.out_nr_blocks,
+		.nr_loose = a.out_nr_loose,
+		.mmap_offset = a.out_mmap_offset,
+	};
 	return 0;
 }
 
-void fa_batch_from_alloc(const struct fragalloc_alloc *a, uint32_t flags,
-			 struct fragalloc_batch *out)
+FA_EXPORT int fragalloc_alloc(struct fragalloc *h, uint64_t nr_pages,
+			      enum fragalloc_mobility mobility,
+			      enum fragalloc_policy policy, uint32_t flags,
+			      struct fragalloc_batch *out)
 {
-	*out = (struct fragalloc_batch){
-		.handle = a->out_handle,
-		.mobility = a->mobility,
-		.policy = a->policy,
-		.flags = flags,
-		.nr_pages = a->out_nr_pages,
-		.nr_blocks = a->out_nr_blocks,
-		.nr_loose = a->out_nr_loose,
-		.mmap_offset = a->out_mmap_offset,
-	};
+	return fa_alloc(h, nr_pages, mobility, policy, flags, 0, out);
 }
 
 static int do_free(struct fragalloc *h, uint32_t flags, uint32_t handle,

@@ -33,9 +33,13 @@ struct fragalloc {
 	uint32_t nr_node_ids;	/* INFO's out_nr_node_ids (0: an older module) */
 };
 
-/* The public batch of a successful ALLOC reply (@flags: the caller's). */
-void fa_batch_from_alloc(const struct fragalloc_alloc *a, uint32_t flags,
-			 struct fragalloc_batch *out);
+/*
+ * ALLOC with @node in its node field (0 unless @flags has
+ * FRAGALLOC_ALLOC_NODE); the batch's flags leave that bit out.
+ */
+int fa_alloc(struct fragalloc *h, uint64_t nr_pages,
+	     enum fragalloc_mobility mobility, enum fragalloc_policy policy,
+	     uint32_t flags, int node, struct fragalloc_batch *out);
 
 /* A node list ("0-1,3") into @ids (up to @max): the count, or -EBADMSG. */
 int fa_node_list_parse(const char *s, int *ids, size_t max);

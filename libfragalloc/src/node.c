@@ -24,12 +24,6 @@ FA_EXPORT int fragalloc_alloc_node(struct fragalloc *h, uint64_t nr_pages,
 				   enum fragalloc_policy policy, uint32_t flags,
 				   int node, struct fragalloc_batch *out)
 {
-	struct fragalloc_alloc a = {
-		.flags = flags,
-		.mobility = (uint32_t)mobility,
-		.policy = (uint32_t)policy,
-		.nr_pages = nr_pages,
-	};
 	int ret;
 
 	if (!h || !out || node < FRAGALLOC_NODE_DEFAULT ||
@@ -37,20 +31,14 @@ FA_EXPORT int fragalloc_alloc_node(struct fragalloc *h, uint64_t nr_pages,
 		return -EINVAL;
 	/* the default node needs no flag: old modules do the same */
 	if (node == FRAGALLOC_NODE_DEFAULT && !(flags & FRAGALLOC_ALLOC_THISNODE))
-		return fragalloc_alloc(h, nr_pages, mobility, policy, flags, out);
+		return fa_alloc(h, nr_pages, mobility, policy, flags, 0, out);
 	if (node == FRAGALLOC_NODE_DEFAULT)
 		return -EINVAL;	/* strict needs a node to be strict about */
 	ret = fa_need_nodes(h);
 	if (ret)
 		return ret;
-	a.flags |= FRAGALLOC_ALLOC_NODE;
-	a.node = node;
-	ret = fa_ioctl_sized(h->fd, FRAGALLOC_IOC_ALLOC, &a, sizeof(a),
-			     FRAGALLOC_ALLOC_SIZE_VER1);
-	if (ret)
-		return ret;
-	fa_batch_from_alloc(&a, flags, out);
-	return 0;
+	return fa_alloc(h, nr_pages, mobility, policy,
+			flags | FRAGALLOC_ALLOC_NODE, node, out);
 }
 
 FA_EXPORT int fragalloc_batch_nodes(struct fragalloc *h, uint32_t handle,

@@ -199,6 +199,25 @@ struct n_where {
 	__u64 *pfns;			/* the batch's PFNs (caller frees) */
 };
 
+/* BATCH_INFO with @flags and the node array (@arr, @nr) as given. */
+static int n_bi_nodes(int fd, __u32 h, __u32 flags, __u64 *arr, __u32 nr,
+		      __u32 *out_nr_nodes)
+{
+	struct fragalloc_batch_info bi;
+	int ret;
+
+	memset(&bi, 0, sizeof(bi));
+	bi.size = sizeof(bi);
+	bi.handle = h;
+	bi.flags = flags;
+	bi.node_pages = (__u64)(uintptr_t)arr;
+	bi.nr_node_pages = nr;
+	ret = t_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, &bi);
+	if (!ret && out_nr_nodes)
+		*out_nr_nodes = bi.out_nr_nodes;
+	return ret;
+}
+
 static int n_where(int fd, const struct n_topo *t, __u32 h, __u64 nr,
 		   struct n_where *w)
 {
@@ -213,16 +232,10 @@ static int n_where(int fd, const struct n_topo *t, __u32 h, __u64 nr,
 	if (ret)
 		return ret;
 	/* the node counts in a second call: each flag alone works too */
-	memset(&bi, 0, sizeof(bi));
-	bi.size = sizeof(bi);
-	bi.handle = h;
-	bi.flags = FRAGALLOC_BATCH_INFO_NODES;
-	bi.node_pages = (__u64)(uintptr_t)w->reported;
-	bi.nr_node_pages = N_MAX_NODES;
-	ret = t_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, &bi);
+	ret = n_bi_nodes(fd, h, FRAGALLOC_BATCH_INFO_NODES, w->reported,
+			 N_MAX_NODES, &w->out_nr_nodes);
 	if (ret)
 		return ret;
-	w->out_nr_nodes = bi.out_nr_nodes;
 	for (__u64 i = 0; i < nr; i++) {
 		int node;
 
@@ -628,10 +641,10 @@ TEST_F(numa, node_errnos)
 	int bad[] = { (int)self->info.out_nr_node_ids, N_MAX_NODES * 16, INT_MAX,
 		      -2, INT_MIN };
 	int node = self->topo.ids[self->topo.nr - 1];
-	struct fragalloc_batch_info bi;
+	__u64 counts[2] = { 0, ~0ULL };
 	struct fragalloc_stats st;
 	struct fragalloc_alloc a;
-	__u64 counts[2] = { 0, ~0ULL };
+	__u32 nr_nodes = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, n_alloc_on(self->fd, 1, FRAGALLOC_POLICY_COMPACT,
@@ -669,19 +682,11 @@ TEST_F(numa, node_errnos)
 
 	/* BATCH_INFO: the node array needs its flag; a short one is respected */
 	ASSERT_EQ(0, n_alloc_on(self->fd, 3, FRAGALLOC_POLICY_COMPACT, node, true, &a));
-	memset(&bi, 0, sizeof(bi));
-	bi.size = sizeof(bi);
-	bi.handle = a.out_handle;
-	bi.node_pages = (__u64)(uintptr_t)counts;
-	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
-	bi.node_pages = 0;
-	bi.nr_node_pages = 1;
-	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
-	bi.flags = FRAGALLOC_BATCH_INFO_NODES;
-	bi.node_pages = (__u64)(uintptr_t)counts;
-	bi.nr_node_pages = 1;
-	EXPECT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
-	EXPECT_EQ(1, bi.out_nr_nodes);
+	EXPECT_EQ(-EINVAL, n_bi_nodes(self->fd, a.out_handle, 0, counts, 0, NULL));
+	EXPECT_EQ(-EINVAL, n_bi_nodes(self->fd, a.out_handle, 0, NULL, 1, NULL));
+	EXPECT_EQ(0, n_bi_nodes(self->fd, a.out_handle, FRAGALLOC_BATCH_INFO_NODES,
+				counts, 1, &nr_nodes));
+	EXPECT_EQ(1, nr_nodes);
 	EXPECT_EQ(node ? 0 : 3, counts[0]);
 	EXPECT_EQ(~0ULL, counts[1]);
 	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
