@@ -146,7 +146,8 @@ static int fa_ioctl_info(struct fa_file *ff, void *arg)
 	cmd->out_nr_mobility = FRAGALLOC_NR_MOBILITY;
 	cmd->out_features = FRAGALLOC_FEAT_RANGE_FREE |
 			    FRAGALLOC_FEAT_RECOMPACT |
-			    FRAGALLOC_FEAT_POLICIES | FRAGALLOC_FEAT_MMAP;
+			    FRAGALLOC_FEAT_POLICIES | FRAGALLOC_FEAT_MMAP |
+			    FRAGALLOC_FEAT_NODES;
 	cmd->out_max_batch_pages = fa_max_batch_pages;
 	cmd->out_max_fd_pages = fa_max_fd_pages;
 	cmd->out_max_total_pages = fa_max_total_pages;
@@ -154,7 +155,30 @@ static int fa_ioctl_info(struct fa_file *ff, void *arg)
 	cmd->out_free_flags = FRAGALLOC_FREE_FLAGS_MASK;
 	cmd->out_batch_info_flags = FRAGALLOC_BATCH_INFO_FLAGS_MASK;
 	cmd->out_recompact_flags = FRAGALLOC_RECOMPACT_FLAGS_MASK;
+	cmd->out_nr_node_ids = nr_node_ids;
+	cmd->out_stats_flags = FRAGALLOC_STATS_FLAGS_MASK;
 	return 0;
+}
+
+/*
+ * ALLOC's node: without FRAGALLOC_ALLOC_NODE, 0 (an old caller's zeroed
+ * tail) and the default; with it, -1 or a node pages can come from, the
+ * latter needed by THISNODE (a strict default would be a strict guess).
+ * Return: the node for &fa_policy.alloc (NUMA_NO_NODE: the default), or
+ * -EINVAL.
+ */
+static int fa_alloc_node(const struct fragalloc_alloc *cmd)
+{
+	bool thisnode = cmd->flags & FRAGALLOC_ALLOC_THISNODE;
+
+	if (!(cmd->flags & FRAGALLOC_ALLOC_NODE))
+		return cmd->node || thisnode ? -EINVAL : NUMA_NO_NODE;
+	if (cmd->node == -1 && !thisnode)
+		return NUMA_NO_NODE;
+	if (!fa_node_valid(cmd->node))
+		return -EINVAL;
+	/* Spectre v1: the node indexes the per-node pools. */
+	return array_index_nospec(cmd->node, nr_node_ids);
 }
 
 /* ALLOC's arguments. Return: their policy, or NULL for -EINVAL. */
@@ -163,7 +187,8 @@ fa_alloc_validate(const struct fragalloc_alloc *cmd)
 {
 	const struct fa_policy *pol;
 
-	if (cmd->flags & ~FRAGALLOC_ALLOC_FLAGS_MASK || cmd->__reserved)
+	if (cmd->flags & ~FRAGALLOC_ALLOC_FLAGS_MASK || cmd->__reserved ||
+	    cmd->__reserved2 || fa_alloc_node(cmd) == -EINVAL)
 		return NULL;
 	if (cmd->mobility >= FRAGALLOC_NR_MOBILITY)
 		return NULL;
@@ -212,7 +237,8 @@ static struct fa_batch *fa_batch_fill(struct fa_file *ff,
 	ret = fa_charge(ff, b->user, nr);
 	if (ret)
 		goto err_batch;
-	ret = pol->alloc(pol, cmd->mobility, cmd->flags, nr, b->pages, &done);
+	ret = pol->alloc(pol, cmd->mobility, cmd->flags & ~FRAGALLOC_ALLOC_NODE,
+			 fa_alloc_node(cmd), nr, b->pages, &done);
 	if (ret) {
 		fa_uncharge(ff, b->user, nr);
 		goto err_batch;
@@ -401,20 +427,80 @@ static unsigned long fa_batch_pfns(struct fa_file *ff, u32 handle,
 	return len;
 }
 
+/*
+ * BATCH_INFO's node counts: *@counts gets nr_node_ids entries, pages per
+ * node (present ones), for FRAGALLOC_BATCH_INFO_NODES; NULL without.
+ * File lock held. Return: 0 or -ENOMEM.
+ */
+static int fa_batch_nodes(struct fa_batch *b, struct fragalloc_batch_info *cmd,
+			  u64 **counts)
+{
+	u64 *c = kcalloc(nr_node_ids, sizeof(*c), GFP_KERNEL);
+
+	if (!c)
+		return -ENOMEM;
+	cmd->out_nr_nodes = fa_pages_count_nodes(b->pages, b->nr_pages, c);
+	if (cmd->flags & FRAGALLOC_BATCH_INFO_NODES) {
+		*counts = c;
+	} else {
+		*counts = NULL;
+		kfree(c);
+	}
+	return 0;
+}
+
+/* Copy the batch's node counts out: entries up to nr_node_ids only. */
+static int fa_copy_node_pages(const struct fragalloc_batch_info *cmd,
+			      const u64 *counts)
+{
+	u32 n = min_t(u32, cmd->nr_node_pages, nr_node_ids);
+
+	if (copy_to_user(u64_to_user_ptr(cmd->node_pages), counts,
+			 n * sizeof(*counts)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Stage and copy the batch's PFNs, a chunk at a time. */
+static int fa_copy_pfns(struct fa_file *ff,
+			const struct fragalloc_batch_info *cmd)
+{
+	u64 __user *upfns = u64_to_user_ptr(cmd->pfns);
+	bool show = capable(CAP_SYS_ADMIN);
+	unsigned long i, n;
+	u64 *buf;
+	int ret = 0;
+
+	buf = kmalloc_array(FA_PFN_CHUNK, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	n = min_t(u64, cmd->nr_pfns, cmd->out_nr_pages);
+	for (i = 0; i < n && !ret; i += FA_PFN_CHUNK) {
+		unsigned long step = min(FA_PFN_CHUNK, n - i);
+
+		if (!fa_batch_pfns(ff, cmd->handle, i, step, buf, show))
+			ret = -ENOENT;
+		else if (copy_to_user(upfns + i, buf, step * sizeof(*buf)))
+			ret = -EFAULT;
+	}
+	kfree(buf);
+	return ret;
+}
+
 static int fa_ioctl_batch_info(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_batch_info *cmd = arg;
 	bool want_pfns = cmd->flags & FRAGALLOC_BATCH_INFO_PFNS;
-	u64 __user *upfns = u64_to_user_ptr(cmd->pfns);
-	bool show = capable(CAP_SYS_ADMIN);
-	unsigned long i, n;
+	bool want_nodes = cmd->flags & FRAGALLOC_BATCH_INFO_NODES;
+	u64 *counts = NULL;
 	struct fa_batch *b;
-	u64 *buf;
 	int ret;
 
 	if (cmd->flags & ~FRAGALLOC_BATCH_INFO_FLAGS_MASK || cmd->__reserved)
 		return -EINVAL;
 	if (!want_pfns && (cmd->pfns || cmd->nr_pfns))
+		return -EINVAL;
+	if (!want_nodes && (cmd->node_pages || cmd->nr_node_pages))
 		return -EINVAL;
 
 	down_read(&ff->lock);
@@ -430,40 +516,36 @@ static int fa_ioctl_batch_info(struct fa_file *ff, void *arg)
 	cmd->out_policy = b->policy;
 	ret = fa_pages_count_blocks(b->pages, b->nr_pages, &cmd->out_nr_blocks,
 				    &cmd->out_nr_loose);
+	if (!ret)
+		ret = fa_batch_nodes(b, cmd, &counts);
 	up_read(&ff->lock);
-	if (ret)
+	/* Copies outside the lock: the user buffer may be one of our maps. */
+	if (!ret && counts)
+		ret = fa_copy_node_pages(cmd, counts);
+	kfree(counts);
+	if (ret || !want_pfns || !cmd->nr_pfns)
 		return ret;
-
-	if (!want_pfns || !cmd->nr_pfns)
-		return 0;
-	/* Copy outside the lock: the user buffer may be one of our mappings. */
-	buf = kmalloc_array(FA_PFN_CHUNK, sizeof(*buf), GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	n = min_t(u64, cmd->nr_pfns, cmd->out_nr_pages);
-	for (i = 0; i < n; i += FA_PFN_CHUNK) {
-		unsigned long step = min(FA_PFN_CHUNK, n - i);
-
-		if (!fa_batch_pfns(ff, cmd->handle, i, step, buf, show)) {
-			kfree(buf);
-			return -ENOENT;
-		}
-		if (copy_to_user(upfns + i, buf, step * sizeof(*buf))) {
-			kfree(buf);
-			return -EFAULT;
-		}
-	}
-	kfree(buf);
-	return 0;
+	return fa_copy_pfns(ff, cmd);
 }
 
 static int fa_ioctl_stats(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_stats *cmd = arg;
 
-	if (cmd->flags)
+	if (cmd->flags & ~FRAGALLOC_STATS_FLAGS_MASK || cmd->__reserved)
 		return -EINVAL;
-	fa_fill_pool_stats(cmd);
+	if (!(cmd->flags & FRAGALLOC_STATS_NODE)) {
+		if (cmd->node)
+			return -EINVAL;
+		fa_fill_pool_stats(cmd);
+	} else {
+		/* An online node without memory has a pool of zeroes. */
+		if (cmd->node < 0 || cmd->node >= nr_node_ids ||
+		    !node_online(cmd->node))
+			return -EINVAL;
+		fa_fill_node_stats(cmd, array_index_nospec(cmd->node,
+							   nr_node_ids));
+	}
 	down_read(&ff->lock);
 	cmd->out_fd_batches = ff->nr_batches;
 	up_read(&ff->lock);

@@ -37,10 +37,12 @@ static inline void fa_vm_flags_set(struct vm_area_struct *vma,
 
 #ifndef FA_HAVE_SHRINKER_ALLOC
 /* Before 6.7 a shrinker is the caller's, and registering it may fail. */
-static inline struct shrinker *fa_shrinker_alloc(const char *name)
+static inline struct shrinker *fa_shrinker_alloc(const char *name,
+						 unsigned int flags)
 {
 	static struct shrinker s;
 
+	s.flags = flags;
 	return &s;
 }
 
@@ -55,9 +57,10 @@ static inline void fa_shrinker_destroy(struct shrinker *s)
 		unregister_shrinker(s);
 }
 #else
-static inline struct shrinker *fa_shrinker_alloc(const char *name)
+static inline struct shrinker *fa_shrinker_alloc(const char *name,
+						 unsigned int flags)
 {
-	return shrinker_alloc(0, "%s", name);
+	return shrinker_alloc(flags, "%s", name);
 }
 
 static inline int fa_shrinker_register(struct shrinker *s, const char *name)
@@ -72,14 +75,19 @@ static inline void fa_shrinker_destroy(struct shrinker *s)
 }
 #endif
 
-/* A shrinker's count_objects and scan_objects. */
+/*
+ * A shrinker's count_objects and scan_objects. @flags (SHRINKER_NUMA_AWARE,
+ * say) must be known before registering: both kernels size the shrinker's
+ * per-node state by them.
+ */
 typedef unsigned long fa_shrink_fn(struct shrinker *s,
 				   struct shrink_control *sc);
 
 static inline struct shrinker *
-fa_shrinker_create(const char *name, fa_shrink_fn *count, fa_shrink_fn *scan)
+fa_shrinker_create(const char *name, unsigned int flags, fa_shrink_fn *count,
+		   fa_shrink_fn *scan)
 {
-	struct shrinker *s = fa_shrinker_alloc(name);
+	struct shrinker *s = fa_shrinker_alloc(name, flags);
 
 	if (!s)
 		return NULL;

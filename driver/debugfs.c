@@ -2,7 +2,8 @@
 /*
  * fragalloc: debugfs files. They only read the core's counters.
  *
- *   /sys/kernel/debug/fragalloc/stats	pool statistics
+ *   /sys/kernel/debug/fragalloc/stats	pool statistics: the sums over
+ *					the nodes, then a line per node
  *   /sys/kernel/debug/fragalloc/pageblocks	one line per pageblock the pool
  *						knows: pfn, class, state bits
  */
@@ -14,6 +15,34 @@
 static const char * const fa_class_names[FA_NR_CLASSES] = {
 	"unmovable", "reclaimable", "movable",
 };
+
+/* The per-node breakdown: one line per node with a pool or other pages. */
+static void fa_nodes_show(struct seq_file *m)
+{
+	struct fragalloc_stats st;
+	u64 blocks, used, free, loose;
+	unsigned int i;
+	int nid;
+
+	for_each_online_node(nid) {
+		memset(&st, 0, sizeof(st));
+		fa_fill_node_stats(&st, nid);
+		blocks = 0;
+		used = 0;
+		free = 0;
+		loose = 0;
+		for (i = 0; i < FA_NR_CLASSES; i++) {
+			blocks += st.out_blocks[i];
+			used += st.out_pages_used[i];
+			free += st.out_pages_free[i];
+			loose += st.out_loose_pages[i];
+		}
+		seq_printf(m, "node %d blocks %llu used %llu free %llu loose %llu reserve %llu other %llu moved %llu\n",
+			   nid, blocks, used, free, loose,
+			   st.out_reserve_blocks, st.out_other_pages,
+			   st.out_recompact_moved);
+	}
+}
 
 static int fa_stats_show(struct seq_file *m, void *v)
 {
@@ -38,6 +67,7 @@ static int fa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "recompact_moved %llu\nmeta_bytes %llu\n",
 		   st.out_recompact_moved, st.out_meta_bytes);
 	seq_printf(m, "auto_recompact_runs %llu\n", st.out_auto_recompact_runs);
+	fa_nodes_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(fa_stats);
@@ -59,9 +89,15 @@ static int fa_pageblock_show(void *arg, const struct fa_block_info *bi)
 
 static int fa_pageblocks_show(struct seq_file *m, void *v)
 {
+	struct fa_pool *pool;
+	int nid;
+
 	seq_puts(m, "pfn        class       state    used\n");
 	mutex_lock(&fa_dev.pool_lock);
-	fa_pool_walk_blocks(fa_dev.pool, fa_pageblock_show, m);
+	/* node by node; nodes' memory ranges ascend with their ids */
+	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
+	     nid = fa_next_pool(nid + 1, &pool))
+		fa_pool_walk_blocks(pool, fa_pageblock_show, m);
 	mutex_unlock(&fa_dev.pool_lock);
 	return 0;
 }

@@ -51,9 +51,37 @@ struct shrinker;
 struct user_struct;
 
 /**
+ * struct fa_node - one NUMA node's pool, and the figures STATS reports for it
+ * @pool: the node's compact pool: its pageblocks all lie on the node (the
+ *	source allocates with __GFP_THISNODE); NULL for a node without memory
+ *	at load, until an allocation wants it (pool_lock)
+ * @nid: the node id
+ * @hard_fail: jiffies of the node's last whole-pageblock allocation that
+ *	failed trying hard
+ * @shrink_last: the shrinker's last count for the node
+ * @run_reserve: the reserve a recompaction found (recompact_lock)
+ * @run_released: blocks ever released when that recompaction began
+ * @recompact_runs: recompactions that worked on the node's pool
+ * @recompact_moved: pages they moved (within the node)
+ * @auto_runs: those started by the automatic mode
+ * @auto_pages: pages those gave back to the buddy allocator
+ * @shrink_runs: shrinker scans of the node that gave memory back
+ * @shrink_pages: pages the shrinker gave back (reserve, recompaction and
+ *	broken pageblocks)
+ * @shrink_broken: pageblocks the shrinker split up, their free pages given
+ *	back one by one
+ * @other_pages: pages on the node held by batches of the policies that are
+ *	not &fa_policy.pooled
+ *
+ * The pool figures are pool_lock's, the atomics are not.
+ */
+
+/**
  * struct fa_device - module-wide state
- * @pool_lock: serialises calls into @pool
- * @pool: the compact pool (portable core)
+ * @pool_lock: serialises calls into the pools of @nodes
+ * @nodes: one entry per NUMA node id (nr_node_ids of them): each node's
+ *	compact pool (portable core) and figures; NULL once the module goes
+ *	away (pool_lock)
  * @recompact_lock: one recompaction at a time
  * @recompact_task: the task running a recompaction, or NULL
  * @files_lock: protects @files, @file_ids and @clients
@@ -65,15 +93,8 @@ struct user_struct;
  * @other_pages: pages held by batches of the policies that are not
  *	&fa_policy.pooled (kept by their alloc and free)
  * @next_pgoff: mmap offset (in pages) of the next batch, never reused
- * @recompact_runs: recompactions performed
- * @recompact_moved: pages moved by recompaction
- * @auto_runs: recompactions started by the automatic mode
- * @auto_pages: pages those gave back to the buddy allocator
- * @shrink_runs: shrinker scans that gave memory back
- * @shrink_pages: pages the shrinker gave back (reserve, recompaction and
- *	broken pageblocks)
- * @shrink_broken: pageblocks the shrinker split up, their free pages given
- *	back one by one
+ * @recompact_runs: recompactions performed (a run over several nodes counts
+ *	once here, and once in the &fa_node.recompact_runs of each)
  * @reclaim_moves: the shrinker's move buffer (recompact_lock), allocated at
  *	load so that reclaim never needs memory for it
  * @reclaim_lock: one shrinker recompaction at a time (tried only)
@@ -84,9 +105,26 @@ struct user_struct;
  * @shrinker: drains the pool's reserve of empty pageblocks
  * @debugfs: debugfs directory
  */
+struct fa_node {
+	struct fa_pool *pool;
+	int nid;
+	unsigned long hard_fail;
+	unsigned long shrink_last;
+	unsigned long run_reserve;
+	u64 run_released;
+	u64 recompact_runs;
+	u64 recompact_moved;
+	u64 auto_runs;
+	u64 auto_pages;
+	atomic64_t shrink_runs;
+	atomic64_t shrink_pages;
+	atomic64_t shrink_broken;
+	atomic_long_t other_pages;
+};
+
 struct fa_device {
 	struct mutex pool_lock;		/* the core is not thread-safe */
-	struct fa_pool *pool;
+	struct fa_node *nodes;
 	struct mutex recompact_lock;	/* one recompaction at a time */
 	struct task_struct *recompact_task;
 	struct mutex files_lock;	/* protects files, file_ids, clients */
@@ -98,12 +136,6 @@ struct fa_device {
 	atomic_long_t other_pages;
 	atomic64_t next_pgoff;
 	u64 recompact_runs;
-	u64 recompact_moved;
-	u64 auto_runs;
-	u64 auto_pages;
-	atomic64_t shrink_runs;
-	atomic64_t shrink_pages;
-	atomic64_t shrink_broken;
 	struct fa_move *reclaim_moves;
 	struct mutex reclaim_lock;	/* one shrinker recompaction */
 	struct delayed_work auto_work;
@@ -114,6 +146,33 @@ struct fa_device {
 };
 
 extern struct fa_device fa_dev;
+
+/* The pool of node @nid, or NULL (pool_lock held; @nid a valid node id). */
+static inline struct fa_pool *fa_node_pool(int nid)
+{
+	return fa_dev.nodes ? fa_dev.nodes[nid].pool : NULL;
+}
+
+/* The pool a pool page belongs to: its node's (pool_lock held). */
+static inline struct fa_pool *fa_pfn_pool(unsigned long pfn)
+{
+	return fa_node_pool(pfn_to_nid(pfn));
+}
+
+/*
+ * The first node id from @nid on with a pool, into *@pool (pool_lock held);
+ * nr_node_ids for none. Every pool: for (nid = fa_next_pool(0, &pool);
+ * nid < nr_node_ids; nid = fa_next_pool(nid + 1, &pool)).
+ */
+static inline int fa_next_pool(int nid, struct fa_pool **pool)
+{
+	for (*pool = NULL; nid < nr_node_ids; nid++) {
+		*pool = fa_node_pool(nid);
+		if (*pool)
+			break;
+	}
+	return nid;
+}
 
 /*
  * Largest max_batch_pages: a batch's page array stays below INT_MAX bytes
@@ -196,11 +255,15 @@ struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
  *	from and go back to (policy.c, fa_policies[])
  * @alloc: allocate @nr zeroed order-0 pages into @pages; killable; on
  *	failure nothing stays allocated. *@nr_done == @nr unless
- *	FRAGALLOC_ALLOC_BEST_EFFORT. Return: 0, -ENOMEM or -EINTR.
+ *	FRAGALLOC_ALLOC_BEST_EFFORT. @nid: NUMA_NO_NODE for the calling task's
+ *	memory policy and local node, else the node to prefer (one with
+ *	memory), the only one with FRAGALLOC_ALLOC_THISNODE in @flags
+ *	(FRAGALLOC_ALLOC_NODE is never passed). Return: 0, -ENOMEM or -EINTR.
  * @free: give pages from @alloc back; NULL entries (holes) are skipped. Any
  *	subset of a batch may go back at any time (range FREE): pages are
  *	order-0 and independent.
- * @fill: for @alloc's buddy allocator loop: put up to @n pages into @pages.
+ * @fill: for @alloc's buddy allocator loop: put up to @n pages into @pages,
+ *	from node @nid (NUMA_NO_NODE: the task's memory policy) with @gfp.
  *	Return: how many, the first ones; fewer means out of memory.
  * @alloc_flags: the FRAGALLOC_ALLOC_* bits the policy accepts; ALLOC
  *	refuses others with -EINVAL
@@ -213,10 +276,11 @@ struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
  */
 struct fa_policy {
 	int (*alloc)(const struct fa_policy *pol, unsigned int mobility,
-		     unsigned int flags, unsigned long nr, struct page **pages,
-		     unsigned long *nr_done);
+		     unsigned int flags, int nid, unsigned long nr,
+		     struct page **pages, unsigned long *nr_done);
 	void (*free)(struct page **pages, unsigned long nr);
-	unsigned long (*fill)(struct page **pages, unsigned long n);
+	unsigned long (*fill)(struct page **pages, unsigned long n, int nid,
+			      gfp_t gfp);
 	unsigned int alloc_flags;
 	bool pooled;
 };
@@ -227,13 +291,20 @@ int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 			  u64 *nr_blocks, u64 *nr_loose);
 void fa_pages_set_movable(struct page **pages, unsigned long nr,
 			  bool movable);
+unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
+				  u64 *counts);
+void fa_pfns_free(const unsigned long *pfns, unsigned long n);
+void fa_pfns_set_movable(const unsigned long *pfns, unsigned long n,
+			 bool movable);
+bool fa_node_valid(int nid);
 
 /* source.c: the pool's buddy source, its reserve and its shrinker. */
 int fa_source_init(void);
 void fa_source_exit(void);
 void fa_reserve_kick(void);
-void fa_zero_kick(void);
+void fa_zero_kick(struct fa_pool *pool);
 void fa_reserve_apply(void);
+struct fa_pool *fa_node_pool_get(int nid);
 
 /* mmap.c */
 int fa_mmap(struct file *file, struct vm_area_struct *vma);
@@ -251,6 +322,10 @@ void fa_zap_range(struct fa_file *ff, unsigned long pgoff,
  * @handle: the batch (FRAGALLOC_SCOPE_BATCH)
  * @client: the in-kernel client (FA_SCOPE_CLIENT)
  * @reclaim: the shrinker's pool-wide run: client pages count as pinned
+ * @one_node: recompact node @nid's pool only; else every node's in turn
+ *	(either way, pages never move to another node)
+ * @nid: that node (@one_node)
+ * @auto_run: the automatic mode's run (counted in &fa_node.auto_runs)
  */
 struct fa_scope {
 	unsigned int kind;
@@ -258,6 +333,9 @@ struct fa_scope {
 	u32 handle;
 	struct fragalloc_client *client;
 	bool reclaim;
+	bool one_node;
+	int nid;
+	bool auto_run;
 };
 
 /* Moves one shrinker round plans at most (per class), and rounds per call. */
@@ -271,13 +349,15 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		 struct fragalloc_recompact *out);
 void fa_page_tag(struct page *page, u32 id, u32 handle, unsigned long idx);
 bool fa_in_recompaction(void);
-unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended);
+unsigned long fa_reclaim(int nid, unsigned long nr_pages, bool greedy,
+			 bool *contended);
 void fa_auto_recompact_init(void);
 void fa_auto_recompact_kick(void);
 void fa_auto_recompact_exit(void);
 
 /* stats.c */
 void fa_fill_pool_stats(struct fragalloc_stats *st);
+void fa_fill_node_stats(struct fragalloc_stats *st, int nid);
 
 /* chardev.c */
 int fa_chardev_init(void);

@@ -6,6 +6,7 @@
 #include <linux/export.h>
 #include <linux/fragalloc_kapi.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/xarray.h>
@@ -13,10 +14,20 @@
 #include "fa.h"
 #include "fa_events.h"
 
+/* FRAGALLOC_ALLOC_NODE is the ioctl's: here the @nid argument says it. */
+#define FA_KAPI_FLAGS	(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_STRICT | \
+			 FRAGALLOC_ALLOC_THISNODE)
+
 /**
- * fragalloc_alloc_pages() - allocate order-0 pages packed into few pageblocks
+ * fragalloc_alloc_pages_node() - allocate order-0 pages packed into few
+ * pageblocks, from a chosen NUMA node
+ * @nid: the node to take the pages from, falling back to the nearest
+ *	others when it has none left; NUMA_NO_NODE for the calling task's
+ *	memory policy and local node (as alloc_pages())
  * @mobility: &enum fragalloc_mobility; classes never share a pageblock
- * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and/or FRAGALLOC_ALLOC_STRICT
+ * @flags: FRAGALLOC_ALLOC_BEST_EFFORT, FRAGALLOC_ALLOC_STRICT and
+ *	FRAGALLOC_ALLOC_THISNODE (no fallback to another node: -ENOMEM
+ *	instead; needs a @nid)
  * @nr: pages wanted, at least 1
  * @pages: array of @nr entries that receives the pages
  *
@@ -26,25 +37,53 @@
  * FRAGALLOC_ALLOC_BEST_EFFORT the call is all-or-nothing.
  *
  * Return: the number of pages allocated (@nr unless
- * FRAGALLOC_ALLOC_BEST_EFFORT), -EINVAL for bad arguments, -ENOMEM, or
- * -EINTR when a fatal signal is pending.
+ * FRAGALLOC_ALLOC_BEST_EFFORT), -EINVAL for bad arguments (a @nid that is
+ * not NUMA_NO_NODE nor an online node with memory, FRAGALLOC_ALLOC_NODE,
+ * FRAGALLOC_ALLOC_THISNODE without a @nid), -ENOMEM, or -EINTR when a
+ * fatal signal is pending.
  */
-int fragalloc_alloc_pages(unsigned int mobility, unsigned int flags,
-			  unsigned long nr, struct page **pages)
+int fragalloc_alloc_pages_node(int nid, unsigned int mobility,
+			       unsigned int flags, unsigned long nr,
+			       struct page **pages)
 {
 	const struct fa_policy *pol = fa_policy_get(FRAGALLOC_POLICY_COMPACT);
 	unsigned long done = 0;
 	int ret;
 
 	if (mobility >= FRAGALLOC_NR_MOBILITY || !nr || nr > INT_MAX ||
-	    (flags & ~pol->alloc_flags))
+	    (flags & ~FA_KAPI_FLAGS))
 		return -EINVAL;
-	ret = pol->alloc(pol, mobility, flags, nr, pages, &done);
+	if (nid != NUMA_NO_NODE ? !fa_node_valid(nid) :
+	    flags & FRAGALLOC_ALLOC_THISNODE)
+		return -EINVAL;
+	ret = pol->alloc(pol, mobility, flags, nid, nr, pages, &done);
 	if (ret)
 		return ret;
 	atomic_long_add(done, &fa_dev.total_pages);
 	fa_ev_alloc(0, 0, FRAGALLOC_POLICY_COMPACT, mobility, done, 0, 0);
 	return done;
+}
+EXPORT_SYMBOL_GPL(fragalloc_alloc_pages_node);
+
+/**
+ * fragalloc_alloc_pages() - allocate order-0 pages packed into few pageblocks
+ * @mobility: &enum fragalloc_mobility; classes never share a pageblock
+ * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and/or FRAGALLOC_ALLOC_STRICT
+ * @nr: pages wanted, at least 1
+ * @pages: array of @nr entries that receives the pages
+ *
+ * fragalloc_alloc_pages_node() with NUMA_NO_NODE: the calling task's
+ * memory policy and local node choose.
+ *
+ * Return: as fragalloc_alloc_pages_node().
+ */
+int fragalloc_alloc_pages(unsigned int mobility, unsigned int flags,
+			  unsigned long nr, struct page **pages)
+{
+	if (flags & FRAGALLOC_ALLOC_THISNODE)
+		return -EINVAL;
+	return fragalloc_alloc_pages_node(NUMA_NO_NODE, mobility, flags, nr,
+					  pages);
 }
 EXPORT_SYMBOL_GPL(fragalloc_alloc_pages);
 
@@ -79,6 +118,23 @@ void fragalloc_get_stats(struct fragalloc_stats *st)
 	fa_fill_pool_stats(st);
 }
 EXPORT_SYMBOL_GPL(fragalloc_get_stats);
+
+/**
+ * fragalloc_get_node_stats() - read one NUMA node's pool statistics
+ * @nid: an online node id
+ * @st: receives the figures (as STATS with FRAGALLOC_STATS_NODE); the
+ *	per-fd members read zero; all zero for a @nid that is not online
+ */
+void fragalloc_get_node_stats(int nid, struct fragalloc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->flags = FRAGALLOC_STATS_NODE;
+	st->node = nid;
+	if (nid >= 0 && nid < nr_node_ids && node_online(nid))
+		fa_fill_node_stats(st, nid);
+}
+EXPORT_SYMBOL_GPL(fragalloc_get_node_stats);
 
 /*
  * The client's lock, unless the caller is the client's own move(), which
@@ -178,24 +234,27 @@ int fragalloc_client_destroy(struct fragalloc_client *client)
 EXPORT_SYMBOL_GPL(fragalloc_client_destroy);
 
 /**
- * fragalloc_client_alloc() - allocate pages that recompaction may move
+ * fragalloc_client_alloc_node() - allocate pages that recompaction may
+ * move, from a chosen NUMA node
  * @client: the client
+ * @nid: as for fragalloc_alloc_pages_node(); recompaction keeps every page
+ *	on the node it was allocated on
  * @mobility: &enum fragalloc_mobility
- * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and/or FRAGALLOC_ALLOC_STRICT
+ * @flags: as for fragalloc_alloc_pages_node()
  * @nr: pages wanted
  * @pages: receives the pages
  * @cookie: handed to @client->move() as @cookie + index of the page;
  *	@cookie + @nr - 1 must not exceed LONG_MAX
  *
- * As fragalloc_alloc_pages(), but the pages may later be moved through
- * @client->move().
+ * As fragalloc_alloc_pages_node(), but the pages may later be moved
+ * through @client->move().
  *
  * Return: the number of pages allocated, or a negative errno.
  */
-int fragalloc_client_alloc(struct fragalloc_client *client,
-			   unsigned int mobility, unsigned int flags,
-			   unsigned long nr, struct page **pages,
-			   unsigned long cookie)
+int fragalloc_client_alloc_node(struct fragalloc_client *client, int nid,
+				unsigned int mobility, unsigned int flags,
+				unsigned long nr, struct page **pages,
+				unsigned long cookie)
 {
 	bool locked;
 	int i, ret, err = 0;
@@ -203,7 +262,7 @@ int fragalloc_client_alloc(struct fragalloc_client *client,
 	if (!client->move || !nr || cookie > LONG_MAX ||
 	    nr - 1 > LONG_MAX - cookie)
 		return -EINVAL;
-	ret = fragalloc_alloc_pages(mobility, flags, nr, pages);
+	ret = fragalloc_alloc_pages_node(nid, mobility, flags, nr, pages);
 	if (ret <= 0)
 		return ret;
 	locked = fa_client_lock(client);
@@ -222,6 +281,32 @@ int fragalloc_client_alloc(struct fragalloc_client *client,
 	atomic_long_add(ret, &client->nr_pages);
 	fa_client_unlock(client, locked);
 	return ret;
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_alloc_node);
+
+/**
+ * fragalloc_client_alloc() - allocate pages that recompaction may move
+ * @client: the client
+ * @mobility: &enum fragalloc_mobility
+ * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and/or FRAGALLOC_ALLOC_STRICT
+ * @nr: pages wanted
+ * @pages: receives the pages
+ * @cookie: handed to @client->move() as @cookie + index of the page;
+ *	@cookie + @nr - 1 must not exceed LONG_MAX
+ *
+ * fragalloc_client_alloc_node() with NUMA_NO_NODE.
+ *
+ * Return: the number of pages allocated, or a negative errno.
+ */
+int fragalloc_client_alloc(struct fragalloc_client *client,
+			   unsigned int mobility, unsigned int flags,
+			   unsigned long nr, struct page **pages,
+			   unsigned long cookie)
+{
+	if (flags & FRAGALLOC_ALLOC_THISNODE)
+		return -EINVAL;
+	return fragalloc_client_alloc_node(client, NUMA_NO_NODE, mobility,
+					   flags, nr, pages, cookie);
 }
 EXPORT_SYMBOL_GPL(fragalloc_client_alloc);
 

@@ -154,7 +154,7 @@ static void fa_pool_put_page(struct page *page)
 
 	mutex_lock(&fa_dev.pool_lock);
 	fa_page_tag(page, 0, 0, 0);
-	fa_pool_free(fa_dev.pool, &pfn, 1);
+	fa_pfns_free(&pfn, 1);
 	mutex_unlock(&fa_dev.pool_lock);
 }
 
@@ -250,7 +250,7 @@ static unsigned int fa_move_file_run(struct fa_run *run,
 		pfns[nr++] = mv[k].dst;
 	}
 	mutex_lock(&fa_dev.pool_lock);
-	fa_pool_set_movable(fa_dev.pool, pfns, nr, true);
+	fa_pfns_set_movable(pfns, nr, true);
 	mutex_unlock(&fa_dev.pool_lock);
 out:
 	up_write(&ff->lock);
@@ -265,8 +265,10 @@ out:
 static bool fa_move_valid(const struct fa_scope *scope, unsigned int cls,
 			  const struct fa_move *mv, struct fa_owner_ref *ref)
 {
-	return fa_pool_page_movable(fa_dev.pool, mv->src) &&
-	       fa_pool_page_class(fa_dev.pool, mv->src) == cls &&
+	struct fa_pool *pool = fa_pfn_pool(mv->src);
+
+	return pool && fa_pool_page_movable(pool, mv->src) &&
+	       fa_pool_page_class(pool, mv->src) == cls &&
 	       fa_owner_of(scope, mv->src, ref);
 }
 
@@ -349,7 +351,7 @@ static unsigned int fa_move_run(const struct fa_scope *scope, unsigned int cls,
 		}
 		fa_page_tag(pfn_to_page(pfns[k]), 0, 0, 0);
 	}
-	fa_pool_free(fa_dev.pool, pfns, n);
+	fa_pfns_free(pfns, n);
 	mutex_unlock(&fa_dev.pool_lock);
 	return n;
 }
@@ -380,7 +382,7 @@ static int fa_apply_moves(const struct fa_scope *scope, unsigned int cls,
  * is only tried; a move that cannot have it is abandoned.
  */
 static bool fa_reclaim_move(const struct fa_scope *scope,
-			    const struct fa_move *mv)
+			    struct fa_pool *pool, const struct fa_move *mv)
 {
 	struct page *src = pfn_to_page(mv->src), *dst = pfn_to_page(mv->dst);
 	struct fa_owner_ref ref;
@@ -388,7 +390,7 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
 	struct fa_batch *b;
 	bool moved = false;
 
-	if (!fa_pool_page_movable(fa_dev.pool, mv->src) ||
+	if (!fa_pool_page_movable(pool, mv->src) ||
 	    !fa_owner_of(scope, mv->src, &ref) || !ref.ff)
 		return false;
 	ff = ref.ff;
@@ -400,52 +402,89 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
 		copy_highpage(dst, src);
 		b->pages[ref.idx] = dst;
 		fa_page_tag(dst, ff->id, ref.handle, ref.idx);
-		fa_pool_set_movable(fa_dev.pool, &mv->dst, 1, true);
+		fa_pool_set_movable(pool, &mv->dst, 1, true);
 		fa_ev_page_move(mv->src, mv->dst,
-				fa_pool_page_class(fa_dev.pool, mv->dst));
+				fa_pool_page_class(pool, mv->dst));
 		moved = true;
 	}
 	up_write(&ff->lock);
 	return moved;
 }
 
-/* One planned round of class @cls (pool lock held). Return: pages moved. */
+/*
+ * One planned round of class @cls of @pool (pool lock held). Return: pages
+ * moved.
+ */
 static unsigned long fa_reclaim_class(const struct fa_scope *scope,
-				      unsigned int cls)
+				      struct fa_pool *pool, unsigned int cls)
 {
 	unsigned long moved = 0, i;
 	long n;
 
-	n = fa_plan(fa_dev.pool, cls, fa_movable, (void *)scope,
+	n = fa_plan(pool, cls, fa_movable, (void *)scope,
 		    fa_dev.reclaim_moves, FA_RECLAIM_MOVES, 0, NULL);
 	for (i = 0; n > 0 && i < n; i++) {
 		const struct fa_move *mv = &fa_dev.reclaim_moves[i];
-		bool ok = fa_reclaim_move(scope, mv);
+		bool ok = fa_reclaim_move(scope, pool, mv);
 		unsigned long pfn = ok ? mv->src : mv->dst;
 
 		if (ok) {
 			fa_page_tag(pfn_to_page(mv->src), 0, 0, 0);
 			moved++;
 		}
-		fa_pool_free(fa_dev.pool, &pfn, 1);
+		fa_pool_free(pool, &pfn, 1);
 		cond_resched();
 	}
 	if (n >= 0)
-		fa_plan_finish(fa_dev.pool, cls);
+		fa_plan_finish(pool, cls);
 	return moved;
 }
 
 /*
- * The recompaction step of fa_reclaim(): every lock only tried, the pool's
- * last; rounds until nothing moves (at most FA_RECLAIM_ROUNDS). Return:
- * pages the rounds gave back; *moved gets the moves made.
+ * One class step of fa_reclaim_recompact() on node @nid's pool: the pool
+ * lock only tried. Return: false when it could not be had (or the pool is
+ * gone); *@given and *@moved grow.
  */
-static unsigned long fa_reclaim_recompact(bool greedy, unsigned long *moved)
+static bool fa_reclaim_step(const struct fa_scope *scope, unsigned int cls,
+			    unsigned long *given, unsigned long *moved)
+{
+	struct fa_pool_stats st0, st1;
+	struct fa_pool *pool;
+	unsigned long step;
+
+	if (!mutex_trylock(&fa_dev.pool_lock))
+		return false;
+	pool = fa_node_pool(scope->nid);
+	if (!pool) {
+		mutex_unlock(&fa_dev.pool_lock);
+		return false;
+	}
+	fa_pool_get_stats(pool, &st0);
+	step = fa_reclaim_class(scope, pool, cls);
+	/* what the moves emptied went to the reserve */
+	fa_pool_trim(pool, ULONG_MAX);
+	fa_pool_get_stats(pool, &st1);
+	*given += (st1.blocks_released - st0.blocks_released) <<
+		  pageblock_order;
+	fa_dev.nodes[scope->nid].recompact_moved += step;
+	mutex_unlock(&fa_dev.pool_lock);
+	*moved += step;
+	return true;
+}
+
+/*
+ * The recompaction step of fa_reclaim() for node @nid: every lock only
+ * tried, the pool's last; rounds until nothing moves (at most
+ * FA_RECLAIM_ROUNDS). Return: pages the rounds gave back; *moved gets the
+ * moves made.
+ */
+static unsigned long fa_reclaim_recompact(int nid, bool greedy,
+					  unsigned long *moved)
 {
 	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
-				  .reclaim = true };
-	struct fa_pool_stats st0, st1;
-	unsigned long given = 0, step;
+				  .reclaim = true, .one_node = true,
+				  .nid = nid };
+	unsigned long given = 0;
 	unsigned int cls, round;
 
 	*moved = 0;
@@ -476,22 +515,8 @@ static unsigned long fa_reclaim_recompact(bool greedy, unsigned long *moved)
 		unsigned long moved0 = *moved;
 
 		for (cls = 0; cls < FA_NR_CLASSES; cls++) {
-			if (!mutex_trylock(&fa_dev.pool_lock))
+			if (!fa_reclaim_step(&scope, cls, &given, moved))
 				goto out_files;
-			if (!fa_dev.pool) {
-				mutex_unlock(&fa_dev.pool_lock);
-				goto out_files;
-			}
-			fa_pool_get_stats(fa_dev.pool, &st0);
-			step = fa_reclaim_class(&scope, cls);
-			/* what the moves emptied went to the reserve */
-			fa_pool_trim(fa_dev.pool, ULONG_MAX);
-			fa_pool_get_stats(fa_dev.pool, &st1);
-			given += (st1.blocks_released - st0.blocks_released) <<
-				 pageblock_order;
-			fa_dev.recompact_moved += step;
-			mutex_unlock(&fa_dev.pool_lock);
-			*moved += step;
 			cond_resched();
 		}
 		if (*moved == moved0)
@@ -507,8 +532,58 @@ out_reclaim:
 	return given;
 }
 
+/* Steps 1 and 3 of fa_reclaim(): the pool lock only tried. */
+static unsigned long fa_reclaim_trim(int nid, bool greedy,
+				     unsigned long *nr_pages, bool *contended)
+{
+	struct fa_pool *pool;
+	unsigned long given = 0;
+
+	if (!mutex_trylock(&fa_dev.pool_lock)) {
+		*contended = true;
+		return 0;
+	}
+	pool = fa_node_pool(nid);
+	if (pool) {
+		if (greedy)
+			*nr_pages = max_t(unsigned long, *nr_pages,
+					  fa_pool_reclaimable_pages(pool) / 2);
+		given = fa_pool_trim(pool, ULONG_MAX) << pageblock_order;
+	}
+	mutex_unlock(&fa_dev.pool_lock);
+	return given;
+}
+
+static unsigned long fa_reclaim_break(int nid, unsigned long nr_pages,
+				      bool *contended)
+{
+	struct fa_node *node = &fa_dev.nodes[nid];
+	unsigned long given = 0;
+	struct fa_pool_stats st;
+	struct fa_pool *pool;
+	unsigned int cls;
+	u64 broken;
+
+	if (!mutex_trylock(&fa_dev.pool_lock)) {
+		*contended = true;
+		return 0;
+	}
+	pool = fa_node_pool(nid);
+	if (pool) {
+		fa_pool_get_stats(pool, &st);
+		broken = st.blocks_broken;
+		for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages; cls++)
+			given += fa_pool_break(pool, cls, nr_pages - given, 1);
+		fa_pool_get_stats(pool, &st);
+		atomic64_add(st.blocks_broken - broken, &node->shrink_broken);
+	}
+	mutex_unlock(&fa_dev.pool_lock);
+	return given;
+}
+
 /**
  * fa_reclaim() - give memory back under pressure (the shrinker's scan)
+ * @nid: the node reclaim wants memory on: only its pool gives back
  * @nr_pages: pages wanted
  * @greedy: give back at least half of what is reclaimable (direct reclaim)
  * @contended: set when a lock could not be had (the caller reports
@@ -530,11 +605,12 @@ out_reclaim:
  *
  * Return: pages given back to the buddy allocator.
  */
-unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
+unsigned long fa_reclaim(int nid, unsigned long nr_pages, bool greedy,
+			 bool *contended)
 {
-	unsigned long given = 0, moved, broken = 0;
-	struct fa_pool_stats st;
-	unsigned int cls, noreclaim;
+	struct fa_node *node = &fa_dev.nodes[nid];
+	unsigned long given, moved;
+	unsigned int noreclaim;
 
 	/*
 	 * Whoever calls (kswapd, direct reclaim, drop_caches): nothing in
@@ -544,82 +620,79 @@ unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended)
 	*contended = false;
 
 	/* 1. The reserve of empty blocks: the pool lock alone. */
-	if (mutex_trylock(&fa_dev.pool_lock)) {
-		if (fa_dev.pool) {
-			if (greedy)
-				nr_pages = max_t(unsigned long, nr_pages,
-						 fa_pool_reclaimable_pages(fa_dev.pool) / 2);
-			given += fa_pool_trim(fa_dev.pool, ULONG_MAX) <<
-				 pageblock_order;
-		}
-		mutex_unlock(&fa_dev.pool_lock);
-	} else {
-		*contended = true;
-	}
+	given = fa_reclaim_trim(nid, greedy, &nr_pages, contended);
 	/* 2. Recompaction, if its locks can be had. */
 	if (given < nr_pages)
-		given += fa_reclaim_recompact(greedy, &moved);
+		given += fa_reclaim_recompact(nid, greedy, &moved);
 	/* 3. What could not move: split pageblocks, the pool lock alone. */
-	if (given < nr_pages && mutex_trylock(&fa_dev.pool_lock)) {
-		if (fa_dev.pool) {
-			fa_pool_get_stats(fa_dev.pool, &st);
-			broken = st.blocks_broken;
-			for (cls = 0; cls < FA_NR_CLASSES && given < nr_pages;
-			     cls++)
-				given += fa_pool_break(fa_dev.pool, cls,
-						       nr_pages - given, 1);
-			fa_pool_get_stats(fa_dev.pool, &st);
-			broken = st.blocks_broken - broken;
-		}
-		mutex_unlock(&fa_dev.pool_lock);
-	} else if (given < nr_pages) {
-		*contended = true;
-	}
-	atomic64_add(broken, &fa_dev.shrink_broken);
+	if (given < nr_pages)
+		given += fa_reclaim_break(nid, nr_pages - given, contended);
 	if (given) {
-		atomic64_inc(&fa_dev.shrink_runs);
-		atomic64_add(given, &fa_dev.shrink_pages);
+		atomic64_inc(&node->shrink_runs);
+		atomic64_add(given, &node->shrink_pages);
 	}
 	memalloc_noreclaim_restore(noreclaim);
 	return given;
 }
 
+/* Whether recompactions of @scope work on node @nid's pool. */
+static bool fa_scope_node(const struct fa_scope *scope, int nid)
+{
+	return !scope->one_node || scope->nid == nid;
+}
+
 /*
- * Owned blocks of every class; also the reserve's size and the count of
- * blocks ever released, if @reserve.
+ * Owned blocks of every class of every node; with @mark, each node's
+ * reserve and count of blocks ever released are noted for
+ * fa_recompact_release().
  */
-static u64 fa_pool_blocks(unsigned long *reserve, u64 *released)
+static u64 fa_pool_blocks(bool mark)
 {
 	struct fa_pool_stats st;
+	struct fa_pool *pool;
 	u64 blocks = 0;
 	unsigned int i;
+	int nid;
 
 	mutex_lock(&fa_dev.pool_lock);
-	fa_pool_get_stats(fa_dev.pool, &st);
-	mutex_unlock(&fa_dev.pool_lock);
-	if (reserve) {
-		*reserve = st.reserve_blocks;
-		*released = st.blocks_released;
+	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
+	     nid = fa_next_pool(nid + 1, &pool)) {
+		fa_pool_get_stats(pool, &st);
+		if (mark) {
+			fa_dev.nodes[nid].run_reserve = st.reserve_blocks;
+			fa_dev.nodes[nid].run_released = st.blocks_released;
+		}
+		for (i = 0; i < FA_NR_CLASSES; i++)
+			blocks += st.cls[i].blocks;
 	}
-	for (i = 0; i < FA_NR_CLASSES; i++)
-		blocks += st.cls[i].blocks;
+	mutex_unlock(&fa_dev.pool_lock);
 	return blocks;
 }
 
-static int fa_recompact_class(const struct fa_scope *scope, unsigned int cls,
-			      struct fa_move *moves, unsigned long cap,
-			      bool dry_run, struct fragalloc_recompact *out)
+static int fa_recompact_class(const struct fa_scope *scope, int nid,
+			      unsigned int cls, struct fa_move *moves,
+			      unsigned long cap, bool dry_run,
+			      struct fragalloc_recompact *out)
 {
 	struct fa_plan_result res = { 0 };
 	unsigned long moved = 0;
+	struct fa_pool *pool;
 	long n;
 	int ret;
 
 	mutex_lock(&fa_dev.pool_lock);
+	pool = fa_node_pool(nid);
+	if (!pool) {
+		mutex_unlock(&fa_dev.pool_lock);
+		return 0;
+	}
 	/* pageblocks the plan takes (FA_PLAN_GROW) are @cls's, for the events */
 	fa_ev_pool_alloc(cls);
-	/* Loose pages go back into whole pageblocks when some can be had. */
-	n = fa_plan(fa_dev.pool, cls, fa_movable, (void *)scope, moves, cap,
+	/*
+	 * Loose pages go back into whole pageblocks when some can be had.
+	 * The plan's pages are all the node's: its moves stay on the node.
+	 */
+	n = fa_plan(pool, cls, fa_movable, (void *)scope, moves, cap,
 		    FA_PLAN_GROW | (dry_run ? FA_PLAN_DRY_RUN : 0), &res);
 	mutex_unlock(&fa_dev.pool_lock);
 	if (n < 0)
@@ -633,9 +706,10 @@ static int fa_recompact_class(const struct fa_scope *scope, unsigned int cls,
 
 	ret = fa_apply_moves(scope, cls, moves, n, &moved);
 
+	/* the pool lives as long as the module: no node loses its pool */
 	mutex_lock(&fa_dev.pool_lock);
-	fa_plan_finish(fa_dev.pool, cls);
-	fa_dev.recompact_moved += moved;
+	fa_plan_finish(pool, cls);
+	fa_dev.nodes[nid].recompact_moved += moved;
 	mutex_unlock(&fa_dev.pool_lock);
 	out->out_pages_moved += moved;
 	out->out_bytes_copied += (u64)moved << PAGE_SHIFT;
@@ -677,21 +751,30 @@ static int fa_recompact_cap(const struct fa_scope *scope, u64 max_pages,
 	return 0;
 }
 
-/* Plan and move class by class, at most @cap pages in all. */
+/*
+ * Plan and move node by node (each node's pool on its own), class by
+ * class, at most @cap pages in all.
+ */
 static int fa_recompact_classes(const struct fa_scope *scope,
 				struct fa_move *moves, unsigned long cap,
 				bool dry_run, struct fragalloc_recompact *out)
 {
 	unsigned long left = cap;
 	unsigned int cls;
-	int ret = 0;
+	int nid, ret = 0;
 
-	for (cls = 0; cls < FA_NR_CLASSES && !ret; cls++) {
-		u64 planned = out->out_pages_planned;
+	for_each_node(nid) {
+		if (!fa_scope_node(scope, nid))
+			continue;
+		for (cls = 0; cls < FA_NR_CLASSES && !ret && left; cls++) {
+			u64 planned = out->out_pages_planned;
 
-		ret = fa_recompact_class(scope, cls, moves, left, dry_run, out);
-		left -= min_t(u64, left, out->out_pages_planned - planned);
-		if (!left)
+			ret = fa_recompact_class(scope, nid, cls, moves, left,
+						 dry_run, out);
+			left -= min_t(u64, left,
+				      out->out_pages_planned - planned);
+		}
+		if (ret || !left)
 			break;
 	}
 	return ret;
@@ -699,30 +782,50 @@ static int fa_recompact_classes(const struct fa_scope *scope,
 
 /*
  * After the moves: the blocks the run emptied go back to the buddy
- * allocator, not to the reserve (the reserve the run found, @reserve,
- * stays); and the out_blocks_ figures, against @released, the count of
- * blocks ever released before the run.
+ * allocator, not to the reserve (the reserve each node's pool had when
+ * the run began stays); and the out_blocks_ figures, against the counts
+ * of blocks ever released before the run (fa_pool_blocks(true)). Every
+ * node the run worked on counts it; the automatic mode's only if it
+ * succeeded (@ret 0).
  */
-static void fa_recompact_release(unsigned long reserve, u64 released,
-				 bool dry_run, struct fragalloc_recompact *out)
+static void fa_recompact_release(const struct fa_scope *scope, bool dry_run,
+				 int ret, struct fragalloc_recompact *out)
 {
-	u64 released_after;
+	struct fa_pool_stats st;
+	struct fa_pool *pool;
+	struct fa_node *node;
 	unsigned long now;
+	u64 delta;
+	int nid;
 
 	if (dry_run) {
 		out->out_blocks_after = out->out_blocks_before -
 					out->out_blocks_released;
 		return;
 	}
+	out->out_blocks_released = 0;
 	mutex_lock(&fa_dev.pool_lock);
-	now = fa_pool_reserve_blocks(fa_dev.pool);
-	if (now > reserve)
-		fa_pool_trim(fa_dev.pool, now - reserve);
 	fa_dev.recompact_runs++;
+	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
+	     nid = fa_next_pool(nid + 1, &pool)) {
+		node = &fa_dev.nodes[nid];
+		now = fa_pool_reserve_blocks(pool);
+		if (fa_scope_node(scope, nid) && now > node->run_reserve)
+			fa_pool_trim(pool, now - node->run_reserve);
+		/* What went back to the buddy allocator during the run. */
+		fa_pool_get_stats(pool, &st);
+		delta = st.blocks_released - node->run_released;
+		out->out_blocks_released += delta;
+		if (!fa_scope_node(scope, nid))
+			continue;
+		node->recompact_runs++;
+		if (scope->auto_run && !ret) {
+			node->auto_runs++;
+			node->auto_pages += delta << pageblock_order;
+		}
+	}
 	mutex_unlock(&fa_dev.pool_lock);
-	/* What went back to the buddy allocator during the run. */
-	out->out_blocks_after = fa_pool_blocks(&now, &released_after);
-	out->out_blocks_released = released_after - released;
+	out->out_blocks_after = fa_pool_blocks(false);
 }
 
 /**
@@ -741,9 +844,9 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		 struct fragalloc_recompact *out)
 {
 	bool pool_wide = scope->kind == FRAGALLOC_SCOPE_POOL;
-	unsigned long cap, reserve;
 	struct fa_move *moves;
-	u64 released, begin;
+	unsigned long cap;
+	u64 begin;
 	int ret;
 
 	out->out_pages_planned = 0;
@@ -763,9 +866,9 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 	WRITE_ONCE(fa_dev.recompact_task, current);
 	if (pool_wide)
 		mutex_lock(&fa_dev.files_lock);
-	out->out_blocks_before = fa_pool_blocks(&reserve, &released);
+	out->out_blocks_before = fa_pool_blocks(true);
 	ret = fa_recompact_classes(scope, moves, cap, dry_run, out);
-	fa_recompact_release(reserve, released, dry_run, out);
+	fa_recompact_release(scope, dry_run, ret, out);
 	if (pool_wide)
 		mutex_unlock(&fa_dev.files_lock);
 	WRITE_ONCE(fa_dev.recompact_task, NULL);
@@ -776,32 +879,65 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 }
 
 /*
- * Automatic mode: when a free leaves the pool owning more than
- * auto_recompact_pct percent of the pageblocks its pages need, recompact the
- * whole pool from a work item, at most once per auto_recompact_interval_ms.
+ * Whether node @nid's pool owns more than auto_recompact_pct percent of the
+ * pageblocks its pages need, and more than one partial block per class.
+ */
+static bool fa_auto_node_due(int nid, unsigned int pct)
+{
+	u64 owned = 0, needed = 0;
+	struct fa_pool_stats st;
+	struct fa_pool *pool;
+	unsigned int i;
+
+	mutex_lock(&fa_dev.pool_lock);
+	pool = fa_node_pool(nid);
+	if (pool)
+		fa_pool_get_stats(pool, &st);
+	mutex_unlock(&fa_dev.pool_lock);
+	if (!pool)
+		return false;
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		owned += st.cls[i].blocks;
+		needed += DIV_ROUND_UP_ULL(st.cls[i].pages_used,
+					   1UL << pageblock_order);
+	}
+	/* One partial block per class is as good as it gets. */
+	return owned > needed + FA_NR_CLASSES && owned * 100 > needed * pct;
+}
+
+/*
+ * Automatic mode: when a free leaves a node's pool owning more than
+ * auto_recompact_pct percent of the pageblocks its pages need, recompact
+ * that node's pool from a work item, at most once per
+ * auto_recompact_interval_ms.
  */
 static void fa_auto_recompact_work(struct work_struct *work)
 {
-	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL };
-	struct fragalloc_recompact out = { 0 };
+	struct fa_scope scope = { .kind = FRAGALLOC_SCOPE_POOL,
+				  .one_node = true, .auto_run = true };
+	struct fragalloc_recompact out;
+	bool again = false;
+	unsigned int pct;
 
-	/* Turned off since it was queued: off means off. */
-	if (!READ_ONCE(fa_auto_recompact_pct))
-		return;
-	/*
-	 * Capped: a run started by any user's FREE stays short (capped plans
-	 * are prefixes of the full plan, so runs converge); a FREE after it
-	 * queues the next.
-	 */
-	if (!fa_recompact(&scope, FA_AUTO_MAX_PAGES, false, &out)) {
-		mutex_lock(&fa_dev.pool_lock);
-		fa_dev.auto_runs++;
-		fa_dev.auto_pages += out.out_blocks_released << pageblock_order;
-		mutex_unlock(&fa_dev.pool_lock);
+	for_each_node(scope.nid) {
+		/* Turned off since it was queued: off means off. */
+		pct = READ_ONCE(fa_auto_recompact_pct);
+		if (!pct)
+			return;
+		if (!fa_auto_node_due(scope.nid, pct))
+			continue;
+		/*
+		 * Capped: a run started by any user's FREE stays short
+		 * (capped plans are prefixes of the full plan, so runs
+		 * converge); a FREE after it queues the next.
+		 */
+		memset(&out, 0, sizeof(out));
+		fa_recompact(&scope, FA_AUTO_MAX_PAGES, false, &out);
+		/* A capped run that made progress goes on after the interval. */
+		again |= out.out_pages_moved >= FA_AUTO_MAX_PAGES;
 	}
 	WRITE_ONCE(fa_dev.auto_last, jiffies);
-	/* A capped run that made progress goes on after the interval. */
-	if (out.out_pages_moved >= FA_AUTO_MAX_PAGES)
+	if (again)
 		fa_auto_recompact_kick();
 }
 
@@ -813,33 +949,23 @@ void fa_auto_recompact_init(void)
 
 /**
  * fa_auto_recompact_kick() - schedule a recompaction if packing got poor
+ * on some node
  *
  * Called after frees, with no fragalloc lock held.
  */
 void fa_auto_recompact_kick(void)
 {
 	unsigned int pct = READ_ONCE(fa_auto_recompact_pct);
-	u64 owned = 0, needed = 0;
-	struct fa_pool_stats st;
 	unsigned long next;
-	unsigned int i;
+	bool due = false;
+	int nid;
 
 	if (!pct)
 		return;
-	mutex_lock(&fa_dev.pool_lock);
-	if (!fa_dev.pool) {
-		mutex_unlock(&fa_dev.pool_lock);
-		return;
-	}
-	fa_pool_get_stats(fa_dev.pool, &st);
-	mutex_unlock(&fa_dev.pool_lock);
-	for (i = 0; i < FA_NR_CLASSES; i++) {
-		owned += st.cls[i].blocks;
-		needed += DIV_ROUND_UP_ULL(st.cls[i].pages_used,
-					   1UL << pageblock_order);
-	}
-	/* One partial block per class is as good as it gets. */
-	if (owned <= needed + FA_NR_CLASSES || owned * 100 <= needed * pct)
+	for_each_node(nid)
+		if (!due)
+			due = fa_auto_node_due(nid, pct);
+	if (!due)
 		return;
 	next = READ_ONCE(fa_dev.auto_last) +
 	       msecs_to_jiffies(READ_ONCE(fa_auto_recompact_interval_ms));

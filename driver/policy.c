@@ -10,10 +10,13 @@
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/mempolicy.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sched/task.h>
 #include <linux/sort.h>
 
 #include "fa.h"
@@ -59,6 +62,69 @@ static unsigned long fa_pool_for_pfns(struct page **pages, unsigned long nr,
 }
 
 /*
+ * Call @fn on each run of PFNs of one node in @pfns with that node's pool
+ * (pool lock held). A batch may hold pages of several nodes.
+ */
+static void fa_pfns_by_pool(const unsigned long *pfns, unsigned long n,
+			    void (*fn)(struct fa_pool *pool,
+				       const unsigned long *pfns,
+				       unsigned long n, bool arg),
+			    bool arg)
+{
+	unsigned long i, start = 0;
+	struct fa_pool *pool;
+
+	for (i = 1; i <= n; i++) {
+		if (i < n && pfn_to_nid(pfns[i]) == pfn_to_nid(pfns[start]))
+			continue;
+		pool = fa_pfn_pool(pfns[start]);
+		if (!WARN_ON_ONCE(!pool))
+			fn(pool, pfns + start, i - start, arg);
+		start = i;
+	}
+}
+
+static void fa_pool_free_run(struct fa_pool *pool, const unsigned long *pfns,
+			     unsigned long n, bool kick)
+{
+	fa_pool_free(pool, pfns, n);
+	if (kick)
+		fa_zero_kick(pool);
+}
+
+/**
+ * fa_pfns_free() - fa_pool_free() for pool pages of any nodes
+ * @pfns: the pages
+ * @n: entries in @pfns
+ *
+ * Pool lock held.
+ */
+void fa_pfns_free(const unsigned long *pfns, unsigned long n)
+{
+	fa_pfns_by_pool(pfns, n, fa_pool_free_run, false);
+}
+
+static void fa_pool_mark_run(struct fa_pool *pool, const unsigned long *pfns,
+			     unsigned long n, bool movable)
+{
+	fa_pool_set_movable(pool, pfns, n, movable);
+}
+
+/**
+ * fa_pfns_set_movable() - fa_pool_set_movable() for pool pages of any nodes
+ * @pfns: the pages
+ * @n: entries in @pfns
+ * @movable: the mark
+ *
+ * Pool lock held.
+ */
+void fa_pfns_set_movable(const unsigned long *pfns, unsigned long n,
+			 bool movable)
+{
+	fa_pfns_by_pool(pfns, n, fa_pool_mark_run, movable);
+}
+
+/*
  * The tags are cleared under the pool lock, with the pages still marked: a
  * planner never sees a marked page without its tag, nor a tag on a page the
  * pool no longer has.
@@ -70,14 +136,13 @@ static void fa_pool_put_pfns(const unsigned long *pfns, unsigned long n,
 
 	for (i = 0; i < n; i++)
 		fa_page_tag(pfn_to_page(pfns[i]), 0, 0, 0);
-	fa_pool_free(fa_dev.pool, pfns, n);
-	fa_zero_kick();
+	fa_pfns_by_pool(pfns, n, fa_pool_free_run, true);
 }
 
 static void fa_pool_mark_pfns(const unsigned long *pfns, unsigned long n,
 			      bool movable)
 {
-	fa_pool_set_movable(fa_dev.pool, pfns, n, movable);
+	fa_pfns_set_movable(pfns, n, movable);
 }
 
 /**
@@ -133,18 +198,147 @@ static void fa_prep_pool_pages(struct page **pages, const unsigned long *pfns,
 	}
 }
 
+/*
+ * Where an allocation's pages may come from: node @nid first, then the
+ * other nodes of @allowed, nearest to @nid first. A node that ran out
+ * during the allocation (@failed) is not tried again by its later chunks.
+ * @bind: @allowed is a restriction (MPOL_BIND, FRAGALLOC_ALLOC_THISNODE),
+ * not every node with memory.
+ */
+struct fa_where {
+	int nid;
+	bool bind;
+	nodemask_t allowed;
+	nodemask_t failed;
+};
+
+/* The node of @mask nearest to @from, or NUMA_NO_NODE for none. */
+static int fa_nearest_node(int from, const nodemask_t *mask)
+{
+	int nid, best = NUMA_NO_NODE;
+
+	for_each_node_mask(nid, *mask)
+		if (best == NUMA_NO_NODE ||
+		    node_distance(from, nid) < node_distance(from, best))
+			best = nid;
+	return best;
+}
+
+/*
+ * The calling task's memory policy, as alloc_pages() reads it outside any
+ * VMA: the task's policy, or the local node. Pageblocks being the unit,
+ * interleaving and MPOL_PREFERRED_MANY start at the policy's node nearest
+ * to the caller and may fall back to every node, as they do in the kernel.
+ */
+static void fa_where_task(struct fa_where *w)
+{
+#ifdef CONFIG_NUMA
+	struct mempolicy *pol;
+	int nid;
+#endif
+
+	w->nid = numa_node_id();
+	w->bind = false;
+	w->allowed = node_states[N_MEMORY];
+#ifdef CONFIG_NUMA
+	/* a cpuset change rebinds the policy's nodes under the task lock */
+	task_lock(current);
+	pol = current->mempolicy;
+	switch (pol ? pol->mode : MPOL_DEFAULT) {
+	case MPOL_DEFAULT:
+	case MPOL_LOCAL:
+		break;
+	case MPOL_PREFERRED:
+		w->nid = first_node(pol->nodes);
+		break;
+	case MPOL_BIND:
+		nodes_and(w->allowed, w->allowed, pol->nodes);
+		w->bind = true;
+		if (pol->home_node != NUMA_NO_NODE)
+			w->nid = pol->home_node;
+		break;
+	default:
+		nid = pol->mode == MPOL_PREFERRED_MANY ? pol->home_node :
+							 NUMA_NO_NODE;
+		if (nid == NUMA_NO_NODE)
+			nid = fa_nearest_node(w->nid, &pol->nodes);
+		if (nid != NUMA_NO_NODE)
+			w->nid = nid;
+		break;
+	}
+	task_unlock(current);
+#endif
+}
+
+/* @nid: NUMA_NO_NODE (the task's policy) or a node with memory. */
+static void fa_where_init(struct fa_where *w, int nid, unsigned int flags)
+{
+	nodes_clear(w->failed);
+	if (nid == NUMA_NO_NODE) {
+		fa_where_task(w);
+		return;
+	}
+	w->nid = nid;
+	w->bind = flags & FRAGALLOC_ALLOC_THISNODE;
+	if (w->bind) {
+		nodes_clear(w->allowed);
+		node_set(nid, w->allowed);
+	} else {
+		w->allowed = node_states[N_MEMORY];
+	}
+}
+
+/* The next node to try: the nearest allowed one not failed yet. */
+static int fa_where_next(const struct fa_where *w)
+{
+	nodemask_t left;
+
+	nodes_andnot(left, w->allowed, w->failed);
+	return fa_nearest_node(w->nid, &left);
+}
+
+/*
+ * @n pool pages from the first node of @w whose pool has them, all from
+ * that one node (each pool takes its memory from its own node only).
+ */
+static int fa_compact_chunk(struct fa_where *w, unsigned int mobility,
+			    unsigned long n, unsigned long *pfns,
+			    unsigned long *zeroed, unsigned int core_flags)
+{
+	struct fa_pool *pool;
+	int nid, ret = -ENOMEM;
+
+	while (ret == -ENOMEM) {
+		nid = fa_where_next(w);
+		if (nid == NUMA_NO_NODE)
+			break;
+		mutex_lock(&fa_dev.pool_lock);
+		pool = fa_node_pool_get(nid);
+		fa_ev_pool_alloc(mobility);
+		ret = pool ? fa_pool_alloc_zeroed(pool, mobility, n, pfns,
+						  zeroed, core_flags, NULL) :
+			     -ENOMEM;
+		mutex_unlock(&fa_dev.pool_lock);
+		if (ret == -ENOMEM)
+			node_set(nid, w->failed);
+	}
+	return ret;
+}
+
 static int fa_compact_alloc(const struct fa_policy *pol,
-			    unsigned int mobility, unsigned int flags,
+			    unsigned int mobility, unsigned int flags, int nid,
 			    unsigned long nr, struct page **pages,
 			    unsigned long *nr_done)
 {
 	unsigned int core_flags = 0;
 	unsigned long done = 0, chunk = FA_CHUNK_PAGES;
 	unsigned long *pfns, *zeroed;
+	struct fa_where w;
 	int ret = 0;
 
 	if (flags & FRAGALLOC_ALLOC_STRICT)
 		core_flags |= FA_ALLOC_STRICT;
+	fa_where_init(&w, nid, flags);
 	/* the PFNs of a chunk, then a bit each: pre-zeroed */
 	pfns = kmalloc_array(FA_CHUNK_PAGES + BITS_TO_LONGS(FA_CHUNK_PAGES),
 			     sizeof(*pfns), GFP_KERNEL);
@@ -159,15 +353,13 @@ static int fa_compact_alloc(const struct fa_policy *pol,
 			ret = -EINTR;
 			break;
 		}
-		mutex_lock(&fa_dev.pool_lock);
-		fa_ev_pool_alloc(mobility);
-		ret = fa_pool_alloc_zeroed(fa_dev.pool, mobility, n, pfns,
-					   zeroed, core_flags, NULL);
-		mutex_unlock(&fa_dev.pool_lock);
+		ret = fa_compact_chunk(&w, mobility, n, pfns, zeroed,
+				       core_flags);
 		if (ret == -ENOMEM && (flags & FRAGALLOC_ALLOC_BEST_EFFORT) &&
 		    chunk > 1) {
 			/* Take what fits: halve the request and go on. */
 			chunk /= 2;
+			nodes_clear(w.failed);
 			ret = 0;
 			continue;
 		}
@@ -195,39 +387,59 @@ static gfp_t fa_user_gfp(void)
 	return GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 }
 
-static unsigned long fa_plain_fill(struct page **pages, unsigned long n)
+/* NUMA_NO_NODE: the task's memory policy decides, as for any allocation. */
+static struct page *fa_buddy_pages(int nid, gfp_t gfp, unsigned int order)
+{
+	if (nid == NUMA_NO_NODE)
+		return alloc_pages(gfp, order);
+	return alloc_pages_node(nid, gfp, order);
+}
+
+static unsigned long fa_plain_fill(struct page **pages, unsigned long n,
+				   int nid, gfp_t gfp)
 {
 	unsigned long got;
 
 	for (got = 0; got < n; got++) {
-		pages[got] = alloc_page(fa_user_gfp());
+		pages[got] = fa_buddy_pages(nid, gfp, 0);
 		if (!pages[got])
 			break;
 	}
 	return got;
 }
 
-static unsigned long fa_bulk_fill(struct page **pages, unsigned long n)
+/*
+ * The bulk allocator reads no memory policy (alloc_pages_bulk_array() is
+ * the local node's): the task's is applied here, a bind as its nodemask.
+ */
+static unsigned long fa_bulk_fill(struct page **pages, unsigned long n,
+				  int nid, gfp_t gfp)
 {
+	struct fa_where w;
+
 	memset(pages, 0, n * sizeof(*pages));
-	return alloc_pages_bulk_array(fa_user_gfp(), n, pages);
+	if (nid != NUMA_NO_NODE)
+		return __alloc_pages_bulk(gfp, nid, NULL, n, NULL, pages);
+	fa_where_task(&w);
+	return __alloc_pages_bulk(gfp, w.nid, w.bind ? &w.allowed : NULL, n,
+				  NULL, pages);
 }
 
-static struct page *fa_alloc_highorder_chunk(unsigned long left,
-					     unsigned int *order)
+static struct page *fa_alloc_highorder_chunk(unsigned long left, int nid,
+					     gfp_t base, unsigned int *order)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(fa_highorders); i++) {
 		unsigned int o = fa_highorders[i];
-		gfp_t gfp = fa_user_gfp();
+		gfp_t gfp = base;
 		struct page *page;
 
 		if ((1UL << o) > left)
 			continue;
 		if (o)
 			gfp = (gfp & ~__GFP_RETRY_MAYFAIL) | __GFP_NORETRY;
-		page = alloc_pages(gfp, o);
+		page = fa_buddy_pages(nid, gfp, o);
 		if (page) {
 			if (o)
 				split_page(page, o);
@@ -238,14 +450,15 @@ static struct page *fa_alloc_highorder_chunk(unsigned long left,
 	return NULL;
 }
 
-static unsigned long fa_highorder_fill(struct page **pages, unsigned long n)
+static unsigned long fa_highorder_fill(struct page **pages, unsigned long n,
+				       int nid, gfp_t gfp)
 {
 	unsigned long got = 0, i;
 	unsigned int order;
 	struct page *page;
 
 	while (got < n) {
-		page = fa_alloc_highorder_chunk(n - got, &order);
+		page = fa_alloc_highorder_chunk(n - got, nid, gfp, &order);
 		if (!page)
 			break;
 		for (i = 0; i < (1UL << order); i++)
@@ -255,10 +468,34 @@ static unsigned long fa_highorder_fill(struct page **pages, unsigned long n)
 	return got;
 }
 
+/* Count (@sign 1) or uncount (-1) buddy pages in their nodes' figures. */
+static void fa_other_account(struct page **pages, unsigned long nr, long sign)
+{
+	unsigned long i, run = 0;
+	int nid = NUMA_NO_NODE;
+
+	for (i = 0; i <= nr; i++) {
+		if (i < nr && !pages[i])
+			continue;
+		if (i < nr && page_to_nid(pages[i]) == nid) {
+			run++;
+			continue;
+		}
+		if (run)
+			atomic_long_add(sign * run,
+					&fa_dev.nodes[nid].other_pages);
+		if (i < nr) {
+			nid = page_to_nid(pages[i]);
+			run = 1;
+		}
+	}
+}
+
 static void fa_buddy_free(struct page **pages, unsigned long nr)
 {
 	unsigned long i, freed = 0;
 
+	fa_other_account(pages, nr, -1);
 	for (i = 0; i < nr; i++) {
 		if (!pages[i])
 			continue;
@@ -270,12 +507,15 @@ static void fa_buddy_free(struct page **pages, unsigned long nr)
 
 /* The policies that allocate straight from the buddy allocator. */
 static int fa_buddy_alloc(const struct fa_policy *pol, unsigned int mobility,
-			  unsigned int flags, unsigned long nr,
+			  unsigned int flags, int nid, unsigned long nr,
 			  struct page **pages, unsigned long *nr_done)
 {
+	gfp_t gfp = fa_user_gfp();
 	unsigned long done = 0;
 	int ret = 0;
 
+	if (flags & FRAGALLOC_ALLOC_THISNODE)
+		gfp |= __GFP_THISNODE;
 	while (done < nr) {
 		unsigned long n = min(FA_CHUNK_PAGES, nr - done);
 		unsigned long got;
@@ -284,7 +524,7 @@ static int fa_buddy_alloc(const struct fa_policy *pol, unsigned int mobility,
 			ret = -EINTR;
 			break;
 		}
-		got = pol->fill(pages + done, n);
+		got = pol->fill(pages + done, n, nid, gfp);
 		done += got;
 		if (got < n) {
 			ret = -ENOMEM;
@@ -295,6 +535,7 @@ static int fa_buddy_alloc(const struct fa_policy *pol, unsigned int mobility,
 
 	/* Counted now: fa_buddy_free() uncounts what it frees. */
 	atomic_long_add(done, &fa_dev.other_pages);
+	fa_other_account(pages, done, 1);
 	if (ret == -ENOMEM && (flags & FRAGALLOC_ALLOC_BEST_EFFORT) && done)
 		ret = 0;
 	if (ret) {
@@ -310,7 +551,9 @@ static int fa_buddy_alloc(const struct fa_policy *pol, unsigned int mobility,
 	.alloc = fa_buddy_alloc,				\
 	.free = fa_buddy_free,					\
 	.fill = _fill,						\
-	.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT,		\
+	.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT |		\
+		       FRAGALLOC_ALLOC_NODE |			\
+		       FRAGALLOC_ALLOC_THISNODE,		\
 }
 
 static const struct fa_policy fa_policies[FRAGALLOC_NR_POLICIES] = {
@@ -318,7 +561,9 @@ static const struct fa_policy fa_policies[FRAGALLOC_NR_POLICIES] = {
 		.alloc = fa_compact_alloc,
 		.free = fa_compact_free,
 		.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT |
-			       FRAGALLOC_ALLOC_STRICT,
+			       FRAGALLOC_ALLOC_STRICT |
+			       FRAGALLOC_ALLOC_NODE |
+			       FRAGALLOC_ALLOC_THISNODE,
 		.pooled = true,
 	},
 	[FRAGALLOC_POLICY_PLAIN] = FA_BUDDY_POLICY(fa_plain_fill),
@@ -362,6 +607,7 @@ int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 			  u64 *nr_blocks, u64 *nr_loose)
 {
 	unsigned long *blocks, i, n = 0, distinct = 0, loose = 0;
+	struct fa_pool *pool;
 
 	blocks = kvmalloc_array(max(nr, 1UL), sizeof(*blocks), GFP_KERNEL);
 	if (!blocks)
@@ -383,9 +629,10 @@ int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 			}
 			mutex_lock(&fa_dev.pool_lock);
 		}
-		if ((fa_pool_block_flags(fa_dev.pool,
-					 blocks[i] << pageblock_order) &
-		     FA_BF_STATE_MASK) == FA_BS_LOOSE)
+		pool = fa_pfn_pool(blocks[i] << pageblock_order);
+		if (pool && (fa_pool_block_flags(pool,
+						 blocks[i] << pageblock_order) &
+			     FA_BF_STATE_MASK) == FA_BS_LOOSE)
 			loose++;
 	}
 	if (n)
@@ -398,4 +645,39 @@ int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 	*nr_blocks = distinct;
 	*nr_loose = loose;
 	return 0;
+}
+
+/**
+ * fa_pages_count_nodes() - the pages of a batch, node by node
+ * @pages: the pages, of any policy; NULL entries are skipped
+ * @nr: entries in @pages
+ * @counts: nr_node_ids entries, zeroed by the caller: pages per node id
+ *
+ * Return: how many nodes hold pages.
+ */
+unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
+				  u64 *counts)
+{
+	unsigned int nodes = 0;
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		if (!pages[i])
+			continue;
+		nodes += !counts[page_to_nid(pages[i])]++;
+		if (!(i % FA_CHUNK_PAGES))
+			cond_resched();
+	}
+	return nodes;
+}
+
+/**
+ * fa_node_valid() - whether pages can be asked of node @nid
+ * @nid: a node id, possibly user controlled
+ *
+ * Return: true for an online node with memory.
+ */
+bool fa_node_valid(int nid)
+{
+	return nid >= 0 && nid < nr_node_ids && node_state(nid, N_MEMORY);
 }

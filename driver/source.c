@@ -23,12 +23,15 @@
 #include "fa_events.h"
 #include "compat.h"
 
-/* jiffies of the last whole-pageblock allocation that failed trying hard */
-static unsigned long fa_hard_fail;
-
+/*
+ * A node's pool takes its pages from that node only (__GFP_THISNODE): a
+ * pageblock never straddles pools, and a node's pool never holds another
+ * node's memory. ALLOC falls back to another node's pool instead.
+ */
 static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
 {
-	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	struct fa_node *node = ctx;
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_THISNODE;
 	struct page *page;
 
 	/*
@@ -36,18 +39,19 @@ static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
 	 * Single pages: retry hard but still fail rather than kill.
 	 */
 	gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
-	page = alloc_pages(gfp, order);
+	page = alloc_pages_node(node->nid, gfp, order);
 	/*
 	 * A whole pageblock is worth more effort than the loose pages taken
 	 * instead: try once more with reclaim and synchronous compaction,
-	 * unless such a try failed within the last second.
+	 * unless such a try on this node failed within the last second.
 	 */
 	if (!page && order == pageblock_order &&
-	    time_after(jiffies, READ_ONCE(fa_hard_fail) + HZ)) {
-		page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-				   __GFP_RETRY_MAYFAIL, order);
+	    time_after(jiffies, READ_ONCE(node->hard_fail) + HZ)) {
+		page = alloc_pages_node(node->nid, GFP_KERNEL | __GFP_NOWARN |
+					__GFP_THISNODE | __GFP_RETRY_MAYFAIL,
+					order);
 		if (!page)
-			WRITE_ONCE(fa_hard_fail, jiffies);
+			WRITE_ONCE(node->hard_fail, jiffies);
 	}
 	if (!page)
 		return -ENOMEM;
@@ -80,25 +84,29 @@ static const struct fa_source_ops fa_buddy_source = {
 };
 
 /*
- * The pool's reclaim. Count: what it could give back now (the reserve, and
- * every free page of its blocks but those of each class's fullest partial
- * block). Scan: fa_reclaim(), with trylocks only. The last count is kept
- * for when the pool lock is busy: a count must not wait either.
+ * The pool's reclaim, node by node (SHRINKER_NUMA_AWARE: reclaim of node
+ * sc->nid asks for that node's memory). Count: what the node's pool could
+ * give back now (the reserve, and every free page of its blocks but those
+ * of each class's fullest partial block). Scan: fa_reclaim() of the node,
+ * with trylocks only. The last count is kept for when the pool lock is
+ * busy: a count must not wait either.
  */
-static unsigned long fa_shrink_last;
 /* jiffies of the last scan: the zeroer keeps off while reclaim is running */
 static unsigned long fa_shrink_when;
 
 static unsigned long fa_shrink_count(struct shrinker *s,
 				     struct shrink_control *sc)
 {
+	struct fa_node *node = &fa_dev.nodes[sc->nid];
+	struct fa_pool *pool;
 	unsigned long n;
 
 	if (!mutex_trylock(&fa_dev.pool_lock))
-		return READ_ONCE(fa_shrink_last);
-	n = fa_dev.pool ? fa_pool_reclaimable_pages(fa_dev.pool) : 0;
+		return READ_ONCE(node->shrink_last);
+	pool = fa_node_pool(sc->nid);
+	n = pool ? fa_pool_reclaimable_pages(pool) : 0;
 	mutex_unlock(&fa_dev.pool_lock);
-	WRITE_ONCE(fa_shrink_last, n);
+	WRITE_ONCE(node->shrink_last, n);
 	return n ?: SHRINK_EMPTY;
 }
 
@@ -115,7 +123,8 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
 	 */
 	fa_ev_shrink_begin();
 	WRITE_ONCE(fa_shrink_when, jiffies);
-	freed = fa_reclaim(sc->nr_to_scan, !current_is_kswapd(), &contended);
+	freed = fa_reclaim(sc->nid, sc->nr_to_scan, !current_is_kswapd(),
+			   &contended);
 	fa_ev_shrink(sc->nr_to_scan, freed);
 
 	fa_account_reclaimed(freed);
@@ -136,34 +145,45 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
  */
 static void fa_trim_work_fn(struct work_struct *work)
 {
+	unsigned int keep = READ_ONCE(fa_reserve_blocks);
+	struct fa_pool *pool;
 	unsigned long now;
+	int nid;
 
 	mutex_lock(&fa_dev.pool_lock);
-	if (fa_dev.pool) {
-		now = fa_pool_reserve_blocks(fa_dev.pool);
-		if (now > READ_ONCE(fa_reserve_blocks))
-			fa_pool_trim(fa_dev.pool,
-				     now - READ_ONCE(fa_reserve_blocks));
+	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
+	     nid = fa_next_pool(nid + 1, &pool)) {
+		now = fa_pool_reserve_blocks(pool);
+		if (now > keep)
+			fa_pool_trim(pool, now - keep);
 	}
 	mutex_unlock(&fa_dev.pool_lock);
 }
 
 /**
  * fa_reserve_kick() - schedule the release of empty pageblocks beyond the
- * reserve; called after frees, with no fragalloc lock held
+ * reserve (reserve_blocks per node); called after frees, with no fragalloc
+ * lock held
  */
 void fa_reserve_kick(void)
 {
+	struct fa_pool *pool;
+	int nid;
+
 	/*
 	 * Queued under the pool lock: once fa_source_exit() has cleared
-	 * fa_dev.pool, nothing (a parameter write racing rmmod included)
+	 * fa_dev.nodes, nothing (a parameter write racing rmmod included)
 	 * queues the work again.
 	 */
 	mutex_lock(&fa_dev.pool_lock);
-	if (fa_dev.pool &&
-	    fa_pool_reserve_blocks(fa_dev.pool) > READ_ONCE(fa_reserve_blocks))
+	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
+	     nid = fa_next_pool(nid + 1, &pool)) {
+		if (fa_pool_reserve_blocks(pool) <= READ_ONCE(fa_reserve_blocks))
+			continue;
 		mod_delayed_work(system_wq, &fa_dev.trim_work,
 				 msecs_to_jiffies(READ_ONCE(fa_release_delay_ms)));
+		break;
+	}
 	mutex_unlock(&fa_dev.pool_lock);
 }
 
@@ -180,9 +200,13 @@ static unsigned int fa_core_reserve(void)
  */
 void fa_reserve_apply(void)
 {
+	struct fa_pool *pool;
+	int nid;
+
 	mutex_lock(&fa_dev.pool_lock);
-	if (fa_dev.pool)
-		fa_pool_set_reserve(fa_dev.pool, fa_core_reserve());
+	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
+	     nid = fa_next_pool(nid + 1, &pool))
+		fa_pool_set_reserve(pool, fa_core_reserve());
 	mutex_unlock(&fa_dev.pool_lock);
 	fa_reserve_kick();
 }
@@ -242,22 +266,41 @@ static void fa_zero_block(unsigned long pfn, unsigned long *dirty)
 	}
 }
 
+/* The next dirty reserve block of any node's pool (pool lock held). */
+static long fa_zero_next(struct fa_pool **poolp, unsigned long *pfn)
+{
+	struct fa_pool *pool;
+	long n;
+	int nid;
+
+	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
+	     nid = fa_next_pool(nid + 1, &pool)) {
+		/* -EBUSY: that pool's block is out (by nobody else, though) */
+		n = fa_pool_zero_begin(pool, pfn, fa_zero_dirty);
+		if (n > 0) {
+			*poolp = pool;
+			return n;
+		}
+	}
+	return 0;
+}
+
 /*
- * One dirty reserve block after another (never the front one, which the
- * next allocation takes), until none is left or memory gets short. Holds
- * no lock while zeroing; the pool pointer is the one the block came from,
- * valid until fa_source_exit() has cancelled this work.
+ * One dirty reserve block after another, of every node's pool (never the
+ * front one, which the next allocation takes), until none is left or
+ * memory gets short. Holds no lock while zeroing; the pool pointer is the
+ * one the block came from, valid until fa_source_exit() has cancelled
+ * this work.
  */
 static void fa_zero_work_fn(struct work_struct *work)
 {
-	struct fa_pool *pool;
+	struct fa_pool *pool = NULL;
 	unsigned long pfn;
 	long n;
 
 	while (!fa_zero_pressure()) {
 		mutex_lock(&fa_dev.pool_lock);
-		pool = fa_dev.pool;
-		n = pool ? fa_pool_zero_begin(pool, &pfn, fa_zero_dirty) : 0;
+		n = fa_zero_next(&pool, &pfn);
 		mutex_unlock(&fa_dev.pool_lock);
 		if (n <= 0)
 			break;
@@ -276,17 +319,18 @@ static void fa_zero_work_fn(struct work_struct *work)
 }
 
 /**
- * fa_zero_kick() - start the zeroer if the reserve has blocks; called with
- * the pool lock held, after frees
+ * fa_zero_kick() - start the zeroer if the pool of @pool has reserve
+ * blocks; called with the pool lock held, after frees
+ * @pool: the pool pages went back to
  */
-void fa_zero_kick(void)
+void fa_zero_kick(struct fa_pool *pool)
 {
 	lockdep_assert_held(&fa_dev.pool_lock);
-	if (READ_ONCE(fa_prezero) && fa_pool_reserve_blocks(fa_dev.pool))
+	if (READ_ONCE(fa_prezero) && fa_pool_reserve_blocks(pool))
 		queue_work(system_unbound_wq, &fa_zero_work);
 }
 
-int fa_source_init(void)
+static struct fa_pool *fa_node_pool_create(struct fa_node *node)
 {
 	struct fa_pool_config cfg = {
 		.block_order = pageblock_order,
@@ -294,6 +338,65 @@ int fa_source_init(void)
 		.flags = FA_POOL_MOVABLE_MARKS,
 	};
 
+	return fa_pool_create(&cfg, &fa_buddy_source, node);
+}
+
+/**
+ * fa_node_pool_get() - the pool of node @nid, created if the node got
+ * memory since load
+ * @nid: a node id below nr_node_ids
+ *
+ * Pool lock held. Return: the pool, or NULL (no memory on the node, no
+ * memory for the pool, or the module going away).
+ */
+struct fa_pool *fa_node_pool_get(int nid)
+{
+	struct fa_node *node;
+
+	lockdep_assert_held(&fa_dev.pool_lock);
+	if (!fa_dev.nodes)
+		return NULL;
+	node = &fa_dev.nodes[nid];
+	if (!node->pool && node_state(nid, N_MEMORY))
+		node->pool = fa_node_pool_create(node);
+	return node->pool;
+}
+
+static void fa_nodes_free(struct fa_node *nodes)
+{
+	int nid;
+
+	if (!nodes)
+		return;
+	for_each_node(nid)
+		if (nodes[nid].pool)
+			fa_pool_destroy(nodes[nid].pool);
+	kfree(nodes);
+}
+
+/* One pool per node with memory; nodes without get theirs if they get some. */
+static struct fa_node *fa_nodes_create(void)
+{
+	struct fa_node *nodes;
+	int nid;
+
+	nodes = kcalloc(nr_node_ids, sizeof(*nodes), GFP_KERNEL);
+	if (!nodes)
+		return NULL;
+	for_each_node(nid)
+		nodes[nid].nid = nid;
+	for_each_node_state(nid, N_MEMORY) {
+		nodes[nid].pool = fa_node_pool_create(&nodes[nid]);
+		if (!nodes[nid].pool) {
+			fa_nodes_free(nodes);
+			return NULL;
+		}
+	}
+	return nodes;
+}
+
+int fa_source_init(void)
+{
 	INIT_DELAYED_WORK(&fa_dev.trim_work, fa_trim_work_fn);
 	fa_zero_dirty = bitmap_zalloc(pageblock_nr_pages, GFP_KERNEL);
 	fa_dev.reclaim_moves = kvmalloc_array(FA_RECLAIM_MOVES,
@@ -301,14 +404,15 @@ int fa_source_init(void)
 					      GFP_KERNEL);
 	if (!fa_dev.reclaim_moves || !fa_zero_dirty)
 		goto fail;
-	fa_dev.pool = fa_pool_create(&cfg, &fa_buddy_source, NULL);
-	if (!fa_dev.pool)
+	fa_dev.nodes = fa_nodes_create();
+	if (!fa_dev.nodes)
 		goto fail;
 	fa_dev.shrinker = fa_shrinker_create("fragalloc-pool",
+					     SHRINKER_NUMA_AWARE,
 					     fa_shrink_count, fa_shrink_scan);
 	if (!fa_dev.shrinker) {
-		fa_pool_destroy(fa_dev.pool);
-		fa_dev.pool = NULL;
+		fa_nodes_free(fa_dev.nodes);
+		fa_dev.nodes = NULL;
 		goto fail;
 	}
 	return 0;
@@ -320,18 +424,18 @@ fail:
 
 void fa_source_exit(void)
 {
-	struct fa_pool *pool;
+	struct fa_node *nodes;
 
 	fa_shrinker_destroy(fa_dev.shrinker);
 	/* A parameter write may race this: it finds no pool from now on. */
 	mutex_lock(&fa_dev.pool_lock);
-	pool = fa_dev.pool;
-	fa_dev.pool = NULL;
+	nodes = fa_dev.nodes;
+	fa_dev.nodes = NULL;
 	mutex_unlock(&fa_dev.pool_lock);
 	/* the zeroer puts its block back first; it may kick the trim work */
 	cancel_work_sync(&fa_zero_work);
 	cancel_delayed_work_sync(&fa_dev.trim_work);
-	fa_pool_destroy(pool);
+	fa_nodes_free(nodes);
 	kvfree(fa_dev.reclaim_moves);
 	bitmap_free(fa_zero_dirty);
 }

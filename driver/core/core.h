@@ -171,6 +171,8 @@ u64 fa_pool_reclaimable_pages(const struct fa_pool *pool);
 unsigned long fa_pool_reserve_blocks(const struct fa_pool *pool);
 void fa_pool_set_reserve(struct fa_pool *pool, unsigned int reserve_blocks);
 void fa_pool_get_stats(const struct fa_pool *pool, struct fa_pool_stats *st);
+void fa_pool_stats_add(struct fa_pool_stats *sum,
+		       const struct fa_pool_stats *st);
 unsigned int fa_pool_block_flags(const struct fa_pool *pool,
 				 unsigned long pfn);
 unsigned int fa_pool_block_order(const struct fa_pool *pool);

@@ -1105,6 +1105,41 @@ void fa_pool_get_stats(const struct fa_pool *pool, struct fa_pool_stats *st)
 }
 
 /**
+ * fa_pool_stats_add() - add one pool's counters to another's
+ * @sum: the running sum (start from zeroes)
+ * @st: a pool's fa_pool_get_stats()
+ *
+ * For a caller with several pools (one per NUMA node, say): every counter
+ * of the sum is the sum of the pools' (the fill histogram bucket by
+ * bucket), so the sum reads as the counters of one pool holding them all.
+ */
+void fa_pool_stats_add(struct fa_pool_stats *sum,
+		       const struct fa_pool_stats *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < FA_NR_CLASSES; i++) {
+		sum->cls[i].blocks += st->cls[i].blocks;
+		sum->cls[i].pages_used += st->cls[i].pages_used;
+		sum->cls[i].pages_free += st->cls[i].pages_free;
+		sum->cls[i].loose_pages += st->cls[i].loose_pages;
+	}
+	for (i = 0; i < FA_FILL_BUCKETS; i++)
+		sum->fill_hist[i] += st->fill_hist[i];
+	sum->reserve_blocks += st->reserve_blocks;
+	sum->fallbacks += st->fallbacks;
+	sum->blocks_acquired += st->blocks_acquired;
+	sum->blocks_released += st->blocks_released;
+	sum->loose_acquired += st->loose_acquired;
+	sum->loose_released += st->loose_released;
+	sum->blocks_broken += st->blocks_broken;
+	sum->broken_pages_released += st->broken_pages_released;
+	sum->meta_bytes += st->meta_bytes;
+	sum->pages_zeroed += st->pages_zeroed;
+	sum->pages_prezeroed += st->pages_prezeroed;
+}
+
+/**
  * fa_pool_block_flags() - blockmap flags of the pageblock holding a pfn
  * @pool: pool
  * @pfn: pfn

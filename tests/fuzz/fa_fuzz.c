@@ -1169,8 +1169,10 @@ static void op_stats_info(struct thr *t)
 		exp = E(EINVAL);
 	}
 	if (chance(&t->rs, 5)) {
-		/* output members are ignored on input */
-		memset(u.raw + 8, 0xa5, fa_iocs[k].size - 8);
+		/* output members are ignored on input (STATS' @node is input) */
+		memset(u.raw + 8, 0xa5, (k == FA_IOC_STATS ?
+					 offsetof(struct fragalloc_stats, node) :
+					 fa_iocs[k].size) - 8);
 	}
 	issue(t, k, &u, exp, MAY_PERTURB | MAY_RDONLY, k == FA_IOC_STATS ? "stats" : "info", &is);
 	if (k == FA_IOC_INFO && !is.perturbed && exp == E(0) &&

@@ -47,7 +47,7 @@ enum fa_ioc_id {
  * @size: sizeof() its structure as this tree's uapi header defines it
  * @min_size: the first published version of the structure: smaller sizes are
  *	EINVAL, sizes from here up to @size are older callers and accepted
- *	(only STATS grew a tail so far)
+ *	(INFO, ALLOC, BATCH_INFO and STATS grew tails since)
  * @flags_mask: the valid bits of its @flags member (any other is EINVAL)
  * @errnos: every errno the uapi DOC block documents for it, 0-terminated
  */
@@ -84,7 +84,8 @@ static const struct ioc_desc fa_iocs[FA_NR_IOCS] __attribute__((unused)) = {
 	FA_IOC_DESC(BATCH_INFO, fragalloc_batch_info, out_policy,
 		    FRAGALLOC_BATCH_INFO_FLAGS_MASK, FA_DOC_GENERAL, ENOENT, ENOMEM),
 	/* ABI 1 ended there; out_idle_pages on is a tail extension */
-	FA_IOC_DESC(STATS, fragalloc_stats, out_auto_recompact_runs, 0, FA_DOC_GENERAL),
+	FA_IOC_DESC(STATS, fragalloc_stats, out_auto_recompact_runs,
+		    FRAGALLOC_STATS_FLAGS_MASK, FA_DOC_GENERAL),
 	FA_IOC_DESC(RECOMPACT, fragalloc_recompact, out_blocks_after,
 		    FRAGALLOC_RECOMPACT_FLAGS_MASK,
 		    FA_DOC_GENERAL, ENOENT, EPERM, EINTR, ENOMEM),

@@ -51,8 +51,11 @@ TEST_F(fa, info_success)
 	EXPECT_EQ(FRAGALLOC_BATCH_INFO_FLAGS_MASK, i->out_batch_info_flags);
 	EXPECT_EQ(FRAGALLOC_RECOMPACT_FLAGS_MASK, i->out_recompact_flags);
 	EXPECT_EQ(FRAGALLOC_FEAT_RANGE_FREE | FRAGALLOC_FEAT_RECOMPACT |
-		  FRAGALLOC_FEAT_POLICIES | FRAGALLOC_FEAT_MMAP,
+		  FRAGALLOC_FEAT_POLICIES | FRAGALLOC_FEAT_MMAP |
+		  FRAGALLOC_FEAT_NODES,
 		  i->out_features);
+	EXPECT_LE(1, i->out_nr_node_ids);
+	EXPECT_EQ(FRAGALLOC_STATS_FLAGS_MASK, i->out_stats_flags);
 	if (i->out_max_fd_pages && i->out_max_total_pages) {
 		EXPECT_LE(i->out_max_fd_pages, i->out_max_total_pages);
 	}
@@ -130,9 +133,12 @@ TEST_F(fa, info_larger_nonzero_tail_e2big)
 	}
 }
 
-/* INFO and STATS have no flag: every bit is EINVAL. */
+/*
+ * INFO has no flag: every bit is EINVAL; STATS every bit but
+ * FRAGALLOC_STATS_NODE (@valid).
+ */
 static void expect_flags_einval(struct __test_metadata *_metadata, int fd,
-				unsigned long cmd, __u32 size)
+				unsigned long cmd, __u32 size, __u32 valid)
 {
 	union {
 		struct fragalloc_info i;
@@ -140,6 +146,8 @@ static void expect_flags_einval(struct __test_metadata *_metadata, int fd,
 	} u;
 
 	for (int bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & valid)
+			continue;
 		memset(&u, 0, sizeof(u));
 		u.i.size = size;
 		u.i.flags = 1U << bit;
@@ -152,7 +160,7 @@ static void expect_flags_einval(struct __test_metadata *_metadata, int fd,
 TEST_F(fa, info_flags_einval)
 {
 	expect_flags_einval(_metadata, self->fd, FRAGALLOC_IOC_INFO,
-			    sizeof(struct fragalloc_info));
+			    sizeof(struct fragalloc_info), 0);
 }
 
 TEST_F(fa, unknown_ioctl_enotty)
@@ -1229,7 +1237,9 @@ TEST_F(fa, batch_info_pfns_without_flag_einval)
 	/* unknown flags and __reserved */
 	bi.pfns = 0;
 	bi.nr_pfns = 0;
-	for (int bit = 1; bit < 32; bit++) {
+	for (int bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & FRAGALLOC_BATCH_INFO_FLAGS_MASK)
+			continue;
 		bi.flags = 1U << bit;
 		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
 	}
@@ -1380,7 +1390,8 @@ TEST_F(batch, stats_policy_accounting)
 TEST_F(fa, stats_unknown_flags_einval)
 {
 	expect_flags_einval(_metadata, self->fd, FRAGALLOC_IOC_STATS,
-			    sizeof(struct fragalloc_stats));
+			    sizeof(struct fragalloc_stats),
+			    FRAGALLOC_STATS_FLAGS_MASK);
 }
 
 /* ====================================================================== */
@@ -1692,6 +1703,328 @@ TEST_F(fa, memlock_edquot)
 	EXPECT_EQ(0, r->ret2);
 	EXPECT_EQ(-EDQUOT, r->ret3);
 	EXPECT_EQ(0, r->ret4);
+}
+
+/* ====================================================================== */
+/* NUMA nodes: the ABI's checks (placement is in numa_test)                */
+
+/*
+ * Whether node @nid is in the node list of /sys/devices/system/node/@what
+ * ("0", "0-1,3"); -1 when the file cannot be read.
+ */
+static int node_listed(const char *what, int nid)
+{
+	char path[96], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/%s", what);
+	if (t_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; *p && *p != '\n';) {
+		long lo = strtol(p, &p, 10), hi = lo;
+
+		if (*p == '-')
+			hi = strtol(p + 1, &p, 10);
+		if (nid >= lo && nid <= hi)
+			return 1;
+		if (*p == ',')
+			p++;
+		else
+			break;
+	}
+	return 0;
+}
+
+/* A node id below out_nr_node_ids without memory (@what "has_memory") or
+ * not online ("online"), or -1 when every id has it. */
+static int node_without(const struct fragalloc_info *info, const char *what)
+{
+	for (int nid = 0; nid < (int)info->out_nr_node_ids; nid++)
+		if (node_listed(what, nid) == 0)
+			return nid;
+	return -1;
+}
+
+/* A node with memory (the first); 0 when sysfs does not say. */
+static int node_with_memory(const struct fragalloc_info *info)
+{
+	for (int nid = 0; nid < (int)info->out_nr_node_ids; nid++)
+		if (node_listed("has_memory", nid) == 1)
+			return nid;
+	return 0;
+}
+
+static int alloc_node(int fd, __u64 nr, __u32 policy, __u32 flags, __s32 node,
+		      struct fragalloc_alloc *a)
+{
+	t_alloc_init(a, nr, 0, policy, flags);
+	a->node = node;
+	return t_ioctl(fd, FRAGALLOC_IOC_ALLOC, a);
+}
+
+TEST_F(fa, info_nodes)
+{
+	EXPECT_TRUE(self->info.out_features & FRAGALLOC_FEAT_NODES);
+	EXPECT_LE(1, self->info.out_nr_node_ids);
+	EXPECT_EQ(FRAGALLOC_STATS_FLAGS_MASK, self->info.out_stats_flags);
+	EXPECT_TRUE(self->info.out_alloc_flags & FRAGALLOC_ALLOC_NODE);
+	EXPECT_TRUE(self->info.out_alloc_flags & FRAGALLOC_ALLOC_THISNODE);
+	EXPECT_TRUE(self->info.out_batch_info_flags & FRAGALLOC_BATCH_INFO_NODES);
+}
+
+/* Without FRAGALLOC_ALLOC_NODE, @node must be 0 (an old caller's tail). */
+TEST_F(batch, alloc_node_without_flag_einval)
+{
+	const __s32 bad[] = { 1, -1, INT_MIN, INT_MAX };
+	struct fragalloc_alloc a;
+
+	for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
+		EXPECT_EQ(-EINVAL, alloc_node(self->fd, 1, variant->policy, 0,
+					      bad[k], &a)) {
+			TH_LOG("node %d", bad[k]);
+		}
+	}
+	ASSERT_EQ(0, alloc_node(self->fd, 1, variant->policy, 0, 0, &a));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+}
+
+/* THISNODE needs FRAGALLOC_ALLOC_NODE and a real node: -1 is a guess. */
+TEST_F(batch, alloc_thisnode_without_node_einval)
+{
+	int nid = node_with_memory(&self->info);
+	struct fragalloc_alloc a;
+
+	EXPECT_EQ(-EINVAL, alloc_node(self->fd, 1, variant->policy,
+				      FRAGALLOC_ALLOC_THISNODE, 0, &a));
+	EXPECT_EQ(-EINVAL, alloc_node(self->fd, 1, variant->policy,
+				      FRAGALLOC_ALLOC_THISNODE, nid, &a));
+	EXPECT_EQ(-EINVAL, alloc_node(self->fd, 1, variant->policy,
+				      FRAGALLOC_ALLOC_NODE |
+				      FRAGALLOC_ALLOC_THISNODE, -1, &a));
+}
+
+/* A node id out of range, offline or without memory is EINVAL. */
+TEST_F(batch, alloc_bad_node_einval)
+{
+	__s32 bad[] = { -2, INT_MIN, INT_MAX, (__s32)self->info.out_nr_node_ids,
+			-1 };
+	const __u32 fl[] = { FRAGALLOC_ALLOC_NODE,
+			     FRAGALLOC_ALLOC_NODE | FRAGALLOC_ALLOC_THISNODE };
+	size_t n = ARRAY_SIZE(bad) - 1;
+	struct fragalloc_alloc a;
+
+	/* an id the kernel knows but with no memory: only some machines */
+	bad[n] = node_without(&self->info, "has_memory");
+	if (bad[n] >= 0)
+		n++;
+	else
+		TH_LOG("every node id has memory: that case is not run");
+	for (size_t f = 0; f < ARRAY_SIZE(fl); f++) {
+		for (size_t k = 0; k < n; k++) {
+			EXPECT_EQ(-EINVAL, alloc_node(self->fd, 1, variant->policy,
+						      fl[f], bad[k], &a)) {
+				TH_LOG("flags %#x node %d", fl[f], bad[k]);
+			}
+		}
+	}
+}
+
+TEST_F(fa, alloc_node_reserved2_einval)
+{
+	const __u32 vals[] = { 1, 0x80000000U, ~0U };
+	struct fragalloc_alloc a;
+
+	for (size_t k = 0; k < ARRAY_SIZE(vals); k++) {
+		t_alloc_init(&a, 1, 0, 0, FRAGALLOC_ALLOC_NODE);
+		a.__reserved2 = vals[k];
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &a));
+		t_alloc_init(&a, 1, 0, 0, 0);
+		a.__reserved2 = vals[k];
+		EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &a));
+	}
+}
+
+/* The pages of batch @h per node id, into @counts (@n entries). */
+static int batch_nodes(int fd, __u32 h, __u64 *counts, __u32 n,
+		       struct fragalloc_batch_info *bi)
+{
+	memset(bi, 0, sizeof(*bi));
+	bi->size = sizeof(*bi);
+	bi->handle = h;
+	bi->flags = FRAGALLOC_BATCH_INFO_NODES;
+	bi->node_pages = (__u64)(uintptr_t)counts;
+	bi->nr_node_pages = n;
+	memset(counts, 0, n * sizeof(*counts));
+	return t_ioctl(fd, FRAGALLOC_IOC_BATCH_INFO, bi);
+}
+
+/*
+ * Every policy takes a node, strict or not, and -1 (the default). A
+ * strict request's pages are all on its node (BATCH_INFO's count), for
+ * every node with memory; ALLOC's first size, without @node, still works.
+ */
+TEST_F(batch, alloc_node_each_policy)
+{
+	const __u32 fl[] = { FRAGALLOC_ALLOC_NODE,
+			     FRAGALLOC_ALLOC_NODE | FRAGALLOC_ALLOC_THISNODE };
+	struct fragalloc_batch_info bi;
+	struct fragalloc_alloc a;
+	__u64 counts[64];
+	int tried = 0;
+
+	ASSERT_GT(ARRAY_SIZE(counts), self->info.out_nr_node_ids);
+	for (int nid = 0; nid < (int)self->info.out_nr_node_ids; nid++) {
+		if (node_listed("has_memory", nid) == 0)
+			continue;
+		tried++;
+		for (size_t f = 0; f < ARRAY_SIZE(fl); f++) {
+			ASSERT_EQ(0, alloc_node(self->fd, 8, variant->policy,
+						fl[f], nid, &a)) {
+				TH_LOG("node %d flags %#x", nid, fl[f]);
+			}
+			EXPECT_EQ(8, a.out_nr_pages);
+			ASSERT_EQ(0, batch_nodes(self->fd, a.out_handle, counts,
+						 ARRAY_SIZE(counts), &bi));
+			if (fl[f] & FRAGALLOC_ALLOC_THISNODE) {
+				EXPECT_EQ(8, counts[nid]) {
+					TH_LOG("node %d", nid);
+				}
+				EXPECT_EQ(1, bi.out_nr_nodes);
+			}
+			EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+		}
+	}
+	EXPECT_LE(1, tried);
+	ASSERT_EQ(0, alloc_node(self->fd, 8, variant->policy,
+				FRAGALLOC_ALLOC_NODE, -1, &a));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+	t_alloc_init(&a, 8, 0, variant->policy, 0);
+	a.size = fa_iocs[FA_IOC_ALLOC].min_size;
+	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_ALLOC, &a));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+}
+
+/*
+ * BATCH_INFO_NODES: pages per node id, out_nr_nodes always; entries from
+ * out_nr_node_ids on are left alone; the array without the flag is EINVAL;
+ * a bad array pointer EFAULT.
+ */
+TEST_F(fa, batch_info_nodes)
+{
+	__u32 nr_ids = self->info.out_nr_node_ids;
+	struct fragalloc_batch_info bi;
+	struct fragalloc_alloc a;
+	__u64 counts[66], sum = 0;
+
+	ASSERT_GT(ARRAY_SIZE(counts), nr_ids + 1);
+	ASSERT_EQ(0, t_alloc(self->fd, 16, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_free_range(self->fd, a.out_handle, 3, 1, NULL));
+	memset(&bi, 0, sizeof(bi));
+	bi.size = sizeof(bi);
+	bi.handle = a.out_handle;
+	bi.out_nr_nodes = 99;
+	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_LE(1, bi.out_nr_nodes);
+	EXPECT_GE(nr_ids, bi.out_nr_nodes);
+
+	bi.node_pages = (__u64)(uintptr_t)counts;
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	bi.node_pages = 0;
+	bi.nr_node_pages = 1;
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+
+	bi.flags = FRAGALLOC_BATCH_INFO_NODES;
+	bi.node_pages = (__u64)(uintptr_t)counts;
+	bi.nr_node_pages = ARRAY_SIZE(counts);
+	memset(counts, 0xa5, sizeof(counts));
+	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	for (__u32 k = 0; k < nr_ids; k++)
+		sum += counts[k];
+	EXPECT_EQ(15, sum);	/* present pages: the hole is not on a node */
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, counts[nr_ids]);
+	/* a short array gets its entries only */
+	memset(counts, 0xa5, sizeof(counts));
+	bi.nr_node_pages = 1;
+	ASSERT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, counts[1]);
+	/* zero entries: nothing written, no pointer needed */
+	bi.node_pages = 0;
+	bi.nr_node_pages = 0;
+	EXPECT_EQ(0, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	bi.node_pages = 8;
+	bi.nr_node_pages = 2;
+	EXPECT_EQ(-EFAULT, t_ioctl(self->fd, FRAGALLOC_IOC_BATCH_INFO, &bi));
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+}
+
+static int stats_node(int fd, __u32 flags, __s32 node, struct fragalloc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->flags = flags;
+	st->node = node;
+	return t_ioctl(fd, FRAGALLOC_IOC_STATS, st);
+}
+
+/* @node without FRAGALLOC_STATS_NODE, a node not online, __reserved: EINVAL. */
+TEST_F(fa, stats_bad_node_einval)
+{
+	__s32 bad[] = { -1, -2, INT_MIN, INT_MAX,
+			(__s32)self->info.out_nr_node_ids, -1 };
+	size_t n = ARRAY_SIZE(bad) - 1;
+	struct fragalloc_stats st;
+
+	EXPECT_EQ(-EINVAL, stats_node(self->fd, 0, 1, &st));
+	EXPECT_EQ(-EINVAL, stats_node(self->fd, 0, -1, &st));
+	bad[n] = node_without(&self->info, "online");
+	if (bad[n] >= 0)
+		n++;
+	else
+		TH_LOG("every node id is online: that case is not run");
+	for (size_t k = 0; k < n; k++) {
+		EXPECT_EQ(-EINVAL, stats_node(self->fd, FRAGALLOC_STATS_NODE,
+					      bad[k], &st)) {
+			TH_LOG("node %d", bad[k]);
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.__reserved = 1;
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_STATS, &st));
+	st.flags = FRAGALLOC_STATS_NODE;
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, FRAGALLOC_IOC_STATS, &st));
+}
+
+/*
+ * STATS_NODE: the pool figures of the online nodes add up to the totals;
+ * the fd figures are the fd's whatever the node.
+ */
+TEST_F(fa, stats_nodes_add_up)
+{
+	struct fragalloc_stats tot, one;
+	struct fragalloc_alloc a;
+	__u64 used = 0, other = 0, blocks = 0;
+
+	ASSERT_EQ(0, t_alloc(self->fd, 40, FRAGALLOC_MOVABLE, 0, 0, &a));
+	ASSERT_EQ(0, stats_node(self->fd, 0, 0, &tot));
+	for (int nid = 0; nid < (int)self->info.out_nr_node_ids; nid++) {
+		if (node_listed("online", nid) == 0)
+			continue;
+		ASSERT_EQ(0, stats_node(self->fd, FRAGALLOC_STATS_NODE, nid, &one));
+		EXPECT_EQ(tot.out_fd_pages, one.out_fd_pages);
+		EXPECT_EQ(tot.out_fd_batches, one.out_fd_batches);
+		used += one.out_pages_used[FRAGALLOC_MOVABLE] +
+			one.out_loose_pages[FRAGALLOC_MOVABLE];
+		other += one.out_other_pages;
+		blocks += one.out_blocks[FRAGALLOC_MOVABLE];
+	}
+	/* other tests' pages may come and go meanwhile: ours are there */
+	EXPECT_LE(40, used);
+	EXPECT_EQ(tot.out_pages_used[FRAGALLOC_MOVABLE] +
+		  tot.out_loose_pages[FRAGALLOC_MOVABLE], used);
+	EXPECT_EQ(tot.out_blocks[FRAGALLOC_MOVABLE], blocks);
+	EXPECT_EQ(tot.out_other_pages, other);
+	EXPECT_EQ(40, tot.out_fd_pages);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
 }
 
 TEST_HARNESS_MAIN

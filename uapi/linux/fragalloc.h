@@ -313,7 +313,7 @@ struct fragalloc_free {
  * @out_nr_nodes: distinct NUMA nodes the present pages lie on
  *
  * Errnos: ENOENT; ENOMEM when the kernel could not get the memory to count
- * pageblocks or to stage PFNs; EINVAL for @pfns or @nr_pfns non-zero without
+ * pageblocks or nodes or to stage PFNs; EINVAL for @pfns or @nr_pfns non-zero without
  * FRAGALLOC_BATCH_INFO_PFNS, or @node_pages or @nr_node_pages non-zero
  * without FRAGALLOC_BATCH_INFO_NODES. The members from @node_pages on were
  * added later (tail extension).
@@ -346,7 +346,9 @@ struct fragalloc_batch_info {
  * FRAGALLOC_STATS_NODE: the pool figures are those of NUMA node @node's pool
  *	only (the fd figures, @out_fd_batches and @out_fd_pages, stay the fd's
  *	totals). Without it, every pool figure is the sum over all nodes and
- *	@node must be 0.
+ *	@node must be 0; but @out_recompact_runs counts a recompaction once
+ *	however many nodes it covered, while each node's counts the runs that
+ *	worked on its pool (their sum may exceed the total).
  */
 #define FRAGALLOC_STATS_NODE		_BITUL(0)
 #define FRAGALLOC_STATS_FLAGS_MASK	(FRAGALLOC_STATS_NODE)

@@ -21,8 +21,19 @@ struct task_struct;
 
 int fragalloc_alloc_pages(unsigned int mobility, unsigned int flags,
 			  unsigned long nr, struct page **pages);
+/*
+ * NUMA: the _node variants take the node (NUMA_NO_NODE: the calling task's
+ * memory policy and local node, what the variants without a node do) and
+ * FRAGALLOC_ALLOC_THISNODE (that node only, -ENOMEM rather than another).
+ * Each node's pages come from that node's own pool, and recompaction never
+ * moves a page to another node.
+ */
+int fragalloc_alloc_pages_node(int nid, unsigned int mobility,
+			       unsigned int flags, unsigned long nr,
+			       struct page **pages);
 void fragalloc_free_pages(struct page **pages, unsigned long nr);
 void fragalloc_get_stats(struct fragalloc_stats *st);
+void fragalloc_get_node_stats(int nid, struct fragalloc_stats *st);
 
 /**
  * struct fragalloc_client - an in-kernel user whose pages may be recompacted
@@ -84,6 +95,10 @@ int fragalloc_client_alloc(struct fragalloc_client *client,
 			   unsigned int mobility, unsigned int flags,
 			   unsigned long nr, struct page **pages,
 			   unsigned long cookie);
+int fragalloc_client_alloc_node(struct fragalloc_client *client, int nid,
+				unsigned int mobility, unsigned int flags,
+				unsigned long nr, struct page **pages,
+				unsigned long cookie);
 void fragalloc_client_free(struct fragalloc_client *client,
 			   struct page **pages, unsigned long nr);
 int fragalloc_client_recompact(struct fragalloc_client *client,

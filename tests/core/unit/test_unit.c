@@ -989,6 +989,85 @@ static bool test_property_order9(void)
 	return property_run(42, 32000, 9) && property_run(43, 32000, 9);
 }
 
+/*
+ * Two NUMA nodes as the driver runs them: one pool per node, each over its
+ * own source (here disjoint PFN ranges). Each pool hands out and plans
+ * only its node's pages (a move never leaves its node), and
+ * fa_pool_stats_add() sums the pools' counters, every one of them, into
+ * what one pool holding all the pages would report.
+ */
+static bool test_two_node_pools(void)
+{
+	struct fa_pool_config cfg = { .block_order = 3, .reserve_blocks = 1 };
+	unsigned long p[2][40], lo[2] = { 0, 1UL << 20 };
+	struct fa_pool_stats st[2], sum, zero;
+	struct fa_plan_result res;
+	struct fa_move mv[40];
+	struct fa_pool *pool[2];
+	struct sim s[2];
+	unsigned int i, k;
+	long n;
+
+	for (k = 0; k < 2; k++) {
+		sim_init(&s[k], 3);
+		sim_add_region(&s[k], lo[k], 16);
+		pool[k] = fa_pool_create(&cfg, &sim_ops, &s[k]);
+		T_ASSERT(pool[k]);
+		/* node 1 gets more, so that the sums tell the pools apart */
+		T_ASSERT(check_alloc(pool[k], &s[k], 0, 20 + 20 * k, p[k], 0,
+				     NULL) == 0);
+		for (i = 0; i < 20 + 20 * k; i++)
+			T_ASSERT(p[k][i] >= lo[k] && p[k][i] < lo[k] + 128);
+		/* every other page back: half-empty blocks to recompact */
+		for (i = 0; i < 20 + 20 * k; i += 2)
+			T_ASSERT(check_free(pool[k], &s[k], &p[k][i], 1));
+	}
+	for (k = 0; k < 2; k++) {
+		n = fa_plan(pool[k], 0, NULL, NULL, mv, 40, 0, &res);
+		T_ASSERT(n > 0);
+		for (i = 0; i < n; i++)
+			T_ASSERT(mv[i].src >= lo[k] && mv[i].src < lo[k] + 128 &&
+				 mv[i].dst >= lo[k] && mv[i].dst < lo[k] + 128);
+		T_ASSERT(check_plan_dsts(&s[k], mv, n, 0));
+		for (i = 0; i < n; i++)
+			T_ASSERT(check_move(pool[k], &s[k], &mv[i], true));
+		fa_plan_finish(pool[k], 0);
+		T_CHECK(pool[k], &s[k]);
+	}
+
+	memset(&sum, 0, sizeof(sum));
+	memset(&zero, 0, sizeof(zero));
+	for (k = 0; k < 2; k++) {
+		fa_pool_get_stats(pool[k], &st[k]);
+		fa_pool_stats_add(&sum, &st[k]);
+	}
+	T_ASSERT(st[0].cls[0].pages_used == 10 && st[1].cls[0].pages_used == 20);
+	T_ASSERT(sum.cls[0].pages_used == 30);
+	/* each counter the two pools' sum: checked as the u64s they all are */
+	{
+		const u64 *a = (const u64 *)&st[0], *b = (const u64 *)&st[1];
+		const u64 *c = (const u64 *)&sum;
+
+		for (i = 0; i < sizeof(sum) / sizeof(u64); i++)
+			T_ASSERT(c[i] == a[i] + b[i]);
+	}
+	fa_pool_stats_add(&sum, &zero);
+	T_ASSERT(sum.cls[0].pages_used == 30);
+	for (k = 0; k < 2; k++) {
+		unsigned long pfn;
+
+		for (pfn = lo[k]; pfn < lo[k] + 128; pfn++)
+			if (fa_pool_page_in_use(pool[k], pfn))
+				T_ASSERT(check_free(pool[k], &s[k], &pfn, 1));
+		fa_pool_set_reserve(pool[k], 0);
+		T_ASSERT(s[k].outstanding == 0);
+		fa_pool_destroy(pool[k]);
+		T_ASSERT(s[k].errors == 0);
+		sim_destroy(&s[k]);
+	}
+	return true;
+}
+
 int main(void)
 {
 	run("blockmap_basic", test_blockmap_basic);
@@ -1012,6 +1091,7 @@ int main(void)
 	run_pool("break_pinned_blocks", test_break, 3, 0, 16);
 	run("property_random_ops", test_property);
 	run("property_order9", test_property_order9);
+	run("two_node_pools", test_two_node_pools);
 	printf("# core: %d passed, %d failed\n", t_pass, t_fail);
 	return t_fail ? 1 : 0;
 }
