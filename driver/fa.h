@@ -270,7 +270,8 @@ struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
  * @pooled: the pages are the compact pool's: tagged and marked movable at
  *	ALLOC, so recompaction and the shrinker may move them, and counted by
  *	the pool's statistics. Pages of the other policies are never moved
- *	and count in &fa_device.other_pages (their @alloc and @free keep it).
+ *	and count in &fa_device.other_pages and in their node's
+ *	&fa_node.other_pages (their @alloc and @free keep both).
  *
  * The table is read-only; fa_policy_get() bounds a user-supplied index.
  */
