@@ -59,6 +59,8 @@ struct user_struct;
  * @hard_fail: jiffies of the node's last whole-pageblock allocation that
  *	failed trying hard
  * @shrink_last: the shrinker's last count for the node
+ * @shrink_when: jiffies of the shrinker's last scan of the node: the
+ *	zeroer keeps off the node's blocks while reclaim runs there
  * @run_reserve: the reserve a recompaction found (recompact_lock)
  * @run_released: blocks ever released when that recompaction began
  * @recompact_runs: recompactions that worked on the node's pool
@@ -110,6 +112,7 @@ struct fa_node {
 	int nid;
 	unsigned long hard_fail;
 	unsigned long shrink_last;
+	unsigned long shrink_when;
 	unsigned long run_reserve;
 	u64 run_released;
 	u64 recompact_runs;
@@ -270,7 +273,8 @@ struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
  * @pooled: the pages are the compact pool's: tagged and marked movable at
  *	ALLOC, so recompaction and the shrinker may move them, and counted by
  *	the pool's statistics. Pages of the other policies are never moved
- *	and count in &fa_device.other_pages (their @alloc and @free keep it).
+ *	and count in &fa_device.other_pages and in their node's
+ *	&fa_node.other_pages (their @alloc and @free keep both).
  *
  * The table is read-only; fa_policy_get() bounds a user-supplied index.
  */

@@ -91,9 +91,6 @@ static const struct fa_source_ops fa_buddy_source = {
  * with trylocks only. The last count is kept for when the pool lock is
  * busy: a count must not wait either.
  */
-/* jiffies of the last scan: the zeroer keeps off while reclaim is running */
-static unsigned long fa_shrink_when;
-
 static unsigned long fa_shrink_count(struct shrinker *s,
 				     struct shrink_control *sc)
 {
@@ -122,7 +119,7 @@ static unsigned long fa_shrink_scan(struct shrinker *s,
 	 * back at least half of what is reclaimable now, not a batch.
 	 */
 	fa_ev_shrink_begin();
-	WRITE_ONCE(fa_shrink_when, jiffies);
+	WRITE_ONCE(fa_dev.nodes[sc->nid].shrink_when, jiffies);
 	freed = fa_reclaim(sc->nid, sc->nr_to_scan, !current_is_kswapd(),
 			   &contended);
 	fa_ev_shrink(sc->nr_to_scan, freed);
@@ -222,41 +219,43 @@ static DECLARE_WORK(fa_zero_work, fa_zero_work_fn);
 static unsigned long *fa_zero_dirty;
 
 /*
- * Memory is short when reclaim ran within the last second or free memory
- * is below the zones' high watermarks (kswapd's goal): the zeroer stops,
- * since zeroed pages only help allocations that reuse the pool's blocks,
- * and reclaim is about to give those blocks back.
+ * Memory is short on @node when reclaim of the node ran within the last
+ * second or its free memory is below its zones' high watermarks (kswapd's
+ * goal): the zeroer leaves the node's blocks alone, since zeroed pages
+ * only help allocations that reuse the pool's blocks, and reclaim is about
+ * to give those blocks back. Another node may have plenty meanwhile.
  */
-static bool fa_zero_pressure(void)
+static bool fa_zero_pressure(const struct fa_node *node)
 {
-	unsigned long high = 0;
-	int nid, z;
+	struct zone *zones = NODE_DATA(node->nid)->node_zones;
+	unsigned long high = 0, free = 0;
+	int z;
 
 	if (!READ_ONCE(fa_prezero) ||
-	    time_before(jiffies, READ_ONCE(fa_shrink_when) + HZ))
+	    time_before(jiffies, READ_ONCE(node->shrink_when) + HZ))
 		return true;
-	for_each_online_node(nid) {
-		struct zone *zones = NODE_DATA(nid)->node_zones;
-
-		for (z = 0; z < MAX_NR_ZONES; z++)
-			high += high_wmark_pages((zones + z));
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		high += high_wmark_pages((zones + z));
+		free += zone_page_state(zones + z, NR_FREE_PAGES);
 	}
-	return global_zone_page_state(NR_FREE_PAGES) < high;
+	return free < high;
 }
 
 /*
- * Clear the pages of @dirty in the pageblock at @pfn, without the pool lock
- * (the pool keeps the block out of reach meanwhile). Under pressure, stop:
- * the pages not cleared leave @dirty, so they stay unmarked.
+ * Clear the pages of @dirty in the pageblock at @pfn of @node, without the
+ * pool lock (the pool keeps the block out of reach meanwhile). Under
+ * pressure, stop: the pages not cleared leave @dirty, so they stay
+ * unmarked.
  */
-static void fa_zero_block(unsigned long pfn, unsigned long *dirty)
+static void fa_zero_block(const struct fa_node *node, unsigned long pfn,
+			  unsigned long *dirty)
 {
 	unsigned long bit, n = 0;
 
 	for_each_set_bit(bit, dirty, pageblock_nr_pages) {
 		if (!(++n % 32)) {
 			cond_resched();
-			if (fa_zero_pressure()) {
+			if (fa_zero_pressure(node)) {
 				bitmap_clear(dirty, bit,
 					     pageblock_nr_pages - bit);
 				return;
@@ -266,8 +265,11 @@ static void fa_zero_block(unsigned long pfn, unsigned long *dirty)
 	}
 }
 
-/* The next dirty reserve block of any node's pool (pool lock held). */
-static long fa_zero_next(struct fa_pool **poolp, unsigned long *pfn)
+/*
+ * The next dirty reserve block of a node's pool, of a node not short of
+ * memory (pool lock held). *@nodep: its node, which outlives this work.
+ */
+static long fa_zero_next(struct fa_node **nodep, unsigned long *pfn)
 {
 	struct fa_pool *pool;
 	long n;
@@ -275,10 +277,12 @@ static long fa_zero_next(struct fa_pool **poolp, unsigned long *pfn)
 
 	for (nid = fa_next_pool(0, &pool); nid < nr_node_ids;
 	     nid = fa_next_pool(nid + 1, &pool)) {
+		if (fa_zero_pressure(&fa_dev.nodes[nid]))
+			continue;
 		/* -EBUSY: that pool's block is out (by nobody else, though) */
 		n = fa_pool_zero_begin(pool, pfn, fa_zero_dirty);
 		if (n > 0) {
-			*poolp = pool;
+			*nodep = &fa_dev.nodes[nid];
 			return n;
 		}
 	}
@@ -287,26 +291,26 @@ static long fa_zero_next(struct fa_pool **poolp, unsigned long *pfn)
 
 /*
  * One dirty reserve block after another, of every node's pool (never the
- * front one, which the next allocation takes), until none is left or
- * memory gets short. Holds no lock while zeroing; the pool pointer is the
- * one the block came from, valid until fa_source_exit() has cancelled
- * this work.
+ * front one, which the next allocation takes), until none is left on a
+ * node with memory to spare. Holds no lock while zeroing; the node (and
+ * its pool) is the one the block came from, valid until fa_source_exit()
+ * has cancelled this work.
  */
 static void fa_zero_work_fn(struct work_struct *work)
 {
-	struct fa_pool *pool = NULL;
+	struct fa_node *node = NULL;
 	unsigned long pfn;
 	long n;
 
-	while (!fa_zero_pressure()) {
+	for (;;) {
 		mutex_lock(&fa_dev.pool_lock);
-		n = fa_zero_next(&pool, &pfn);
+		n = fa_zero_next(&node, &pfn);
 		mutex_unlock(&fa_dev.pool_lock);
 		if (n <= 0)
 			break;
-		fa_zero_block(pfn, fa_zero_dirty);
+		fa_zero_block(node, pfn, fa_zero_dirty);
 		mutex_lock(&fa_dev.pool_lock);
-		fa_pool_zero_end(pool, fa_zero_dirty);
+		fa_pool_zero_end(node->pool, fa_zero_dirty);
 		mutex_unlock(&fa_dev.pool_lock);
 		cond_resched();
 	}

@@ -55,9 +55,14 @@ static void fa_fill_stats(struct fragalloc_stats *st, int nid)
 	else if (fa_dev.nodes)
 		for_each_node(n)
 			fa_add_node(n, &ps, st);
-	/* A run over several nodes is one run (each node counts it too). */
-	if (nid == NUMA_NO_NODE)
+	/*
+	 * A run over several nodes is one run (each node counts it too);
+	 * the other policies' pages are counted whole as well as per node.
+	 */
+	if (nid == NUMA_NO_NODE) {
 		st->out_recompact_runs = fa_dev.recompact_runs;
+		st->out_other_pages = atomic_long_read(&fa_dev.other_pages);
+	}
 	mutex_unlock(&fa_dev.pool_lock);
 	st->out_idle_pages = ps.reserve_blocks << pageblock_order;
 	for (i = 0; i < FRAGALLOC_NR_MOBILITY; i++) {

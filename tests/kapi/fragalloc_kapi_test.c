@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -137,6 +138,62 @@ static void kt_bad_args(struct seq_file *m, unsigned int *n)
 		  "alloc: zero pages is -EINVAL");
 	KT_EXPECT(m, n, fragalloc_alloc_pages(0, 1U << 31, 1, &page) ==
 		  -EINVAL, "alloc: unknown flag is -EINVAL");
+}
+
+/* Pages of @nr on node @nid. */
+static unsigned long kt_on_node(struct page **pages, unsigned long nr, int nid)
+{
+	unsigned long i, on = 0;
+
+	for (i = 0; i < nr; i++)
+		on += pages[i] && page_to_nid(pages[i]) == nid;
+	return on;
+}
+
+/* The node of the _node variants: bad ids, strict placement, its stats. */
+static void kt_nodes(struct seq_file *m, unsigned int *n)
+{
+	struct fragalloc_stats st0, st1;
+	struct page *pages[64], *page;
+	bool placed = true, counted = true;
+	int nid, ret;
+
+	KT_EXPECT(m, n, fragalloc_alloc_pages_node(nr_node_ids, 0, 0, 1,
+						   &page) == -EINVAL,
+		  "node: nid nr_node_ids is -EINVAL");
+	KT_EXPECT(m, n, fragalloc_alloc_pages_node(-2, 0, 0, 1, &page) ==
+		  -EINVAL, "node: nid -2 is -EINVAL");
+	KT_EXPECT(m, n, fragalloc_alloc_pages_node(NUMA_NO_NODE, 0,
+						   FRAGALLOC_ALLOC_THISNODE, 1,
+						   &page) == -EINVAL,
+		  "node: THISNODE without a node is -EINVAL");
+	KT_EXPECT(m, n, fragalloc_alloc_pages_node(first_memory_node, 0,
+						   FRAGALLOC_ALLOC_NODE, 1,
+						   &page) == -EINVAL,
+		  "node: FRAGALLOC_ALLOC_NODE is -EINVAL");
+	KT_EXPECT(m, n, fragalloc_alloc_pages(0, FRAGALLOC_ALLOC_THISNODE, 1,
+					      &page) == -EINVAL,
+		  "node: THISNODE without the node argument is -EINVAL");
+	for_each_node_state(nid, N_MEMORY) {
+		fragalloc_get_node_stats(nid, &st0);
+		ret = fragalloc_alloc_pages_node(nid, FRAGALLOC_UNMOVABLE,
+						 FRAGALLOC_ALLOC_THISNODE,
+						 ARRAY_SIZE(pages), pages);
+		if (ret != ARRAY_SIZE(pages)) {
+			placed = false;
+			continue;
+		}
+		placed &= kt_on_node(pages, ret, nid) == ret;
+		fragalloc_get_node_stats(nid, &st1);
+		counted &= st1.out_pages_used[FRAGALLOC_UNMOVABLE] +
+			   st1.out_loose_pages[FRAGALLOC_UNMOVABLE] >=
+			   st0.out_pages_used[FRAGALLOC_UNMOVABLE] +
+			   st0.out_loose_pages[FRAGALLOC_UNMOVABLE] + ret;
+		fragalloc_free_pages(pages, ret);
+	}
+	KT_EXPECT(m, n, placed,
+		  "node: a strict request's pages are all on its node, every node");
+	KT_EXPECT(m, n, counted, "node: the node's stats count them");
 }
 
 static void kt_plain(struct seq_file *m, unsigned int *n)
@@ -641,6 +698,7 @@ static int kt_run_show(struct seq_file *m, void *v)
 
 	seq_puts(m, "TAP version 13\n");
 	kt_bad_args(m, &n);
+	kt_nodes(m, &n);
 	kt_plain(m, &n);
 	kt_client(m, &n, false);
 	kt_client(m, &n, true);
