@@ -292,7 +292,6 @@ void fa_auto_recompact_kick(void);
 void fa_auto_recompact_exit(void);
 
 /* movable.c: the movable policy (FA_MOVABLE builds only, see compat.h) */
-unsigned long fa_movable_fill(struct page **pages, unsigned long n);
 void fa_movable_free(struct page **pages, unsigned long nr);
 void fa_movable_publish(struct fa_file *ff, struct fa_batch *b);
 

@@ -34,7 +34,6 @@
  * from under us", migrate_movable_ops_page() or move_to_new_folio() for
  * "released by its owner", putback_movable_pages()).
  */
-#include <linux/gfp.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -150,25 +149,6 @@ static const struct movable_operations fa_movable_ops = {
 	.migrate_page = fa_movable_migrate,
 	.putback_page = fa_movable_putback,
 };
-
-static gfp_t fa_movable_gfp(void)
-{
-	return GFP_HIGHUSER_MOVABLE | __GFP_ZERO | __GFP_NOWARN |
-	       __GFP_RETRY_MAYFAIL;
-}
-
-/* The policy's fill (policy.c, fa_buddy_alloc()): pages not yet registered. */
-unsigned long fa_movable_fill(struct page **pages, unsigned long n)
-{
-	unsigned long got;
-
-	for (got = 0; got < n; got++) {
-		pages[got] = alloc_page(fa_movable_gfp());
-		if (!pages[got])
-			break;
-	}
-	return got;
-}
 
 /**
  * fa_movable_publish() - register a new batch's pages with the kernel

@@ -196,17 +196,36 @@ static gfp_t fa_user_gfp(void)
 	return GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 }
 
-static unsigned long fa_plain_fill(struct page **pages, unsigned long n)
+/* Up to @n pages of @gfp, one alloc_page() each. Return: how many. */
+static unsigned long fa_fill_each(struct page **pages, unsigned long n,
+				  gfp_t gfp)
 {
 	unsigned long got;
 
 	for (got = 0; got < n; got++) {
-		pages[got] = alloc_page(fa_user_gfp());
+		pages[got] = alloc_page(gfp);
 		if (!pages[got])
 			break;
 	}
 	return got;
 }
+
+static unsigned long fa_plain_fill(struct page **pages, unsigned long n)
+{
+	return fa_fill_each(pages, n, fa_user_gfp());
+}
+
+#ifdef FA_MOVABLE
+/*
+ * The movable policy's pages: from movable pageblocks, registered with the
+ * kernel once their batch has a handle (fa_movable_publish()).
+ */
+static unsigned long fa_movable_fill(struct page **pages, unsigned long n)
+{
+	return fa_fill_each(pages, n, GFP_HIGHUSER_MOVABLE | __GFP_ZERO |
+				      __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+}
+#endif
 
 static unsigned long fa_bulk_fill(struct page **pages, unsigned long n)
 {

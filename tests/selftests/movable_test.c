@@ -54,20 +54,16 @@ static bool have_movable(const struct fragalloc_info *info)
 /* /proc/vmstat's @key, or -1. */
 static long long vmstat(const char *key)
 {
-	char line[256];
-	size_t kl = strlen(key);
-	long long v = -1;
 	FILE *f = fopen("/proc/vmstat", "re");
+	long long v, found = -1;
+	char name[64];
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ' ') {
-			v = strtoll(line + kl + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	while (f && found < 0 && fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, key))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
 }
 
 static int compact_memory(void)
@@ -383,7 +379,7 @@ static long hugetlb_try(struct __test_metadata *_metadata)
  */
 TEST_F(movable, hugetlb_moves)
 {
-	long compact_got, movable_got;
+	long compact_got, movable_got, compact_after, movable_after;
 	struct mig_ctx c;
 
 	NEED_MOVABLE();
@@ -393,6 +389,8 @@ TEST_F(movable, hugetlb_moves)
 	frag_setup(_metadata, self->fd, self->ps, FRAGALLOC_POLICY_COMPACT,
 		   false, &c);
 	compact_got = hugetlb_try(_metadata);
+	ASSERT_EQ(0, compact_memory());
+	compact_after = hugetlb_try(_metadata);
 	frag_teardown(_metadata, self->fd, self->ps, &c);
 
 	frag_setup(_metadata, self->fd, self->ps, T_POL, true, &c);
@@ -402,6 +400,14 @@ TEST_F(movable, hugetlb_moves)
 	fprintf(stderr, "# huge pages obtained: compact %ld, movable %ld\n",
 		compact_got, movable_got);
 	EXPECT_GT(movable_got, 0);
+
+	/* the same once compact_memory ran over the layout */
+	frag_setup(_metadata, self->fd, self->ps, T_POL, false, &c);
+	ASSERT_EQ(0, compact_memory());
+	movable_after = hugetlb_try(_metadata);
+	frag_teardown(_metadata, self->fd, self->ps, &c);
+	fprintf(stderr, "# huge pages after compact_memory: compact %ld, movable %ld\n",
+		compact_after, movable_after);
 }
 
 /* ---------------------------------------------------------------------- */
