@@ -174,7 +174,9 @@ struct fa_file {
  * (handle << 32 | index) in page->index. These tags are only hints, read
  * while the pool marks the page movable: the mover looks the id up in
  * &fa_device.file_ids and believes it only once the batch's @pages, under
- * the file's lock, still holds the page at that index.
+ * the file's lock, still holds the page at that index. The movable
+ * policy's pages carry the same tags, for the kernel's migration
+ * (movable.c), which checks them the same way.
  */
 struct fa_batch {
 	u32 handle;

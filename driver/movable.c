@@ -101,7 +101,7 @@ static bool fa_movable_isolate(struct page *page, isolate_mode_t mode)
 	if (ff)
 		up_read(&ff->lock);
 	rcu_read_unlock();
-	return ff;
+	return !!ff;
 }
 
 /*
