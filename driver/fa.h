@@ -204,6 +204,8 @@ extern unsigned int fa_auto_recompact_interval_ms;
  * @nr_batches: live batches
  * @mapping: the address space every mapping of this file lives in
  * @node: entry in &fa_device.files
+ * @rcu: frees the file after a grace period: the movable policy's ops find
+ *	it by id under RCU (movable.c)
  */
 struct fa_file {
 	struct rw_semaphore lock;
@@ -215,6 +217,7 @@ struct fa_file {
 	unsigned long nr_batches;
 	struct address_space *mapping;
 	struct list_head node;
+	struct rcu_head rcu;
 };
 
 /**
@@ -233,7 +236,9 @@ struct fa_file {
  * (handle << 32 | index) in page->index. These tags are only hints, read
  * while the pool marks the page movable: the mover looks the id up in
  * &fa_device.file_ids and believes it only once the batch's @pages, under
- * the file's lock, still holds the page at that index.
+ * the file's lock, still holds the page at that index. The movable
+ * policy's pages carry the same tags, for the kernel's migration
+ * (movable.c), which checks them the same way.
  */
 struct fa_batch {
 	u32 handle;
@@ -273,8 +278,15 @@ struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
  * @pooled: the pages are the compact pool's: tagged and marked movable at
  *	ALLOC, so recompaction and the shrinker may move them, and counted by
  *	the pool's statistics. Pages of the other policies are never moved
- *	and count in &fa_device.other_pages and in their node's
- *	&fa_node.other_pages (their @alloc and @free keep both).
+ *	by fragalloc and count in &fa_device.other_pages and in their
+ *	node's &fa_node.other_pages (their @alloc and @free keep both).
+ * @publish: if set, called once the batch has its handle, under the file's
+ *	lock for writing (the movable policy registers its pages there)
+ * @free_unlocked: @free may sleep on page locks, so it is called only with
+ *	no fragalloc lock held, the pages already out of their batch
+ *
+ * A policy without @alloc is one this kernel cannot offer: ALLOC refuses it
+ * with -EOPNOTSUPP.
  *
  * The table is read-only; fa_policy_get() bounds a user-supplied index.
  */
@@ -285,12 +297,15 @@ struct fa_policy {
 	void (*free)(struct page **pages, unsigned long nr);
 	unsigned long (*fill)(struct page **pages, unsigned long n, int nid,
 			      gfp_t gfp);
+	void (*publish)(struct fa_file *ff, struct fa_batch *b);
 	unsigned int alloc_flags;
 	bool pooled;
+	bool free_unlocked;
 };
 
 /* policy.c: the policies, and the pages of a batch whatever its policy. */
 const struct fa_policy *fa_policy_get(unsigned int policy);
+void fa_other_account(struct page **pages, unsigned long nr, long sign);
 int fa_pages_count_blocks(struct page **pages, unsigned long nr,
 			  u64 *nr_blocks, u64 *nr_loose);
 void fa_pages_set_movable(struct page **pages, unsigned long nr,
@@ -352,12 +367,18 @@ struct fa_scope {
 int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		 struct fragalloc_recompact *out);
 void fa_page_tag(struct page *page, u32 id, u32 handle, unsigned long idx);
+void fa_batch_move_page(struct fa_file *ff, struct fa_batch *b,
+			unsigned long idx, struct page *src, struct page *dst);
 bool fa_in_recompaction(void);
 unsigned long fa_reclaim(int nid, unsigned long nr_pages, bool greedy,
 			 bool *contended);
 void fa_auto_recompact_init(void);
 void fa_auto_recompact_kick(void);
 void fa_auto_recompact_exit(void);
+
+/* movable.c: the movable policy (FA_MOVABLE builds only, see compat.h) */
+void fa_movable_free(struct page **pages, unsigned long nr);
+void fa_movable_publish(struct fa_file *ff, struct fa_batch *b);
 
 /* stats.c */
 void fa_fill_pool_stats(struct fragalloc_stats *st);

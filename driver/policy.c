@@ -20,6 +20,7 @@
 #include <linux/sort.h>
 
 #include "fa.h"
+#include "compat.h"
 #include "fa_events.h"
 
 /* PFNs handed to the pool per call: the pool lock is never held long. */
@@ -395,6 +396,7 @@ static struct page *fa_buddy_pages(int nid, gfp_t gfp, unsigned int order)
 	return alloc_pages_node(nid, gfp, order);
 }
 
+/* Up to @n pages of @gfp, one alloc_page() each. Return: how many. */
 static unsigned long fa_plain_fill(struct page **pages, unsigned long n,
 				   int nid, gfp_t gfp)
 {
@@ -407,6 +409,21 @@ static unsigned long fa_plain_fill(struct page **pages, unsigned long n,
 	}
 	return got;
 }
+
+#ifdef FA_MOVABLE
+/*
+ * The movable policy's pages: from movable pageblocks (of @nid, strictly if
+ * @gfp says so), registered with the kernel once their batch has a handle
+ * (fa_movable_publish()).
+ */
+static unsigned long fa_movable_fill(struct page **pages, unsigned long n,
+				     int nid, gfp_t gfp)
+{
+	return fa_plain_fill(pages, n, nid,
+			     GFP_HIGHUSER_MOVABLE | __GFP_ZERO | __GFP_NOWARN |
+			     __GFP_RETRY_MAYFAIL | (gfp & __GFP_THISNODE));
+}
+#endif
 
 /*
  * The bulk allocator reads no memory policy (alloc_pages_bulk_array() is
@@ -469,7 +486,7 @@ static unsigned long fa_highorder_fill(struct page **pages, unsigned long n,
 }
 
 /* Count (@sign 1) or uncount (-1) buddy pages in their nodes' figures. */
-static void fa_other_account(struct page **pages, unsigned long nr, long sign)
+void fa_other_account(struct page **pages, unsigned long nr, long sign)
 {
 	unsigned long i, run = 0;
 	int nid = NUMA_NO_NODE;
@@ -569,6 +586,26 @@ static const struct fa_policy fa_policies[FRAGALLOC_NR_POLICIES] = {
 	[FRAGALLOC_POLICY_PLAIN] = FA_BUDDY_POLICY(fa_plain_fill),
 	[FRAGALLOC_POLICY_BULK] = FA_BUDDY_POLICY(fa_bulk_fill),
 	[FRAGALLOC_POLICY_HIGHORDER] = FA_BUDDY_POLICY(fa_highorder_fill),
+#ifdef FA_MOVABLE
+	/* Registered with the kernel's compaction, which moves them (movable.c). */
+	[FRAGALLOC_POLICY_MOVABLE] = {
+		.alloc = fa_buddy_alloc,
+		.free = fa_movable_free,
+		.fill = fa_movable_fill,
+		.publish = fa_movable_publish,
+		.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT |
+			       FRAGALLOC_ALLOC_NODE |
+			       FRAGALLOC_ALLOC_THISNODE,
+		.free_unlocked = true,
+	},
+#else
+	/* No .alloc: refused with -EOPNOTSUPP, after the usual checks. */
+	[FRAGALLOC_POLICY_MOVABLE] = {
+		.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT |
+			       FRAGALLOC_ALLOC_NODE |
+			       FRAGALLOC_ALLOC_THISNODE,
+	},
+#endif
 };
 
 /**

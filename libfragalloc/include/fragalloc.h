@@ -190,7 +190,7 @@ int fragalloc_memory_nodes(const char *path, int *ids, size_t max);
  */
 /* "unmovable", "reclaimable", "movable"; NULL if out of range. */
 const char *fragalloc_mobility_name(unsigned int mobility);
-/* "compact", "plain", "bulk", "highorder"; NULL if out of range. */
+/* "compact", "plain", "bulk", "highorder", "movable"; NULL if out of range. */
 const char *fragalloc_policy_name(unsigned int policy);
 /* "batch", "fd", "pool"; NULL if out of range. */
 const char *fragalloc_scope_name(unsigned int scope);

@@ -55,6 +55,9 @@
  *  - ENOSPC: the pages would exceed a module limit (max_fd_pages or
  *    max_total_pages, see &struct fragalloc_info).
  *  - EPERM: a pool-wide recompaction was asked for without CAP_SYS_ADMIN.
+ *  - EOPNOTSUPP: ALLOC of FRAGALLOC_POLICY_MOVABLE on a kernel that cannot
+ *    register movable pages (INFO does not report FRAGALLOC_FEAT_MOVABLE);
+ *    reported after the arguments were found valid.
  *  - EINTR: a fatal signal interrupted a long allocation or recompaction;
  *    everything allocated so far is rolled back, pages already moved stay
  *    moved (recompaction is always consistent and resumable).
@@ -108,17 +111,26 @@ enum fragalloc_mobility {
  * @FRAGALLOC_POLICY_BULK: the kernel's bulk page allocator.
  * @FRAGALLOC_POLICY_HIGHORDER: largest order first (8, 4, then 0, as the
  *	dma-buf system heap does), split into order-0 pages.
+ * @FRAGALLOC_POLICY_MOVABLE: order-0 pages from movable pageblocks that the
+ *	kernel's own compaction (kcompactd, compact_memory, hugetlb and CMA
+ *	allocations, memory offlining) migrates: a mapped page's physical
+ *	address may change at any time (BATCH_INFO shows the current PFNs),
+ *	so never hand it to a device. Only where the kernel lets modules
+ *	register movable pages (6.1 to 6.16) and has CONFIG_COMPACTION:
+ *	FRAGALLOC_FEAT_MOVABLE in INFO; elsewhere ALLOC answers EOPNOTSUPP.
+ *	Not moved by RECOMPACT (the kernel moves them); BEST_EFFORT only.
  * @FRAGALLOC_NR_POLICIES: number of policies.
  *
- * The non-default policies exist to compare fragmentation on the user's own
- * machine.
+ * plain, bulk and highorder exist to compare fragmentation on the user's
+ * own machine.
  */
 enum fragalloc_policy {
 	FRAGALLOC_POLICY_COMPACT = 0,
 	FRAGALLOC_POLICY_PLAIN = 1,
 	FRAGALLOC_POLICY_BULK = 2,
 	FRAGALLOC_POLICY_HIGHORDER = 3,
-	FRAGALLOC_NR_POLICIES = 4,
+	FRAGALLOC_POLICY_MOVABLE = 4,
+	FRAGALLOC_NR_POLICIES = 5,
 };
 
 /* Feature bits reported in &fragalloc_info.out_features. */
@@ -215,7 +227,8 @@ struct fragalloc_info {
  * @__reserved2: must be 0
  *
  * Allocates a batch of zeroed order-0 pages. Errnos: ENOMEM, EDQUOT, ENOSPC,
- * EINTR, and EINVAL for a zero or too large @nr_pages, an unknown @mobility or
+ * EINTR, EOPNOTSUPP for FRAGALLOC_POLICY_MOVABLE without
+ * FRAGALLOC_FEAT_MOVABLE, and EINVAL for a zero or too large @nr_pages, an unknown @mobility or
  * @policy, FRAGALLOC_ALLOC_STRICT with a policy other than compact, a @node
  * that is not -1 or an online node with memory, a non-zero @node without
  * FRAGALLOC_ALLOC_NODE, or FRAGALLOC_ALLOC_THISNODE without a @node >= 0.
