@@ -21,7 +21,11 @@
  * from an allocation made under any fragalloc lock (direct compaction
  * from a GFP_KERNEL allocation under fa_file.lock or files_lock), where
  * waiting for the lock would deadlock; -EAGAIN makes migrate_pages() try
- * again a few times, then the page stays where it is.
+ * again a few times, then the page stays where it is. That holds in every
+ * migrate mode, MIGRATE_ASYNC included. The one wait left is the zap's
+ * i_mmap lock (unmap_mapping_range()), taken for reading, which only
+ * mmap() and munmap() of this file hold for writing, briefly: the kernel's
+ * own migration of file pages waits on it the same way (rmap walks).
  *
  * Locking: the VM holds the page lock around every op, so the ops take
  * fa_file.lock inside the page lock. The freeing side therefore never takes

@@ -589,14 +589,12 @@ static const struct fa_policy fa_policies[FRAGALLOC_NR_POLICIES] = {
 #ifdef FA_MOVABLE
 	/* Registered with the kernel's compaction, which moves them (movable.c). */
 	[FRAGALLOC_POLICY_MOVABLE] = {
-		.alloc = fa_buddy_alloc,
-		.free = fa_movable_free,
-		.fill = fa_movable_fill,
+		.alloc = fa_buddy_alloc, .fill = fa_movable_fill,
+		.free = fa_movable_free, .free_unlocked = true,
 		.publish = fa_movable_publish,
 		.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT |
 			       FRAGALLOC_ALLOC_NODE |
 			       FRAGALLOC_ALLOC_THISNODE,
-		.free_unlocked = true,
 	},
 #else
 	/* No .alloc: refused with -EOPNOTSUPP, after the usual checks. */

@@ -707,9 +707,16 @@ static int issue(struct thr *t, int k, union ubuf *u, eset exp, unsigned int how
 	return call(t, t->fd, k, p, exp, desc);
 }
 
-static eset alloc_ok_set(void)
+/* What a valid ALLOC of @policy may answer. */
+static eset alloc_ok_set(uint32_t policy)
 {
-	return E(0) | E(ENOMEM) | E(EDQUOT) | E(ENOSPC);
+	eset ok = E(0) | E(ENOMEM) | E(EDQUOT) | E(ENOSPC);
+
+	/* the movable policy, where the kernel cannot have it */
+	if (policy == FRAGALLOC_POLICY_MOVABLE &&
+	    !(info.out_features & FRAGALLOC_FEAT_MOVABLE))
+		ok |= E(EOPNOTSUPP);
+	return ok;
 }
 
 /*
@@ -835,7 +842,7 @@ static void op_alloc(struct thr *t)
 	memset(&u, 0, sizeof(u));
 	alloc_fill(t, &u.alloc);
 	valid = alloc_break(t, &u.alloc);
-	exp = valid ? alloc_ok_set() : E(EINVAL);
+	exp = valid ? alloc_ok_set(u.alloc.policy) : E(EINVAL);
 	nr = u.alloc.nr_pages;
 	if (valid && (t->pages + nr > max_pages_per_thread || !unused_batch(t))) {
 		/* keep memory bounded: only a failure test */

@@ -78,7 +78,7 @@ struct ioc_desc {
 static const struct ioc_desc fa_iocs[FA_NR_IOCS] __attribute__((unused)) = {
 	FA_IOC_DESC(INFO, fragalloc_info, out_recompact_flags, 0, FA_DOC_GENERAL),
 	FA_IOC_DESC(ALLOC, fragalloc_alloc, out_mmap_offset, FRAGALLOC_ALLOC_FLAGS_MASK,
-		    FA_DOC_GENERAL, ENOMEM, EDQUOT, ENOSPC, EINTR),
+		    FA_DOC_GENERAL, ENOMEM, EDQUOT, ENOSPC, EINTR, EOPNOTSUPP),
 	FA_IOC_DESC(FREE, fragalloc_free, out_nr_freed, FRAGALLOC_FREE_FLAGS_MASK,
 		    FA_DOC_GENERAL, ENOENT),
 	FA_IOC_DESC(BATCH_INFO, fragalloc_batch_info, out_policy,

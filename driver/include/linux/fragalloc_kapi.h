@@ -53,6 +53,9 @@ void fragalloc_get_node_stats(int nid, struct fragalloc_stats *st);
  * @mover: internal; the task inside @move, or NULL
  * @moving: internal; the @old page of the running @move, or NULL
  *
+ * The movable policy (pages the kernel's own compaction migrates) is not
+ * offered here yet: every page of this API comes from the compact pool.
+ *
  * Pages from fragalloc_alloc_pages() are never moved; pages from
  * fragalloc_client_alloc() are moved by recompactions of the client
  * (fragalloc_client_recompact()) and of the whole pool. Every field of the
