@@ -11,8 +11,9 @@
  *   fa_file.lock		a file's batches and their page arrays
  *				(read: page faults, lookups; write: changes)
  *   fragalloc_client.lock	a client's page registry, and its move()
- *   fa_dev.pool_lock	the portable core (not thread-safe itself) and
- *				the owner tags of pool pages
+ *   fa_dev.pool_lock	the portable core (not thread-safe itself):
+ *				every node's pool, and the owner tags of pool
+ *				pages
  * mmap_lock is taken before fa_file.lock (fault, mmap), so nothing may take
  * mmap_lock while holding fa_file.lock.
  */
