@@ -22,7 +22,7 @@
 # libfragalloc/include/fragalloc_version.h), the CLI, fragalloc.pc, dkms.conf
 # and the Debian packages all take it from here: `make version` writes it
 # into the files that carry it, `make check-version` fails if one disagrees.
-VERSION	:= 1.1.0
+VERSION	:= 1.2.0
 
 TOP	:= $(CURDIR)
 BUILD	:= $(TOP)/build
