@@ -117,20 +117,32 @@ struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff)
 	return NULL;
 }
 
-/* Pages of @b from @first, @nr of them: zap, free, and punch the holes. */
+/*
+ * Pages of @b from @first, @nr of them: zap, free, and punch the holes. A
+ * &fa_policy.free_unlocked policy's pages are not freed here but moved to
+ * @out (@nr entries), for the caller to free once the lock is dropped; with
+ * @out NULL they stay in @b->pages (the whole batch, out of the file already).
+ */
 static unsigned long fa_batch_release_range(struct fa_file *ff,
 					    struct fa_batch *b,
 					    unsigned long first,
-					    unsigned long nr)
+					    unsigned long nr,
+					    struct page **out)
 {
+	const struct fa_policy *pol = fa_policy_get(b->policy);
 	unsigned long i, freed = 0;
 
 	fa_zap_range(ff, b->pgoff + first, nr);
 	for (i = first; i < first + nr; i++)
 		freed += !!b->pages[i];
-	fa_policy_get(b->policy)->free(b->pages + first, nr);
-	memset(b->pages + first, 0, nr * sizeof(*b->pages));
 	b->nr_present -= freed;
+	if (pol->free_unlocked && !out)
+		return freed;
+	if (pol->free_unlocked)
+		memcpy(out, b->pages + first, nr * sizeof(*b->pages));
+	else
+		pol->free(b->pages + first, nr);
+	memset(b->pages + first, 0, nr * sizeof(*b->pages));
 	return freed;
 }
 
@@ -147,6 +159,8 @@ static int fa_ioctl_info(struct fa_file *ff, void *arg)
 	cmd->out_features = FRAGALLOC_FEAT_RANGE_FREE |
 			    FRAGALLOC_FEAT_RECOMPACT |
 			    FRAGALLOC_FEAT_POLICIES | FRAGALLOC_FEAT_MMAP;
+	if (fa_policy_get(FRAGALLOC_POLICY_MOVABLE)->alloc)
+		cmd->out_features |= FRAGALLOC_FEAT_MOVABLE;
 	cmd->out_max_batch_pages = fa_max_batch_pages;
 	cmd->out_max_fd_pages = fa_max_fd_pages;
 	cmd->out_max_total_pages = fa_max_total_pages;
@@ -266,6 +280,8 @@ static int fa_batch_publish(struct fa_file *ff, const struct fa_policy *pol,
 			fa_page_tag(b->pages[i], ff->id, b->handle, i);
 		fa_pages_set_movable(b->pages, b->nr_pages, true);
 	}
+	if (pol->publish)
+		pol->publish(ff, b);
 	ff->nr_batches++;
 	cmd->out_handle = b->handle;
 	cmd->out_nr_pages = b->nr_pages;
@@ -284,6 +300,9 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 	pol = fa_alloc_validate(cmd);
 	if (!pol)
 		return -EINVAL;
+	/* a policy this kernel cannot offer (movable, see compat.h) */
+	if (!pol->alloc)
+		return -EOPNOTSUPP;
 	b = fa_batch_fill(ff, pol, cmd);
 	if (IS_ERR(b))
 		return PTR_ERR(b);
@@ -310,9 +329,11 @@ static long fa_batch_free(struct fa_file *ff, u32 handle)
 		return -ENOENT;
 	}
 	rb_erase(&b->off_node, &ff->offsets);
-	freed = fa_batch_release_range(ff, b, 0, b->nr_pages);
+	freed = fa_batch_release_range(ff, b, 0, b->nr_pages, NULL);
 	ff->nr_batches--;
 	up_write(&ff->lock);
+	if (fa_policy_get(b->policy)->free_unlocked)
+		fa_policy_get(b->policy)->free(b->pages, b->nr_pages);
 
 	fa_ev_free(ff->id, handle, b->policy, b->mobility, freed);
 	fa_uncharge(ff, b->user, freed);
@@ -328,47 +349,73 @@ static void fa_ioctl_alloc_undo(struct fa_file *ff, void *arg)
 	fa_batch_free(ff, cmd->out_handle);
 }
 
+/* Pages a range FREE of a &fa_policy.free_unlocked policy takes per lock hold. */
+#define FA_FREE_CHUNK	64UL
+
+/*
+ * Range FREE of @cmd. A &fa_policy.free_unlocked policy's range goes
+ * FA_FREE_CHUNK pages per hold of the file's lock, each chunk freed once
+ * the lock is dropped; the batch is looked up again every time, and is the
+ * same one while its mmap offset (never reused) is. Return: pages freed,
+ * -ENOENT or -EINVAL.
+ */
+static long fa_batch_free_range(struct fa_file *ff,
+				const struct fragalloc_free *cmd)
+{
+	unsigned long first = cmd->first_page, left = cmd->nr_pages;
+	const struct fa_policy *pol = NULL;
+	struct page *out[FA_FREE_CHUNK];
+	unsigned long pgoff = 0, n, freed;
+	struct fa_batch *b;
+	long done = 0;
+
+	do {
+		down_write(&ff->lock);
+		b = xa_load(&ff->batches, cmd->handle);
+		if (!pol && (!b || !left || first >= b->nr_pages ||
+			     left > b->nr_pages - first)) {
+			up_write(&ff->lock);
+			return b ? -EINVAL : -ENOENT;
+		}
+		if (!pol) {
+			pol = fa_policy_get(b->policy);
+			pgoff = b->pgoff;
+		} else if (!b || b->pgoff != pgoff) {
+			/* freed whole meanwhile: the rest went with it */
+			up_write(&ff->lock);
+			break;
+		}
+		n = pol->free_unlocked ? min(left, FA_FREE_CHUNK) : left;
+		freed = fa_batch_release_range(ff, b, first, n, out);
+		fa_ev_free(ff->id, b->handle, b->policy, b->mobility, freed);
+		fa_uncharge(ff, b->user, freed);
+		up_write(&ff->lock);
+		if (pol->free_unlocked)
+			pol->free(out, n);
+		done += freed;
+		first += n;
+		left -= n;
+		cond_resched();
+	} while (left);
+	return done;
+}
+
 static int fa_ioctl_free(struct fa_file *ff, void *arg)
 {
 	struct fragalloc_free *cmd = arg;
-	struct user_struct *user;
-	struct fa_batch *b;
-	unsigned long freed;
 	bool range = cmd->flags & FRAGALLOC_FREE_RANGE;
+	long ret;
 
 	if (cmd->flags & ~FRAGALLOC_FREE_FLAGS_MASK || cmd->__reserved)
 		return -EINVAL;
 	if (!range && (cmd->first_page || cmd->nr_pages))
 		return -EINVAL;
 
-	if (!range) {
-		long ret = fa_batch_free(ff, cmd->handle);
-
-		if (ret < 0)
-			return ret;
-		cmd->out_nr_freed = ret;
-		fa_auto_recompact_kick();
-		return 0;
-	}
-
-	down_write(&ff->lock);
-	b = xa_load(&ff->batches, cmd->handle);
-	if (!b) {
-		up_write(&ff->lock);
-		return -ENOENT;
-	}
-	if (!cmd->nr_pages || cmd->first_page >= b->nr_pages ||
-	    cmd->nr_pages > b->nr_pages - cmd->first_page) {
-		up_write(&ff->lock);
-		return -EINVAL;
-	}
-	freed = fa_batch_release_range(ff, b, cmd->first_page, cmd->nr_pages);
-	fa_ev_free(ff->id, b->handle, b->policy, b->mobility, freed);
-	user = b->user;
-	fa_uncharge(ff, user, freed);
-	up_write(&ff->lock);
-
-	cmd->out_nr_freed = freed;
+	ret = range ? fa_batch_free_range(ff, cmd) :
+		      fa_batch_free(ff, cmd->handle);
+	if (ret < 0)
+		return ret;
+	cmd->out_nr_freed = ret;
 	fa_auto_recompact_kick();
 	return 0;
 }
@@ -631,7 +678,7 @@ static int fa_release(struct inode *inode, struct file *file)
 		cond_resched();
 	}
 	xa_destroy(&ff->batches);
-	kfree(ff);
+	kfree_rcu(ff, rcu);
 	/* A closed fd is a FREE of everything it held. */
 	fa_auto_recompact_kick();
 	return 0;

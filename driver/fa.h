@@ -142,6 +142,8 @@ extern unsigned int fa_auto_recompact_interval_ms;
  * @nr_batches: live batches
  * @mapping: the address space every mapping of this file lives in
  * @node: entry in &fa_device.files
+ * @rcu: frees the file after a grace period: the movable policy's ops find
+ *	it by id under RCU (movable.c)
  */
 struct fa_file {
 	struct rw_semaphore lock;
@@ -153,6 +155,7 @@ struct fa_file {
 	unsigned long nr_batches;
 	struct address_space *mapping;
 	struct list_head node;
+	struct rcu_head rcu;
 };
 
 /**
@@ -207,7 +210,15 @@ struct fa_batch *fa_batch_by_pgoff(struct fa_file *ff, unsigned long pgoff);
  * @pooled: the pages are the compact pool's: tagged and marked movable at
  *	ALLOC, so recompaction and the shrinker may move them, and counted by
  *	the pool's statistics. Pages of the other policies are never moved
- *	and count in &fa_device.other_pages (their @alloc and @free keep it).
+ *	by fragalloc and count in &fa_device.other_pages (their @alloc and
+ *	@free keep it).
+ * @publish: if set, called once the batch has its handle, under the file's
+ *	lock for writing (the movable policy registers its pages there)
+ * @free_unlocked: @free may sleep on page locks, so it is called only with
+ *	no fragalloc lock held, the pages already out of their batch
+ *
+ * A policy without @alloc is one this kernel cannot offer: ALLOC refuses it
+ * with -EOPNOTSUPP.
  *
  * The table is read-only; fa_policy_get() bounds a user-supplied index.
  */
@@ -217,8 +228,10 @@ struct fa_policy {
 		     unsigned long *nr_done);
 	void (*free)(struct page **pages, unsigned long nr);
 	unsigned long (*fill)(struct page **pages, unsigned long n);
+	void (*publish)(struct fa_file *ff, struct fa_batch *b);
 	unsigned int alloc_flags;
 	bool pooled;
+	bool free_unlocked;
 };
 
 /* policy.c: the policies, and the pages of a batch whatever its policy. */
@@ -270,11 +283,18 @@ struct fa_scope {
 int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 		 struct fragalloc_recompact *out);
 void fa_page_tag(struct page *page, u32 id, u32 handle, unsigned long idx);
+void fa_batch_move_page(struct fa_file *ff, struct fa_batch *b,
+			unsigned long idx, struct page *src, struct page *dst);
 bool fa_in_recompaction(void);
 unsigned long fa_reclaim(unsigned long nr_pages, bool greedy, bool *contended);
 void fa_auto_recompact_init(void);
 void fa_auto_recompact_kick(void);
 void fa_auto_recompact_exit(void);
+
+/* movable.c: the movable policy (FA_MOVABLE builds only, see compat.h) */
+unsigned long fa_movable_fill(struct page **pages, unsigned long n);
+void fa_movable_free(struct page **pages, unsigned long nr);
+void fa_movable_publish(struct fa_file *ff, struct fa_batch *b);
 
 /* stats.c */
 void fa_fill_pool_stats(struct fragalloc_stats *st);

@@ -32,7 +32,8 @@
 			 { FRAGALLOC_POLICY_COMPACT, "compact" },	\
 			 { FRAGALLOC_POLICY_PLAIN, "plain" },		\
 			 { FRAGALLOC_POLICY_BULK, "bulk" },		\
-			 { FRAGALLOC_POLICY_HIGHORDER, "highorder" })
+			 { FRAGALLOC_POLICY_HIGHORDER, "highorder" },	\
+			 { FRAGALLOC_POLICY_MOVABLE, "movable" })
 
 #define fa_show_scope(s)						\
 	__print_symbolic(s,						\

@@ -194,6 +194,36 @@ out:
 	return moved;
 }
 
+/* Copy @src to @dst and switch @b's slot @idx to @dst; PTEs zapped already. */
+static void fa_batch_switch_page(struct fa_file *ff, struct fa_batch *b,
+				 unsigned long idx, struct page *src,
+				 struct page *dst)
+{
+	copy_highpage(dst, src);
+	b->pages[idx] = dst;
+	fa_page_tag(dst, ff->id, b->handle, idx);
+}
+
+/**
+ * fa_batch_move_page() - move one page of a batch to @dst
+ * @ff: the batch's file, its lock held for writing
+ * @b: the batch, which holds @src at @idx (checked by the caller)
+ * @idx: the page's index
+ * @src: the page
+ * @dst: where it goes
+ *
+ * Zaps the page's PTEs, copies it and switches the batch's reference: a
+ * thread that wrote before the zap has its write copied, one that touches
+ * the page after it faults, waits for the lock and maps @dst. The caller
+ * deals with both pages' ownership (the pool's, or the kernel's migration).
+ */
+void fa_batch_move_page(struct fa_file *ff, struct fa_batch *b,
+			unsigned long idx, struct page *src, struct page *dst)
+{
+	fa_zap_range(ff, b->pgoff + idx, 1);
+	fa_batch_switch_page(ff, b, idx, src, dst);
+}
+
 /*
  * Pages a run moves under one hold of the file's lock, with one zap and one
  * TLB flush: a fault on the run's pages waits that long (docs/BENCHMARKS.md
@@ -244,9 +274,8 @@ static unsigned int fa_move_file_run(struct fa_run *run,
 
 		if (!run->moved[k])
 			continue;
-		copy_highpage(dst, pfn_to_page(mv[k].src));
-		b->pages[run->idx[k]] = dst;
-		fa_page_tag(dst, ff->id, run->handle, run->idx[k]);
+		fa_batch_switch_page(ff, b, run->idx[k], pfn_to_page(mv[k].src),
+				     dst);
 		pfns[nr++] = mv[k].dst;
 	}
 	mutex_lock(&fa_dev.pool_lock);
@@ -396,10 +425,7 @@ static bool fa_reclaim_move(const struct fa_scope *scope,
 		return false;
 	b = xa_load(&ff->batches, ref.handle);
 	if (b && ref.idx < b->nr_pages && b->pages[ref.idx] == src) {
-		fa_zap_range(ff, b->pgoff + ref.idx, 1);
-		copy_highpage(dst, src);
-		b->pages[ref.idx] = dst;
-		fa_page_tag(dst, ff->id, ref.handle, ref.idx);
+		fa_batch_move_page(ff, b, ref.idx, src, dst);
 		fa_pool_set_movable(fa_dev.pool, &mv->dst, 1, true);
 		fa_ev_page_move(mv->src, mv->dst,
 				fa_pool_page_class(fa_dev.pool, mv->dst));

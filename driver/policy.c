@@ -17,6 +17,7 @@
 #include <linux/sort.h>
 
 #include "fa.h"
+#include "compat.h"
 #include "fa_events.h"
 
 /* PFNs handed to the pool per call: the pool lock is never held long. */
@@ -324,6 +325,22 @@ static const struct fa_policy fa_policies[FRAGALLOC_NR_POLICIES] = {
 	[FRAGALLOC_POLICY_PLAIN] = FA_BUDDY_POLICY(fa_plain_fill),
 	[FRAGALLOC_POLICY_BULK] = FA_BUDDY_POLICY(fa_bulk_fill),
 	[FRAGALLOC_POLICY_HIGHORDER] = FA_BUDDY_POLICY(fa_highorder_fill),
+#ifdef FA_MOVABLE
+	/* Registered with the kernel's compaction, which moves them (movable.c). */
+	[FRAGALLOC_POLICY_MOVABLE] = {
+		.alloc = fa_buddy_alloc,
+		.free = fa_movable_free,
+		.fill = fa_movable_fill,
+		.publish = fa_movable_publish,
+		.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT,
+		.free_unlocked = true,
+	},
+#else
+	/* No .alloc: refused with -EOPNOTSUPP, after the usual checks. */
+	[FRAGALLOC_POLICY_MOVABLE] = {
+		.alloc_flags = FRAGALLOC_ALLOC_BEST_EFFORT,
+	},
+#endif
 };
 
 /**

@@ -11,6 +11,9 @@
 #                 LOG's warning/error lines for files under OUT; exit 1 if any
 #                 (tests/gates/build_gate_test.sh)
 # Env:   FA_SPARSE=1  also run sparse (C=2) over the module
+#        FA_NO_MOVABLE=1  hide the kernel's movable_ops interface (the build
+#                 of a kernel without it: the movable policy is refused), in
+#                 build/kmod/KVER-nomovable/
 # Warnings and sparse findings are printed and make the build fail.
 
 set -euo pipefail
@@ -34,7 +37,7 @@ fi
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 kver=$1
 kdir=${2:-/lib/modules/$kver/build}
-out=$repo/build/kmod/$kver
+out=$repo/build/kmod/$kver${FA_NO_MOVABLE:+-nomovable}
 
 mkdir -p "$out"
 # Mirror the sources; drop files that no longer exist upstream.
@@ -56,6 +59,7 @@ cp -a "$repo/tests/kapi" "$out/kapi"
 
 extra=()
 [[ ${FA_SPARSE:-0} == 1 ]] && extra+=(C=2)
+[[ ${FA_NO_MOVABLE:-} ]] && extra+=(FA_NO_MOVABLE=1)
 
 log=$out/build.log
 if ! make -C "$kdir" M="$out/driver" W=1 "${extra[@]}" modules >"$log" 2>&1; then

@@ -117,6 +117,9 @@ for k in "${kvl[@]}"; do
 	step "module build, W=1 + sparse C=2, no warnings [$k]" \
 		"$logs/module-$k.log" env FA_SPARSE=1 scripts/build-module.sh "$k"
 done
+# a kernel without movable_ops (6.17 on): the interface hidden, the policy refused
+((${#kvl[@]})) && step "module build without movable_ops, no warnings [${kvl[-1]}]" \
+	"$logs/module-nomovable.log" env FA_NO_MOVABLE=1 scripts/build-module.sh "${kvl[-1]}"
 step "library and CLI build (-Wall -Wextra -Werror)" "$logs/userspace.log" \
 	make -s lib tools
 step "selftests build (static)" "$logs/selftests-build.log" make -s selftests

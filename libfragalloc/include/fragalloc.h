@@ -138,7 +138,7 @@ int fragalloc_recompact(struct fragalloc *h, enum fragalloc_scope scope,
  */
 /* "unmovable", "reclaimable", "movable"; NULL if out of range. */
 const char *fragalloc_mobility_name(unsigned int mobility);
-/* "compact", "plain", "bulk", "highorder"; NULL if out of range. */
+/* "compact", "plain", "bulk", "highorder", "movable"; NULL if out of range. */
 const char *fragalloc_policy_name(unsigned int policy);
 /* "batch", "fd", "pool"; NULL if out of range. */
 const char *fragalloc_scope_name(unsigned int scope);

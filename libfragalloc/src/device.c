@@ -346,6 +346,7 @@ static const char *const policy_names[FRAGALLOC_NR_POLICIES] = {
 	[FRAGALLOC_POLICY_PLAIN] = "plain",
 	[FRAGALLOC_POLICY_BULK] = "bulk",
 	[FRAGALLOC_POLICY_HIGHORDER] = "highorder",
+	[FRAGALLOC_POLICY_MOVABLE] = "movable",
 };
 
 static const char *const scope_names[FRAGALLOC_NR_SCOPES] = {

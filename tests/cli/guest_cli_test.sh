@@ -170,7 +170,7 @@ for cls in unmovable reclaimable movable; do
 		"$FA" alloc -n 64 --class "$cls" --json
 	has "alloc class $cls echoed" "\"class\":\"$cls\""
 done
-for pol in compact plain bulk highorder; do
+for pol in compact plain bulk highorder movable; do
 	tj "alloc --size 2M --policy $pol" "handle nr_pages" "$FA" alloc --size 2M --policy "$pol" --json
 	[ "$(jnum nr_pages <"$T/out")" = $((2097152 / psz)) ] && ok "policy $pol: full batch" || nok "policy $pol: full batch"
 done
@@ -221,7 +221,7 @@ expect_rc 0 "stress same seed again" "$FA" stress --batch 1M --total 8M --cycles
 if [ "$(grep '^stress:' "$T/s1")" = "$(grep '^stress:' "$T/out")" ]; then ok "stress is deterministic for a seed"; else nok "stress is deterministic for a seed"; fi
 expect_rc 0 "stress --recompact" "$FA" stress --batch 1M --total 8M --cycles 3 --seed 3 --recompact
 has "stress recompact line" "recompact: moved"
-for pol in plain bulk highorder; do
+for pol in plain bulk highorder movable; do
 	expect_rc 0 "stress --policy $pol" "$FA" stress --batch 1M --total 4M --cycles 2 --policy "$pol"
 done
 expect_rc 0 "stress --free-ratio 1" "$FA" stress --batch 512K --total 4M --cycles 2 --free-ratio 1

@@ -242,6 +242,8 @@ if [ -n "${FAKEDEV:-}" ] && [ -e "$FAKEDEV" ]; then
 	check_json "fake: info JSON" "d['abi_version'] == 1 and d['page_size'] == 4096 and 'mmap' in d['features']"
 	expect_rc 0 "fake: alloc --fill through mmap" fk "$bin" alloc --size 1M --fill 0xa5 -d $fd --json
 	check_json "fake: alloc JSON" "d['nr_pages'] == 256 and d['filled'] and d['class'] == 'unmovable' and d['policy'] == 'compact'"
+	expect_rc 0 "fake: alloc --policy movable" fk "$bin" alloc -n 4 --policy movable -d $fd --json
+	check_json "fake: alloc movable JSON" "d['policy'] == 'movable'"
 	expect_rc 0 "fake: alloc --hold" fk "$bin" alloc -n 3 --fill abc --hold 0.2 -d $fd
 	grep -q "filled and verified" "$tmp/out" && ok "fake: string fill verified" || nok "fake: string fill verified"
 	expect_rc 0 "fake: stats --json" fk "$bin" stats --json -d $fd

@@ -550,6 +550,8 @@ static void test_names(void)
 	CHECK(fragalloc_mobility_parse(NULL) == -EINVAL);
 	CHECK(fragalloc_policy_parse("highorder") == FRAGALLOC_POLICY_HIGHORDER);
 	CHECK(fragalloc_policy_parse("b") == FRAGALLOC_POLICY_BULK);
+	CHECK(fragalloc_policy_parse("movable") == FRAGALLOC_POLICY_MOVABLE);
+	CHECK(!strcmp(fragalloc_policy_name(FRAGALLOC_POLICY_MOVABLE), "movable"));
 	CHECK(fragalloc_policy_parse("compactx") == -EINVAL);
 	CHECK(fragalloc_scope_parse("pool") == FRAGALLOC_SCOPE_POOL);
 	CHECK(fragalloc_scope_parse("fd") == FRAGALLOC_SCOPE_FD);

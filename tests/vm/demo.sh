@@ -10,6 +10,9 @@
 #   Act 3: fragalloc recompacts act 2's live pages into dense pageblocks.
 #   Act 4: 360 MB in 40 MB batches with every pageblock's second half freed
 #          (issue 5's scenario), then a recompaction.
+#   Act 5: act 1's load with the movable policy (where INFO lists the
+#          movable feature), then the kernel's own compaction
+#          (compact_memory): pgmigrate_success before and after.
 # After each act, with the memory still held: free blocks of order >= 3 and
 # of order 9 (2 MiB) from /proc/buddyinfo, and the huge pages the kernel can
 # still assemble (the nr_hugepages probe).
@@ -131,6 +134,18 @@ snapshot "act 4, half-full pageblocks"
 fragalloc recompact || exit 1
 snapshot "act 4, after recompact"
 release
+
+if fragalloc info | grep -q 'features:.*movable'; then
+	say "Act 5: the same load with --policy movable: the kernel moves these pages"
+	hold --policy movable
+	snapshot "act 5, fragalloc movable"
+	m0=$(awk '$1 == "pgmigrate_success" { print $2 }' /proc/vmstat)
+	echo 1 >/proc/sys/vm/compact_memory
+	m1=$(awk '$1 == "pgmigrate_success" { print $2 }' /proc/vmstat)
+	echo "compact_memory: pgmigrate_success $m0 -> $m1 (+$((m1 - m0)) pages moved by the kernel)"
+	snapshot "act 5, after compact_memory"
+	release
+fi
 
 say "summary (seed $SEED, $CYCLES cycles, 360 MB held in 40 MB batches)"
 printf '%-34s %16s %16s %16s\n' "" "order>=3 blocks" "2 MiB blocks" "huge pages"

@@ -14,6 +14,7 @@ static const struct {
 	{ FRAGALLOC_FEAT_RECOMPACT, "recompact" },
 	{ FRAGALLOC_FEAT_POLICIES, "policies" },
 	{ FRAGALLOC_FEAT_MMAP, "mmap" },
+	{ FRAGALLOC_FEAT_MOVABLE, "movable" },
 };
 
 static int usage(void)

@@ -55,6 +55,9 @@
  *  - ENOSPC: the pages would exceed a module limit (max_fd_pages or
  *    max_total_pages, see &struct fragalloc_info).
  *  - EPERM: a pool-wide recompaction was asked for without CAP_SYS_ADMIN.
+ *  - EOPNOTSUPP: ALLOC of FRAGALLOC_POLICY_MOVABLE on a kernel that cannot
+ *    register movable pages (INFO does not report FRAGALLOC_FEAT_MOVABLE);
+ *    reported after the arguments were found valid.
  *  - EINTR: a fatal signal interrupted a long allocation or recompaction;
  *    everything allocated so far is rolled back, pages already moved stay
  *    moved (recompaction is always consistent and resumable).
@@ -108,17 +111,26 @@ enum fragalloc_mobility {
  * @FRAGALLOC_POLICY_BULK: the kernel's bulk page allocator.
  * @FRAGALLOC_POLICY_HIGHORDER: largest order first (8, 4, then 0, as the
  *	dma-buf system heap does), split into order-0 pages.
+ * @FRAGALLOC_POLICY_MOVABLE: order-0 pages from movable pageblocks that the
+ *	kernel's own compaction (kcompactd, compact_memory, hugetlb and CMA
+ *	allocations, memory offlining) migrates: a mapped page's physical
+ *	address may change at any time (BATCH_INFO shows the current PFNs),
+ *	so never hand it to a device. Only where the kernel lets modules
+ *	register movable pages (6.1 to 6.16) and has CONFIG_COMPACTION:
+ *	FRAGALLOC_FEAT_MOVABLE in INFO; elsewhere ALLOC answers EOPNOTSUPP.
+ *	Not moved by RECOMPACT (the kernel moves them); BEST_EFFORT only.
  * @FRAGALLOC_NR_POLICIES: number of policies.
  *
- * The non-default policies exist to compare fragmentation on the user's own
- * machine.
+ * plain, bulk and highorder exist to compare fragmentation on the user's
+ * own machine.
  */
 enum fragalloc_policy {
 	FRAGALLOC_POLICY_COMPACT = 0,
 	FRAGALLOC_POLICY_PLAIN = 1,
 	FRAGALLOC_POLICY_BULK = 2,
 	FRAGALLOC_POLICY_HIGHORDER = 3,
-	FRAGALLOC_NR_POLICIES = 4,
+	FRAGALLOC_POLICY_MOVABLE = 4,
+	FRAGALLOC_NR_POLICIES = 5,
 };
 
 /* Feature bits reported in &fragalloc_info.out_features. */
@@ -126,6 +138,8 @@ enum fragalloc_policy {
 #define FRAGALLOC_FEAT_RECOMPACT	_BITULL(1)
 #define FRAGALLOC_FEAT_POLICIES		_BITULL(2)
 #define FRAGALLOC_FEAT_MMAP		_BITULL(3)
+#define FRAGALLOC_FEAT_MOVABLE		_BITULL(4)
+#define FRAGALLOC_FEAT_NODES		_BITULL(5)
 
 /**
  * struct fragalloc_info - ioctl(FRAGALLOC_IOC_INFO)
@@ -144,8 +158,12 @@ enum fragalloc_policy {
  * @out_free_flags: valid &fragalloc_free.flags bits
  * @out_batch_info_flags: valid &fragalloc_batch_info.flags bits
  * @out_recompact_flags: valid &fragalloc_recompact.flags bits
+ * @out_nr_node_ids: NUMA node ids run from 0 to @out_nr_node_ids - 1 (the
+ *	kernel's nr_node_ids; not every id need be online)
+ * @out_stats_flags: valid &fragalloc_stats.flags bits
  *
- * Describes the running module. Errnos: the general ones only.
+ * Describes the running module. Errnos: the general ones only. The members
+ * from @out_nr_node_ids on were added later (tail extension).
  */
 struct fragalloc_info {
 	__u32 size;
@@ -162,6 +180,8 @@ struct fragalloc_info {
 	__u32 out_free_flags;
 	__u32 out_batch_info_flags;
 	__u32 out_recompact_flags;
+	__u32 out_nr_node_ids;
+	__u32 out_stats_flags;
 };
 
 #define FRAGALLOC_IOC_INFO _IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_INFO)
@@ -173,11 +193,20 @@ struct fragalloc_info {
  *	of failing. Without it, ALLOC is all-or-nothing.
  * FRAGALLOC_ALLOC_STRICT: whole pageblocks only; never take loose pages from
  *	fragmented memory (compact policy only, EINVAL with any other).
+ * FRAGALLOC_ALLOC_NODE: @node is meaningful: take the pages from that NUMA
+ *	node, falling back to others when it has none left (-1: the default).
+ *	Without it, @node must be 0 and the default applies: the calling
+ *	task's memory policy and local node, as alloc_pages() would use.
+ * FRAGALLOC_ALLOC_THISNODE: never fall back to another node; ENOMEM
+ *	instead. Needs FRAGALLOC_ALLOC_NODE and a @node >= 0 (EINVAL otherwise).
  */
 #define FRAGALLOC_ALLOC_BEST_EFFORT	_BITUL(0)
 #define FRAGALLOC_ALLOC_STRICT		_BITUL(1)
+#define FRAGALLOC_ALLOC_NODE		_BITUL(2)
+#define FRAGALLOC_ALLOC_THISNODE	_BITUL(3)
 #define FRAGALLOC_ALLOC_FLAGS_MASK \
-	(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_STRICT)
+	(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_STRICT | \
+	 FRAGALLOC_ALLOC_NODE | FRAGALLOC_ALLOC_THISNODE)
 
 /**
  * struct fragalloc_alloc - ioctl(FRAGALLOC_IOC_ALLOC)
@@ -193,10 +222,17 @@ struct fragalloc_info {
  * @out_nr_blocks: distinct pageblocks the batch's pages lie in
  * @out_nr_loose: pages taken from fragmented memory outside whole pageblocks
  * @out_mmap_offset: offset to pass to mmap() to map the batch
+ * @node: NUMA node to take the pages from (FRAGALLOC_ALLOC_NODE only):
+ *	0..out_nr_node_ids - 1, online and with memory, or -1 for the default
+ * @__reserved2: must be 0
  *
  * Allocates a batch of zeroed order-0 pages. Errnos: ENOMEM, EDQUOT, ENOSPC,
- * EINTR, and EINVAL for a zero or too large @nr_pages, an unknown @mobility or
- * @policy, or FRAGALLOC_ALLOC_STRICT with a policy other than compact.
+ * EINTR, EOPNOTSUPP for FRAGALLOC_POLICY_MOVABLE without
+ * FRAGALLOC_FEAT_MOVABLE, and EINVAL for a zero or too large @nr_pages, an unknown @mobility or
+ * @policy, FRAGALLOC_ALLOC_STRICT with a policy other than compact, a @node
+ * that is not -1 or an online node with memory, a non-zero @node without
+ * FRAGALLOC_ALLOC_NODE, or FRAGALLOC_ALLOC_THISNODE without a @node >= 0.
+ * The members from @node on were added later (tail extension).
  */
 struct fragalloc_alloc {
 	__u32 size;
@@ -210,6 +246,8 @@ struct fragalloc_alloc {
 	__aligned_u64 out_nr_blocks;
 	__aligned_u64 out_nr_loose;
 	__aligned_u64 out_mmap_offset;
+	__s32 node;
+	__u32 __reserved2;
 };
 
 #define FRAGALLOC_IOC_ALLOC _IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_ALLOC)
@@ -257,9 +295,15 @@ struct fragalloc_free {
  *	batch's end are left alone). Callers without CAP_SYS_ADMIN get zeros, as
  *	with /proc/PID/pagemap. Punched pages read as FRAGALLOC_PFN_HOLE for
  *	every caller.
+ * FRAGALLOC_BATCH_INFO_NODES: also write, for each NUMA node id, the number
+ *	of the batch's present pages on that node into the __u64 array at
+ *	@node_pages (index: node id; at most @nr_node_pages entries, entries
+ *	from out_nr_node_ids on are left alone). Needs no privilege.
  */
 #define FRAGALLOC_BATCH_INFO_PFNS	_BITUL(0)
-#define FRAGALLOC_BATCH_INFO_FLAGS_MASK	(FRAGALLOC_BATCH_INFO_PFNS)
+#define FRAGALLOC_BATCH_INFO_NODES	_BITUL(1)
+#define FRAGALLOC_BATCH_INFO_FLAGS_MASK \
+	(FRAGALLOC_BATCH_INFO_PFNS | FRAGALLOC_BATCH_INFO_NODES)
 #define FRAGALLOC_PFN_HOLE		(~0ULL)
 
 /**
@@ -277,10 +321,15 @@ struct fragalloc_free {
  * @out_mmap_offset: offset to pass to mmap()
  * @out_mobility: the batch's &enum fragalloc_mobility
  * @out_policy: the batch's &enum fragalloc_policy
+ * @node_pages: user pointer to a __u64 array (FRAGALLOC_BATCH_INFO_NODES only)
+ * @nr_node_pages: entries in @node_pages (FRAGALLOC_BATCH_INFO_NODES only)
+ * @out_nr_nodes: distinct NUMA nodes the present pages lie on
  *
  * Errnos: ENOENT; ENOMEM when the kernel could not get the memory to count
  * pageblocks or to stage PFNs; EINVAL for @pfns or @nr_pfns non-zero without
- * FRAGALLOC_BATCH_INFO_PFNS.
+ * FRAGALLOC_BATCH_INFO_PFNS, or @node_pages or @nr_node_pages non-zero
+ * without FRAGALLOC_BATCH_INFO_NODES. The members from @node_pages on were
+ * added later (tail extension).
  */
 struct fragalloc_batch_info {
 	__u32 size;
@@ -296,16 +345,29 @@ struct fragalloc_batch_info {
 	__aligned_u64 out_mmap_offset;
 	__u32 out_mobility;
 	__u32 out_policy;
+	__aligned_u64 node_pages;
+	__u32 nr_node_pages;
+	__u32 out_nr_nodes;
 };
 
 #define FRAGALLOC_IOC_BATCH_INFO _IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_BATCH_INFO)
 
 #define FRAGALLOC_FILL_BUCKETS 8
 
+/*
+ * STATS flags.
+ * FRAGALLOC_STATS_NODE: the pool figures are those of NUMA node @node's pool
+ *	only (the fd figures, @out_fd_batches and @out_fd_pages, stay the fd's
+ *	totals). Without it, every pool figure is the sum over all nodes and
+ *	@node must be 0.
+ */
+#define FRAGALLOC_STATS_NODE		_BITUL(0)
+#define FRAGALLOC_STATS_FLAGS_MASK	(FRAGALLOC_STATS_NODE)
+
 /**
  * struct fragalloc_stats - ioctl(FRAGALLOC_IOC_STATS)
  * @size: sizeof(struct fragalloc_stats)
- * @flags: must be 0
+ * @flags: FRAGALLOC_STATS_* bits
  * @out_blocks: pool pageblocks owned, per mobility class (the reserve of
  *	empty pageblocks is not included)
  * @out_pages_used: pool pages handed out from owned pageblocks, per class
@@ -340,10 +402,16 @@ struct fragalloc_batch_info {
  *	remaining pages count in @out_loose_pages)
  * @out_auto_pages_released: pages the automatic mode's recompactions gave
  *	back in whole pageblocks, ever
+ * @node: the NUMA node whose pool to report (FRAGALLOC_STATS_NODE only): an
+ *	online node id
+ * @__reserved: must be 0
  *
- * Pool-wide figures, plus this fd's. Errnos: the general ones only. The
- * members from @out_idle_pages on were added later (tail extension): a
- * module that predates them leaves them 0 for a caller's larger @size.
+ * Pool-wide figures, plus this fd's. Errnos: the general ones, and EINVAL
+ * for a @node that is not online, or a non-zero @node without
+ * FRAGALLOC_STATS_NODE. The members from @out_idle_pages on were added
+ * later (tail extension): a module that predates them leaves them 0 for a
+ * caller's larger @size; one that predates @node refuses a non-zero @node
+ * or flag with E2BIG or EINVAL.
  */
 struct fragalloc_stats {
 	__u32 size;
@@ -370,6 +438,8 @@ struct fragalloc_stats {
 	__aligned_u64 out_shrink_pages;
 	__aligned_u64 out_shrink_blocks_broken;
 	__aligned_u64 out_auto_pages_released;
+	__s32 node;
+	__u32 __reserved;
 };
 
 #define FRAGALLOC_IOC_STATS _IO(FRAGALLOC_TYPE, FRAGALLOC_CMD_STATS)

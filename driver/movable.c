@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fragalloc: the movable policy, pages the kernel's own compaction moves.
+ *
+ * Each page comes from a movable pageblock (GFP_HIGHUSER_MOVABLE) and is
+ * registered with fa_movable_ops through __SetPageMovable(), as zsmalloc
+ * and balloon_compaction register theirs. kcompactd, compact_memory,
+ * hugetlb and CMA allocations and memory offlining then isolate the page
+ * and call the ops below to move it (mm/migrate.c). Nothing is pooled:
+ * the compaction free scanner only takes destinations in MOVABLE or CMA
+ * pageblocks, and async compaction only scans movable source blocks, so a
+ * page kept in the pool's unmovable-typed blocks would be out of its
+ * reach (docs/CORE.md, "The movable policy", has the measurement).
+ *
+ * A registered page carries its owner's tag (mover.c, fa_page_tag()): the
+ * file's id, the batch's handle and the page's index. The tag is a hint
+ * only. The ops look the id up in fa_dev.file_ids and believe it only once
+ * the batch, under the file's lock, still holds this very page at that
+ * index. The file is found under RCU (fa_release() frees it after a grace
+ * period) and its lock is only ever tried: the kernel may call the ops
+ * from an allocation made under any fragalloc lock (direct compaction
+ * from a GFP_KERNEL allocation under fa_file.lock or files_lock), where
+ * waiting for the lock would deadlock; -EAGAIN makes migrate_pages() try
+ * again a few times, then the page stays where it is.
+ *
+ * Locking: the VM holds the page lock around every op, so the ops take
+ * fa_file.lock inside the page lock. The freeing side therefore never takes
+ * a page lock under fa_file.lock: FREE takes the pages out of the batch
+ * under the file's lock, then, with no lock held, clears each page's
+ * registration under its page lock and drops the driver's reference. A
+ * page the VM had isolated at that moment is freed by the VM: the migration
+ * finds it no longer movable, or holding only the VM's reference, and
+ * drops it (mm/migrate.c on 6.1 and 6.12: migrate_folio_unmap()'s "freed
+ * from under us", migrate_movable_ops_page() or move_to_new_folio() for
+ * "released by its owner", putback_movable_pages()).
+ */
+#include <linux/gfp.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/rcupdate.h>
+
+#include "fa.h"
+#include "compat.h"
+
+#ifdef FA_MOVABLE
+
+static const struct movable_operations fa_movable_ops;
+
+/* page->mapping of a page registered with fa_movable_ops. */
+#define FA_MOVABLE_MAPPING \
+	((void *)((unsigned long)&fa_movable_ops | PAGE_MAPPING_MOVABLE))
+
+/*
+ * The file whose batch holds @page, by its tag, with its lock tried
+ * (@write: for writing); RCU read lock held. *@bp and *@idx receive the
+ * batch and the index. Return: the file, locked, or NULL (no file, the lock
+ * was busy, or the batch no longer holds @page there).
+ */
+static struct fa_file *fa_movable_owner(struct page *page, bool write,
+					struct fa_batch **bp,
+					unsigned long *idx)
+{
+	unsigned long id = page_private(page);
+	struct fa_file *ff;
+	struct fa_batch *b;
+
+	if (!id || id > U32_MAX)
+		return NULL;
+	ff = xa_load(&fa_dev.file_ids, id);
+	if (!ff)
+		return NULL;
+	if (write ? !down_write_trylock(&ff->lock) :
+		    !down_read_trylock(&ff->lock))
+		return NULL;
+	b = xa_load(&ff->batches, page->index >> 32);
+	*idx = page->index & U32_MAX;
+	if (b && *idx < b->nr_pages && b->pages[*idx] == page) {
+		*bp = b;
+		return ff;
+	}
+	if (write)
+		up_write(&ff->lock);
+	else
+		up_read(&ff->lock);
+	return NULL;
+}
+
+/*
+ * Page locked, with the VM's reference; must not sleep. Only a page still
+ * live in its batch may go: anything else (being freed, punched, or a tag
+ * from before) stays.
+ */
+static bool fa_movable_isolate(struct page *page, isolate_mode_t mode)
+{
+	struct fa_file *ff;
+	struct fa_batch *b;
+	unsigned long idx;
+
+	rcu_read_lock();
+	ff = fa_movable_owner(page, false, &b, &idx);
+	if (ff)
+		up_read(&ff->lock);
+	rcu_read_unlock();
+	return ff;
+}
+
+/*
+ * @src and @dst locked, @src isolated. Under the file's lock for writing:
+ * the mover's zap, copy and switch (fa_batch_move_page()), so a fault waits
+ * and then maps @dst. @dst gets the driver's reference and registration,
+ * @src loses both; the VM frees @src once it drops its own reference.
+ */
+static int fa_movable_migrate(struct page *dst, struct page *src,
+			      enum migrate_mode mode)
+{
+	struct fa_file *ff;
+	struct fa_batch *b;
+	unsigned long idx;
+
+	if (fa_migrate_mode_nocopy(mode))
+		return -EINVAL;
+	rcu_read_lock();
+	ff = fa_movable_owner(src, true, &b, &idx);
+	rcu_read_unlock();
+	/*
+	 * Busy, or freed or punched since the isolation: the caller tries
+	 * again, or puts the page back (a freed page is then the VM's to drop).
+	 */
+	if (!ff)
+		return -EAGAIN;
+	get_page(dst);
+	fa_batch_move_page(ff, b, idx, src, dst);
+	fa_set_page_movable(dst, &fa_movable_ops);
+	fa_clear_page_movable(src);
+	fa_page_tag(src, 0, 0, 0);
+	up_write(&ff->lock);
+	/* the driver's reference: the VM's is the last one now */
+	put_page(src);
+	return MIGRATEPAGE_SUCCESS;
+}
+
+/* Isolation changed nothing of ours: the page is still in its batch. */
+static void fa_movable_putback(struct page *page)
+{
+}
+
+static const struct movable_operations fa_movable_ops = {
+	.isolate_page = fa_movable_isolate,
+	.migrate_page = fa_movable_migrate,
+	.putback_page = fa_movable_putback,
+};
+
+static gfp_t fa_movable_gfp(void)
+{
+	return GFP_HIGHUSER_MOVABLE | __GFP_ZERO | __GFP_NOWARN |
+	       __GFP_RETRY_MAYFAIL;
+}
+
+/* The policy's fill (policy.c, fa_buddy_alloc()): pages not yet registered. */
+unsigned long fa_movable_fill(struct page **pages, unsigned long n)
+{
+	unsigned long got;
+
+	for (got = 0; got < n; got++) {
+		pages[got] = alloc_page(fa_movable_gfp());
+		if (!pages[got])
+			break;
+	}
+	return got;
+}
+
+/**
+ * fa_movable_publish() - register a new batch's pages with the kernel
+ * @ff: the batch's file
+ * @b: the batch, just given its handle
+ *
+ * Called with @ff->lock held for writing: no op can find the pages before
+ * the batch is complete. The pages are fresh and ours alone, so their page
+ * lock is free; it is only tried (no page lock is waited for under the
+ * file's lock), and a page whose lock is busy stays unregistered, merely
+ * unmovable. The tag is written under the page lock, before the mark, so
+ * an op that sees the mark sees the tag.
+ */
+void fa_movable_publish(struct fa_file *ff, struct fa_batch *b)
+{
+	unsigned long i;
+
+	for (i = 0; i < b->nr_pages; i++) {
+		struct page *page = b->pages[i];
+
+		if (!trylock_page(page))
+			continue;
+		fa_page_tag(page, ff->id, b->handle, i);
+		fa_set_page_movable(page, &fa_movable_ops);
+		unlock_page(page);
+	}
+}
+
+/**
+ * fa_movable_free() - give back pages of the movable policy
+ * @pages: the pages, already out of their batch; NULL entries are skipped
+ * @nr: entries in @pages
+ *
+ * Sleeps on page locks: called with no fragalloc lock held (the ops take
+ * fa_file.lock inside the page lock). A page the VM has isolated is
+ * unregistered all the same; the VM then drops it instead of moving it.
+ */
+void fa_movable_free(struct page **pages, unsigned long nr)
+{
+	unsigned long i, freed = 0;
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+
+		if (!page)
+			continue;
+		lock_page(page);
+		if (page->mapping == FA_MOVABLE_MAPPING)
+			fa_clear_page_movable(page);
+		fa_page_tag(page, 0, 0, 0);
+		unlock_page(page);
+		put_page(page);
+		freed++;
+		if (!(freed % FA_CHUNK_PAGES))
+			cond_resched();
+	}
+	atomic_long_sub(freed, &fa_dev.other_pages);
+}
+
+#endif /* FA_MOVABLE */
