@@ -95,21 +95,13 @@ static inline int t_recompact(int fd, uint32_t scope,
 }
 
 /*
- * The movable policy of issue 13 (FRAGALLOC_POLICY_MOVABLE): its value once
- * the uapi names it; a module without it says so in INFO's out_features
- * (FRAGALLOC_FEAT_MOVABLE), and the benchmark skips the strategy there.
+ * "movable" (issue 13): a module or kernel without it says so in INFO's
+ * out_features (no FRAGALLOC_FEAT_MOVABLE); the benchmark skips it there.
  */
-#ifndef FA_POLICY_MOVABLE
-#define FA_POLICY_MOVABLE 4
-#endif
-#ifndef FRAGALLOC_FEAT_MOVABLE
-#define FRAGALLOC_FEAT_MOVABLE (1ULL << 4)
-#endif
-
 static inline int parse_policy(const char *s)
 {
 	if (!strcmp(s, "movable"))
-		return FA_POLICY_MOVABLE;
+		return FRAGALLOC_POLICY_MOVABLE;
 	if (!strcmp(s, "compact"))
 		return FRAGALLOC_POLICY_COMPACT;
 	if (!strcmp(s, "plain"))

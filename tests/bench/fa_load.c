@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pb_order = info.out_pageblock_order;
-	if (policy == FA_POLICY_MOVABLE &&
+	if (policy == FRAGALLOC_POLICY_MOVABLE &&
 	    !(info.out_features & FRAGALLOC_FEAT_MOVABLE)) {
 		printf("skip: the movable policy is not in this module or kernel (no FRAGALLOC_FEAT_MOVABLE)\n");
 		return 4;
