@@ -23,6 +23,8 @@
  * (at most --anon-mb MB live, older chunks unmapped at random; all unmapped
  * when the load ends); then two of every three streams free all their
  * batches.
+ * --policy none (workload c only): the same churn, seeded the same, without
+ * the driver's allocations (the no-driver guest's competing load).
  * --recompact: a pool-scope RECOMPACT at the end (compact policy).
  * --settle-ms MS: wait MS after the load (and --recompact) before measuring,
  * so the automatic recompaction of the module defaults has had its turn.
@@ -214,7 +216,10 @@ static void workload_c(struct rng *r, const int *fds, int nstreams,
 			uint64_t n = c->min_batch +
 				     rnd_below(r, c->max_batch - c->min_batch + 1);
 
-			add(fds[s], n);
+			if (policy >= 0)
+				add(fds[s], n);
+			else
+				held += n;	/* none: the churn alone */
 			c_churn(r, c, ch, chlen, &nch, &live);
 		}
 		if (alloc_fail - f0 == (uint64_t)nstreams)
@@ -222,6 +227,8 @@ static void workload_c(struct rng *r, const int *fds, int nstreams,
 	}
 	while (nch--)
 		munmap(ch[nch], chlen[nch]);
+	if (policy < 0)
+		held = 0;
 	free_streams(fds, nstreams, 3);
 }
 
@@ -296,8 +303,10 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	policy = parse_policy(pol);
-	if (policy < 0 || !strchr("abc", workload) || !workload ||
+	/* none (workload c): the same seeded churn, no driver allocation */
+	policy = strcmp(pol, "none") ? parse_policy(pol) : -2;
+	if ((policy < 0 && (policy != -2 || workload != 'c')) ||
+	    !strchr("abc", workload) || !workload ||
 	    nstreams < 1 || nstreams > 64 || !batch || !sbatch ||
 	    !cl.min_batch || cl.min_batch > sbatch) {
 		fprintf(stderr, "fa_load: bad arguments\n");

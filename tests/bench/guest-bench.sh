@@ -119,7 +119,9 @@ one() {
 	note "start $WL $STRAT seed $SEED at ${t0}s"
 
 	lpid=
-	if [ "$policy" != none ]; then
+	# none runs fa_load in workload c only: its tmpfs and anonymous churn
+	# are fa_load's, the no-driver guest gets the same without allocations
+	if [ "$policy" != none ] || [ "$WL" = c ]; then
 		case $WL in
 		a) largs="--workload a --batch 10240 --total 92160 --cycles $CYCLES --cycle-ms $CYCLEMS" ;;
 		b) largs="--workload b --streams 8 --stream-batch 64 --stream-total 65536" ;;
