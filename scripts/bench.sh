@@ -3,17 +3,27 @@
 #
 # bench.sh - the separate-boot benchmark (`make bench`, `make bench-quick`).
 #
-# Usage: scripts/bench.sh full|quick
+# Usage: scripts/bench.sh full|quick|sweep
 #
-# For every strategy (none plain bulk highorder compact compact+recompact)
-# and seed, boots a FRESH 1 GiB / 2 vCPU QEMU TCG guest and runs the same
+# For every strategy (none plain bulk highorder compact compact+recompact
+# movable; movable, issue 13's policy, is a "skip" result where the module or
+# kernel lacks it)
+# and seed, boots a FRESH 1.25 GiB / 2 vCPU QEMU TCG guest and runs the same
 # seeded workload (tests/bench/guest-bench.sh): A, the original report (the
 # driver holds 360 MB in 40 MB batches over CYCLES cycles of whole-batch and
-# range frees, against page-cache, slab and anonymous churn) and B (8
-# interleaved streams of 64-page batches, then every other stream freed);
-# then one more boot for the speed ratios (tests/bench/fa_speed.c).
-# Each boot runs B first on the fresh guest, releases it, then A
-# (BENCH_LAYOUT=separate: A and B each in their own boot, twice the boots).
+# range frees, against page-cache, slab and anonymous churn), B (8
+# interleaved streams of 64-page batches, then every other stream freed) and
+# C (issue 12: 12 streams of 8-64-page batches up to 300 MB, interleaved
+# with tmpfs files and anonymous churn, then two of three streams freed);
+# each ends with the huge-page probe and the kernel's compaction_test, the
+# driver still holding its memory; then one more boot for the speed ratios
+# (tests/bench/fa_speed.c).
+# Each boot runs B, C, then A, each released before the next
+# (BENCH_LAYOUT=separate: each workload in its own boot, three times the
+# boots).
+# sweep: the automatic recompaction's thresholds: one compact boot of B and
+# C per auto_recompact_pct in SWEEP_PCTS (100 125 150 200, at 1000 ms) and
+# per auto_recompact_interval_ms in SWEEP_INTERVALS (250 4000, at 100%).
 # full:  3 seeds (SEEDS), 10 cycles.  quick: 1 seed, 4 cycles, less churn.
 # Prints one table per workload and the targets, writes build/bench/*.json;
 # full also renders docs/bench/free-by-order-A.png. Last line:
@@ -22,18 +32,21 @@
 #
 # Env: KERNEL=6.1|6.12 (default 6.1), SEEDS="1 2 3", CYCLES=N,
 #      STRATS="none plain ..." (STRATS="": the speed boot only),
-#      BENCH_OUT=dir (default build/bench),
-#      FA_MODARGS="release_delay_ms=1000 ..." (module parameters)
+#      BENCH_OUT=dir (default build/bench), BENCH_SPEED=0 (no speed boot),
+#      BENCH_WLS=b,c,a (the workloads of each boot), BENCH_MEM=1280M,
+#      BENCH_LOCK=FILE (each boot under flock FILE: a VM lane shared with
+#      other test runs), FA_MODARGS="release_delay_ms=1000 ..." (module
+#      parameters)
 
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 mode=${1:-quick}
-case $mode in full | quick) ;; *) echo "usage: $0 full|quick" >&2; exit 2 ;; esac
+case $mode in full | quick | sweep) ;; *) echo "usage: $0 full|quick|sweep" >&2; exit 2 ;; esac
 
 out=${BENCH_OUT:-$repo/build/bench}
-strats=${STRATS-"none plain bulk highorder compact compact+recompact"}
+strats=${STRATS-"none plain bulk highorder compact compact+recompact movable"}
 if [[ $mode == full ]]; then
 	seeds=${SEEDS:-"1 2 3"}
 	cycles=${CYCLES:-10}
@@ -42,6 +55,7 @@ if [[ $mode == full ]]; then
 else
 	seeds=${SEEDS:-1}
 	cycles=${CYCLES:-4}
+	[[ $mode == sweep ]] && strats=${STRATS-compact}
 	churn="SLAB=15000 LIVE=15000 ANON=450 ANONMB=96 DISK=1 CYCLEMS=300 REPS=5"
 	layout=${BENCH_LAYOUT:-combined}
 fi
@@ -92,33 +106,39 @@ initrd=$out/initramfs-$kver.cpio.gz
 tests/vm/mkinitramfs.sh "$initrd" "$kver" "build/kmod/$kver/driver/fragalloc.ko" \
 	"$stage" "$out/extra" >/dev/null
 
-# the page-cache churn's disk: an ext4 image (1.5 GiB, sparse) holding one
-# sparse 1.4 GiB file, more than the guest's RAM; reading a file gives movable
+# the page-cache churn's disk: an ext4 image (2 GiB, sparse) holding one
+# sparse 1.9 GiB file, more than the guest's RAM; reading a file gives movable
 # page cache (a raw block device's page cache is unmovable)
-disk=$out/disk-ext4.img
+disk=$out/disk-ext4-2g.img
 if [[ ! -f $disk ]]; then
 	rm -rf "$out/disk.d"
 	mkdir -p "$out/disk.d"
-	truncate -s 1400M "$out/disk.d/big"
-	truncate -s 1536M "$disk.tmp"
+	truncate -s 1900M "$out/disk.d/big"
+	truncate -s 2048M "$disk.tmp"
 	mkfs.ext4 -F -q -O ^metadata_csum,^has_journal -d "$out/disk.d" "$disk.tmp"
 	mv "$disk.tmp" "$disk"
 	rm -rf "$out/disk.d"
 fi
 qargs="-drive file=$disk,if=virtio,format=raw,readonly=on"
+wls=${BENCH_WLS:-b,c,a}
+[[ $mode == sweep ]] && wls=${BENCH_WLS:-b,c}
 
 pass=0 fail=0
 rm -f "$out"/results/*.json "$out"/results/boots.txt
 : >"$out/results/boots.txt"
-# boot NAME ARGS: one fresh guest; its results go to results/NAME-N.json and
-# its status to results/boots.txt ("NAME ok" or "NAME fail REASON"):
+# boot NAME ARGS [MODARGS]: one fresh guest; its results go to
+# results/NAME-N.json and its status to results/boots.txt ("NAME ok oom=N"
+# or "NAME fail REASON oom=N", N: the OOM kills in its console log):
 # summarize.py leaves a failed boot's results out of every figure and lists
-# them as excluded
+# them as excluded, and counts every OOM kill against the target
 boot() {
-	local name=$1 args=$2 log=$out/logs/$1.log t0 t1 n rc=0
+	local name=$1 args=$2 modargs=${3-${FA_MODARGS:-}} log=$out/logs/$1.log t0 t1 n rc=0 oom
+	local lock=()
+	[[ -n ${BENCH_LOCK:-} ]] && lock=(flock "$BENCH_LOCK")
 	t0=$(date +%s)
-	tests/vm/run.sh --kernel "$kver" --mode demo --timeout 900 --initrd "$initrd" \
-		--args "$args" --qemu-args "$qargs" --modargs "${FA_MODARGS:-}" \
+	"${lock[@]}" tests/vm/run.sh --kernel "$kver" --mode demo --timeout 900 --initrd "$initrd" \
+		--mem "${BENCH_MEM:-1280M}" \
+		--args "$args" --qemu-args "$qargs" --modargs "$modargs" \
 		--log "$log" >/dev/null 2>"$log.run" || rc=$?
 	t1=$(date +%s)
 	n=0
@@ -126,36 +146,52 @@ boot() {
 		n=$((n + 1))
 		printf '%s\n' "${line#\#\#\# BENCH-RESULT }" >"$out/results/$name-$n.json"
 	done < <(tr -d '\r' <"$log.tap" | grep '^### BENCH-RESULT {')
-	local want=1
-	[[ $args == *WLS=b,a* ]] && want=2
+	local want=1 w=${args%% *}
+	w=${w#WLS=}
+	[[ $w == speed ]] || want=$(tr , '\n' <<<"$w" | wc -l)
+	oom=$(tr -d '\r' <"$log" | grep -c 'Out of memory: Killed process' || true)
 	if ((rc == 0 && n == want)) && grep -q '^### FA-DONE' "$log.tap" &&
 		python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' \
 			"$out/results/$name"-*.json; then
 		pass=$((pass + 1))
-		echo "$name ok" >>"$out/results/boots.txt"
+		echo "$name ok oom=$oom" >>"$out/results/boots.txt"
 		echo "bench: ok   $name ($((t1 - t0)) s)"
 	else
 		fail=$((fail + 1))
 		local why="rc=$rc, $n of $want results"
 		grep -q '^### FA-DONE' "$log.tap" 2>/dev/null || why="$why, no FA-DONE"
-		echo "$name fail $why" >>"$out/results/boots.txt"
+		((oom == 0)) || why="$why, $oom OOM kill(s)"
+		echo "$name fail $why oom=$oom" >>"$out/results/boots.txt"
 		echo "bench: FAIL $name (rc=$rc, $n results; log $log)"
 		tail -n 3 "$log.run" | sed 's/^/bench:   /'
 	fi
 }
 
+sweep_pcts=${SWEEP_PCTS:-"100 125 150 200"}
+sweep_ivs=${SWEEP_INTERVALS:-"250 4000"}
 for seed in $seeds; do
 	for s in $strats; do
-		common="STRAT=$s SEED=$seed CYCLES=$cycles $churn"
-		if [[ $layout == separate ]]; then
-			boot "A-$s-s$seed" "WLS=a $common"
-			boot "B-$s-s$seed" "WLS=b $common"
+		common="STRAT=$s SEED=$seed CYCLES=$cycles $churn ${BENCH_ARGS:-}"
+		if [[ $mode == sweep ]]; then
+			# the settle time follows the interval: three of them
+			for p in $sweep_pcts; do
+				boot "sweep_p${p}_i1000-$s-s$seed" "WLS=$wls $common SETTLE=3000" \
+					"${FA_MODARGS:-} auto_recompact_pct=$p auto_recompact_interval_ms=1000"
+			done
+			for i in $sweep_ivs; do
+				boot "sweep_p100_i$i-$s-s$seed" "WLS=$wls $common SETTLE=$((3 * i > 3000 ? 3 * i : 3000))" \
+					"${FA_MODARGS:-} auto_recompact_pct=100 auto_recompact_interval_ms=$i"
+			done
+		elif [[ $layout == separate ]]; then
+			for w in $(tr , ' ' <<<"$wls"); do
+				boot "${w^^}-$s-s$seed" "WLS=$w $common"
+			done
 		else
-			boot "BA-$s-s$seed" "WLS=b,a $common"
+			boot "$(tr -d , <<<"${wls^^}")-$s-s$seed" "WLS=$wls $common"
 		fi
 	done
 done
-boot speed "WLS=speed $churn"
+[[ ${BENCH_SPEED:-1} == 1 && $mode != sweep ]] && boot speed "WLS=speed $churn"
 
 T1=$(date +%s)
 chart=

@@ -94,8 +94,14 @@ static inline int t_recompact(int fd, uint32_t scope,
 	return t_ioctl(fd, FRAGALLOC_IOC_RECOMPACT, &r, out, sizeof(r));
 }
 
+/*
+ * "movable" (issue 13): a module or kernel without it says so in INFO's
+ * out_features (no FRAGALLOC_FEAT_MOVABLE); the benchmark skips it there.
+ */
 static inline int parse_policy(const char *s)
 {
+	if (!strcmp(s, "movable"))
+		return FRAGALLOC_POLICY_MOVABLE;
 	if (!strcmp(s, "compact"))
 		return FRAGALLOC_POLICY_COMPACT;
 	if (!strcmp(s, "plain"))

@@ -5,7 +5,8 @@
  *   fa_load --workload a|b --policy P [--recompact] [--seed S] [--cycles N]
  *           [--batch PAGES] [--total PAGES] [--free-ratio R] [--cycle-ms MS]
  *           [--streams N] [--stream-batch PAGES] [--stream-total PAGES]
- *           [--out FILE]
+ *           [--min-batch PAGES] [--files DIR] [--file-mb MB] [--anon-mb MB]
+ *           [--settle-ms MS] [--out FILE]
  *
  * Workload a (the original report): batches of --batch pages up to --total,
  * then per cycle free a random --free-ratio share of the batches whole, punch
@@ -14,7 +15,19 @@
  * Workload b: --streams file descriptors allocate --stream-batch pages in
  * turn until --stream-total pages are held, then every other stream frees
  * all its batches.
+ * Workload c (issue 12's report): --streams (12) file descriptors allocate
+ * small batches of --min-batch..--stream-batch (8..64) pages in turn until
+ * --stream-total pages are held; after every batch, seeded, an empty or
+ * small file is created in --files DIR (a tmpfs: up to --file-mb MB of
+ * data, kept) and an anonymous chunk of 64 KiB..1 MiB is mapped and touched
+ * (at most --anon-mb MB live, older chunks unmapped at random; all unmapped
+ * when the load ends); then two of every three streams free all their
+ * batches.
+ * --policy none (workload c only): the same churn, seeded the same, without
+ * the driver's allocations (the no-driver guest's competing load).
  * --recompact: a pool-scope RECOMPACT at the end (compact policy).
+ * --settle-ms MS: wait MS after the load (and --recompact) before measuring,
+ * so the automatic recompaction of the module defaults has had its turn.
  *
  * Then, with the memory held: counts the distinct pageblocks (pfn >> order)
  * of every present page (BATCH_INFO with PFNS, needs root), writes one JSON
@@ -22,6 +35,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <sys/mman.h>
 
 #include "common.h"
 
@@ -116,6 +130,108 @@ static void cycle(struct rng *r, int fd, double ratio, uint64_t batch,
 	fill(fd, batch, total);
 }
 
+/* workload b and c's end: the streams s with s % keep_every != 0 free all */
+static void free_streams(const int *fds, int nstreams, int keep_every)
+{
+	for (size_t i = 0; i < nbt; i++) {
+		int s;
+
+		for (s = 0; s < nstreams && fds[s] != bt[i].fd; s++)
+			;
+		if (s % keep_every) {
+			drop(i);
+			i--;
+		}
+	}
+}
+
+struct cload {
+	const char *dir;
+	uint64_t min_batch, max_batch, total, file_max, anon_max;
+	uint64_t files, file_bytes, anon_ops;
+};
+
+#define C_CHUNKS 1024
+
+/* one step of workload c's competing load: a tmpfs file, an anonymous chunk */
+static void c_churn(struct rng *r, struct cload *c, void **ch, size_t *chlen,
+		    size_t *nch, uint64_t *live)
+{
+	size_t len = (size_t)(16 + rnd_below(r, 241)) << 12, fl;
+	char path[512];
+
+	fl = (size_t)rnd_below(r, 65) << 10;	/* 0..64 KiB */
+	if (c->dir && c->file_bytes + fl <= c->file_max) {
+		static char buf[65536];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/c%llu", c->dir,
+			 (unsigned long long)c->files);
+		fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			memset(buf, (int)c->files, fl);
+			if (write(fd, buf, fl) == (ssize_t)fl)
+				c->file_bytes += fl;
+			close(fd);
+			c->files++;
+		}
+	}
+	while (*nch && (*live + len > c->anon_max || *nch == C_CHUNKS ||
+			rnd_unit(r) < 0.3)) {
+		size_t i = (size_t)rnd_below(r, *nch);
+
+		munmap(ch[i], chlen[i]);
+		*live -= chlen[i];
+		ch[i] = ch[*nch - 1];
+		chlen[i] = chlen[--*nch];
+		if (*live + len <= c->anon_max)
+			break;
+	}
+	if (*live + len > c->anon_max)
+		return;
+	ch[*nch] = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ch[*nch] == MAP_FAILED)
+		return;
+	for (size_t o = 0; o < len; o += 4096)
+		((char *)ch[*nch])[o] = (char)o;
+	chlen[*nch] = len;
+	*live += len;
+	(*nch)++;
+	c->anon_ops++;
+}
+
+static void workload_c(struct rng *r, const int *fds, int nstreams,
+		       struct cload *c)
+{
+	static void *ch[C_CHUNKS];
+	static size_t chlen[C_CHUNKS];
+	size_t nch = 0;
+	uint64_t live = 0;
+
+	while (held < c->total) {
+		uint64_t f0 = alloc_fail;
+
+		for (int s = 0; s < nstreams && held < c->total; s++) {
+			uint64_t n = c->min_batch +
+				     rnd_below(r, c->max_batch - c->min_batch + 1);
+
+			if (policy >= 0)
+				add(fds[s], n);
+			else
+				held += n;	/* none: the churn alone */
+			c_churn(r, c, ch, chlen, &nch, &live);
+		}
+		if (alloc_fail - f0 == (uint64_t)nstreams)
+			break;
+	}
+	while (nch--)
+		munmap(ch[nch], chlen[nch]);
+	if (policy < 0)
+		held = 0;
+	free_streams(fds, nstreams, 3);
+}
+
 /* an option with a value */
 #define ARG(name, val) { name, required_argument, NULL, val }
 
@@ -140,13 +256,20 @@ int main(int argc, char **argv)
 		ARG("stream-batch", 'B'),
 		ARG("stream-total", 'T'),
 		ARG("out", 'o'),
+		ARG("min-batch", 'M'),
+		ARG("files", 'F'),
+		ARG("file-mb", 'L'),
+		ARG("anon-mb", 'A'),
+		ARG("settle-ms", 'W'),
 		{ NULL, 0, NULL, 0 },
 	};
 	char workload = 'a';
 	const char *pol = "compact", *out = NULL;
 	int do_recompact = 0, c, nstreams = 8, fds[64];
 	uint64_t seed = 1, cycles = 10, batch = 10240, total = 92160;
-	uint64_t sbatch = 64, stotal = 65536, cycle_ms = 0;
+	uint64_t sbatch = 64, stotal = 65536, cycle_ms = 0, settle_ms = 0;
+	struct cload cl = { .min_batch = 8, .file_max = 32 << 20,
+			    .anon_max = 64 << 20 };
 	uint64_t pb_order, nr_pb, present = 0, blocks = 0, max_pfn = 0;
 	double ratio = 0.3, t0, t_load, t_rc = 0;
 	struct fragalloc_recompact rc;
@@ -172,12 +295,20 @@ int main(int argc, char **argv)
 		case 'B': sbatch = strtoull(optarg, NULL, 0); break;
 		case 'T': stotal = strtoull(optarg, NULL, 0); break;
 		case 'o': out = optarg; break;
+		case 'M': cl.min_batch = strtoull(optarg, NULL, 0); break;
+		case 'F': cl.dir = optarg; break;
+		case 'L': cl.file_max = strtoull(optarg, NULL, 0) << 20; break;
+		case 'A': cl.anon_max = strtoull(optarg, NULL, 0) << 20; break;
+		case 'W': settle_ms = strtoull(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
-	policy = parse_policy(pol);
-	if (policy < 0 || (workload != 'a' && workload != 'b') ||
-	    nstreams < 1 || nstreams > 64 || !batch || !sbatch) {
+	/* none (workload c): the same seeded churn, no driver allocation */
+	policy = strcmp(pol, "none") ? parse_policy(pol) : -2;
+	if ((policy < 0 && (policy != -2 || workload != 'c')) ||
+	    !strchr("abc", workload) || !workload ||
+	    nstreams < 1 || nstreams > 64 || !batch || !sbatch ||
+	    !cl.min_batch || cl.min_batch > sbatch) {
 		fprintf(stderr, "fa_load: bad arguments\n");
 		return 2;
 	}
@@ -193,6 +324,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pb_order = info.out_pageblock_order;
+	if (policy == FRAGALLOC_POLICY_MOVABLE &&
+	    !(info.out_features & FRAGALLOC_FEAT_MOVABLE)) {
+		printf("skip: the movable policy is not in this module or kernel (no FRAGALLOC_FEAT_MOVABLE)\n");
+		return 4;
+	}
 
 	t0 = now_s();
 	if (workload == 'a') {
@@ -205,6 +341,8 @@ int main(int argc, char **argv)
 	} else {
 		for (int s = 1; s < nstreams; s++)
 			fds[s] = t_open();
+	}
+	if (workload == 'b') {
 		while (held < stotal) {
 			uint64_t f0 = alloc_fail;
 
@@ -213,16 +351,11 @@ int main(int argc, char **argv)
 			if (alloc_fail - f0 == (uint64_t)nstreams)
 				break;
 		}
-		for (size_t i = 0; i < nbt; i++) {
-			int s;
-
-			for (s = 0; s < nstreams && fds[s] != bt[i].fd; s++)
-				;
-			if (s % 2) {
-				drop(i);
-				i--;
-			}
-		}
+		free_streams(fds, nstreams, 2);
+	} else if (workload == 'c') {
+		cl.max_batch = sbatch;
+		cl.total = stotal;
+		workload_c(&r, fds, nstreams, &cl);
 	}
 	t_load = now_s() - t0;
 	if (do_recompact) {
@@ -232,6 +365,8 @@ int main(int argc, char **argv)
 			perror("RECOMPACT");
 		t_rc = now_s() - t1;
 	}
+	if (settle_ms)
+		usleep((useconds_t)(settle_ms * 1000));
 
 	/* pageblocks touched: distinct pfn >> pageblock_order of present pages */
 	bitmap = calloc(1u << 20, 1);	/* 8M pageblocks: far beyond 1 GiB */
@@ -290,7 +425,11 @@ int main(int argc, char **argv)
 		"\"rc_moved\":%llu,\"rc_bytes\":%llu,\"rc_released\":%llu,"
 		"\"rc_blocks_before\":%llu,\"rc_blocks_after\":%llu,"
 		"\"pool_blocks\":%llu,\"pool_loose\":%llu,\"pool_reserve\":%llu,"
-		"\"pool_acquired\":%llu,\"pool_released\":%llu,\"pool_fallbacks\":%llu}\n",
+		"\"pool_acquired\":%llu,\"pool_released\":%llu,\"pool_fallbacks\":%llu,"
+		"\"auto_runs\":%llu,\"auto_pages_released\":%llu,"
+		"\"shrink_runs\":%llu,\"shrink_pages\":%llu,\"idle_pages\":%llu,"
+		"\"c_files\":%llu,\"c_file_bytes\":%llu,\"c_anon_ops\":%llu,"
+		"\"settle_ms\":%llu}\n",
 		workload, pol, do_recompact, (unsigned long long)seed,
 		(unsigned long long)cycles, nbt, (unsigned long long)present,
 		(unsigned long long)blocks,
@@ -309,7 +448,14 @@ int main(int argc, char **argv)
 		(unsigned long long)st.out_reserve_blocks,
 		(unsigned long long)st.out_blocks_acquired,
 		(unsigned long long)st.out_blocks_released,
-		(unsigned long long)st.out_fallbacks);
+		(unsigned long long)st.out_fallbacks,
+		(unsigned long long)st.out_auto_recompact_runs,
+		(unsigned long long)st.out_auto_pages_released,
+		(unsigned long long)st.out_shrink_runs,
+		(unsigned long long)st.out_shrink_pages,
+		(unsigned long long)st.out_idle_pages,
+		(unsigned long long)cl.files, (unsigned long long)cl.file_bytes,
+		(unsigned long long)cl.anon_ops, (unsigned long long)settle_ms);
 	if (f != stdout)
 		fclose(f);
 	(void)max_pfn;

@@ -10,7 +10,10 @@ a failed boot's results are left out of the figures and listed as excluded;
 the pageblocks-touched target is judged per seed against that seed's own
 optimum; the order-3 unusable-index target fails when compact is worse than
 plain; every peer left out of "best of the peers" is named with its reason;
-the speed table labels what each side of a ratio does.
+the speed table labels what each side of a ratio does; issue 12's targets:
+an OOM kill in any boot, failed ones included, fails "no OOM kill"; a killed
+compaction_test is not judged; B and C need 1.1x plain; the threshold
+sweep gets its own table.
 """
 import copy
 import json
@@ -26,7 +29,8 @@ STRATS = ["none", "plain", "bulk", "highorder", "compact", "compact+recompact"]
 
 
 def boot_result(strategy, seed, workload="a", pages=92160, touched=180,
-                optimum=180, u3=0.01, huge=240, share=0.93, alloc_fail=0):
+                optimum=180, u3=0.01, huge=240, share=0.93, alloc_fail=0,
+                ct=150, ctfree=800000, oom=0):
     load = None
     if strategy != "none":
         load = {"pages": pages, "blocks_touched": touched,
@@ -39,6 +43,9 @@ def boot_result(strategy, seed, workload="a", pages=92160, touched=180,
             "unusable_3": u3, "unusable_9": 0.5, "unmovable_pageblocks": 200,
             "reclaimable_pageblocks": 10, "memfree_kb": 500000,
             "huge_obtained": huge, "huge_share": share, "extfrag_events": 50,
+            "compaction_test_huge": ct, "compaction_test_memfree_kb": ctfree,
+            "oom_kills": oom,
+            "recompact_cpu": {"auto_runs": 2, "auto_cpu_s": 0.1, "auto_cpu_share": 0.01},
             "load": load, "frag": None}
 
 
@@ -76,7 +83,8 @@ def good_set(seeds=(1, 2, 3)):
 
 
 class Run:
-    def __init__(self, boots, failed=(), unlisted=(), no_manifest=False, args=()):
+    def __init__(self, boots, failed=(), unlisted=(), no_manifest=False, args=(),
+                 oom=None):
         self.tmp = tempfile.TemporaryDirectory()
         res = os.path.join(self.tmp.name, "results")
         os.makedirs(res)
@@ -89,6 +97,8 @@ class Run:
                 continue
             lines.append("%s fail rc=1, 0 of 1 results, no FA-DONE" % name
                          if name in failed else "%s ok" % name)
+            if oom is not None:
+                lines[-1] += " oom=%d" % oom.get(name, 0)
         if not no_manifest:
             with open(os.path.join(res, "boots.txt"), "w") as f:
                 f.write("\n".join(lines) + "\n")
@@ -103,9 +113,9 @@ class Run:
                 self.summary = json.load(f)
         self.tmp.cleanup()
 
-    def target(self, prefix):
-        ts = [t for t in self.summary["targets"] if t["target"].startswith(prefix)]
-        assert len(ts) == 1, (prefix, [t["target"] for t in self.summary["targets"]])
+    def target(self, prefix, key="targets"):
+        ts = [t for t in self.summary[key] if t["target"].startswith(prefix)]
+        assert len(ts) == 1, (prefix, [t["target"] for t in self.summary[key]])
         return ts[0]
 
 
@@ -251,6 +261,64 @@ class T(unittest.TestCase):
         b["speed"] = [old]
         r = Run(b)
         self.assertIn("unequal work, not a like-for-like ratio", r.out)
+
+
+    def test_oom_kill_in_failed_boot_fails_target(self):
+        r = Run(good_set(), oom={})
+        self.assertTrue(r.target("no OOM kill", "targets12")["met"])
+        r = Run(good_set(), failed={"A-plain-s2"}, oom={"A-plain-s2": 1})
+        t = r.target("no OOM kill", "targets12")
+        self.assertFalse(t["met"])
+        self.assertIn("A-plain-s2: 1", t["measured"])
+        # an OOM kill only the results saw (vmstat) counts too
+        b = good_set()
+        b["A-compact-s1"][0]["oom_kills"] = 2
+        self.assertFalse(Run(b, oom={}).target("no OOM kill", "targets12")["met"])
+
+    def test_killed_compaction_test_not_judged(self):
+        b = good_set()
+        for seed in (1, 2, 3):
+            b["A-compact-s%d" % seed][0]["compaction_test_huge"] = -1
+        t = Run(b).target("A: compact compaction_test huge pages >= 1.00x plain", "targets12")
+        self.assertFalse(t["met"])
+        self.assertIn("not judged", t["measured"])
+
+    def test_b_needs_1_1x_plain(self):
+        def run(compact_huge):
+            b = {}
+            for s in ("none", "plain", "compact"):
+                h = {"none": 500, "plain": 400, "compact": compact_huge}[s]
+                b["B-%s-s1" % s] = [boot_result(s, 1, workload="b", pages=32768,
+                                                 touched=64, optimum=64, huge=h,
+                                                 share=0.95, ct=h // 2)]
+            return Run(b)
+        t = run(420).target("B: compact probe huge pages >= 1.10x plain", "targets12")
+        self.assertFalse(t["met"])
+        self.assertIn("420 vs plain 400 = 1.050x", t["measured"])
+        self.assertTrue(run(440).target("B: compact probe huge pages >= 1.10x plain",
+                                        "targets12")["met"])
+
+    def test_sweep_table(self):
+        b = {}
+        for p in (100, 200):
+            b["sweep_p%d_i1000-compact-s1" % p] = [
+                boot_result("compact", 1, workload="b", pages=32768, touched=64 if p == 100 else 128,
+                            optimum=64)]
+        r = Run(b)
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("| 100 | 1000 | B | 64 | 64 |", r.out)
+        self.assertIn("| 200 | 1000 | B | 128 | 64 |", r.out)
+
+
+    def test_skipped_strategy_listed_not_missing(self):
+        b = good_set()
+        b["A-movable-s1"] = [{"kind": "skip", "kver": "test", "workload": "a",
+                              "strategy": "movable", "seed": 1,
+                              "reason": "no FRAGALLOC_FEAT_MOVABLE"}]
+        r = Run(b, args=["--strats", " ".join(STRATS + ["movable"])])
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("| A | movable | 1 | no FRAGALLOC_FEAT_MOVABLE |", r.out)
+        self.assertFalse(any("movable" in t["target"] for t in r.summary["targets12"]))
 
 
 if __name__ == "__main__":
