@@ -12,7 +12,19 @@
 #include <linux/xarray.h>
 
 #include "fa.h"
+#include "compat.h"
 #include "fa_events.h"
+
+#ifndef FA_MOVABLE
+static bool fa_kmov_held(struct page *page)
+{
+	return false;
+}
+
+static void fa_kmov_free(struct page *page)
+{
+}
+#endif
 
 /* FRAGALLOC_ALLOC_NODE is the ioctl's: here the @nid argument says it. */
 #define FA_KAPI_FLAGS	(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_STRICT | \
@@ -180,9 +192,28 @@ EXPORT_SYMBOL_GPL(fragalloc_client_init);
 static void fa_client_release(struct fragalloc_client *client,
 			      struct page **pages, unsigned long nr)
 {
+	if (!nr)
+		return;
 	fa_pages_set_movable(pages, nr, false);
 	fragalloc_free_pages(pages, nr);
 	atomic_long_sub(nr, &client->nr_pages);
+}
+
+/*
+ * Give back one page already out of the client's registry (client lock
+ * held, or in its move()): true for a movable one, freed here; false for a
+ * pool page, which the caller batches for fa_client_release().
+ */
+static bool fa_client_release_movable(struct fragalloc_client *client,
+				      struct page *page)
+{
+	if (!fa_kmov_held(page))
+		return false;
+	fa_kmov_free(page);
+	atomic_long_dec(&client->nr_pages);
+	atomic_long_dec(&fa_dev.total_pages);
+	fa_ev_free(0, 0, FRAGALLOC_POLICY_MOVABLE, FA_EV_NO_CLASS, 1);
+	return true;
 }
 
 /**
@@ -213,16 +244,17 @@ int fragalloc_client_destroy(struct fragalloc_client *client)
 	mutex_lock(&client->lock);
 	xa_for_each(&client->pages, pfn, entry) {
 		xa_erase(&client->pages, pfn);
-		batch[n++] = pfn_to_page(pfn);
 		left++;
+		if (fa_client_release_movable(client, pfn_to_page(pfn)))
+			continue;
+		batch[n++] = pfn_to_page(pfn);
 		if (n == ARRAY_SIZE(batch)) {
 			fa_client_release(client, batch, n);
 			n = 0;
 			cond_resched();
 		}
 	}
-	if (n)
-		fa_client_release(client, batch, n);
+	fa_client_release(client, batch, n);
 	mutex_unlock(&client->lock);
 	if (left)
 		pr_warn("fragalloc: client destroyed holding %lu pages; they were freed\n",
@@ -311,6 +343,68 @@ int fragalloc_client_alloc(struct fragalloc_client *client,
 EXPORT_SYMBOL_GPL(fragalloc_client_alloc);
 
 /**
+ * fragalloc_client_alloc_movable() - allocate pages the kernel's own
+ * compaction may move
+ * @client: the client
+ * @nid: as for fragalloc_alloc_pages_node(); a migration (memory
+ *	offlining) may still move a page to another node
+ * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and FRAGALLOC_ALLOC_THISNODE
+ * @nr: pages wanted
+ * @pages: receives the pages
+ * @cookie: handed to @client->move() as @cookie + index of the page;
+ *	@cookie + @nr - 1 must not exceed LONG_MAX
+ *
+ * The movable policy: zeroed pages from movable pageblocks, registered
+ * with the kernel so that compaction (kcompactd, compact_memory, direct
+ * compaction), CMA and memory offlining migrate them through
+ * @client->move(), in the context the header's "Movable pages" describes.
+ * fragalloc's own recompaction never moves them. Freed with
+ * fragalloc_client_free() like the client's other pages. Sleeps.
+ *
+ * Return: the number of pages allocated, -EINVAL for bad arguments (as
+ * fragalloc_alloc_pages_node()'s, FRAGALLOC_ALLOC_STRICT included),
+ * -ENOMEM, -EINTR, or -EOPNOTSUPP when the kernel offers no movable_ops
+ * interface (FRAGALLOC_FEAT_MOVABLE absent).
+ */
+int fragalloc_client_alloc_movable(struct fragalloc_client *client, int nid,
+				   unsigned int flags, unsigned long nr,
+				   struct page **pages, unsigned long cookie)
+{
+#ifdef FA_MOVABLE
+	const struct fa_policy *pol = fa_policy_get(FRAGALLOC_POLICY_MOVABLE);
+	unsigned long done = 0;
+	bool locked;
+	int ret;
+
+	if (!client->move || !nr || nr > INT_MAX || cookie > LONG_MAX ||
+	    nr - 1 > LONG_MAX - cookie ||
+	    (flags & ~(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_THISNODE)))
+		return -EINVAL;
+	if (nid != NUMA_NO_NODE ? !fa_node_valid(nid) :
+	    flags & FRAGALLOC_ALLOC_THISNODE)
+		return -EINVAL;
+	ret = pol->alloc(pol, FRAGALLOC_MOVABLE, flags, nid, nr, pages, &done);
+	if (ret)
+		return ret;
+	locked = fa_client_lock(client);
+	ret = fa_kmov_register(client, pages, done, cookie);
+	if (!ret)
+		atomic_long_add(done, &client->nr_pages);
+	fa_client_unlock(client, locked);
+	if (ret) {
+		pol->free(pages, done);
+		return ret;
+	}
+	atomic_long_add(done, &fa_dev.total_pages);
+	fa_ev_alloc(0, 0, FRAGALLOC_POLICY_MOVABLE, FRAGALLOC_MOVABLE, done, 0, 0);
+	return done;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_alloc_movable);
+
+/**
  * fragalloc_client_free() - free pages from fragalloc_client_alloc()
  * @client: the client
  * @pages: the pages (their current addresses, after any move); NULL entries
@@ -339,14 +433,15 @@ void fragalloc_client_free(struct fragalloc_client *client,
 			foreign++;
 			continue;
 		}
+		if (fa_client_release_movable(client, pages[i]))
+			continue;
 		batch[n++] = pages[i];
 		if (n == ARRAY_SIZE(batch)) {
 			fa_client_release(client, batch, n);
 			n = 0;
 		}
 	}
-	if (n)
-		fa_client_release(client, batch, n);
+	fa_client_release(client, batch, n);
 	fa_client_unlock(client, locked);
 	if (foreign)
 		pr_warn_ratelimited("fragalloc: client freed %lu pages it does not hold; left alone\n",

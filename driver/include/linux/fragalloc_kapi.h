@@ -102,6 +102,9 @@ int fragalloc_client_alloc_node(struct fragalloc_client *client, int nid,
 				unsigned int mobility, unsigned int flags,
 				unsigned long nr, struct page **pages,
 				unsigned long cookie);
+int fragalloc_client_alloc_movable(struct fragalloc_client *client, int nid,
+				   unsigned int flags, unsigned long nr,
+				   struct page **pages, unsigned long cookie);
 void fragalloc_client_free(struct fragalloc_client *client,
 			   struct page **pages, unsigned long nr);
 int fragalloc_client_recompact(struct fragalloc_client *client,
