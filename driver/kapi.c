@@ -15,17 +15,6 @@
 #include "compat.h"
 #include "fa_events.h"
 
-#ifndef FA_MOVABLE
-static bool fa_kmov_held(struct page *page)
-{
-	return false;
-}
-
-static void fa_kmov_free(struct page *page)
-{
-}
-#endif
-
 /* FRAGALLOC_ALLOC_NODE is the ioctl's: here the @nid argument says it. */
 #define FA_KAPI_FLAGS	(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_STRICT | \
 			 FRAGALLOC_ALLOC_THISNODE)
@@ -207,6 +196,7 @@ static void fa_client_release(struct fragalloc_client *client,
 static bool fa_client_release_movable(struct fragalloc_client *client,
 				      struct page *page)
 {
+#ifdef FA_MOVABLE
 	if (!fa_kmov_held(page))
 		return false;
 	fa_kmov_free(page);
@@ -214,6 +204,9 @@ static bool fa_client_release_movable(struct fragalloc_client *client,
 	atomic_long_dec(&fa_dev.total_pages);
 	fa_ev_free(0, 0, FRAGALLOC_POLICY_MOVABLE, FA_EV_NO_CLASS, 1);
 	return true;
+#else
+	return false;
+#endif
 }
 
 /**

@@ -680,7 +680,6 @@ static const struct file_operations kt_pin_fops = {
 	.write = kt_pin_write,
 };
 
-
 /*
  * "movable": in-kernel movable pages (fragalloc_client_alloc_movable())
  * moved by the kernel's own compaction, driven by kapi_test.sh: write 1
@@ -962,7 +961,8 @@ static void kt_mv_report(struct seq_file *m, unsigned int *n)
 			KT_EXPECT(m, n, r->refused > 0 && !r->changed && !r->moves,
 				  "movable pinned: move() asked and refused, no PFN changed");
 		if (i == 3)
-			KT_EXPECT(m, n, r->freed > 0, "movable race: pages freed during compaction");
+			KT_EXPECT(m, n, r->freed > 0,
+				  "movable race: pages freed during compaction");
 	}
 }
 
