@@ -19,6 +19,19 @@
 #define FA_KAPI_FLAGS	(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_STRICT | \
 			 FRAGALLOC_ALLOC_THISNODE)
 
+/*
+ * @nid, @flags (of @allowed) and @nr do not make a request: -EINVAL. A
+ * node must be online with memory; THISNODE needs one.
+ */
+static bool fa_kapi_args_bad(int nid, unsigned int flags,
+			     unsigned int allowed, unsigned long nr)
+{
+	if (!nr || nr > INT_MAX || (flags & ~allowed))
+		return true;
+	return nid != NUMA_NO_NODE ? !fa_node_valid(nid) :
+	       flags & FRAGALLOC_ALLOC_THISNODE;
+}
+
 /**
  * fragalloc_alloc_pages_node() - allocate order-0 pages packed into few
  * pageblocks, from a chosen NUMA node
@@ -51,11 +64,8 @@ int fragalloc_alloc_pages_node(int nid, unsigned int mobility,
 	unsigned long done = 0;
 	int ret;
 
-	if (mobility >= FRAGALLOC_NR_MOBILITY || !nr || nr > INT_MAX ||
-	    (flags & ~FA_KAPI_FLAGS))
-		return -EINVAL;
-	if (nid != NUMA_NO_NODE ? !fa_node_valid(nid) :
-	    flags & FRAGALLOC_ALLOC_THISNODE)
+	if (mobility >= FRAGALLOC_NR_MOBILITY ||
+	    fa_kapi_args_bad(nid, flags, FA_KAPI_FLAGS, nr))
 		return -EINVAL;
 	ret = pol->alloc(pol, mobility, flags, nid, nr, pages, &done);
 	if (ret)
@@ -258,6 +268,14 @@ int fragalloc_client_destroy(struct fragalloc_client *client)
 }
 EXPORT_SYMBOL_GPL(fragalloc_client_destroy);
 
+/* No move(), no pages, or cookies beyond LONG_MAX: -EINVAL. */
+static bool fa_client_args_bad(struct fragalloc_client *client,
+			       unsigned long nr, unsigned long cookie)
+{
+	return !client->move || !nr || cookie > LONG_MAX ||
+	       nr - 1 > LONG_MAX - cookie;
+}
+
 /**
  * fragalloc_client_alloc_node() - allocate pages that recompaction may
  * move, from a chosen NUMA node
@@ -284,8 +302,7 @@ int fragalloc_client_alloc_node(struct fragalloc_client *client, int nid,
 	bool locked;
 	int i, ret, err = 0;
 
-	if (!client->move || !nr || cookie > LONG_MAX ||
-	    nr - 1 > LONG_MAX - cookie)
+	if (fa_client_args_bad(client, nr, cookie))
 		return -EINVAL;
 	ret = fragalloc_alloc_pages_node(nid, mobility, flags, nr, pages);
 	if (ret <= 0)
@@ -369,12 +386,9 @@ int fragalloc_client_alloc_movable(struct fragalloc_client *client, int nid,
 	bool locked;
 	int ret;
 
-	if (!client->move || !nr || nr > INT_MAX || cookie > LONG_MAX ||
-	    nr - 1 > LONG_MAX - cookie ||
-	    (flags & ~(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_THISNODE)))
-		return -EINVAL;
-	if (nid != NUMA_NO_NODE ? !fa_node_valid(nid) :
-	    flags & FRAGALLOC_ALLOC_THISNODE)
+	if (fa_client_args_bad(client, nr, cookie) ||
+	    fa_kapi_args_bad(nid, flags, FRAGALLOC_ALLOC_BEST_EFFORT |
+			     FRAGALLOC_ALLOC_THISNODE, nr))
 		return -EINVAL;
 	ret = pol->alloc(pol, FRAGALLOC_MOVABLE, flags, nid, nr, pages, &done);
 	if (ret)

@@ -925,35 +925,36 @@ static void kt_mv_args(struct seq_file *m, unsigned int *n)
 		  "movable: freed, the client holds nothing");
 }
 
+static void kt_mv_expect(struct seq_file *m, unsigned int *n, bool ok,
+			 const char *round, const char *what)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "movable %s: %s", round, what);
+	KT_EXPECT(m, n, ok, name);
+}
+
 static void kt_mv_report(struct seq_file *m, unsigned int *n)
 {
 	static const char * const what[] = { "", "moves", "pinned", "race" };
 	struct kt_mv_round *r;
 	unsigned int i;
-	char name[96];
 
 	for (i = 1; i < 4; i++) {
 		r = &kt_mv_rounds[i];
-		snprintf(name, sizeof(name), "movable %s: the round ran (kapi_test.sh)",
-			 what[i]);
-		KT_EXPECT(m, n, r->done, name);
+		kt_mv_expect(m, n, r->done, what[i],
+			     "the round ran (kapi_test.sh)");
 		if (!r->done)
 			continue;
 		seq_printf(m, "# movable %s: %lu pages, %lu kept, %lu moves, %lu refused, %lu PFNs changed, %lu freed racing\n",
 			   what[i], r->nr, r->kept, r->moves, r->refused,
 			   r->changed, r->freed);
-		snprintf(name, sizeof(name), "movable %s: all pages allocated",
-			 what[i]);
-		KT_EXPECT(m, n, r->all, name);
-		snprintf(name, sizeof(name), "movable %s: move() with both pages locked, may sleep",
-			 what[i]);
-		KT_EXPECT(m, n, r->ctx_ok, name);
-		snprintf(name, sizeof(name), "movable %s: contents intact",
-			 what[i]);
-		KT_EXPECT(m, n, r->intact, name);
-		snprintf(name, sizeof(name), "movable %s: stats back after destroy",
-			 what[i]);
-		KT_EXPECT(m, n, r->stats_back, name);
+		kt_mv_expect(m, n, r->all, what[i], "all pages allocated");
+		kt_mv_expect(m, n, r->ctx_ok, what[i],
+			     "move() with both pages locked, may sleep");
+		kt_mv_expect(m, n, r->intact, what[i], "contents intact");
+		kt_mv_expect(m, n, r->stats_back, what[i],
+			     "stats back after destroy");
 		if (i == 1)
 			KT_EXPECT(m, n, r->changed > 0 && r->changed <= r->moves,
 				  "movable moves: compaction moved pages, each PFN change a move()");
