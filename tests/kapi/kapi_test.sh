@@ -21,15 +21,22 @@ else
 fi
 # Movable client pages and the kernel's compaction: round 1 moves them,
 # round 2 has move() refuse (pinned), round 3 frees them from a thread
-# while two compactions run. "run" reports each round.
+# while compaction runs, then destroys the client while another one runs.
+# "run" reports each round.
 for r in 1 2 3; do
 	if ! echo $r >"$k/movable"; then
 		echo "# movable round $r did not start"
 		continue
 	fi
 	echo 1 >/proc/sys/vm/compact_memory
-	[ $r = 3 ] && echo 1 >/proc/sys/vm/compact_memory
-	echo 0 >"$k/movable"
+	if [ $r = 3 ]; then
+		# and the client destroyed while a second one runs
+		echo 1 >/proc/sys/vm/compact_memory &
+		echo 0 >"$k/movable"
+		wait
+	else
+		echo 0 >"$k/movable"
+	fi
 done
 cat "$k/run"
 rc=$?
