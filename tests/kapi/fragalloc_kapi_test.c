@@ -122,6 +122,15 @@ static u64 kt_used(void)
 	return used;
 }
 
+/* Pages of the other policies, the movable one included. */
+static u64 kt_other(void)
+{
+	struct fragalloc_stats st;
+
+	fragalloc_get_stats(&st);
+	return st.out_other_pages;
+}
+
 #define KT_EXPECT(m, n, cond, name) do {				\
 	bool __ok = (cond);						\
 	seq_printf(m, "%s %u %s\n", __ok ? "ok" : "not ok", ++(*(n)), name); \
@@ -703,7 +712,7 @@ static struct kt_mv {
 	struct kt_client kc;
 	unsigned long nr, *pfns;
 	unsigned int mode;	/* 1, 2, 3 as written; 0: none running */
-	u64 used0;
+	u64 used0, other0;
 	bool ctx_ok;
 	struct task_struct *freer;
 	unsigned long freed;
@@ -797,6 +806,7 @@ static int kt_mv_start(unsigned int mode)
 	memset(&kt_mv, 0, sizeof(kt_mv));
 	kt_mv.nr = free - KT_MV_MARGIN;
 	kt_mv.used0 = kt_used();
+	kt_mv.other0 = kt_other();
 	kt_mv.ctx_ok = true;
 	kc->pages = kvcalloc(kt_mv.nr, sizeof(*kc->pages), GFP_KERNEL);
 	kt_mv.pfns = kvcalloc(kt_mv.nr, sizeof(*kt_mv.pfns), GFP_KERNEL);
@@ -861,7 +871,7 @@ static void kt_mv_end(void)
 	r->freed = kt_mv.freed;
 	r->ctx_ok = kt_mv.ctx_ok;
 	r->stats_back = !fragalloc_client_destroy(&kc->client) &&
-			kt_used() == kt_mv.used0;
+			kt_used() == kt_mv.used0 && kt_other() == kt_mv.other0;
 	r->done = true;
 	kvfree(kc->pages);
 	kvfree(kt_mv.pfns);
@@ -901,6 +911,7 @@ static void kt_mv_args(struct seq_file *m, unsigned int *n)
 {
 	struct kt_client kc = { .client.move = kt_refuse };
 	struct page *page = NULL;
+	u64 other0;
 	int ret;
 
 	fragalloc_client_init(&kc.client);
@@ -914,15 +925,18 @@ static void kt_mv_args(struct seq_file *m, unsigned int *n)
 	KT_EXPECT(m, n, fragalloc_client_alloc_movable(&kc.client, -2, 0, 1,
 						       &page, 0) == -EINVAL,
 		  "movable: a bad node is EINVAL");
+	other0 = kt_other();
 	ret = fragalloc_client_alloc_movable(&kc.client, NUMA_NO_NODE, 0, 1,
 					     &page, 7);
-	KT_EXPECT(m, n, ret == 1 && kt_zeroed(page),
-		  "movable: one zeroed page");
+	KT_EXPECT(m, n, ret == 1 && kt_zeroed(page) &&
+		  kt_other() == other0 + 1,
+		  "movable: one zeroed page, counted in out_other_pages");
 	if (ret == 1)
 		fragalloc_client_free(&kc.client, &page, 1);
 	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0 &&
-		  !atomic_long_read(&kc.client.nr_pages),
-		  "movable: freed, the client holds nothing");
+		  !atomic_long_read(&kc.client.nr_pages) &&
+		  kt_other() == other0,
+		  "movable: freed, the client holds nothing, stats back");
 }
 
 static void kt_mv_expect(struct seq_file *m, unsigned int *n, bool ok,
