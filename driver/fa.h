@@ -380,6 +380,11 @@ void fa_auto_recompact_exit(void);
 /* movable.c: the movable policy (FA_MOVABLE builds only, see compat.h) */
 void fa_movable_free(struct page **pages, unsigned long nr);
 void fa_movable_publish(struct fa_file *ff, struct fa_batch *b);
+struct fragalloc_client;
+int fa_kmov_register(struct fragalloc_client *client, struct page **pages,
+		     unsigned long nr, unsigned long cookie);
+bool fa_kmov_held(struct page *page);
+void fa_kmov_free(struct page *page);
 
 /* stats.c */
 void fa_fill_pool_stats(struct fragalloc_stats *st);

@@ -12,11 +12,25 @@
 #include <linux/xarray.h>
 
 #include "fa.h"
+#include "compat.h"
 #include "fa_events.h"
 
 /* FRAGALLOC_ALLOC_NODE is the ioctl's: here the @nid argument says it. */
 #define FA_KAPI_FLAGS	(FRAGALLOC_ALLOC_BEST_EFFORT | FRAGALLOC_ALLOC_STRICT | \
 			 FRAGALLOC_ALLOC_THISNODE)
+
+/*
+ * @nid, @flags (of @allowed) and @nr do not make a request: -EINVAL. A
+ * node must be online with memory; THISNODE needs one.
+ */
+static bool fa_kapi_args_bad(int nid, unsigned int flags,
+			     unsigned int allowed, unsigned long nr)
+{
+	if (!nr || nr > INT_MAX || (flags & ~allowed))
+		return true;
+	return nid != NUMA_NO_NODE ? !fa_node_valid(nid) :
+	       flags & FRAGALLOC_ALLOC_THISNODE;
+}
 
 /**
  * fragalloc_alloc_pages_node() - allocate order-0 pages packed into few
@@ -50,11 +64,8 @@ int fragalloc_alloc_pages_node(int nid, unsigned int mobility,
 	unsigned long done = 0;
 	int ret;
 
-	if (mobility >= FRAGALLOC_NR_MOBILITY || !nr || nr > INT_MAX ||
-	    (flags & ~FA_KAPI_FLAGS))
-		return -EINVAL;
-	if (nid != NUMA_NO_NODE ? !fa_node_valid(nid) :
-	    flags & FRAGALLOC_ALLOC_THISNODE)
+	if (mobility >= FRAGALLOC_NR_MOBILITY ||
+	    fa_kapi_args_bad(nid, flags, FA_KAPI_FLAGS, nr))
 		return -EINVAL;
 	ret = pol->alloc(pol, mobility, flags, nid, nr, pages, &done);
 	if (ret)
@@ -180,9 +191,32 @@ EXPORT_SYMBOL_GPL(fragalloc_client_init);
 static void fa_client_release(struct fragalloc_client *client,
 			      struct page **pages, unsigned long nr)
 {
+	if (!nr)
+		return;
 	fa_pages_set_movable(pages, nr, false);
 	fragalloc_free_pages(pages, nr);
 	atomic_long_sub(nr, &client->nr_pages);
+}
+
+/*
+ * Give back one page already out of the client's registry (client lock
+ * held, or in its move()): true for a movable one, freed here; false for a
+ * pool page, which the caller batches for fa_client_release().
+ */
+static bool fa_client_release_movable(struct fragalloc_client *client,
+				      struct page *page)
+{
+#ifdef FA_MOVABLE
+	if (!fa_kmov_held(page))
+		return false;
+	fa_kmov_free(page);
+	atomic_long_dec(&client->nr_pages);
+	atomic_long_dec(&fa_dev.total_pages);
+	fa_ev_free(0, 0, FRAGALLOC_POLICY_MOVABLE, FA_EV_NO_CLASS, 1);
+	return true;
+#else
+	return false;
+#endif
 }
 
 /**
@@ -213,16 +247,17 @@ int fragalloc_client_destroy(struct fragalloc_client *client)
 	mutex_lock(&client->lock);
 	xa_for_each(&client->pages, pfn, entry) {
 		xa_erase(&client->pages, pfn);
-		batch[n++] = pfn_to_page(pfn);
 		left++;
+		if (fa_client_release_movable(client, pfn_to_page(pfn)))
+			continue;
+		batch[n++] = pfn_to_page(pfn);
 		if (n == ARRAY_SIZE(batch)) {
 			fa_client_release(client, batch, n);
 			n = 0;
 			cond_resched();
 		}
 	}
-	if (n)
-		fa_client_release(client, batch, n);
+	fa_client_release(client, batch, n);
 	mutex_unlock(&client->lock);
 	if (left)
 		pr_warn("fragalloc: client destroyed holding %lu pages; they were freed\n",
@@ -232,6 +267,14 @@ int fragalloc_client_destroy(struct fragalloc_client *client)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(fragalloc_client_destroy);
+
+/* No move(), no pages, or cookies beyond LONG_MAX: -EINVAL. */
+static bool fa_client_args_bad(struct fragalloc_client *client,
+			       unsigned long nr, unsigned long cookie)
+{
+	return !client->move || !nr || cookie > LONG_MAX ||
+	       nr - 1 > LONG_MAX - cookie;
+}
 
 /**
  * fragalloc_client_alloc_node() - allocate pages that recompaction may
@@ -259,8 +302,7 @@ int fragalloc_client_alloc_node(struct fragalloc_client *client, int nid,
 	bool locked;
 	int i, ret, err = 0;
 
-	if (!client->move || !nr || cookie > LONG_MAX ||
-	    nr - 1 > LONG_MAX - cookie)
+	if (fa_client_args_bad(client, nr, cookie))
 		return -EINVAL;
 	ret = fragalloc_alloc_pages_node(nid, mobility, flags, nr, pages);
 	if (ret <= 0)
@@ -311,6 +353,65 @@ int fragalloc_client_alloc(struct fragalloc_client *client,
 EXPORT_SYMBOL_GPL(fragalloc_client_alloc);
 
 /**
+ * fragalloc_client_alloc_movable() - allocate pages the kernel's own
+ * compaction may move
+ * @client: the client
+ * @nid: as for fragalloc_alloc_pages_node(); a migration (memory
+ *	offlining) may still move a page to another node
+ * @flags: FRAGALLOC_ALLOC_BEST_EFFORT and FRAGALLOC_ALLOC_THISNODE
+ * @nr: pages wanted
+ * @pages: receives the pages
+ * @cookie: handed to @client->move() as @cookie + index of the page;
+ *	@cookie + @nr - 1 must not exceed LONG_MAX
+ *
+ * The movable policy: zeroed pages from movable pageblocks, registered
+ * with the kernel so that compaction (kcompactd, compact_memory, direct
+ * compaction), CMA and memory offlining migrate them through
+ * @client->move(), in the context the header's "Movable pages" describes.
+ * fragalloc's own recompaction never moves them. Freed with
+ * fragalloc_client_free() like the client's other pages. Sleeps.
+ *
+ * Return: the number of pages allocated, -EINVAL for bad arguments (as
+ * fragalloc_alloc_pages_node()'s, FRAGALLOC_ALLOC_STRICT included),
+ * -ENOMEM, -EINTR, or -EOPNOTSUPP when the kernel offers no movable_ops
+ * interface (FRAGALLOC_FEAT_MOVABLE absent).
+ */
+int fragalloc_client_alloc_movable(struct fragalloc_client *client, int nid,
+				   unsigned int flags, unsigned long nr,
+				   struct page **pages, unsigned long cookie)
+{
+#ifdef FA_MOVABLE
+	const struct fa_policy *pol = fa_policy_get(FRAGALLOC_POLICY_MOVABLE);
+	unsigned long done = 0;
+	bool locked;
+	int ret;
+
+	if (fa_client_args_bad(client, nr, cookie) ||
+	    fa_kapi_args_bad(nid, flags, FRAGALLOC_ALLOC_BEST_EFFORT |
+			     FRAGALLOC_ALLOC_THISNODE, nr))
+		return -EINVAL;
+	ret = pol->alloc(pol, FRAGALLOC_MOVABLE, flags, nid, nr, pages, &done);
+	if (ret)
+		return ret;
+	locked = fa_client_lock(client);
+	ret = fa_kmov_register(client, pages, done, cookie);
+	if (!ret)
+		atomic_long_add(done, &client->nr_pages);
+	fa_client_unlock(client, locked);
+	if (ret) {
+		pol->free(pages, done);
+		return ret;
+	}
+	atomic_long_add(done, &fa_dev.total_pages);
+	fa_ev_alloc(0, 0, FRAGALLOC_POLICY_MOVABLE, FRAGALLOC_MOVABLE, done, 0, 0);
+	return done;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+EXPORT_SYMBOL_GPL(fragalloc_client_alloc_movable);
+
+/**
  * fragalloc_client_free() - free pages from fragalloc_client_alloc()
  * @client: the client
  * @pages: the pages (their current addresses, after any move); NULL entries
@@ -339,14 +440,15 @@ void fragalloc_client_free(struct fragalloc_client *client,
 			foreign++;
 			continue;
 		}
+		if (fa_client_release_movable(client, pages[i]))
+			continue;
 		batch[n++] = pages[i];
 		if (n == ARRAY_SIZE(batch)) {
 			fa_client_release(client, batch, n);
 			n = 0;
 		}
 	}
-	if (n)
-		fa_client_release(client, batch, n);
+	fa_client_release(client, batch, n);
 	fa_client_unlock(client, locked);
 	if (foreign)
 		pr_warn_ratelimited("fragalloc: client freed %lu pages it does not hold; left alone\n",

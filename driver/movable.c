@@ -38,6 +38,7 @@
  * from under us", migrate_movable_ops_page() or move_to_new_folio() for
  * "released by its owner", putback_movable_pages()).
  */
+#include <linux/fragalloc_kapi.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -216,6 +217,181 @@ void fa_movable_free(struct page **pages, unsigned long nr)
 			cond_resched();
 	}
 	atomic_long_sub(freed, &fa_dev.other_pages);
+}
+
+/*
+ * In-kernel clients' movable pages (fragalloc_client_alloc_movable()).
+ *
+ * Such a page is registered with fa_kmov_ops. Its page->mapping is the
+ * kernel's movable mark and the VM owns page->lru while it holds the page
+ * isolated, so no struct page field says whose it is: fa_kmov_pages maps
+ * its pfn to its client, and the client's own registry (client->pages, pfn
+ * -> cookie, the one recompaction reads for pool pages) says it is live.
+ *
+ * The client behind an fa_kmov_pages entry is alive while the page lock is
+ * held: the freeing side (fa_kmov_free()) drops the entry under the page
+ * lock, and fragalloc_client_destroy() returns only once every page is
+ * freed. The ops run under the page lock, so they may follow the entry.
+ * The client's lock is only ever tried there (the VM may call from an
+ * allocation made under it, or under any lock of the client's): busy is
+ * -EAGAIN, and the freeing side may wait for a page lock under it.
+ */
+static DEFINE_XARRAY(fa_kmov_pages);
+static const struct movable_operations fa_kmov_ops;
+
+#define FA_KMOV_MAPPING \
+	((void *)((unsigned long)&fa_kmov_ops | PAGE_MAPPING_MOVABLE))
+
+/* Page locked, with the VM's reference; no sleeping. Only a live page. */
+static bool fa_kmov_isolate(struct page *page, isolate_mode_t mode)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct fragalloc_client *client = xa_load(&fa_kmov_pages, pfn);
+
+	return client && xa_load(&client->pages, pfn);
+}
+
+/*
+ * The client's move() from @src to @dst, both locked, under its lock:
+ * room for @dst in both registries first (no sleep: GFP_NOWAIT), so a
+ * move() that returned true is never undone.
+ */
+static int fa_kmov_call(struct fragalloc_client *client, struct page *dst,
+			struct page *src, void *entry)
+{
+	unsigned long spfn = page_to_pfn(src), dpfn = page_to_pfn(dst);
+	bool moved;
+
+	if (xa_reserve(&client->pages, dpfn, GFP_NOWAIT | __GFP_NOWARN))
+		return -EAGAIN;
+	if (xa_reserve(&fa_kmov_pages, dpfn, GFP_NOWAIT | __GFP_NOWARN)) {
+		xa_release(&client->pages, dpfn);
+		return -EAGAIN;
+	}
+	WRITE_ONCE(client->mover, current);
+	client->moving = src;
+	moved = client->move(client, src, dst, xa_to_value(entry));
+	client->moving = NULL;
+	WRITE_ONCE(client->mover, NULL);
+	if (!moved) {
+		xa_release(&fa_kmov_pages, dpfn);
+		xa_release(&client->pages, dpfn);
+		/* pinned: not worth the VM's retries */
+		return -EBUSY;
+	}
+	xa_store(&client->pages, dpfn, entry, GFP_NOWAIT);
+	xa_erase(&client->pages, spfn);
+	xa_store(&fa_kmov_pages, dpfn, client, GFP_NOWAIT);
+	xa_erase(&fa_kmov_pages, spfn);
+	return 0;
+}
+
+/*
+ * @src and @dst locked, @src isolated. @dst gets the driver's reference,
+ * registration and registry entries, @src loses them; the VM frees @src.
+ */
+static int fa_kmov_migrate(struct page *dst, struct page *src,
+			   enum migrate_mode mode)
+{
+	struct fragalloc_client *client;
+	void *entry;
+	int ret;
+
+	if (fa_migrate_mode_nocopy(mode))
+		return -EINVAL;
+	client = xa_load(&fa_kmov_pages, page_to_pfn(src));
+	if (!client || !mutex_trylock(&client->lock))
+		return -EAGAIN;
+	/* freed since the isolation: the VM drops it once we are gone */
+	entry = xa_load(&client->pages, page_to_pfn(src));
+	ret = entry ? fa_kmov_call(client, dst, src, entry) : -EAGAIN;
+	if (!ret) {
+		get_page(dst);
+		if (page_to_nid(src) != page_to_nid(dst)) {
+			fa_other_account(&src, 1, -1);
+			fa_other_account(&dst, 1, 1);
+		}
+		fa_set_page_movable(dst, &fa_kmov_ops);
+		fa_clear_page_movable(src);
+	}
+	mutex_unlock(&client->lock);
+	if (ret)
+		return ret;
+	put_page(src);
+	return MIGRATEPAGE_SUCCESS;
+}
+
+static const struct movable_operations fa_kmov_ops = {
+	.isolate_page = fa_kmov_isolate,
+	.migrate_page = fa_kmov_migrate,
+	.putback_page = fa_movable_putback,
+};
+
+/**
+ * fa_kmov_register() - give a client's new movable pages to the kernel
+ * @client: the client, its lock held
+ * @pages: fresh pages of the movable policy
+ * @nr: entries in @pages
+ * @cookie: the cookie of @pages[0]
+ *
+ * Return: 0, or -ENOMEM with nothing registered.
+ */
+int fa_kmov_register(struct fragalloc_client *client, struct page **pages,
+		     unsigned long nr, unsigned long cookie)
+{
+	unsigned long i, pfn;
+	int err = 0;
+
+	for (i = 0; i < nr && !err; i++) {
+		pfn = page_to_pfn(pages[i]);
+		err = xa_err(xa_store(&client->pages, pfn,
+				      xa_mk_value(cookie + i), GFP_KERNEL));
+		if (!err)
+			err = xa_err(xa_store(&fa_kmov_pages, pfn, client,
+					      GFP_KERNEL));
+	}
+	if (err) {
+		while (i-- > 0) {
+			pfn = page_to_pfn(pages[i]);
+			xa_erase(&fa_kmov_pages, pfn);
+			xa_erase(&client->pages, pfn);
+		}
+		return err;
+	}
+	/* Fresh pages: a busy page lock is not waited for, merely unmovable. */
+	for (i = 0; i < nr; i++) {
+		if (!trylock_page(pages[i]))
+			continue;
+		fa_set_page_movable(pages[i], &fa_kmov_ops);
+		unlock_page(pages[i]);
+	}
+	return 0;
+}
+
+/* @page is a client's movable page (registered by fa_kmov_register()). */
+bool fa_kmov_held(struct page *page)
+{
+	return xa_load(&fa_kmov_pages, page_to_pfn(page));
+}
+
+/**
+ * fa_kmov_free() - free a client's movable page
+ * @page: the page, already out of its client's registry
+ *
+ * Sleeps on the page lock; the client's lock may be held (the ops only try
+ * it). A page the VM has isolated is unregistered all the same; the VM then
+ * drops it instead of moving it.
+ */
+void fa_kmov_free(struct page *page)
+{
+	lock_page(page);
+	xa_erase(&fa_kmov_pages, page_to_pfn(page));
+	if (page->mapping == FA_KMOV_MAPPING)
+		fa_clear_page_movable(page);
+	unlock_page(page);
+	fa_other_account(&page, 1, -1);
+	atomic_long_dec(&fa_dev.other_pages);
+	put_page(page);
 }
 
 #endif /* FA_MOVABLE */

@@ -122,6 +122,15 @@ static u64 kt_used(void)
 	return used;
 }
 
+/* Pages of the other policies, the movable one included. */
+static u64 kt_other(void)
+{
+	struct fragalloc_stats st;
+
+	fragalloc_get_stats(&st);
+	return st.out_other_pages;
+}
+
 #define KT_EXPECT(m, n, cond, name) do {				\
 	bool __ok = (cond);						\
 	seq_printf(m, "%s %u %s\n", __ok ? "ok" : "not ok", ++(*(n)), name); \
@@ -680,6 +689,298 @@ static const struct file_operations kt_pin_fops = {
 	.write = kt_pin_write,
 };
 
+/*
+ * "movable": in-kernel movable pages (fragalloc_client_alloc_movable())
+ * moved by the kernel's own compaction, driven by kapi_test.sh: write 1
+ * (pages that move), 2 (pinned: move() refuses) or 3 (a thread frees them
+ * while compaction runs) to take all free memory but 96 MiB as one
+ * client's movable pages with every other run of 32 freed (pageblocks all
+ * over memory half full: 6.1's scanners meet without touching a batch that
+ * leaves whole free pageblocks, see tests/selftests/movable_test.c); the
+ * script then runs compact_memory and writes 0, which checks the pages
+ * and destroys the client. "run" reports the rounds.
+ */
+#define KT_MV_RUN	32
+#define KT_MV_MARGIN	((96UL << 20) >> PAGE_SHIFT)
+
+struct kt_mv_round {
+	bool done, all, ctx_ok, intact, stats_back;
+	unsigned long nr, kept, moves, refused, changed, freed, foreign;
+};
+
+static struct kt_mv {
+	struct kt_client kc;
+	unsigned long nr, *pfns;
+	unsigned int mode;	/* 1, 2, 3 as written; 0: none running */
+	u64 used0, other0;
+	bool ctx_ok;
+	struct task_struct *freer;
+	unsigned long freed;
+} kt_mv;
+
+/* the rounds' results, by mode, for "run" */
+static struct kt_mv_round kt_mv_rounds[4];
+
+static bool kt_mv_kept(unsigned long i)
+{
+	return i % (2 * KT_MV_RUN) < KT_MV_RUN;
+}
+
+/*
+ * Called by kernel migration: both pages locked (kernel compaction holds
+ * them), never from fragalloc's own recompaction. The client's own lock is
+ * only tried, as the header asks.
+ */
+static bool kt_mv_move(struct fragalloc_client *client, struct page *old,
+		       struct page *new, unsigned long cookie)
+{
+	struct kt_client *kc = container_of(client, struct kt_client, client);
+
+	might_sleep();
+	if (!PageLocked(old) || !PageLocked(new))
+		kt_mv.ctx_ok = false;
+	if (kt_mv.mode == 2 || !mutex_trylock(&kc->own)) {
+		kc->busy++;
+		return false;
+	}
+	if (kc->pages[cookie] != old) {
+		mutex_unlock(&kc->own);
+		kt_mv.ctx_ok = false;
+		return false;
+	}
+	copy_highpage(new, old);
+	kc->pages[cookie] = new;
+	kc->nr_moves++;
+	mutex_unlock(&kc->own);
+	return true;
+}
+
+/* Mode 3: frees the kept pages one by one, racing compaction. */
+static int kt_mv_freer(void *arg)
+{
+	struct kt_client *kc = &kt_mv.kc;
+	unsigned long i;
+
+	for (i = 0; i < kt_mv.nr && !kthread_should_stop(); i++) {
+		mutex_lock(&kc->own);
+		if (kc->pages[i]) {
+			fragalloc_client_free(&kc->client, &kc->pages[i], 1);
+			kc->pages[i] = NULL;
+			kt_mv.freed++;
+		}
+		mutex_unlock(&kc->own);
+		if (!(i % KT_MV_RUN))
+			usleep_range(200, 400);
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 10);
+	return 0;
+}
+
+static int kt_mv_alloc(struct kt_client *kc, unsigned long nr)
+{
+	unsigned long done = 0;
+	int ret;
+
+	while (done < nr) {
+		ret = fragalloc_client_alloc_movable(&kc->client, NUMA_NO_NODE,
+						     FRAGALLOC_ALLOC_BEST_EFFORT,
+						     min(nr - done, 4096UL),
+						     kc->pages + done, done);
+		if (ret <= 0)
+			return ret ? ret : -ENOMEM;
+		done += ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int kt_mv_start(unsigned int mode)
+{
+	unsigned long free = global_zone_page_state(NR_FREE_PAGES), i;
+	struct kt_client *kc = &kt_mv.kc;
+	int ret;
+
+	if (free < KT_MV_MARGIN + 4096)
+		return -ENOMEM;
+	memset(&kt_mv, 0, sizeof(kt_mv));
+	kt_mv.nr = free - KT_MV_MARGIN;
+	kt_mv.used0 = kt_used();
+	kt_mv.other0 = kt_other();
+	kt_mv.ctx_ok = true;
+	kc->pages = kvcalloc(kt_mv.nr, sizeof(*kc->pages), GFP_KERNEL);
+	kt_mv.pfns = kvcalloc(kt_mv.nr, sizeof(*kt_mv.pfns), GFP_KERNEL);
+	if (!kc->pages || !kt_mv.pfns) {
+		kvfree(kc->pages);
+		kvfree(kt_mv.pfns);
+		return -ENOMEM;
+	}
+	mutex_init(&kc->own);
+	kc->client.move = kt_mv_move;
+	fragalloc_client_init(&kc->client);
+	kt_mv.mode = mode;
+	ret = kt_mv_alloc(kc, kt_mv.nr);
+	memset(&kt_mv_rounds[mode], 0, sizeof(kt_mv_rounds[mode]));
+	kt_mv_rounds[mode].all = !ret;
+	for (i = 0; i < kt_mv.nr; i++) {
+		if (!kc->pages[i])
+			continue;
+		if (!kt_mv_kept(i)) {
+			mutex_lock(&kc->own);
+			fragalloc_client_free(&kc->client, &kc->pages[i], 1);
+			kc->pages[i] = NULL;
+			mutex_unlock(&kc->own);
+		} else {
+			mutex_lock(&kc->own);
+			kt_fill(kc->pages[i], i);
+			kt_mv.pfns[i] = page_to_pfn(kc->pages[i]);
+			mutex_unlock(&kc->own);
+		}
+		if (!(i % 1024))
+			cond_resched();
+	}
+	if (mode == 3)
+		kt_mv.freer = kthread_run(kt_mv_freer, NULL, "kt_mv_freer");
+	return 0;
+}
+
+/* Checks the round and destroys the client (the pages it still holds). */
+static void kt_mv_end(void)
+{
+	struct kt_mv_round *r = &kt_mv_rounds[kt_mv.mode];
+	struct kt_client *kc = &kt_mv.kc;
+	unsigned long i;
+
+	if (kt_mv.freer)
+		kthread_stop(kt_mv.freer);
+	r->nr = kt_mv.nr;
+	r->intact = true;
+	mutex_lock(&kc->own);
+	for (i = 0; i < kt_mv.nr; i++) {
+		if (!kc->pages[i])
+			continue;
+		r->kept++;
+		r->changed += page_to_pfn(kc->pages[i]) != kt_mv.pfns[i];
+		r->intact &= kt_check(kc->pages[i], i);
+		if (!(i % 1024))
+			cond_resched();
+	}
+	mutex_unlock(&kc->own);
+	r->moves = kc->nr_moves;
+	r->refused = kc->busy;
+	r->freed = kt_mv.freed;
+	r->ctx_ok = kt_mv.ctx_ok;
+	r->stats_back = !fragalloc_client_destroy(&kc->client) &&
+			kt_used() == kt_mv.used0 && kt_other() == kt_mv.other0;
+	r->done = true;
+	kvfree(kc->pages);
+	kvfree(kt_mv.pfns);
+	kt_mv.mode = 0;
+}
+
+static ssize_t kt_mv_write(struct file *file, const char __user *buf,
+			   size_t len, loff_t *ppos)
+{
+	unsigned int mode;
+	int ret;
+
+	ret = kstrtouint_from_user(buf, len, 0, &mode);
+	if (ret)
+		return ret;
+	if (mode > 3 || !mode == !kt_mv.mode)
+		return -EINVAL;
+	if (!mode)
+		kt_mv_end();
+	else if (kt_mv_start(mode))
+		return -ENOMEM;
+	return len;
+}
+
+static const struct file_operations kt_mv_fops = {
+	.owner = THIS_MODULE,
+	.write = kt_mv_write,
+};
+
+static bool kt_refuse(struct fragalloc_client *client, struct page *old,
+		      struct page *new, unsigned long cookie)
+{
+	return false;
+}
+
+static void kt_mv_args(struct seq_file *m, unsigned int *n)
+{
+	struct kt_client kc = { .client.move = kt_refuse };
+	struct page *page = NULL;
+	u64 other0;
+	int ret;
+
+	fragalloc_client_init(&kc.client);
+	KT_EXPECT(m, n, fragalloc_client_alloc_movable(&kc.client, NUMA_NO_NODE,
+						       0, 0, &page, 0) == -EINVAL,
+		  "movable: 0 pages is EINVAL");
+	KT_EXPECT(m, n, fragalloc_client_alloc_movable(&kc.client, NUMA_NO_NODE,
+						       FRAGALLOC_ALLOC_STRICT,
+						       1, &page, 0) == -EINVAL,
+		  "movable: FRAGALLOC_ALLOC_STRICT is EINVAL");
+	KT_EXPECT(m, n, fragalloc_client_alloc_movable(&kc.client, -2, 0, 1,
+						       &page, 0) == -EINVAL,
+		  "movable: a bad node is EINVAL");
+	other0 = kt_other();
+	ret = fragalloc_client_alloc_movable(&kc.client, NUMA_NO_NODE, 0, 1,
+					     &page, 7);
+	KT_EXPECT(m, n, ret == 1 && kt_zeroed(page) &&
+		  kt_other() == other0 + 1,
+		  "movable: one zeroed page, counted in out_other_pages");
+	if (ret == 1)
+		fragalloc_client_free(&kc.client, &page, 1);
+	KT_EXPECT(m, n, fragalloc_client_destroy(&kc.client) == 0 &&
+		  !atomic_long_read(&kc.client.nr_pages) &&
+		  kt_other() == other0,
+		  "movable: freed, the client holds nothing, stats back");
+}
+
+static void kt_mv_expect(struct seq_file *m, unsigned int *n, bool ok,
+			 const char *round, const char *what)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "movable %s: %s", round, what);
+	KT_EXPECT(m, n, ok, name);
+}
+
+static void kt_mv_report(struct seq_file *m, unsigned int *n)
+{
+	static const char * const what[] = { "", "moves", "pinned", "race" };
+	struct kt_mv_round *r;
+	unsigned int i;
+
+	for (i = 1; i < 4; i++) {
+		r = &kt_mv_rounds[i];
+		kt_mv_expect(m, n, r->done, what[i],
+			     "the round ran (kapi_test.sh)");
+		if (!r->done)
+			continue;
+		seq_printf(m, "# movable %s: %lu pages, %lu kept, %lu moves, %lu refused, %lu PFNs changed, %lu freed racing\n",
+			   what[i], r->nr, r->kept, r->moves, r->refused,
+			   r->changed, r->freed);
+		kt_mv_expect(m, n, r->all, what[i], "all pages allocated");
+		kt_mv_expect(m, n, r->ctx_ok, what[i],
+			     "move() with both pages locked, may sleep");
+		kt_mv_expect(m, n, r->intact, what[i], "contents intact");
+		kt_mv_expect(m, n, r->stats_back, what[i],
+			     "stats back after destroy");
+		if (i == 1)
+			KT_EXPECT(m, n, r->changed > 0 && r->changed <= r->moves,
+				  "movable moves: compaction moved pages, each PFN change a move()");
+		if (i == 2)
+			KT_EXPECT(m, n, r->refused > 0 && !r->changed && !r->moves,
+				  "movable pinned: move() asked and refused, no PFN changed");
+		if (i == 3)
+			KT_EXPECT(m, n, r->freed > 0,
+				  "movable race: pages freed during compaction");
+	}
+}
+
 static void kt_hold_report(struct seq_file *m, unsigned int *n)
 {
 	if (!kt_hold_state)
@@ -706,6 +1007,8 @@ static int kt_run_show(struct seq_file *m, void *v)
 	kt_reentrant(m, &n);
 	kt_trylock(m, &n);
 	kt_hold_report(m, &n);
+	kt_mv_args(m, &n);
+	kt_mv_report(m, &n);
 	/* The plan comes last: the number of checks depends on the path. */
 	seq_printf(m, "1..%u\n", n);
 	return 0;
@@ -718,6 +1021,7 @@ static int __init kt_init(void)
 	debugfs_create_file("run", 0400, kt_dir, NULL, &kt_run_fops);
 	debugfs_create_file("hold", 0200, kt_dir, NULL, &kt_hold_fops);
 	debugfs_create_file("pin", 0200, kt_dir, NULL, &kt_pin_fops);
+	debugfs_create_file("movable", 0200, kt_dir, NULL, &kt_mv_fops);
 	return 0;
 }
 
@@ -728,6 +1032,8 @@ static void __exit kt_exit(void)
 		kt_hold_end();
 	if (kt_pinned)
 		kt_unpin();
+	if (kt_mv.mode)
+		kt_mv_end();
 }
 
 module_init(kt_init);
