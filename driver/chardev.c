@@ -743,7 +743,10 @@ static int fa_open(struct inode *inode, struct file *file)
  * No mapping is left: every VMA holds a reference on the file. Once the
  * file is out of the registry (under files_lock, which a pool-wide
  * recompaction holds for its whole run) no recompaction can reach it, so
- * the batches are freed without holding files_lock.
+ * the batches are freed without holding files_lock. Each batch is freed
+ * under ff->lock for writing, before the RCU-delayed free of @ff: the
+ * movable policy's migration, which holds ff->lock past its RCU section,
+ * relies on that.
  */
 static int fa_release(struct inode *inode, struct file *file)
 {

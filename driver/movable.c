@@ -126,6 +126,11 @@ static int fa_movable_migrate(struct page *dst, struct page *src,
 		return -EINVAL;
 	rcu_read_lock();
 	ff = fa_movable_owner(src, true, &b, &idx);
+	/*
+	 * Past the RCU section @ff stays valid because we hold its lock with
+	 * a batch of it holding @src: fa_release() frees a file only after
+	 * taking its lock for writing to free each batch.
+	 */
 	rcu_read_unlock();
 	/*
 	 * Busy, or freed or punched since the isolation: the caller tries
@@ -166,11 +171,14 @@ static const struct movable_operations fa_movable_ops = {
  * @b: the batch, just given its handle
  *
  * Called with @ff->lock held for writing: no op can find the pages before
- * the batch is complete. The pages are fresh and ours alone, so their page
- * lock is free; it is only tried (no page lock is waited for under the
- * file's lock), and a page whose lock is busy stays unregistered, merely
- * unmovable. The tag is written under the page lock, before the mark, so
- * an op that sees the mark sees the tag.
+ * the batch is complete. Every page is registered: one left unregistered
+ * would sit unmovable in movable memory (ZONE_MOVABLE, CMA), failing
+ * offlining and contiguous allocations there. The pages are fresh, so
+ * their lock is normally free; a PFN walker (memory failure, DAMON) may
+ * hold one for a moment, and waiting for it here cannot deadlock: the ops,
+ * which run under page locks, only ever try fa_file.lock, and nothing that
+ * holds a fragalloc page's lock waits for it. The tag is written under the
+ * page lock, before the mark, so an op that sees the mark sees the tag.
  */
 void fa_movable_publish(struct fa_file *ff, struct fa_batch *b)
 {
@@ -179,8 +187,7 @@ void fa_movable_publish(struct fa_file *ff, struct fa_batch *b)
 	for (i = 0; i < b->nr_pages; i++) {
 		struct page *page = b->pages[i];
 
-		if (!trylock_page(page))
-			continue;
+		lock_page(page);
 		fa_page_tag(page, ff->id, b->handle, i);
 		fa_set_page_movable(page, &fa_movable_ops);
 		unlock_page(page);
