@@ -316,6 +316,7 @@ unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
 void fa_pfns_free(const unsigned long *pfns, unsigned long n);
 void fa_pfns_set_movable(const unsigned long *pfns, unsigned long n,
 			 bool movable);
+int fa_node_check(int nid);
 bool fa_node_valid(int nid);
 
 /* source.c: the pool's buddy source, its reserve and its shrinker. */

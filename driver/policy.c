@@ -337,6 +337,9 @@ static int fa_compact_alloc(const struct fa_policy *pol,
 	struct fa_where w;
 	int ret = 0;
 
+	/* a node id the caller forgot to check would index past the pools */
+	if (WARN_ON_ONCE(nid < 0 && nid != NUMA_NO_NODE))
+		return -EINVAL;
 	if (flags & FRAGALLOC_ALLOC_STRICT)
 		core_flags |= FA_ALLOC_STRICT;
 	fa_where_init(&w, nid, flags);
@@ -531,6 +534,9 @@ static int fa_buddy_alloc(const struct fa_policy *pol, unsigned int mobility,
 	unsigned long done = 0;
 	int ret = 0;
 
+	/* see fa_compact_alloc() */
+	if (WARN_ON_ONCE(nid < 0 && nid != NUMA_NO_NODE))
+		return -EINVAL;
 	if (flags & FRAGALLOC_ALLOC_THISNODE)
 		gfp |= __GFP_THISNODE;
 	while (done < nr) {
@@ -707,6 +713,22 @@ unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
 }
 
 /**
+ * fa_node_check() - the node id @nid, if pages can be asked of it
+ * @nid: a node id, possibly user controlled
+ *
+ * Return: @nid clamped against speculation (it indexes the per-node pools,
+ * and the clamp comes before the node bitmap is tested), for an online node
+ * with memory; else -EINVAL.
+ */
+int fa_node_check(int nid)
+{
+	if (nid < 0 || nid >= nr_node_ids)
+		return -EINVAL;
+	nid = array_index_nospec(nid, nr_node_ids);
+	return node_state(nid, N_MEMORY) ? nid : -EINVAL;
+}
+
+/**
  * fa_node_valid() - whether pages can be asked of node @nid
  * @nid: a node id, possibly user controlled
  *
@@ -714,5 +736,5 @@ unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
  */
 bool fa_node_valid(int nid)
 {
-	return nid >= 0 && nid < nr_node_ids && node_state(nid, N_MEMORY);
+	return fa_node_check(nid) >= 0;
 }
