@@ -6,6 +6,7 @@
  * sources and the pool.
  */
 #include <linux/capability.h>
+#include <linux/cpuset.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -184,12 +185,17 @@ static int fa_ioctl_info(struct fa_file *ff, void *arg)
 static int fa_alloc_node(const struct fragalloc_alloc *cmd)
 {
 	bool thisnode = cmd->flags & FRAGALLOC_ALLOC_THISNODE;
+	int nid;
 
 	if (!(cmd->flags & FRAGALLOC_ALLOC_NODE))
 		return cmd->node || thisnode ? -EINVAL : NUMA_NO_NODE;
 	if (cmd->node == -1 && !thisnode)
 		return NUMA_NO_NODE;
-	return fa_node_check(cmd->node);
+	nid = fa_node_check(cmd->node);
+	/* as set_mempolicy() and mbind(): a node outside the task's cpuset */
+	if (nid >= 0 && !node_isset(nid, cpuset_current_mems_allowed))
+		return -EINVAL;
+	return nid;
 }
 
 /*

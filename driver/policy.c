@@ -8,6 +8,7 @@
  * fa_dev.other_pages. A new policy is one entry of fa_policies[] and the
  * functions it names.
  */
+#include <linux/cpuset.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mempolicy.h>
@@ -15,8 +16,8 @@
 #include <linux/nodemask.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
-#include <linux/slab.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/sort.h>
 
 #include "fa.h"
@@ -225,26 +226,20 @@ static int fa_nearest_node(int from, const nodemask_t *mask)
 	return best;
 }
 
+#ifdef CONFIG_NUMA
 /*
- * The calling task's memory policy, as alloc_pages() reads it outside any
- * VMA: the task's policy, or the local node. Pageblocks being the unit,
- * interleaving and MPOL_PREFERRED_MANY start at the policy's node nearest
- * to the caller and may fall back to every node, as they do in the kernel.
+ * The calling task's memory policy applied to @w: the policy's first node
+ * and, for MPOL_BIND, its nodes. Pageblocks being the unit, this is an
+ * approximation of alloc_pages() (docs/ABI.md): interleaving starts every
+ * chunk at the policy's node nearest to the caller, and MPOL_PREFERRED_MANY
+ * at its nearest node (or home node); both then fall back to every allowed
+ * node by distance. Called under task_lock(current).
  */
-static void fa_where_task(struct fa_where *w)
+static void fa_where_mempolicy(struct fa_where *w)
 {
-#ifdef CONFIG_NUMA
-	struct mempolicy *pol;
+	struct mempolicy *pol = current->mempolicy;
 	int nid;
-#endif
 
-	w->nid = numa_node_id();
-	w->bind = false;
-	w->allowed = node_states[N_MEMORY];
-#ifdef CONFIG_NUMA
-	/* a cpuset change rebinds the policy's nodes under the task lock */
-	task_lock(current);
-	pol = current->mempolicy;
 	switch (pol ? pol->mode : MPOL_DEFAULT) {
 	case MPOL_DEFAULT:
 	case MPOL_LOCAL:
@@ -267,8 +262,36 @@ static void fa_where_task(struct fa_where *w)
 			w->nid = nid;
 		break;
 	}
-	task_unlock(current);
+}
+#else
+static void fa_where_mempolicy(struct fa_where *w)
+{
+}
 #endif
+
+/*
+ * The nodes the calling task may take memory from: those with memory in
+ * its cpuset (set_mempolicy() and mbind() refuse the others, and so does
+ * the buddy allocator's fallback). Called under task_lock(current).
+ */
+static void fa_task_allowed(nodemask_t *allowed)
+{
+	nodes_and(*allowed, node_states[N_MEMORY], cpuset_current_mems_allowed);
+}
+
+/*
+ * The calling task's placement outside any VMA, as fa_where_mempolicy()
+ * approximates it: the local node or the policy's, within the cpuset.
+ */
+static void fa_where_task(struct fa_where *w)
+{
+	w->nid = numa_node_id();
+	w->bind = false;
+	/* a cpuset change rebinds mems and the policy under the task lock */
+	task_lock(current);
+	fa_task_allowed(&w->allowed);
+	fa_where_mempolicy(w);
+	task_unlock(current);
 }
 
 /* @nid: NUMA_NO_NODE (the task's policy) or a node with memory. */
@@ -283,10 +306,14 @@ static void fa_where_init(struct fa_where *w, int nid, unsigned int flags)
 	w->bind = flags & FRAGALLOC_ALLOC_THISNODE;
 	if (w->bind) {
 		nodes_clear(w->allowed);
-		node_set(nid, w->allowed);
 	} else {
-		w->allowed = node_states[N_MEMORY];
+		/* the fallback stays in the cpuset */
+		task_lock(current);
+		fa_task_allowed(&w->allowed);
+		task_unlock(current);
 	}
+	/* an in-kernel client's node counts even outside the cpuset */
+	node_set(nid, w->allowed);
 }
 
 /* The next node to try: the nearest allowed one not failed yet. */
