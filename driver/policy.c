@@ -457,7 +457,9 @@ static unsigned long fa_movable_fill(struct page **pages, unsigned long n,
 
 /*
  * The bulk allocator reads no memory policy (alloc_pages_bulk_array() is
- * the local node's): the task's is applied here, a bind as its nodemask.
+ * the local node's): the task's is applied here as the pool applies it
+ * (fa_where_mempolicy(): interleave sends every page to one node), a bind
+ * as its nodemask.
  */
 static unsigned long fa_bulk_fill(struct page **pages, unsigned long n,
 				  int nid, gfp_t gfp)
