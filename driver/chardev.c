@@ -386,7 +386,7 @@ static void fa_ioctl_alloc_undo(struct fa_file *ff, void *arg)
 	fa_batch_free(ff, cmd->out_handle);
 }
 
-/* Pages a range FREE of a &fa_policy.free_unlocked policy takes per lock hold. */
+/* Pages a range FREE of a &fa_policy.free_unlocked policy frees per lock. */
 #define FA_FREE_CHUNK	64UL
 
 /*

@@ -78,6 +78,23 @@ struct user_struct;
  *
  * The pool figures are pool_lock's, the atomics are not.
  */
+struct fa_node {
+	struct fa_pool *pool;
+	int nid;
+	unsigned long hard_fail;
+	unsigned long shrink_last;
+	unsigned long shrink_when;
+	unsigned long run_reserve;
+	u64 run_released;
+	u64 recompact_runs;
+	u64 recompact_moved;
+	u64 auto_runs;
+	u64 auto_pages;
+	atomic64_t shrink_runs;
+	atomic64_t shrink_pages;
+	atomic64_t shrink_broken;
+	atomic_long_t other_pages;
+};
 
 /**
  * struct fa_device - module-wide state
@@ -108,24 +125,6 @@ struct user_struct;
  * @shrinker: drains the pool's reserve of empty pageblocks
  * @debugfs: debugfs directory
  */
-struct fa_node {
-	struct fa_pool *pool;
-	int nid;
-	unsigned long hard_fail;
-	unsigned long shrink_last;
-	unsigned long shrink_when;
-	unsigned long run_reserve;
-	u64 run_released;
-	u64 recompact_runs;
-	u64 recompact_moved;
-	u64 auto_runs;
-	u64 auto_pages;
-	atomic64_t shrink_runs;
-	atomic64_t shrink_pages;
-	atomic64_t shrink_broken;
-	atomic_long_t other_pages;
-};
-
 struct fa_device {
 	struct mutex pool_lock;		/* the core is not thread-safe */
 	struct fa_node *nodes;

@@ -331,10 +331,10 @@ struct fragalloc_free {
  * @out_nr_nodes: distinct NUMA nodes the present pages lie on
  *
  * Errnos: ENOENT; ENOMEM when the kernel could not get the memory to count
- * pageblocks or nodes or to stage PFNs; EINVAL for @pfns or @nr_pfns non-zero without
- * FRAGALLOC_BATCH_INFO_PFNS, or @node_pages or @nr_node_pages non-zero
- * without FRAGALLOC_BATCH_INFO_NODES. The members from @node_pages on were
- * added later (tail extension).
+ * pageblocks or nodes or to stage PFNs; EINVAL for @pfns or @nr_pfns
+ * non-zero without FRAGALLOC_BATCH_INFO_PFNS, or @node_pages or
+ * @nr_node_pages non-zero without FRAGALLOC_BATCH_INFO_NODES. The members
+ * from @node_pages on were added later (tail extension).
  */
 struct fragalloc_batch_info {
 	__u32 size;
@@ -414,11 +414,11 @@ struct fragalloc_batch_info {
  * @__reserved: must be 0
  *
  * Pool-wide figures, plus this fd's. Errnos: the general ones, and EINVAL
- * for a @node that is not online, or a non-zero @node without
- * FRAGALLOC_STATS_NODE. The members from @out_idle_pages on were added
- * later (tail extension): a module that predates them leaves them 0 for a
- * caller's larger @size; one that predates @node refuses a non-zero @node
- * or flag with E2BIG or EINVAL.
+ * for an unknown flag, a non-zero @__reserved, a @node that is not online,
+ * or a non-zero @node without FRAGALLOC_STATS_NODE. The members from
+ * @out_idle_pages on were added later (tail extension): a module that
+ * predates them leaves them 0 for a caller's larger @size; one that
+ * predates @node refuses a non-zero @node or flag with E2BIG or EINVAL.
  */
 struct fragalloc_stats {
 	__u32 size;
