@@ -59,6 +59,10 @@ struct user_struct;
  * @nid: the node id
  * @hard_fail: jiffies of the node's last whole-pageblock allocation that
  *	failed trying hard
+ * @light: the pool asks the buddy allocator without direct reclaim or a
+ *	hard retry: the first pass of an ALLOC that may fall back, which looks
+ *	for free pageblocks on every allowed node before reclaiming one
+ *	(pool_lock)
  * @shrink_last: the shrinker's last count for the node
  * @shrink_when: jiffies of the shrinker's last scan of the node: the
  *	zeroer keeps off the node's blocks while reclaim runs there
@@ -82,6 +86,7 @@ struct fa_node {
 	struct fa_pool *pool;
 	int nid;
 	unsigned long hard_fail;
+	bool light;
 	unsigned long shrink_last;
 	unsigned long shrink_when;
 	unsigned long run_reserve;

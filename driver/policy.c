@@ -316,41 +316,73 @@ static void fa_where_init(struct fa_where *w, int nid, unsigned int flags)
 	node_set(nid, w->allowed);
 }
 
-/* The next node to try: the nearest allowed one not failed yet. */
-static int fa_where_next(const struct fa_where *w)
+/* The next node to try: the nearest allowed one not in @tried yet. */
+static int fa_where_next(const struct fa_where *w, const nodemask_t *tried)
 {
 	nodemask_t left;
 
-	nodes_andnot(left, w->allowed, w->failed);
+	nodes_andnot(left, w->allowed, *tried);
 	return fa_nearest_node(w->nid, &left);
 }
 
 /*
- * @n pool pages from the first node of @w whose pool has them, all from
- * that one node (each pool takes its memory from its own node only).
+ * One walk over the nodes of @w not failed yet, nearest first, for @n pool
+ * pages all from one node (each pool takes its memory from its own node
+ * only). @light: the pools ask the buddy allocator for nothing it must
+ * reclaim, and a node that has nothing now is not marked failed.
+ */
+static int fa_compact_walk(struct fa_where *w, unsigned int mobility,
+			   unsigned long n, unsigned long *pfns,
+			   unsigned long *zeroed, unsigned int core_flags,
+			   bool light)
+{
+	nodemask_t tried = w->failed;
+	struct fa_pool *pool;
+	int nid, ret = -ENOMEM;
+
+	while (ret == -ENOMEM) {
+		nid = fa_where_next(w, &tried);
+		if (nid == NUMA_NO_NODE)
+			break;
+		node_set(nid, tried);
+		mutex_lock(&fa_dev.pool_lock);
+		pool = fa_node_pool_get(nid);
+		fa_ev_pool_alloc(mobility);
+		/* a pool means fa_dev.nodes is still there (pool_lock) */
+		if (pool) {
+			fa_dev.nodes[nid].light = light;
+			ret = fa_pool_alloc_zeroed(pool, mobility, n, pfns,
+						   zeroed, core_flags, NULL);
+			fa_dev.nodes[nid].light = false;
+		}
+		mutex_unlock(&fa_dev.pool_lock);
+		if (ret == -ENOMEM && !light)
+			node_set(nid, w->failed);
+	}
+	return ret;
+}
+
+/*
+ * @n pool pages from the first node of @w whose pool has them. Where the
+ * request may fall back, a first pass takes whole pageblocks that are free
+ * now on any allowed node (no direct reclaim, no loose pages), before the
+ * nearest node is reclaimed or broken into loose pages; a request with a
+ * single node has the second pass only.
  */
 static int fa_compact_chunk(struct fa_where *w, unsigned int mobility,
 			    unsigned long n, unsigned long *pfns,
 			    unsigned long *zeroed, unsigned int core_flags)
 {
-	struct fa_pool *pool;
-	int nid, ret = -ENOMEM;
+	int ret;
 
-	while (ret == -ENOMEM) {
-		nid = fa_where_next(w);
-		if (nid == NUMA_NO_NODE)
-			break;
-		mutex_lock(&fa_dev.pool_lock);
-		pool = fa_node_pool_get(nid);
-		fa_ev_pool_alloc(mobility);
-		ret = pool ? fa_pool_alloc_zeroed(pool, mobility, n, pfns,
-						  zeroed, core_flags, NULL) :
-			     -ENOMEM;
-		mutex_unlock(&fa_dev.pool_lock);
-		if (ret == -ENOMEM)
-			node_set(nid, w->failed);
+	if (nodes_weight(w->allowed) > 1) {
+		ret = fa_compact_walk(w, mobility, n, pfns, zeroed,
+				      core_flags | FA_ALLOC_STRICT, true);
+		if (ret != -ENOMEM)
+			return ret;
 	}
-	return ret;
+	return fa_compact_walk(w, mobility, n, pfns, zeroed, core_flags,
+			       false);
 }
 
 static int fa_compact_alloc(const struct fa_policy *pol,

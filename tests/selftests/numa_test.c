@@ -673,6 +673,107 @@ TEST_F(numa, default_is_the_local_node)
 	}
 }
 
+/*
+ * Node @node filled with plain batches (pageblock-sized, then single
+ * pages), every other page of the former given back: the node has free
+ * pages, but no free pageblock the buddy allocator could hand out without
+ * moving kernel pages. The batches' handles in @fill; the errno of the fill.
+ */
+static int n_fragment_node(int fd, int node, __u64 bs, __u32 *fill, int *nfill)
+{
+	__u64 filled = 0;
+	int ret = 0;
+
+	for (__u64 last = ~0ULL; last != filled && (!ret || ret == -ENOMEM);) {
+		last = filled;
+		ret = n_fill(fd, node, FRAGALLOC_POLICY_PLAIN, bs, fill, nfill,
+			     &filled);
+		if (!ret || ret == -ENOMEM)
+			ret = n_fill(fd, node, FRAGALLOC_POLICY_PLAIN, 1, fill,
+				     nfill, &filled);
+	}
+	if (ret != -ENOMEM)
+		return ret ? ret : -ENOSPC;
+	for (int i = 0; i < *nfill; i++) {
+		struct fragalloc_batch_info bi;
+
+		ret = t_batch_info(fd, fill[i], NULL, 0, &bi);
+		if (ret)
+			return ret;
+		for (__u64 p = 1; bi.out_nr_pages > 1 && p < bi.out_nr_pages;
+		     p += 2) {
+			ret = t_free_range(fd, fill[i], p, 1, NULL);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Logs node @node's lines of /proc/buddyinfo (free blocks per order). */
+static void n_log_buddyinfo(int node)
+{
+	char line[256], want[32];
+	FILE *f = fopen("/proc/buddyinfo", "re");
+
+	if (!f)
+		return;
+	snprintf(want, sizeof(want), "Node %d,", node);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)))
+			fprintf(stderr, "# %s", line);
+	fclose(f);
+}
+
+/*
+ * A request that may fall back takes the whole pageblocks another node has
+ * free before it breaks its first node into loose pages: from a CPU of a
+ * node with free pages but hardly a free pageblock (what the watermarks
+ * kept from the fill), a default compact ALLOC of 48 pageblocks gets whole
+ * pageblocks only, most of them from the other node.
+ */
+TEST_F_TIMEOUT(numa, fallback_takes_free_blocks_before_loose_pages, 600)
+{
+	int a_node = self->topo.ids[0], b_node = self->topo.ids[1], nfill = 0;
+	__u32 *fill = calloc(N_MAX_FILL, sizeof(*fill));
+	__u64 nr = 48 * self->bs, pool_free;
+	struct fragalloc_stats st;
+	struct fragalloc_alloc a;
+	char cpus[96];
+	struct n_where w;
+
+	ASSERT_NE(NULL, fill);
+	snprintf(cpus, sizeof(cpus), "/sys/devices/system/node/node%d/cpulist",
+		 a_node);
+	if (access(cpus, R_OK))
+		SKIP(free(fill); return, "node %d has no CPU", a_node);
+	ASSERT_EQ(0, n_fragment_node(self->fd, a_node, self->bs, fill, &nfill));
+	/* what node A's pool holds free needs no buddy allocation at all */
+	ASSERT_EQ(0, n_stats_node(self->fd, a_node, &st));
+	pool_free = st.out_reserve_blocks * self->bs;
+	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
+		pool_free += st.out_pages_free[c];
+	TH_LOG("node %d: %d plain batches, every other page freed; pool free %llu",
+	       a_node, nfill, (unsigned long long)pool_free);
+	n_log_buddyinfo(a_node);
+
+	ASSERT_EQ(0, n_pin_to_node(a_node));
+	ASSERT_EQ(0, n_alloc(self->fd, nr, FRAGALLOC_POLICY_COMPACT, 0, 0, &a));
+	ASSERT_EQ(0, n_where(self->fd, &self->topo, a.out_handle, nr, &w));
+	TH_LOG("%llu pages: %llu on node %d, %llu on node %d, %llu loose",
+	       (unsigned long long)nr, (unsigned long long)w.seen[a_node],
+	       a_node, (unsigned long long)w.seen[b_node], b_node,
+	       (unsigned long long)a.out_nr_loose);
+	EXPECT_EQ(0, a.out_nr_loose);
+	EXPECT_EQ(nr, w.seen[a_node] + w.seen[b_node]);
+	EXPECT_LT(nr / 2, w.seen[b_node]);
+	free(w.pfns);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+	for (int i = 0; i < nfill; i++)
+		EXPECT_EQ(0, t_free(self->fd, fill[i]));
+	free(fill);
+}
+
 #define N_CG_ROOT	"/sys/fs/cgroup"
 
 /*
