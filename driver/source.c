@@ -355,8 +355,10 @@ static struct fa_pool *fa_node_pool_create(struct fa_node *node)
  * memory since load
  * @nid: a node id below nr_node_ids
  *
- * Pool lock held. Return: the pool, or NULL (no memory on the node, no
- * memory for the pool, or the module going away).
+ * Pool lock held.
+ *
+ * Return: the pool, or NULL (no memory on the node, no memory for the
+ * pool, or the module going away).
  */
 struct fa_pool *fa_node_pool_get(int nid)
 {
