@@ -6,6 +6,7 @@
  * sources and the pool.
  */
 #include <linux/capability.h>
+#include <linux/cpuset.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -184,25 +185,34 @@ static int fa_ioctl_info(struct fa_file *ff, void *arg)
 static int fa_alloc_node(const struct fragalloc_alloc *cmd)
 {
 	bool thisnode = cmd->flags & FRAGALLOC_ALLOC_THISNODE;
+	int nid;
 
 	if (!(cmd->flags & FRAGALLOC_ALLOC_NODE))
 		return cmd->node || thisnode ? -EINVAL : NUMA_NO_NODE;
 	if (cmd->node == -1 && !thisnode)
 		return NUMA_NO_NODE;
-	if (!fa_node_valid(cmd->node))
+	nid = fa_node_check(cmd->node);
+	/* as set_mempolicy() and mbind(): a node outside the task's cpuset */
+	if (nid >= 0 && !node_isset(nid, cpuset_current_mems_allowed))
 		return -EINVAL;
-	/* Spectre v1: the node indexes the per-node pools. */
-	return array_index_nospec(cmd->node, nr_node_ids);
+	return nid;
 }
 
-/* ALLOC's arguments. Return: their policy, or NULL for -EINVAL. */
+/*
+ * ALLOC's arguments. @nid: their node, found once here (a node may lose its
+ * memory later: asking again could give -EINVAL as a node id).
+ * Return: their policy, or NULL for -EINVAL.
+ */
 static const struct fa_policy *
-fa_alloc_validate(const struct fragalloc_alloc *cmd)
+fa_alloc_validate(const struct fragalloc_alloc *cmd, int *nid)
 {
 	const struct fa_policy *pol;
 
 	if (cmd->flags & ~FRAGALLOC_ALLOC_FLAGS_MASK || cmd->__reserved ||
-	    cmd->__reserved2 || fa_alloc_node(cmd) == -EINVAL)
+	    cmd->__reserved2)
+		return NULL;
+	*nid = fa_alloc_node(cmd);
+	if (*nid == -EINVAL)
 		return NULL;
 	if (cmd->mobility >= FRAGALLOC_NR_MOBILITY)
 		return NULL;
@@ -228,12 +238,13 @@ static void fa_batch_discard(struct fa_file *ff, const struct fa_policy *pol,
 }
 
 /*
- * A batch of @cmd's pages, charged to the caller, with its mmap range; not
- * yet visible to anyone. Return: the batch, or an ERR_PTR().
+ * A batch of @cmd's pages from node @nid (fa_alloc_node()), charged to the
+ * caller, with its mmap range; not yet visible to anyone.
+ * Return: the batch, or an ERR_PTR().
  */
 static struct fa_batch *fa_batch_fill(struct fa_file *ff,
 				      const struct fa_policy *pol,
-				      struct fragalloc_alloc *cmd)
+				      struct fragalloc_alloc *cmd, int nid)
 {
 	unsigned long nr = cmd->nr_pages, done = 0;
 	struct fa_batch *b;
@@ -252,7 +263,7 @@ static struct fa_batch *fa_batch_fill(struct fa_file *ff,
 	if (ret)
 		goto err_batch;
 	ret = pol->alloc(pol, cmd->mobility, cmd->flags & ~FRAGALLOC_ALLOC_NODE,
-			 fa_alloc_node(cmd), nr, b->pages, &done);
+			 nid, nr, b->pages, &done);
 	if (ret) {
 		fa_uncharge(ff, b->user, nr);
 		goto err_batch;
@@ -321,15 +332,15 @@ static int fa_ioctl_alloc(struct fa_file *ff, void *arg)
 	struct fragalloc_alloc *cmd = arg;
 	const struct fa_policy *pol;
 	struct fa_batch *b;
-	int ret;
+	int ret, nid;
 
-	pol = fa_alloc_validate(cmd);
+	pol = fa_alloc_validate(cmd, &nid);
 	if (!pol)
 		return -EINVAL;
 	/* a policy this kernel cannot offer (movable, see compat.h) */
 	if (!pol->alloc)
 		return -EOPNOTSUPP;
-	b = fa_batch_fill(ff, pol, cmd);
+	b = fa_batch_fill(ff, pol, cmd, nid);
 	if (IS_ERR(b))
 		return PTR_ERR(b);
 	ret = fa_batch_publish(ff, pol, b, cmd);
@@ -375,7 +386,7 @@ static void fa_ioctl_alloc_undo(struct fa_file *ff, void *arg)
 	fa_batch_free(ff, cmd->out_handle);
 }
 
-/* Pages a range FREE of a &fa_policy.free_unlocked policy takes per lock hold. */
+/* Pages a range FREE of a &fa_policy.free_unlocked policy frees per lock. */
 #define FA_FREE_CHUNK	64UL
 
 /*
@@ -586,12 +597,16 @@ static int fa_ioctl_stats(struct fa_file *ff, void *arg)
 			return -EINVAL;
 		fa_fill_pool_stats(cmd);
 	} else {
-		/* An online node without memory has a pool of zeroes. */
-		if (cmd->node < 0 || cmd->node >= nr_node_ids ||
-		    !node_online(cmd->node))
+		int nid = cmd->node;
+
+		if (nid < 0 || nid >= nr_node_ids)
 			return -EINVAL;
-		fa_fill_node_stats(cmd, array_index_nospec(cmd->node,
-							   nr_node_ids));
+		/* Spectre v1: clamped before the node bitmap is tested. */
+		nid = array_index_nospec(nid, nr_node_ids);
+		/* An online node without memory has a pool of zeroes. */
+		if (!node_online(nid))
+			return -EINVAL;
+		fa_fill_node_stats(cmd, nid);
 	}
 	down_read(&ff->lock);
 	cmd->out_fd_batches = ff->nr_batches;

@@ -16,7 +16,7 @@ static const char * const fa_class_names[FA_NR_CLASSES] = {
 	"unmovable", "reclaimable", "movable",
 };
 
-/* The per-node breakdown: one line per node with a pool or other pages. */
+/* The per-node breakdown: one line per online node. */
 static void fa_nodes_show(struct seq_file *m)
 {
 	struct fragalloc_stats st;

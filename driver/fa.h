@@ -59,6 +59,10 @@ struct user_struct;
  * @nid: the node id
  * @hard_fail: jiffies of the node's last whole-pageblock allocation that
  *	failed trying hard
+ * @light: the pool asks the buddy allocator without direct reclaim or a
+ *	hard retry: the first pass of an ALLOC that may fall back, which looks
+ *	for free pageblocks on every allowed node before reclaiming one
+ *	(pool_lock)
  * @shrink_last: the shrinker's last count for the node
  * @shrink_when: jiffies of the shrinker's last scan of the node: the
  *	zeroer keeps off the node's blocks while reclaim runs there
@@ -78,6 +82,24 @@ struct user_struct;
  *
  * The pool figures are pool_lock's, the atomics are not.
  */
+struct fa_node {
+	struct fa_pool *pool;
+	int nid;
+	unsigned long hard_fail;
+	bool light;
+	unsigned long shrink_last;
+	unsigned long shrink_when;
+	unsigned long run_reserve;
+	u64 run_released;
+	u64 recompact_runs;
+	u64 recompact_moved;
+	u64 auto_runs;
+	u64 auto_pages;
+	atomic64_t shrink_runs;
+	atomic64_t shrink_pages;
+	atomic64_t shrink_broken;
+	atomic_long_t other_pages;
+};
 
 /**
  * struct fa_device - module-wide state
@@ -108,24 +130,6 @@ struct user_struct;
  * @shrinker: drains the pool's reserve of empty pageblocks
  * @debugfs: debugfs directory
  */
-struct fa_node {
-	struct fa_pool *pool;
-	int nid;
-	unsigned long hard_fail;
-	unsigned long shrink_last;
-	unsigned long shrink_when;
-	unsigned long run_reserve;
-	u64 run_released;
-	u64 recompact_runs;
-	u64 recompact_moved;
-	u64 auto_runs;
-	u64 auto_pages;
-	atomic64_t shrink_runs;
-	atomic64_t shrink_pages;
-	atomic64_t shrink_broken;
-	atomic_long_t other_pages;
-};
-
 struct fa_device {
 	struct mutex pool_lock;		/* the core is not thread-safe */
 	struct fa_node *nodes;
@@ -316,6 +320,7 @@ unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
 void fa_pfns_free(const unsigned long *pfns, unsigned long n);
 void fa_pfns_set_movable(const unsigned long *pfns, unsigned long n,
 			 bool movable);
+int fa_node_check(int nid);
 bool fa_node_valid(int nid);
 
 /* source.c: the pool's buddy source, its reserve and its shrinker. */

@@ -8,6 +8,7 @@
  * fa_dev.other_pages. A new policy is one entry of fa_policies[] and the
  * functions it names.
  */
+#include <linux/cpuset.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mempolicy.h>
@@ -15,8 +16,8 @@
 #include <linux/nodemask.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
-#include <linux/slab.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/sort.h>
 
 #include "fa.h"
@@ -225,26 +226,20 @@ static int fa_nearest_node(int from, const nodemask_t *mask)
 	return best;
 }
 
+#ifdef CONFIG_NUMA
 /*
- * The calling task's memory policy, as alloc_pages() reads it outside any
- * VMA: the task's policy, or the local node. Pageblocks being the unit,
- * interleaving and MPOL_PREFERRED_MANY start at the policy's node nearest
- * to the caller and may fall back to every node, as they do in the kernel.
+ * The calling task's memory policy applied to @w: the policy's first node
+ * and, for MPOL_BIND, its nodes. Pageblocks being the unit, this is an
+ * approximation of alloc_pages() (docs/ABI.md): interleaving starts every
+ * chunk at the policy's node nearest to the caller, and MPOL_PREFERRED_MANY
+ * at its nearest node (or home node); both then fall back to every allowed
+ * node by distance. Called under task_lock(current).
  */
-static void fa_where_task(struct fa_where *w)
+static void fa_where_mempolicy(struct fa_where *w)
 {
-#ifdef CONFIG_NUMA
-	struct mempolicy *pol;
+	struct mempolicy *pol = current->mempolicy;
 	int nid;
-#endif
 
-	w->nid = numa_node_id();
-	w->bind = false;
-	w->allowed = node_states[N_MEMORY];
-#ifdef CONFIG_NUMA
-	/* a cpuset change rebinds the policy's nodes under the task lock */
-	task_lock(current);
-	pol = current->mempolicy;
 	switch (pol ? pol->mode : MPOL_DEFAULT) {
 	case MPOL_DEFAULT:
 	case MPOL_LOCAL:
@@ -267,8 +262,36 @@ static void fa_where_task(struct fa_where *w)
 			w->nid = nid;
 		break;
 	}
-	task_unlock(current);
+}
+#else
+static void fa_where_mempolicy(struct fa_where *w)
+{
+}
 #endif
+
+/*
+ * The nodes the calling task may take memory from: those with memory in
+ * its cpuset (set_mempolicy() and mbind() refuse the others, and so does
+ * the buddy allocator's fallback). Called under task_lock(current).
+ */
+static void fa_task_allowed(nodemask_t *allowed)
+{
+	nodes_and(*allowed, node_states[N_MEMORY], cpuset_current_mems_allowed);
+}
+
+/*
+ * The calling task's placement outside any VMA, as fa_where_mempolicy()
+ * approximates it: the local node or the policy's, within the cpuset.
+ */
+static void fa_where_task(struct fa_where *w)
+{
+	w->nid = numa_node_id();
+	w->bind = false;
+	/* a cpuset change rebinds mems and the policy under the task lock */
+	task_lock(current);
+	fa_task_allowed(&w->allowed);
+	fa_where_mempolicy(w);
+	task_unlock(current);
 }
 
 /* @nid: NUMA_NO_NODE (the task's policy) or a node with memory. */
@@ -283,47 +306,83 @@ static void fa_where_init(struct fa_where *w, int nid, unsigned int flags)
 	w->bind = flags & FRAGALLOC_ALLOC_THISNODE;
 	if (w->bind) {
 		nodes_clear(w->allowed);
-		node_set(nid, w->allowed);
 	} else {
-		w->allowed = node_states[N_MEMORY];
+		/* the fallback stays in the cpuset */
+		task_lock(current);
+		fa_task_allowed(&w->allowed);
+		task_unlock(current);
 	}
+	/* an in-kernel client's node counts even outside the cpuset */
+	node_set(nid, w->allowed);
 }
 
-/* The next node to try: the nearest allowed one not failed yet. */
-static int fa_where_next(const struct fa_where *w)
+/* The next node to try: the nearest allowed one not in @tried yet. */
+static int fa_where_next(const struct fa_where *w, const nodemask_t *tried)
 {
 	nodemask_t left;
 
-	nodes_andnot(left, w->allowed, w->failed);
+	nodes_andnot(left, w->allowed, *tried);
 	return fa_nearest_node(w->nid, &left);
 }
 
 /*
- * @n pool pages from the first node of @w whose pool has them, all from
- * that one node (each pool takes its memory from its own node only).
+ * One walk over the nodes of @w not failed yet, nearest first, for @n pool
+ * pages all from one node (each pool takes its memory from its own node
+ * only). @light: the pools ask the buddy allocator for nothing it must
+ * reclaim, and a node that has nothing now is not marked failed.
+ */
+static int fa_compact_walk(struct fa_where *w, unsigned int mobility,
+			   unsigned long n, unsigned long *pfns,
+			   unsigned long *zeroed, unsigned int core_flags,
+			   bool light)
+{
+	nodemask_t tried = w->failed;
+	struct fa_pool *pool;
+	int nid, ret = -ENOMEM;
+
+	while (ret == -ENOMEM) {
+		nid = fa_where_next(w, &tried);
+		if (nid == NUMA_NO_NODE)
+			break;
+		node_set(nid, tried);
+		mutex_lock(&fa_dev.pool_lock);
+		pool = fa_node_pool_get(nid);
+		fa_ev_pool_alloc(mobility);
+		/* a pool means fa_dev.nodes is still there (pool_lock) */
+		if (pool) {
+			fa_dev.nodes[nid].light = light;
+			ret = fa_pool_alloc_zeroed(pool, mobility, n, pfns,
+						   zeroed, core_flags, NULL);
+			fa_dev.nodes[nid].light = false;
+		}
+		mutex_unlock(&fa_dev.pool_lock);
+		if (ret == -ENOMEM && !light)
+			node_set(nid, w->failed);
+	}
+	return ret;
+}
+
+/*
+ * @n pool pages from the first node of @w whose pool has them. Where the
+ * request may fall back, a first pass takes whole pageblocks that are free
+ * now on any allowed node (no direct reclaim, no loose pages), before the
+ * nearest node is reclaimed or broken into loose pages; a request with a
+ * single node has the second pass only.
  */
 static int fa_compact_chunk(struct fa_where *w, unsigned int mobility,
 			    unsigned long n, unsigned long *pfns,
 			    unsigned long *zeroed, unsigned int core_flags)
 {
-	struct fa_pool *pool;
-	int nid, ret = -ENOMEM;
+	int ret;
 
-	while (ret == -ENOMEM) {
-		nid = fa_where_next(w);
-		if (nid == NUMA_NO_NODE)
-			break;
-		mutex_lock(&fa_dev.pool_lock);
-		pool = fa_node_pool_get(nid);
-		fa_ev_pool_alloc(mobility);
-		ret = pool ? fa_pool_alloc_zeroed(pool, mobility, n, pfns,
-						  zeroed, core_flags, NULL) :
-			     -ENOMEM;
-		mutex_unlock(&fa_dev.pool_lock);
-		if (ret == -ENOMEM)
-			node_set(nid, w->failed);
+	if (nodes_weight(w->allowed) > 1) {
+		ret = fa_compact_walk(w, mobility, n, pfns, zeroed,
+				      core_flags | FA_ALLOC_STRICT, true);
+		if (ret != -ENOMEM)
+			return ret;
 	}
-	return ret;
+	return fa_compact_walk(w, mobility, n, pfns, zeroed, core_flags,
+			       false);
 }
 
 static int fa_compact_alloc(const struct fa_policy *pol,
@@ -337,6 +396,9 @@ static int fa_compact_alloc(const struct fa_policy *pol,
 	struct fa_where w;
 	int ret = 0;
 
+	/* a node id the caller forgot to check would index past the pools */
+	if (WARN_ON_ONCE(nid < 0 && nid != NUMA_NO_NODE))
+		return -EINVAL;
 	if (flags & FRAGALLOC_ALLOC_STRICT)
 		core_flags |= FA_ALLOC_STRICT;
 	fa_where_init(&w, nid, flags);
@@ -427,7 +489,9 @@ static unsigned long fa_movable_fill(struct page **pages, unsigned long n,
 
 /*
  * The bulk allocator reads no memory policy (alloc_pages_bulk_array() is
- * the local node's): the task's is applied here, a bind as its nodemask.
+ * the local node's): the task's is applied here as the pool applies it
+ * (fa_where_mempolicy(): interleave sends every page to one node), a bind
+ * as its nodemask.
  */
 static unsigned long fa_bulk_fill(struct page **pages, unsigned long n,
 				  int nid, gfp_t gfp)
@@ -531,6 +595,9 @@ static int fa_buddy_alloc(const struct fa_policy *pol, unsigned int mobility,
 	unsigned long done = 0;
 	int ret = 0;
 
+	/* see fa_compact_alloc() */
+	if (WARN_ON_ONCE(nid < 0 && nid != NUMA_NO_NODE))
+		return -EINVAL;
 	if (flags & FRAGALLOC_ALLOC_THISNODE)
 		gfp |= __GFP_THISNODE;
 	while (done < nr) {
@@ -707,6 +774,22 @@ unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
 }
 
 /**
+ * fa_node_check() - the node id @nid, if pages can be asked of it
+ * @nid: a node id, possibly user controlled
+ *
+ * Return: @nid clamped against speculation (it indexes the per-node pools,
+ * and the clamp comes before the node bitmap is tested), for an online node
+ * with memory; else -EINVAL.
+ */
+int fa_node_check(int nid)
+{
+	if (nid < 0 || nid >= nr_node_ids)
+		return -EINVAL;
+	nid = array_index_nospec(nid, nr_node_ids);
+	return node_state(nid, N_MEMORY) ? nid : -EINVAL;
+}
+
+/**
  * fa_node_valid() - whether pages can be asked of node @nid
  * @nid: a node id, possibly user controlled
  *
@@ -714,5 +797,5 @@ unsigned int fa_pages_count_nodes(struct page **pages, unsigned long nr,
  */
 bool fa_node_valid(int nid)
 {
-	return nid >= 0 && nid < nr_node_ids && node_state(nid, N_MEMORY);
+	return fa_node_check(nid) >= 0;
 }

@@ -35,17 +35,22 @@ static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
 	struct page *page;
 
 	/*
+	 * Light (node->light): what is free now, as the buddy allocator's
+	 * fast path falls back along the zonelist before any reclaim.
 	 * Partial pageblocks: one try, compaction allowed, no OOM killer.
 	 * Single pages: retry hard but still fail rather than kill.
 	 */
-	gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
+	if (node->light)
+		gfp &= ~__GFP_DIRECT_RECLAIM;
+	else
+		gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
 	page = alloc_pages_node(node->nid, gfp, order);
 	/*
 	 * A whole pageblock is worth more effort than the loose pages taken
 	 * instead: try once more with reclaim and synchronous compaction,
 	 * unless such a try on this node failed within the last second.
 	 */
-	if (!page && order == pageblock_order &&
+	if (!page && !node->light && order == pageblock_order &&
 	    time_after(jiffies, READ_ONCE(node->hard_fail) + HZ)) {
 		page = alloc_pages_node(node->nid, GFP_KERNEL | __GFP_NOWARN |
 					__GFP_THISNODE | __GFP_RETRY_MAYFAIL,
@@ -350,8 +355,10 @@ static struct fa_pool *fa_node_pool_create(struct fa_node *node)
  * memory since load
  * @nid: a node id below nr_node_ids
  *
- * Pool lock held. Return: the pool, or NULL (no memory on the node, no
- * memory for the pool, or the module going away).
+ * Pool lock held.
+ *
+ * Return: the pool, or NULL (no memory on the node, no memory for the
+ * pool, or the module going away).
  */
 struct fa_pool *fa_node_pool_get(int nid)
 {

@@ -510,6 +510,59 @@ static inline int t_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * With per-node pools (FRAGALLOC_FEAT_NODES) the reserve and its floor
+ * (reserve_blocks) are per node: a test that counts them pins its batches
+ * to one node and reads that node's figures. Return: the first node with
+ * memory, or -1 for a module without per-node pools (the totals then).
+ */
+static inline int t_one_node(const struct fragalloc_info *info)
+{
+	char buf[256];
+
+	if (!(info->out_features & FRAGALLOC_FEAT_NODES))
+		return -1;
+	if (t_read_file("/sys/devices/system/node/has_memory", buf, sizeof(buf)))
+		return 0;	/* a kernel without NUMA: node 0 */
+	return atoi(buf);
+}
+
+/* t_alloc(), from node @node alone (NODE|THISNODE); node < 0: t_alloc(). */
+static inline int t_alloc_on(int fd, int node, __u64 nr, __u32 mobility,
+			     __u32 policy, __u32 flags,
+			     struct fragalloc_alloc *out)
+{
+	struct fragalloc_alloc a;
+
+	if (node < 0)
+		return t_alloc(fd, nr, mobility, policy, flags, out);
+	if (!out)
+		out = &a;
+	t_alloc_init(out, nr, mobility, policy,
+		     flags | FRAGALLOC_ALLOC_NODE | FRAGALLOC_ALLOC_THISNODE);
+	out->node = node;
+	return t_ioctl(fd, FRAGALLOC_IOC_ALLOC, out);
+}
+
+/* STATS of node @node's pool (private fd); node < 0: t_pool_stats(). */
+static inline int t_node_stats(int node, struct fragalloc_stats *st)
+{
+	int fd, ret;
+
+	if (node < 0)
+		return t_pool_stats(st);
+	fd = t_open();
+	if (fd < 0)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->flags = FRAGALLOC_STATS_NODE;
+	st->node = node;
+	ret = t_ioctl(fd, FRAGALLOC_IOC_STATS, st);
+	close(fd);
+	return ret;
+}
+
 /* Writes @val to @path in one write(); 0 or -errno (-EIO: a short write). */
 static inline int t_write_file(const char *path, const char *val)
 {

@@ -667,34 +667,35 @@ TEST_F(fa, release_delay_reuses_then_releases)
 	__u64 nr = 4ULL << self->info.out_pageblock_order;
 	struct fragalloc_stats s0, s1, s2;
 	struct fragalloc_alloc a;
-	int waited;
+	/* the floor is per node: every batch and figure on one node */
+	int node = t_one_node(&self->info), waited;
 
 	if (d0 < 0 || floor < 0)
 		SKIP(return, "no release_delay_ms module parameter");
 	ASSERT_EQ(5000, t_param("release_delay_ms", 5000));
-	ASSERT_EQ(0, t_alloc(self->fd, nr, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc_on(self->fd, node, nr, 0, 0, 0, &a));
 	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
-	ASSERT_EQ(0, t_pool_stats(&s0));
+	ASSERT_EQ(0, t_node_stats(node, &s0));
 	/* all 4 emptied blocks wait, beyond the floor */
 	EXPECT_LE(4, s0.out_reserve_blocks);
 	EXPECT_LT(floor, (long long)s0.out_reserve_blocks);
 	/* reused: not one pageblock taken from the buddy allocator */
-	ASSERT_EQ(0, t_alloc(self->fd, nr, 1, 0, 0, &a));
-	ASSERT_EQ(0, t_pool_stats(&s1));
+	ASSERT_EQ(0, t_alloc_on(self->fd, node, nr, 1, 0, 0, &a));
+	ASSERT_EQ(0, t_node_stats(node, &s1));
 	EXPECT_EQ(s0.out_blocks_acquired, s1.out_blocks_acquired);
 	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
 	/* a short delay now: the waiting blocks go back */
 	ASSERT_EQ(100, t_param("release_delay_ms", 100));
-	ASSERT_EQ(0, t_alloc(self->fd, 1, 0, 0, 0, &a));
+	ASSERT_EQ(0, t_alloc_on(self->fd, node, 1, 0, 0, 0, &a));
 	ASSERT_EQ(0, t_free(self->fd, a.out_handle));
 	for (waited = 0; waited < 100; waited++) {
-		ASSERT_EQ(0, t_pool_stats(&s2));
+		ASSERT_EQ(0, t_node_stats(node, &s2));
 		if ((long long)s2.out_reserve_blocks <= floor)
 			break;
 		usleep(100 * 1000);
 	}
-	TH_LOG("reserve %llu after the free, %llu after %d ms (floor %lld)",
-	       (unsigned long long)s0.out_reserve_blocks,
+	TH_LOG("node %d: reserve %llu after the free, %llu after %d ms (floor %lld)",
+	       node, (unsigned long long)s0.out_reserve_blocks,
 	       (unsigned long long)s2.out_reserve_blocks, waited * 100, floor);
 	EXPECT_EQ(floor, (long long)s2.out_reserve_blocks);
 	/* what waited beyond the floor went back to the buddy allocator */

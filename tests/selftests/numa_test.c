@@ -13,6 +13,8 @@
 
 #include <dirent.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 /* TCG is 10-50x slower than native: a hang guard, not a time budget. */
@@ -669,6 +671,227 @@ TEST_F(numa, default_is_the_local_node)
 		free(w.pfns);
 		ASSERT_EQ(0, t_free(self->fd, a.out_handle));
 	}
+}
+
+/*
+ * Node @node filled with plain batches (pageblock-sized, then single
+ * pages), every other page of the former given back: the node has free
+ * pages, but no free pageblock the buddy allocator could hand out without
+ * moving kernel pages. The batches' handles in @fill; the errno of the fill.
+ */
+static int n_fragment_node(int fd, int node, __u64 bs, __u32 *fill, int *nfill)
+{
+	__u64 filled = 0;
+	int ret = 0;
+
+	for (__u64 last = ~0ULL; last != filled && (!ret || ret == -ENOMEM);) {
+		last = filled;
+		ret = n_fill(fd, node, FRAGALLOC_POLICY_PLAIN, bs, fill, nfill,
+			     &filled);
+		if (!ret || ret == -ENOMEM)
+			ret = n_fill(fd, node, FRAGALLOC_POLICY_PLAIN, 1, fill,
+				     nfill, &filled);
+	}
+	if (ret != -ENOMEM)
+		return ret ? ret : -ENOSPC;
+	for (int i = 0; i < *nfill; i++) {
+		struct fragalloc_batch_info bi;
+
+		ret = t_batch_info(fd, fill[i], NULL, 0, &bi);
+		if (ret)
+			return ret;
+		for (__u64 p = 1; bi.out_nr_pages > 1 && p < bi.out_nr_pages;
+		     p += 2) {
+			ret = t_free_range(fd, fill[i], p, 1, NULL);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Logs node @node's lines of /proc/buddyinfo (free blocks per order). */
+static void n_log_buddyinfo(int node)
+{
+	char line[256], want[32];
+	FILE *f = fopen("/proc/buddyinfo", "re");
+
+	if (!f)
+		return;
+	snprintf(want, sizeof(want), "Node %d,", node);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)))
+			fprintf(stderr, "# %s", line);
+	fclose(f);
+}
+
+/*
+ * A request that may fall back takes the whole pageblocks another node has
+ * free before it breaks its first node into loose pages: from a CPU of a
+ * node with free pages but hardly a free pageblock (what the watermarks
+ * kept from the fill), a default compact ALLOC of 48 pageblocks gets whole
+ * pageblocks only, most of them from the other node.
+ */
+TEST_F_TIMEOUT(numa, fallback_takes_free_blocks_before_loose_pages, 600)
+{
+	int a_node = self->topo.ids[0], b_node = self->topo.ids[1], nfill = 0;
+	__u32 *fill = calloc(N_MAX_FILL, sizeof(*fill));
+	__u64 nr = 48 * self->bs, pool_free;
+	struct fragalloc_stats st;
+	struct fragalloc_alloc a;
+	char cpus[96];
+	struct n_where w;
+
+	ASSERT_NE(NULL, fill);
+	snprintf(cpus, sizeof(cpus), "/sys/devices/system/node/node%d/cpulist",
+		 a_node);
+	if (access(cpus, R_OK))
+		SKIP(free(fill); return, "node %d has no CPU", a_node);
+	ASSERT_EQ(0, n_fragment_node(self->fd, a_node, self->bs, fill, &nfill));
+	/* what node A's pool holds free needs no buddy allocation at all */
+	ASSERT_EQ(0, n_stats_node(self->fd, a_node, &st));
+	pool_free = st.out_reserve_blocks * self->bs;
+	for (int c = 0; c < FRAGALLOC_NR_MOBILITY; c++)
+		pool_free += st.out_pages_free[c];
+	TH_LOG("node %d: %d plain batches, every other page freed; pool free %llu",
+	       a_node, nfill, (unsigned long long)pool_free);
+	n_log_buddyinfo(a_node);
+
+	ASSERT_EQ(0, n_pin_to_node(a_node));
+	ASSERT_EQ(0, n_alloc(self->fd, nr, FRAGALLOC_POLICY_COMPACT, 0, 0, &a));
+	ASSERT_EQ(0, n_where(self->fd, &self->topo, a.out_handle, nr, &w));
+	TH_LOG("%llu pages: %llu on node %d, %llu on node %d, %llu loose",
+	       (unsigned long long)nr, (unsigned long long)w.seen[a_node],
+	       a_node, (unsigned long long)w.seen[b_node], b_node,
+	       (unsigned long long)a.out_nr_loose);
+	EXPECT_EQ(0, a.out_nr_loose);
+	EXPECT_EQ(nr, w.seen[a_node] + w.seen[b_node]);
+	EXPECT_LT(nr / 2, w.seen[b_node]);
+	free(w.pfns);
+	EXPECT_EQ(0, t_free(self->fd, a.out_handle));
+	for (int i = 0; i < nfill; i++)
+		EXPECT_EQ(0, t_free(self->fd, fill[i]));
+	free(fill);
+}
+
+#define N_CG_ROOT	"/sys/fs/cgroup"
+
+/*
+ * A cgroup v2 cpuset with cpuset.mems = @node, in @dir; mounts cgroup2
+ * (*@mounted) if needed. 0, or a reason to skip.
+ */
+static const char *n_cpuset_make(char *dir, size_t len, int node, bool *mounted)
+{
+	char path[192], val[16];
+	struct statfs sfs;
+
+	*mounted = false;
+	if (geteuid())
+		return "needs root";
+	if (statfs(N_CG_ROOT, &sfs) || sfs.f_type != 0x63677270 /* CGROUP2 */) {
+		mkdir(N_CG_ROOT, 0755);
+		if (mount("cgroup2", N_CG_ROOT, "cgroup2", 0, NULL))
+			return "cannot mount cgroup2";
+		*mounted = true;
+	}
+	if (t_write_file(N_CG_ROOT "/cgroup.subtree_control", "+cpuset"))
+		return "no cpuset controller (CONFIG_CPUSETS)";
+	snprintf(dir, len, N_CG_ROOT "/fa_numa_test.%d", (int)getpid());
+	if (mkdir(dir, 0755))
+		return "cannot make a cgroup";
+	snprintf(path, sizeof(path), "%s/cpuset.mems", dir);
+	snprintf(val, sizeof(val), "%d", node);
+	if (t_write_file(path, val)) {
+		rmdir(dir);
+		return "cannot set cpuset.mems";
+	}
+	return NULL;
+}
+
+/*
+ * In a cpuset whose mems are node @in only, from a CPU of node @out: an
+ * explicit @out is EINVAL, with or without THISNODE; @in works; the default
+ * of each policy stays in the cpuset although @out is the local node.
+ * res[]: 0 errno of NODE @out, 1 of NODE|THISNODE @out, 2 of NODE @in,
+ * 3.. pages of each policy's default batch found on @in (-errno).
+ */
+static void n_cpuset_child(const struct n_topo *t, const char *dir, int in,
+			   int out, __u64 nr, long long *res)
+{
+	struct fragalloc_alloc a;
+	char path[192], me[16];
+	struct n_where w;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(me, sizeof(me), "%d", (int)getpid());
+	if (t_write_file(path, me))
+		_exit(10);
+	fd = t_open();
+	if (fd < 0)
+		_exit(11);
+	res[0] = n_alloc_on(fd, 1, FRAGALLOC_POLICY_COMPACT, out, false, &a);
+	res[1] = n_alloc_on(fd, 1, FRAGALLOC_POLICY_PLAIN, out, true, &a);
+	res[2] = n_alloc_on(fd, 1, FRAGALLOC_POLICY_COMPACT, in, false, &a);
+	if (!res[2] && t_free(fd, a.out_handle))
+		_exit(12);
+	if (n_pin_to_node(out))
+		_exit(13);
+	for (size_t p = 0; p < ARRAY_SIZE(n_policies); p++) {
+		res[3 + p] = n_alloc(fd, nr, n_policies[p], 0, 0, &a);
+		if (res[3 + p])
+			continue;
+		res[3 + p] = n_where(fd, t, a.out_handle, nr, &w);
+		if (!res[3 + p])
+			res[3 + p] = w.seen[in];
+		free(w.pfns);
+		if (t_free(fd, a.out_handle))
+			_exit(14);
+	}
+	close(fd);
+	_exit(0);
+}
+
+/* The task's cpuset bounds ALLOC's nodes, as it bounds set_mempolicy(). */
+TEST_F(numa, cpuset_mems_are_honoured)
+{
+	int in = self->topo.ids[0], out = self->topo.ids[1];
+	__u64 nr = self->bs + 5;
+	const char *why;
+	long long *res;
+	char dir[128], cpus[96];
+	bool mounted;
+	pid_t pid;
+
+	snprintf(cpus, sizeof(cpus), "/sys/devices/system/node/node%d/cpulist",
+		 out);
+	if (access(cpus, R_OK))
+		SKIP(return, "node %d has no CPU", out);
+	why = n_cpuset_make(dir, sizeof(dir), in, &mounted);
+	if (why) {
+		if (mounted)
+			umount(N_CG_ROOT);
+		SKIP(return, "%s", why);
+	}
+	res = t_shared_alloc(4096);
+	ASSERT_NE(NULL, res);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		n_cpuset_child(&self->topo, dir, in, out, nr, res);
+	EXPECT_EQ(0, t_wait(pid)) TH_LOG("10: cgroup.procs, 11: open, 12-14");
+	EXPECT_EQ(-EINVAL, res[0]);
+	EXPECT_EQ(-EINVAL, res[1]);
+	EXPECT_EQ(0, res[2]);
+	for (size_t p = 0; p < ARRAY_SIZE(n_policies); p++) {
+		EXPECT_EQ((long long)nr, res[3 + p])
+			TH_LOG("policy %u: %lld of %llu pages on node %d",
+			       n_policies[p], res[3 + p],
+			       (unsigned long long)nr, in);
+	}
+	EXPECT_EQ(0, rmdir(dir));
+	if (mounted)
+		umount(N_CG_ROOT);
 }
 
 /* The node errnos of ALLOC, STATS and BATCH_INFO. */

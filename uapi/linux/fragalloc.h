@@ -196,7 +196,9 @@ struct fragalloc_info {
  * FRAGALLOC_ALLOC_NODE: @node is meaningful: take the pages from that NUMA
  *	node, falling back to others when it has none left (-1: the default).
  *	Without it, @node must be 0 and the default applies: the calling
- *	task's memory policy and local node, as alloc_pages() would use.
+ *	task's memory policy and local node, in pageblocks (an approximation
+ *	of alloc_pages()'s choice, docs/ABI.md). Either way only nodes of the
+ *	calling task's cpuset are used (an explicit other node is EINVAL).
  * FRAGALLOC_ALLOC_THISNODE: never fall back to another node; ENOMEM
  *	instead. Needs FRAGALLOC_ALLOC_NODE and a @node >= 0 (EINVAL otherwise).
  */
@@ -223,15 +225,18 @@ struct fragalloc_info {
  * @out_nr_loose: pages taken from fragmented memory outside whole pageblocks
  * @out_mmap_offset: offset to pass to mmap() to map the batch
  * @node: NUMA node to take the pages from (FRAGALLOC_ALLOC_NODE only):
- *	0..out_nr_node_ids - 1, online and with memory, or -1 for the default
+ *	0..out_nr_node_ids - 1, online, with memory and in the calling task's
+ *	cpuset (cpuset.mems), or -1 for the default
  * @__reserved2: must be 0
  *
  * Allocates a batch of zeroed order-0 pages. Errnos: ENOMEM, EDQUOT, ENOSPC,
  * EINTR, EOPNOTSUPP for FRAGALLOC_POLICY_MOVABLE without
- * FRAGALLOC_FEAT_MOVABLE, and EINVAL for a zero or too large @nr_pages, an unknown @mobility or
- * @policy, FRAGALLOC_ALLOC_STRICT with a policy other than compact, a @node
- * that is not -1 or an online node with memory, a non-zero @node without
- * FRAGALLOC_ALLOC_NODE, or FRAGALLOC_ALLOC_THISNODE without a @node >= 0.
+ * FRAGALLOC_FEAT_MOVABLE, and EINVAL for a zero or too large @nr_pages, an
+ * unknown @mobility or @policy, FRAGALLOC_ALLOC_STRICT with a policy other
+ * than compact, a @node that is not -1 or an online node with memory, a
+ * @node outside the calling task's cpuset (as set_mempolicy() refuses it),
+ * a non-zero @node without FRAGALLOC_ALLOC_NODE, FRAGALLOC_ALLOC_THISNODE
+ * without a @node >= 0, or a non-zero @__reserved or @__reserved2.
  * The members from @node on were added later (tail extension).
  */
 struct fragalloc_alloc {
@@ -326,10 +331,10 @@ struct fragalloc_free {
  * @out_nr_nodes: distinct NUMA nodes the present pages lie on
  *
  * Errnos: ENOENT; ENOMEM when the kernel could not get the memory to count
- * pageblocks or nodes or to stage PFNs; EINVAL for @pfns or @nr_pfns non-zero without
- * FRAGALLOC_BATCH_INFO_PFNS, or @node_pages or @nr_node_pages non-zero
- * without FRAGALLOC_BATCH_INFO_NODES. The members from @node_pages on were
- * added later (tail extension).
+ * pageblocks or nodes or to stage PFNs; EINVAL for @pfns or @nr_pfns
+ * non-zero without FRAGALLOC_BATCH_INFO_PFNS, or @node_pages or
+ * @nr_node_pages non-zero without FRAGALLOC_BATCH_INFO_NODES. The members
+ * from @node_pages on were added later (tail extension).
  */
 struct fragalloc_batch_info {
 	__u32 size;
@@ -409,11 +414,11 @@ struct fragalloc_batch_info {
  * @__reserved: must be 0
  *
  * Pool-wide figures, plus this fd's. Errnos: the general ones, and EINVAL
- * for a @node that is not online, or a non-zero @node without
- * FRAGALLOC_STATS_NODE. The members from @out_idle_pages on were added
- * later (tail extension): a module that predates them leaves them 0 for a
- * caller's larger @size; one that predates @node refuses a non-zero @node
- * or flag with E2BIG or EINVAL.
+ * for an unknown flag, a non-zero @__reserved, a @node that is not online,
+ * or a non-zero @node without FRAGALLOC_STATS_NODE. The members from
+ * @out_idle_pages on were added later (tail extension): a module that
+ * predates them leaves them 0 for a caller's larger @size; one that
+ * predates @node refuses a non-zero @node or flag with E2BIG or EINVAL.
  */
 struct fragalloc_stats {
 	__u32 size;
