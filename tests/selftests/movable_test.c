@@ -240,6 +240,7 @@ struct writer {
 	__u64 *last;		/* per page: the seed written last */
 	volatile bool *stop;
 	volatile unsigned long rounds;
+	volatile unsigned int pause_us;	/* between passes, to share the CPUs */
 };
 
 static void *writer_loop(void *arg)
@@ -255,6 +256,8 @@ static void *writer_loop(void *arg)
 			w->last[k] = seed;
 		}
 		w->rounds++;
+		if (w->pause_us)
+			usleep(w->pause_us);
 	}
 	return NULL;
 }
@@ -277,6 +280,7 @@ struct mig_ctx {
 	struct writer w[NWRITERS];
 	volatile bool stop;
 	long long migrated0;
+	bool *punched;		/* kept pages punched later (races), or NULL */
 	/* results of mig_check() */
 	size_t moved, moved_written;
 	bool hole_probed;	/* a hole next to a moved page SIGBUSed */
@@ -338,6 +342,12 @@ static void frag_teardown(struct __test_metadata *_metadata, int fd,
 	free(c->pfns1);
 }
 
+/* Whether page @i of the batch is a hole now. */
+static bool gone(const struct mig_ctx *c, size_t i)
+{
+	return IS_HOLE(i) || (c->punched && c->punched[i]);
+}
+
 /* Pages the writers write whose PFN changed (pfns0 against pfns1). */
 static size_t moved_written(const struct mig_ctx *c)
 {
@@ -358,7 +368,7 @@ static void probe_hole_by_moved(struct __test_metadata *_metadata,
 	for (size_t i = 0; i < c->nr; i++) {
 		size_t h;
 
-		if (IS_HOLE(i) || c->pfns0[i] == c->pfns1[i])
+		if (gone(c, i) || c->pfns0[i] == c->pfns1[i])
 			continue;
 		if (i % (2 * RUN) == RUN - 1 && i + 1 < c->nr)
 			h = i + 1;
@@ -388,7 +398,7 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	ASSERT_EQ(0, t_batch_info(fd, c->a.out_handle, c->pfns1, c->nr,
 				  &(struct fragalloc_batch_info){ 0 }));
 	for (size_t i = 0; i < c->nr; i++)
-		moved += !IS_HOLE(i) && c->pfns0[i] != c->pfns1[i];
+		moved += !gone(c, i) && c->pfns0[i] != c->pfns1[i];
 	c->moved = moved;
 	c->moved_written = moved_written(c);
 	for (int t = 0; t < NWRITERS; t++) {
@@ -401,7 +411,7 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	}
 	/* the pages nobody wrote still read zero */
 	for (size_t i = kept(NR_WRITTEN); i < c->nr; i++)
-		dirty += !IS_HOLE(i) && !t_page_is(c->p + i * ps, 0);
+		dirty += !gone(c, i) && !t_page_is(c->p + i * ps, 0);
 	fprintf(stderr, "# %s: %zu of %zu pages moved (%zu of the %d written), pgmigrate_success +%lld, writer rounds %lu\n",
 		what, moved, c->nr / 2, c->moved_written, NR_WRITTEN,
 		migrated - c->migrated0, c->w[0].rounds);
@@ -418,7 +428,7 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, dirty);
 	for (size_t i = 0; i < c->nr; i++) {
-		if (!IS_HOLE(i))
+		if (!gone(c, i))
 			continue;
 		EXPECT_EQ(FRAGALLOC_PFN_HOLE, c->pfns1[i]);
 		if (i < 2 * RUN)
@@ -430,7 +440,7 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	frag_teardown(_metadata, fd, ps, c);
 }
 
-TEST_F(movable, compact_memory_moves)
+TEST_F_TIMEOUT(movable, compact_memory_moves, 180)
 {
 	double t0 = now_s();
 	struct mig_ctx c;
@@ -494,7 +504,7 @@ static long hugetlb_try(struct __test_metadata *_metadata)
  * move only by fragalloc's recompaction, here its shrinker's), the movable
  * policy's pages are moved by the kernel (docs/CORE.md has the figures).
  */
-TEST_F(movable, hugetlb_moves)
+TEST_F_TIMEOUT(movable, hugetlb_moves, 180)
 {
 	long compact_got, movable_got, compact_after, movable_after;
 	double t0 = now_s();
@@ -592,9 +602,13 @@ static int mremap_check(int fd, __u64 off, size_t ps, size_t n, long tag)
 	return ret;
 }
 
-/* One round of the racing user: returns 0 or the step that failed. */
-static int race_round(size_t ps, unsigned int r)
+/*
+ * One round of the racing user: returns 0 or the step that failed. Adds
+ * one to *@moved if pages of its batch changed PFN during the round.
+ */
+static int race_round(size_t ps, unsigned int r, unsigned int *moved)
 {
+	__u64 pf0[256], pf1[256];
 	struct fragalloc_alloc a;
 	const size_t n = 256;
 	int fd = t_open(), ret = 0;
@@ -617,6 +631,9 @@ static int race_round(size_t ps, unsigned int r)
 			ret = 4;
 	for (size_t i = 0; i < n; i++)
 		t_fill_page(p + i * ps, t_page_seed(r, 1, i));
+	if (t_batch_info(fd, a.out_handle, pf0, n,
+			 &(struct fragalloc_batch_info){ 0 }))
+		ret = 11;
 	if (r % 3 == 0) {
 		pid = fork();
 		if (!pid)
@@ -631,6 +648,12 @@ static int race_round(size_t ps, unsigned int r)
 	for (size_t i = 128; i < n; i++)
 		if (t_check_page(p + i * ps, t_page_seed(r, 1, i)) >= 0)
 			ret = 7;
+	/* pages 128.. are never punched */
+	if (t_batch_info(fd, a.out_handle, pf1, n,
+			 &(struct fragalloc_batch_info){ 0 }))
+		ret = 12;
+	*moved += !ret &&
+		  memcmp(pf0 + 128, pf1 + 128, (n - 128) * sizeof(__u64));
 	/* end in turn by munmap + FREE, FREE of a mapped batch, close */
 	if (r % 3 == 1)
 		munmap(p, n * ps);
@@ -646,16 +669,52 @@ static int race_round(size_t ps, unsigned int r)
 #define SNAP_EVERY	25
 /* pages of the long-lived batch that each round also mremaps */
 #define LIVED_WINDOW	(8 * RUN)
+/* at each snapshot one in PUNCH_CLASSES kept runs past the window goes */
+#define PUNCH_CLASSES	24
+
+/* Kept pages of @c whose PFN differs between @prev and pfns1. */
+static size_t changed_since(const struct mig_ctx *c, const __u64 *prev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nr; i++)
+		n += !gone(c, i) && prev[i] != c->pfns1[i];
+	return n;
+}
 
 /*
- * The rounds run over frag_setup's layout: the compactors then have to
- * sweep the half-full pageblocks, those of the long-lived written batch
- * and those the rounds' batches land in. That the sweeps reached fragalloc
- * pages is what the long-lived batch's PFN changes prove.
+ * New holes all over the long-lived batch: once compaction has packed the
+ * movable pages, it would find nothing more to move; these holes give it
+ * free pages between them again. Returns the pages punched.
  */
-TEST_F(movable, races)
+static size_t punch_class(struct __test_metadata *_metadata, int fd,
+			  struct mig_ctx *c, size_t start, unsigned int cls)
+{
+	size_t n = 0;
+
+	for (size_t j = start; j + RUN <= c->nr; j += 2 * RUN) {
+		if ((j - start) / (2 * RUN) % PUNCH_CLASSES != cls)
+			continue;
+		EXPECT_EQ(0, t_free_range(fd, c->a.out_handle, j, RUN, NULL));
+		for (size_t i = j; i < j + RUN; i++)
+			c->punched[i] = true;
+		n += RUN;
+	}
+	return n;
+}
+
+/*
+ * The rounds run over frag_setup's layout, renewed at each snapshot: the
+ * compactors then have to sweep the half-full pageblocks, those of the
+ * long-lived written batch and those the rounds' batches land in. That
+ * the sweeps reached fragalloc pages is what the long-lived batch's PFN
+ * changes prove; the rounds whose own batch moved are logged.
+ */
+TEST_F_TIMEOUT(movable, races, 300)
 {
 	struct fragalloc_stats st, pool0, pool1;
+	unsigned int round_moved = 0;
+	size_t punched = 0, nchanged = 0, start;
 	volatile bool stop = false;
 	int bad = 0, changes = 0;
 	double t0 = now_s();
@@ -670,15 +729,25 @@ TEST_F(movable, races)
 	frag_setup(_metadata, self->fd, self->ps, T_POL, true, &c);
 	ASSERT_GE(c.nr, kept(NR_WRITTEN) + LIVED_WINDOW);
 	lived_off = c.a.out_mmap_offset + kept(NR_WRITTEN) * self->ps;
+	/*
+	 * The rounds' forks need not copy the long-lived batch's PTEs; the
+	 * writers keep writing but leave the rounds CPU time (2 vCPUs, TCG).
+	 */
+	ASSERT_EQ(0, madvise(c.p, c.nr * self->ps, MADV_DONTFORK));
+	for (int t = 0; t < NWRITERS; t++)
+		c.w[t].pause_us = 2000;
+	start = kept(NR_WRITTEN) + LIVED_WINDOW;
 	prev = malloc(c.nr * sizeof(__u64));
-	ASSERT_NE(NULL, prev);
+	c.punched = calloc(c.nr, sizeof(bool));
+	ASSERT_TRUE(prev && c.punched);
 	memcpy(prev, c.pfns0, c.nr * sizeof(__u64));
 	ASSERT_EQ(0, t_pool_stats(&pool0));
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, compactor,
 					    (void *)&stop));
 	for (unsigned int r = 0; r < 300; r++) {
-		int ret = race_round(self->ps, r);
+		int ret = race_round(self->ps, r, &round_moved);
+		size_t ch;
 
 		if (!ret && mremap_check(self->fd, lived_off, self->ps,
 					 LIVED_WINDOW, -1))
@@ -691,8 +760,12 @@ TEST_F(movable, races)
 		ASSERT_EQ(0, t_batch_info(self->fd, c.a.out_handle, c.pfns1,
 					  c.nr,
 					  &(struct fragalloc_batch_info){ 0 }));
-		changes += !!memcmp(prev, c.pfns1, c.nr * sizeof(__u64));
+		ch = changed_since(&c, prev);
+		nchanged += ch;
+		changes += !!ch;
 		memcpy(prev, c.pfns1, c.nr * sizeof(__u64));
+		punched += punch_class(_metadata, self->fd, &c, start,
+				       r / SNAP_EVERY);
 	}
 	stop = true;
 	for (int i = 0; i < 2; i++)
@@ -701,13 +774,14 @@ TEST_F(movable, races)
 	EXPECT_EQ(0, bad);
 	/* every round's fd is closed: its pages are all given back */
 	ASSERT_EQ(0, t_pool_stats(&pool1));
-	EXPECT_EQ(pool0.out_other_pages, pool1.out_other_pages);
-	fprintf(stderr, "# races: PFNs of the long-lived batch changed in %d of %d snapshots, other pages %llu -> %llu\n",
-		changes, 300 / SNAP_EVERY,
+	EXPECT_EQ(pool0.out_other_pages - punched, pool1.out_other_pages);
+	fprintf(stderr, "# races: PFNs of the long-lived batch changed in %d of %d snapshots (%zu page moves), rounds whose batch moved %u of 300, punched %zu, other pages %llu -> %llu\n",
+		changes, 300 / SNAP_EVERY, nchanged, round_moved, punched,
 		(unsigned long long)pool0.out_other_pages,
 		(unsigned long long)pool1.out_other_pages);
 	EXPECT_GT(changes, 0);
 	mig_check(_metadata, self->fd, self->ps, &c, "races");
+	free(c.punched);
 	ASSERT_EQ(0, t_stats(self->fd, &st));
 	EXPECT_EQ(0, st.out_fd_pages);
 	fprintf(stderr, "# races: %.1f s\n", now_s() - t0);
