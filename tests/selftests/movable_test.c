@@ -13,15 +13,31 @@
  *   compact_memory_moves  a mapped batch of all free memory but 96 MiB with
  *                         every other run of 32 pages punched, written by
  *                         threads all along: after
- *                         compact_memory the PFNs (BATCH_INFO) changed,
- *                         pgmigrate_success rose, every page holds what
- *                         its writer wrote last, holes still SIGBUS
+ *                         compact_memory (repeated up to 4 times until a
+ *                         page being written moved) the PFNs (BATCH_INFO)
+ *                         changed, among them pages the writers were
+ *                         writing, pgmigrate_success rose, every page holds
+ *                         what its writer wrote last, holes still SIGBUS,
+ *                         a hole next to a moved page among them
  *   hugetlb_moves         the same with a hugetlb request (nr_hugepages) as
- *                         the trigger; also logs the huge pages obtained
- *                         after the same fragmentation by compact batches
- *   races                 FREE, range FREE, close, munmap and fork of mapped
- *                         batches while other threads run compaction: no
- *                         crash, new batches read zero, nothing left over
+ *                         the trigger, the request capped at what free
+ *                         memory and the pool's reclaimable pages could
+ *                         give (no OOM in the guest); also logs the huge
+ *                         pages obtained after the same fragmentation by
+ *                         compact batches
+ *   races                 over the same fragmented layout (so compaction
+ *                         sweeps fragalloc pages), FREE, range FREE, close,
+ *                         munmap, fork and mremap (moving, shrinking) of
+ *                         mapped batches while other threads run
+ *                         compaction: no crash, new batches read zero,
+ *                         mremapped mappings read what was written, the
+ *                         long-lived written batch's PFNs changed during
+ *                         the rounds and its contents are intact, the
+ *                         pool-wide out_other_pages is back to its baseline
+ *
+ * No "pinned page" case: user batches are mapped VM_PFNMAP | VM_IO, which
+ * get_user_pages() refuses, so a user cannot pin them; pages of in-kernel
+ * clients are not movable (fragalloc_kapi.h) and are tested elsewhere.
  */
 #include "common.h"
 
@@ -29,6 +45,7 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define T_POL		FRAGALLOC_POLICY_MOVABLE
 #define NWRITERS	4
@@ -70,6 +87,15 @@ static long long vmstat(const char *key)
 static int compact_memory(void)
 {
 	return t_write_file("/proc/sys/vm/compact_memory", "1");
+}
+
+/* seconds on the monotonic clock, for the runtimes the tests log */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -214,6 +240,7 @@ struct writer {
 	__u64 *last;		/* per page: the seed written last */
 	volatile bool *stop;
 	volatile unsigned long rounds;
+	volatile unsigned int pause_us;	/* between passes, to share the CPUs */
 };
 
 static void *writer_loop(void *arg)
@@ -229,6 +256,8 @@ static void *writer_loop(void *arg)
 			w->last[k] = seed;
 		}
 		w->rounds++;
+		if (w->pause_us)
+			usleep(w->pause_us);
 	}
 	return NULL;
 }
@@ -251,6 +280,10 @@ struct mig_ctx {
 	struct writer w[NWRITERS];
 	volatile bool stop;
 	long long migrated0;
+	bool *punched;		/* kept pages punched later (races), or NULL */
+	/* results of mig_check() */
+	size_t moved, moved_written;
+	bool hole_probed;	/* a hole next to a moved page SIGBUSed */
 };
 
 /*
@@ -309,6 +342,47 @@ static void frag_teardown(struct __test_metadata *_metadata, int fd,
 	free(c->pfns1);
 }
 
+/* Whether page @i of the batch is a hole now. */
+static bool gone(const struct mig_ctx *c, size_t i)
+{
+	return IS_HOLE(i) || (c->punched && c->punched[i]);
+}
+
+/* Pages the writers write whose PFN changed (pfns0 against pfns1). */
+static size_t moved_written(const struct mig_ctx *c)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < NR_WRITTEN; k++)
+		n += c->pfns0[kept(k)] != c->pfns1[kept(k)];
+	return n;
+}
+
+/*
+ * The hole next to the first moved page that has one: its PTE was zapped
+ * and the page refaulted at its new PFN, the hole must not come back with it.
+ */
+static void probe_hole_by_moved(struct __test_metadata *_metadata,
+				size_t ps, struct mig_ctx *c)
+{
+	for (size_t i = 0; i < c->nr; i++) {
+		size_t h;
+
+		if (gone(c, i) || c->pfns0[i] == c->pfns1[i])
+			continue;
+		if (i % (2 * RUN) == RUN - 1 && i + 1 < c->nr)
+			h = i + 1;
+		else if (i % (2 * RUN) == 0 && i)
+			h = i - 1;
+		else
+			continue;
+		EXPECT_EQ(SIGBUS, t_probe(c->p + h * ps, false, 0, NULL));
+		EXPECT_EQ(SIGBUS, t_probe(c->p + h * ps, true, 1, NULL));
+		c->hole_probed = true;
+		return;
+	}
+}
+
 /* Stop the writers, check what the kernel moved and what the pages hold. */
 static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 		      struct mig_ctx *c, const char *what)
@@ -324,7 +398,9 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	ASSERT_EQ(0, t_batch_info(fd, c->a.out_handle, c->pfns1, c->nr,
 				  &(struct fragalloc_batch_info){ 0 }));
 	for (size_t i = 0; i < c->nr; i++)
-		moved += !IS_HOLE(i) && c->pfns0[i] != c->pfns1[i];
+		moved += !gone(c, i) && c->pfns0[i] != c->pfns1[i];
+	c->moved = moved;
+	c->moved_written = moved_written(c);
 	for (int t = 0; t < NWRITERS; t++) {
 		struct writer *w = &c->w[t];
 
@@ -335,10 +411,10 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	}
 	/* the pages nobody wrote still read zero */
 	for (size_t i = kept(NR_WRITTEN); i < c->nr; i++)
-		dirty += !IS_HOLE(i) && !t_page_is(c->p + i * ps, 0);
-	fprintf(stderr, "# %s: %zu of %zu pages moved, pgmigrate_success +%lld, writer rounds %lu\n",
-		what, moved, c->nr / 2, migrated - c->migrated0,
-		c->w[0].rounds);
+		dirty += !gone(c, i) && !t_page_is(c->p + i * ps, 0);
+	fprintf(stderr, "# %s: %zu of %zu pages moved (%zu of the %d written), pgmigrate_success +%lld, writer rounds %lu\n",
+		what, moved, c->nr / 2, c->moved_written, NR_WRITTEN,
+		migrated - c->migrated0, c->w[0].rounds);
 	for (int k = 0; k < NR_DIAG; k++)
 		fprintf(stderr, "#   %s +%lld\n", diag_keys[k],
 			vmstat(diag_keys[k]) - c->diag0[k]);
@@ -352,39 +428,69 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, dirty);
 	for (size_t i = 0; i < c->nr; i++) {
-		if (!IS_HOLE(i))
+		if (!gone(c, i))
 			continue;
 		EXPECT_EQ(FRAGALLOC_PFN_HOLE, c->pfns1[i]);
 		if (i < 2 * RUN)
 			EXPECT_EQ(SIGBUS, t_probe(c->p + i * ps, false, 0, NULL));
 	}
+	probe_hole_by_moved(_metadata, ps, c);
+	fprintf(stderr, "# %s: hole next to a moved page probed: %s\n", what,
+		c->hole_probed ? "yes" : "no");
 	frag_teardown(_metadata, fd, ps, c);
 }
 
-TEST_F(movable, compact_memory_moves)
+TEST_F_TIMEOUT(movable, compact_memory_moves, 180)
 {
+	double t0 = now_s();
 	struct mig_ctx c;
+	int tries = 0;
 
 	NEED_MOVABLE();
 	NEED_ROOT();
 	frag_setup(_metadata, self->fd, self->ps, T_POL, true, &c);
-	ASSERT_EQ(0, compact_memory());
+	/* until a page a writer was writing moved: that is what is proven */
+	do {
+		ASSERT_EQ(0, compact_memory());
+		ASSERT_EQ(0, t_batch_info(self->fd, c.a.out_handle, c.pfns1,
+					  c.nr,
+					  &(struct fragalloc_batch_info){ 0 }));
+	} while (++tries < 4 && !moved_written(&c));
+	fprintf(stderr, "# compact_memory runs: %d\n", tries);
 	mig_check(_metadata, self->fd, self->ps, &c, "compact_memory");
+	EXPECT_GT(c.moved_written, 0);
+	EXPECT_TRUE(c.hole_probed);
+	fprintf(stderr, "# compact_memory_moves: %.1f s\n", now_s() - t0);
 }
 
+/* free memory a huge-page request leaves to the rest of the guest (kB) */
+#define HUGE_RESERVE_KB	(32 * 1024)
+
 /*
- * Ask for as many huge pages as memory holds, note how many came, give
- * them back. Return: the count obtained.
+ * Ask for as many huge pages as free memory and the pool's reclaimable
+ * pages could give (what compaction and fragalloc's shrinker could free;
+ * the batch's own pages only move), note how many came, give them back.
+ * Asking for more would take the guest's last free pages, to OOM.
+ * Return: the count obtained.
  */
 static long hugetlb_try(struct __test_metadata *_metadata)
 {
 	const char *nr = "/proc/sys/vm/nr_hugepages";
 	char old[32], got[32], want[32];
+	struct fragalloc_stats st;
+	long long avail_kb;
+	long cap;
 
 	if (t_read_file(nr, old, sizeof(old)))
 		return -1;
-	/* all of memory: what comes is what compaction could free */
-	snprintf(want, sizeof(want), "%ld", t_meminfo_kb("MemTotal") / 2048);
+	avail_kb = t_meminfo_kb("MemFree") - HUGE_RESERVE_KB;
+	if (!t_pool_stats(&st))
+		avail_kb += (long long)st.out_reclaimable_pages *
+			    (long long)(t_page_size() / 1024);
+	cap = avail_kb > 0 ? (long)(avail_kb / 2048) : 0;
+	if (cap > t_meminfo_kb("MemTotal") / 2048)
+		cap = t_meminfo_kb("MemTotal") / 2048;
+	snprintf(want, sizeof(want), "%ld", strtol(old, NULL, 10) + cap);
 	EXPECT_EQ(0, t_write_file(nr, want));
 	EXPECT_EQ(0, t_read_file(nr, got, sizeof(got)));
 	EXPECT_EQ(0, t_write_file(nr, old));
@@ -398,9 +504,10 @@ static long hugetlb_try(struct __test_metadata *_metadata)
  * move only by fragalloc's recompaction, here its shrinker's), the movable
  * policy's pages are moved by the kernel (docs/CORE.md has the figures).
  */
-TEST_F(movable, hugetlb_moves)
+TEST_F_TIMEOUT(movable, hugetlb_moves, 180)
 {
 	long compact_got, movable_got, compact_after, movable_after;
+	double t0 = now_s();
 	struct mig_ctx c;
 
 	NEED_MOVABLE();
@@ -429,6 +536,7 @@ TEST_F(movable, hugetlb_moves)
 	frag_teardown(_metadata, self->fd, self->ps, &c);
 	fprintf(stderr, "# huge pages after compact_memory: compact %ld, movable %ld\n",
 		compact_after, movable_after);
+	fprintf(stderr, "# hugetlb_moves: %.1f s\n", now_s() - t0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -443,9 +551,64 @@ static void *compactor(void *arg)
 	return NULL;
 }
 
-/* One round of the racing user: returns 0 or the step that failed. */
-static int race_round(size_t ps, unsigned int r)
+/*
+ * A second mapping of @n pages at @off, shrunk to half and moved by
+ * mremap(), then moved again, while compaction may move its pages: the
+ * PTEs move with the VMA or are refaulted at the page's new PFN. What it
+ * reads: with @tag >= 0 page i holds t_page_seed(@tag, 1, i); with -1 the
+ * window starts a 2 * RUN cycle of frag_setup's batch, the kept pages of
+ * which read zero (holes are not touched). Returns 0 or 1.
+ */
+static int mremap_check(int fd, __u64 off, size_t ps, size_t n, long tag)
 {
+	size_t half = n / 2;
+	char *q, *to, *m;
+	int ret = 0;
+
+	q = t_map(fd, off, n);
+	if (q == MAP_FAILED)
+		return 1;
+	/* a place for the moves: MREMAP_FIXED replaces what is there */
+	to = mmap(NULL, n * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (to == MAP_FAILED) {
+		munmap(q, n * ps);
+		return 1;
+	}
+	m = mremap(q, n * ps, half * ps, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	if (m != to) {
+		munmap(q, n * ps);
+		munmap(to, n * ps);
+		return 1;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < half; i++) {
+			if (tag >= 0)
+				ret |= t_check_page(m + i * ps,
+						    t_page_seed(tag, 1, i)) >= 0;
+			else if (!IS_HOLE(i))
+				ret |= !t_page_is(m + i * ps, 0);
+		}
+		if (pass)
+			break;
+		/* moved again, over the rest of the PROT_NONE area */
+		m = mremap(m, half * ps, half * ps,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, to + half * ps);
+		if (m != to + half * ps) {
+			ret = 1;
+			break;
+		}
+	}
+	munmap(to, n * ps);
+	return ret;
+}
+
+/*
+ * One round of the racing user: returns 0 or the step that failed. Adds
+ * one to *@moved if pages of its batch changed PFN during the round.
+ */
+static int race_round(size_t ps, unsigned int r, unsigned int *moved)
+{
+	__u64 pf0[256], pf1[256];
 	struct fragalloc_alloc a;
 	const size_t n = 256;
 	int fd = t_open(), ret = 0;
@@ -468,6 +631,9 @@ static int race_round(size_t ps, unsigned int r)
 			ret = 4;
 	for (size_t i = 0; i < n; i++)
 		t_fill_page(p + i * ps, t_page_seed(r, 1, i));
+	if (t_batch_info(fd, a.out_handle, pf0, n,
+			 &(struct fragalloc_batch_info){ 0 }))
+		ret = 11;
 	if (r % 3 == 0) {
 		pid = fork();
 		if (!pid)
@@ -475,11 +641,19 @@ static int race_round(size_t ps, unsigned int r)
 		if (t_wait(pid))
 			ret = 5;
 	}
+	if (mremap_check(fd, a.out_mmap_offset, ps, n, r))
+		ret = 9;
 	if (t_free_range(fd, a.out_handle, r % 64, 64, NULL))
 		ret = 6;
 	for (size_t i = 128; i < n; i++)
 		if (t_check_page(p + i * ps, t_page_seed(r, 1, i)) >= 0)
 			ret = 7;
+	/* pages 128.. are never punched */
+	if (t_batch_info(fd, a.out_handle, pf1, n,
+			 &(struct fragalloc_batch_info){ 0 }))
+		ret = 12;
+	*moved += !ret &&
+		  memcmp(pf0 + 128, pf1 + 128, (n - 128) * sizeof(__u64));
 	/* end in turn by munmap + FREE, FREE of a mapped batch, close */
 	if (r % 3 == 1)
 		munmap(p, n * ps);
@@ -491,31 +665,126 @@ static int race_round(size_t ps, unsigned int r)
 	return ret;
 }
 
-TEST_F(movable, races)
+/* rounds between two BATCH_INFO snapshots of the long-lived batch */
+#define SNAP_EVERY	25
+/* pages of the long-lived batch that each round also mremaps */
+#define LIVED_WINDOW	(8 * RUN)
+/* at each snapshot one in PUNCH_CLASSES kept runs past the window goes */
+#define PUNCH_CLASSES	24
+
+/* Kept pages of @c whose PFN differs between @prev and pfns1. */
+static size_t changed_since(const struct mig_ctx *c, const __u64 *prev)
 {
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nr; i++)
+		n += !gone(c, i) && prev[i] != c->pfns1[i];
+	return n;
+}
+
+/*
+ * New holes all over the long-lived batch: once compaction has packed the
+ * movable pages, it would find nothing more to move; these holes give it
+ * free pages between them again. Returns the pages punched.
+ */
+static size_t punch_class(struct __test_metadata *_metadata, int fd,
+			  struct mig_ctx *c, size_t start, unsigned int cls)
+{
+	size_t n = 0;
+
+	for (size_t j = start; j + RUN <= c->nr; j += 2 * RUN) {
+		if ((j - start) / (2 * RUN) % PUNCH_CLASSES != cls)
+			continue;
+		EXPECT_EQ(0, t_free_range(fd, c->a.out_handle, j, RUN, NULL));
+		for (size_t i = j; i < j + RUN; i++)
+			c->punched[i] = true;
+		n += RUN;
+	}
+	return n;
+}
+
+/*
+ * The rounds run over frag_setup's layout, renewed at each snapshot: the
+ * compactors then have to sweep the half-full pageblocks, those of the
+ * long-lived written batch and those the rounds' batches land in. That
+ * the sweeps reached fragalloc pages is what the long-lived batch's PFN
+ * changes prove; the rounds whose own batch moved are logged.
+ */
+TEST_F_TIMEOUT(movable, races, 300)
+{
+	struct fragalloc_stats st, pool0, pool1;
+	unsigned int round_moved = 0;
+	size_t punched = 0, nchanged = 0, start;
 	volatile bool stop = false;
-	struct fragalloc_stats st;
+	int bad = 0, changes = 0;
+	double t0 = now_s();
+	/* unwritten kept pages of the long-lived batch: they read zero */
+	__u64 lived_off;
+	struct mig_ctx c;
 	pthread_t th[2];
-	int bad = 0;
+	__u64 *prev;
 
 	NEED_MOVABLE();
 	NEED_ROOT();
+	frag_setup(_metadata, self->fd, self->ps, T_POL, true, &c);
+	ASSERT_GE(c.nr, kept(NR_WRITTEN) + LIVED_WINDOW);
+	lived_off = c.a.out_mmap_offset + kept(NR_WRITTEN) * self->ps;
+	/*
+	 * The rounds' forks need not copy the long-lived batch's PTEs; the
+	 * writers keep writing but leave the rounds CPU time (2 vCPUs, TCG).
+	 */
+	ASSERT_EQ(0, madvise(c.p, c.nr * self->ps, MADV_DONTFORK));
+	for (int t = 0; t < NWRITERS; t++)
+		c.w[t].pause_us = 2000;
+	start = kept(NR_WRITTEN) + LIVED_WINDOW;
+	prev = malloc(c.nr * sizeof(__u64));
+	c.punched = calloc(c.nr, sizeof(bool));
+	ASSERT_TRUE(prev && c.punched);
+	memcpy(prev, c.pfns0, c.nr * sizeof(__u64));
+	ASSERT_EQ(0, t_pool_stats(&pool0));
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, compactor,
 					    (void *)&stop));
 	for (unsigned int r = 0; r < 300; r++) {
-		int ret = race_round(self->ps, r);
+		int ret = race_round(self->ps, r, &round_moved);
+		size_t ch;
 
+		if (!ret && mremap_check(self->fd, lived_off, self->ps,
+					 LIVED_WINDOW, -1))
+			ret = 10;
 		if (ret && !bad)
 			fprintf(stderr, "# round %u failed at step %d\n", r, ret);
 		bad += !!ret;
+		if (r % SNAP_EVERY != SNAP_EVERY - 1)
+			continue;
+		ASSERT_EQ(0, t_batch_info(self->fd, c.a.out_handle, c.pfns1,
+					  c.nr,
+					  &(struct fragalloc_batch_info){ 0 }));
+		ch = changed_since(&c, prev);
+		nchanged += ch;
+		changes += !!ch;
+		memcpy(prev, c.pfns1, c.nr * sizeof(__u64));
+		punched += punch_class(_metadata, self->fd, &c, start,
+				       r / SNAP_EVERY);
 	}
 	stop = true;
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
+	free(prev);
 	EXPECT_EQ(0, bad);
+	/* every round's fd is closed: its pages are all given back */
+	ASSERT_EQ(0, t_pool_stats(&pool1));
+	EXPECT_EQ(pool0.out_other_pages - punched, pool1.out_other_pages);
+	fprintf(stderr, "# races: PFNs of the long-lived batch changed in %d of %d snapshots (%zu page moves), rounds whose batch moved %u of 300, punched %zu, other pages %llu -> %llu\n",
+		changes, 300 / SNAP_EVERY, nchanged, round_moved, punched,
+		(unsigned long long)pool0.out_other_pages,
+		(unsigned long long)pool1.out_other_pages);
+	EXPECT_GT(changes, 0);
+	mig_check(_metadata, self->fd, self->ps, &c, "races");
+	free(c.punched);
 	ASSERT_EQ(0, t_stats(self->fd, &st));
 	EXPECT_EQ(0, st.out_fd_pages);
+	fprintf(stderr, "# races: %.1f s\n", now_s() - t0);
 }
 
 TEST_HARNESS_MAIN
