@@ -365,10 +365,13 @@ int fa_kmov_register(struct fragalloc_client *client, struct page **pages,
 		}
 		return err;
 	}
-	/* Fresh pages: a busy page lock is not waited for, merely unmovable. */
+	/*
+	 * Every page registered, as fa_movable_publish() does and for its
+	 * reason; waiting for a page lock under the client's lock is what
+	 * fa_kmov_free() does too (the ops only try the client's lock).
+	 */
 	for (i = 0; i < nr; i++) {
-		if (!trylock_page(pages[i]))
-			continue;
+		lock_page(pages[i]);
 		fa_set_page_movable(pages[i], &fa_kmov_ops);
 		unlock_page(pages[i]);
 	}
