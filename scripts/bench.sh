@@ -3,7 +3,7 @@
 #
 # bench.sh - the separate-boot benchmark (`make bench`, `make bench-quick`).
 #
-# Usage: scripts/bench.sh full|quick|sweep
+# Usage: scripts/bench.sh full|quick|sweep|long
 #
 # For every strategy (none plain bulk highorder compact compact+recompact
 # movable; movable, issue 13's policy, is a "skip" result where the module or
@@ -24,6 +24,13 @@
 # sweep: the automatic recompaction's thresholds: one compact boot of B and
 # C per auto_recompact_pct in SWEEP_PCTS (100 125 150 200, at 1000 ms) and
 # per auto_recompact_interval_ms in SWEEP_INTERVALS (250 4000, at 100%).
+# long:  `make bench-long`: workload A for 200 cycles (CYCLES) of PERIOD ms
+# (1200) in one fresh guest per strategy (none plain bulk highorder compact
+# movable; compact with the module defaults), the page-cache, slab and
+# anonymous churn looping the whole time; every EVERY (20) cycles the
+# metrics are sampled with the driver holding its memory
+# (tests/bench/sample.c); tests/bench/long.py writes the tables and one
+# chart per metric (docs/bench/long-*.png).
 # full:  3 seeds (SEEDS), 10 cycles.  quick: 1 seed, 4 cycles, less churn.
 # Prints one table per workload and the targets, writes build/bench/*.json;
 # full also renders docs/bench/free-by-order-A.png. Last line:
@@ -43,11 +50,20 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 mode=${1:-quick}
-case $mode in full | quick | sweep) ;; *) echo "usage: $0 full|quick|sweep" >&2; exit 2 ;; esac
+case $mode in full | quick | sweep | long) ;; *) echo "usage: $0 full|quick|sweep|long" >&2; exit 2 ;; esac
 
 out=${BENCH_OUT:-$repo/build/bench}
 strats=${STRATS-"none plain bulk highorder compact compact+recompact movable"}
-if [[ $mode == full ]]; then
+timeout=900
+if [[ $mode == long ]]; then
+	seeds=${SEEDS:-1}
+	cycles=${CYCLES:-200}
+	strats=${STRATS-"none plain bulk highorder compact movable"}
+	churn="SLAB=20000 LIVE=20000 ANON=600 ANONMB=96 DISK=1 CYCLEMS=0 REPS=5"
+	churn="$churn LONG=1 EVERY=${EVERY:-20} PERIOD=${PERIOD:-1200}"
+	layout=separate
+	timeout=$((600 + cycles * (${PERIOD:-1200} + 2000) / 1000))
+elif [[ $mode == full ]]; then
 	seeds=${SEEDS:-"1 2 3"}
 	cycles=${CYCLES:-10}
 	churn="SLAB=40000 LIVE=20000 ANON=1200 ANONMB=96 DISK=1 CYCLEMS=500 REPS=7"
@@ -122,6 +138,7 @@ fi
 qargs="-drive file=$disk,if=virtio,format=raw,readonly=on"
 wls=${BENCH_WLS:-b,c,a}
 [[ $mode == sweep ]] && wls=${BENCH_WLS:-b,c}
+[[ $mode == long ]] && wls=a
 
 pass=0 fail=0
 rm -f "$out"/results/*.json "$out"/results/boots.txt
@@ -136,7 +153,7 @@ boot() {
 	local lock=()
 	[[ -n ${BENCH_LOCK:-} ]] && lock=(flock "$BENCH_LOCK")
 	t0=$(date +%s)
-	"${lock[@]}" tests/vm/run.sh --kernel "$kver" --mode demo --timeout 900 --initrd "$initrd" \
+	"${lock[@]}" tests/vm/run.sh --kernel "$kver" --mode demo --timeout "$timeout" --initrd "$initrd" \
 		--mem "${BENCH_MEM:-1280M}" \
 		--args "$args" --qemu-args "$qargs" --modargs "$modargs" \
 		--log "$log" >/dev/null 2>"$log.run" || rc=$?
@@ -191,9 +208,18 @@ for seed in $seeds; do
 		fi
 	done
 done
-[[ ${BENCH_SPEED:-1} == 1 && $mode != sweep ]] && boot speed "WLS=speed $churn"
+[[ ${BENCH_SPEED:-1} == 1 && $mode != sweep && $mode != long ]] && boot speed "WLS=speed $churn"
 
 T1=$(date +%s)
+if [[ $mode == long ]]; then
+	python3 tests/bench/long.py --results "$out/results" --out "$out" \
+		--kver "$kver" --cycles "$cycles" --strats "$strats" \
+		--elapsed $((T1 - T0)) --charts "${LONG_CHARTS:-$out/charts}" || fail=$((fail + 1))
+	echo "bench: total $((T1 - T0)) s"
+	echo "bench: $pass passed, $fail failed"
+	((fail == 0))
+	exit
+fi
 chart=
 [[ $mode == full ]] && chart=$repo/docs/bench/free-by-order-A.png
 python3 tests/bench/summarize.py --results "$out/results" --out "$out" \

@@ -140,6 +140,7 @@ suite "gate: summary bookkeeping" "$logs/gates-lib.log" tests/gates/lib_test.sh
 suite "gate: soak runner (soak.sh)" "$logs/gates-soak.log" tests/gates/soak_test.sh
 suite "gate: function length (funclen.py)" "$logs/gates-funclen.log" tests/gates/funclen_test.py
 suite "benchmark summary (summarize.py)" "$logs/bench-summary.log" python3 tests/bench/test_summarize.py
+suite "long-run summary (long.py)" "$logs/bench-long.log" python3 tests/bench/test_long.py
 
 # 4. style
 mapfile -t shscripts < <(fa_shell_scripts .)

@@ -6,7 +6,8 @@
  *           [--batch PAGES] [--total PAGES] [--free-ratio R] [--cycle-ms MS]
  *           [--streams N] [--stream-batch PAGES] [--stream-total PAGES]
  *           [--min-batch PAGES] [--files DIR] [--file-mb MB] [--anon-mb MB]
- *           [--settle-ms MS] [--out FILE]
+ *           [--settle-ms MS] [--out FILE] [--cycle-period-ms MS]
+ *           [--sample-every N --sample-out FILE [--freeze CGROUP]]
  *
  * Workload a (the original report): batches of --batch pages up to --total,
  * then per cycle free a random --free-ratio share of the batches whole, punch
@@ -23,8 +24,15 @@
  * (at most --anon-mb MB live, older chunks unmapped at random; all unmapped
  * when the load ends); then two of every three streams free all their
  * batches.
- * --policy none (workload c only): the same churn, seeded the same, without
- * the driver's allocations (the no-driver guest's competing load).
+ * --policy none (workloads a and c): the same cycles (a) or churn (c),
+ * seeded the same, without the driver's allocations (the no-driver guest).
+ * --cycle-period-ms MS (workload a): each cycle takes at least MS, padded
+ * with a sleep, so every strategy's cycle k comes at the same time into the
+ * competing load (--cycle-ms: a fixed pause after each cycle instead).
+ * --sample-every N (workload a, `make bench-long`): after the first fill and
+ * every N cycles, one line of metrics to --sample-out (sample.c: pollution,
+ * the load's pageblocks, unusable index, extfrag events, huge pages), the
+ * churn in cgroup --freeze frozen meanwhile.
  * --recompact: a pool-scope RECOMPACT at the end (compact policy).
  * --settle-ms MS: wait MS after the load (and --recompact) before measuring,
  * so the automatic recompaction of the module defaults has had its turn.
@@ -38,6 +46,7 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "sample.h"
 
 struct batch {
 	int fd;
@@ -89,7 +98,7 @@ static void fill(int fd, uint64_t batch, uint64_t total)
 {
 	uint64_t fails = 0;
 
-	while (held < total && fails < 3) {
+	while (policy >= 0 && held < total && fails < 3) {
 		uint64_t want = total - held, f0 = alloc_fail;
 
 		add(fd, want > batch ? batch : want);
@@ -149,6 +158,12 @@ struct cload {
 	const char *dir;
 	uint64_t min_batch, max_batch, total, file_max, anon_max;
 	uint64_t files, file_bytes, anon_ops;
+};
+
+struct aload {
+	uint64_t batch, total, cycles, period_ms, pause_ms, every, pb_order;
+	double ratio;
+	const char *sample_out, *freeze;
 };
 
 #define C_CHUNKS 1024
@@ -232,6 +247,126 @@ static void workload_c(struct rng *r, const int *fds, int nstreams,
 	free_streams(fds, nstreams, 3);
 }
 
+/*
+ * Every present page's PFN (BATCH_INFO with PFNS, needs root) into a new
+ * array *@pfns of *@nr, and the distinct pageblocks (pfn >> @pb_order) they
+ * touch into *@blocks. 0 or 1 (error printed).
+ */
+static int collect(uint64_t pb_order, uint64_t **pfns, uint64_t *nr,
+		   uint64_t *blocks)
+{
+	static uint8_t *bitmap;	/* 8M pageblocks: far beyond 1 GiB */
+	uint64_t *all = malloc((held + 1) * sizeof(*all)), n = 0, nb = 0;
+
+	if (!bitmap)
+		bitmap = malloc(1u << 20);
+	if (!all || !bitmap)
+		return 1;
+	memset(bitmap, 0, 1u << 20);
+	for (size_t i = 0; i < nbt; i++) {
+		struct fragalloc_batch_info bi;
+		uint64_t *p = malloc(bt[i].pages * sizeof(*p));
+
+		if (!p)
+			return 1;
+		memset(&bi, 0, sizeof(bi));
+		bi.size = sizeof(bi);
+		bi.flags = FRAGALLOC_BATCH_INFO_PFNS;
+		bi.handle = bt[i].handle;
+		bi.pfns = (uintptr_t)p;
+		bi.nr_pfns = bt[i].pages;
+		if (ioctl(bt[i].fd, FRAGALLOC_IOC_BATCH_INFO, &bi)) {
+			perror("BATCH_INFO");
+			return 1;
+		}
+		for (uint64_t k = 0; k < bt[i].pages; k++) {
+			uint64_t b = p[k] >> pb_order;
+
+			if (p[k] == FRAGALLOC_PFN_HOLE || n > held)
+				continue;
+			all[n++] = p[k];
+			if (b >= (8ULL << 20))
+				continue;
+			if (!(bitmap[b >> 3] & (1u << (b & 7)))) {
+				bitmap[b >> 3] |= (uint8_t)(1u << (b & 7));
+				nb++;
+			}
+		}
+		free(p);
+	}
+	*pfns = all;
+	*nr = n;
+	*blocks = nb;
+	return 0;
+}
+
+/* one line of the long run's metrics (sample.c) after @cycle cycles */
+static int sample(FILE *f, const char *cg, int fd, uint64_t pb_order,
+		  uint64_t cycle, double t)
+{
+	struct fa_sample_ctx c = {
+		.freeze = cg, .pb_order = (unsigned int)pb_order, .cycle = cycle,
+		.t_s = t, .pool_blocks = -1, .pool_reserve = -1, .auto_runs = -1,
+	};
+	uint64_t *pfns = NULL, n = 0, nb = 0;
+	struct fragalloc_stats st = { .size = sizeof(st) };
+	int ret;
+
+	if (policy >= 0) {
+		if (collect(pb_order, &pfns, &n, &nb))
+			return 1;
+		if (!ioctl(fd, FRAGALLOC_IOC_STATS, &st)) {
+			c.pool_blocks = (int64_t)(st.out_blocks[0] + st.out_blocks[1] +
+						  st.out_blocks[2]);
+			c.pool_reserve = (int64_t)st.out_reserve_blocks;
+			c.auto_runs = (int64_t)st.out_auto_recompact_runs;
+		}
+	}
+	c.pfns = pfns;
+	c.nr_pfns = (size_t)n;
+	c.blocks_touched = nb;
+	ret = fa_sample(f, &c);
+	if (ret)
+		fprintf(stderr, "fa_load: sample at cycle %llu: %s\n",
+			(unsigned long long)cycle, strerror(-ret));
+	free(pfns);
+	return ret ? 1 : 0;
+}
+
+/* workload a: the first fill, then @cycles cycles, sampled every @every */
+static int workload_a(struct rng *r, int fd, const struct aload *a)
+{
+	double t0 = now_s();
+	FILE *f = NULL;
+
+	fill(fd, a->batch, a->total);
+	if (a->every) {
+		f = fopen(a->sample_out, "w");
+		if (!f) {
+			perror(a->sample_out);
+			return 1;
+		}
+		if (sample(f, a->freeze, fd, a->pb_order, 0, now_s() - t0))
+			return 1;
+	}
+	for (uint64_t k = 0; k < a->cycles; k++) {
+		double c0 = now_s(), left;
+
+		cycle(r, fd, a->ratio, a->batch, a->total);
+		left = (double)a->period_ms / 1e3 - (now_s() - c0);
+		if (left > 0)
+			usleep((useconds_t)(left * 1e6));
+		if (a->pause_ms)
+			usleep((useconds_t)(a->pause_ms * 1000));
+		if (f && (k + 1) % a->every == 0 &&
+		    sample(f, a->freeze, fd, a->pb_order, k + 1, now_s() - t0))
+			return 1;
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
 /* an option with a value */
 #define ARG(name, val) { name, required_argument, NULL, val }
 
@@ -261,22 +396,26 @@ int main(int argc, char **argv)
 		ARG("file-mb", 'L'),
 		ARG("anon-mb", 'A'),
 		ARG("settle-ms", 'W'),
+		ARG("cycle-period-ms", 'P'),
+		ARG("sample-every", 'E'),
+		ARG("sample-out", 'O'),
+		ARG("freeze", 'Z'),
 		{ NULL, 0, NULL, 0 },
 	};
 	char workload = 'a';
 	const char *pol = "compact", *out = NULL;
 	int do_recompact = 0, c, nstreams = 8, fds[64];
-	uint64_t seed = 1, cycles = 10, batch = 10240, total = 92160;
-	uint64_t sbatch = 64, stotal = 65536, cycle_ms = 0, settle_ms = 0;
+	uint64_t seed = 1, sbatch = 64, stotal = 65536, settle_ms = 0;
+	struct aload al = { .batch = 10240, .total = 92160, .cycles = 10,
+			    .ratio = 0.3 };
 	struct cload cl = { .min_batch = 8, .file_max = 32 << 20,
 			    .anon_max = 64 << 20 };
-	uint64_t pb_order, nr_pb, present = 0, blocks = 0, max_pfn = 0;
-	double ratio = 0.3, t0, t_load, t_rc = 0;
+	uint64_t pb_order, nr_pb, present = 0, blocks = 0, *pfns;
+	double t0, t_load, t_rc = 0;
 	struct fragalloc_recompact rc;
 	struct fragalloc_info info;
 	struct fragalloc_stats st;
 	struct rng r;
-	uint8_t *bitmap;
 	FILE *f;
 
 	memset(&rc, 0, sizeof(rc));
@@ -286,11 +425,15 @@ int main(int argc, char **argv)
 		case 'p': pol = optarg; break;
 		case 'r': do_recompact = 1; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'c': cycles = strtoull(optarg, NULL, 0); break;
-		case 'b': batch = strtoull(optarg, NULL, 0); break;
-		case 't': total = strtoull(optarg, NULL, 0); break;
-		case 'f': ratio = strtod(optarg, NULL); break;
-		case 'm': cycle_ms = strtoull(optarg, NULL, 0); break;
+		case 'c': al.cycles = strtoull(optarg, NULL, 0); break;
+		case 'b': al.batch = strtoull(optarg, NULL, 0); break;
+		case 't': al.total = strtoull(optarg, NULL, 0); break;
+		case 'f': al.ratio = strtod(optarg, NULL); break;
+		case 'm': al.pause_ms = strtoull(optarg, NULL, 0); break;
+		case 'P': al.period_ms = strtoull(optarg, NULL, 0); break;
+		case 'E': al.every = strtoull(optarg, NULL, 0); break;
+		case 'O': al.sample_out = optarg; break;
+		case 'Z': al.freeze = optarg; break;
 		case 'S': nstreams = atoi(optarg); break;
 		case 'B': sbatch = strtoull(optarg, NULL, 0); break;
 		case 'T': stotal = strtoull(optarg, NULL, 0); break;
@@ -303,11 +446,12 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	/* none (workload c): the same seeded churn, no driver allocation */
+	/* none (workloads a and c): the same load, no driver allocation */
 	policy = strcmp(pol, "none") ? parse_policy(pol) : -2;
-	if ((policy < 0 && (policy != -2 || workload != 'c')) ||
+	if ((policy < 0 && (policy != -2 || workload == 'b')) ||
 	    !strchr("abc", workload) || !workload ||
-	    nstreams < 1 || nstreams > 64 || !batch || !sbatch ||
+	    (al.every && !al.sample_out) ||
+	    nstreams < 1 || nstreams > 64 || !al.batch || !sbatch ||
 	    !cl.min_batch || cl.min_batch > sbatch) {
 		fprintf(stderr, "fa_load: bad arguments\n");
 		return 2;
@@ -324,6 +468,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pb_order = info.out_pageblock_order;
+	al.pb_order = pb_order;
 	if (policy == FRAGALLOC_POLICY_MOVABLE &&
 	    !(info.out_features & FRAGALLOC_FEAT_MOVABLE)) {
 		printf("skip: the movable policy is not in this module or kernel (no FRAGALLOC_FEAT_MOVABLE)\n");
@@ -332,12 +477,8 @@ int main(int argc, char **argv)
 
 	t0 = now_s();
 	if (workload == 'a') {
-		fill(fds[0], batch, total);
-		for (uint64_t k = 0; k < cycles; k++) {
-			cycle(&r, fds[0], ratio, batch, total);
-			if (cycle_ms)
-				usleep((useconds_t)(cycle_ms * 1000));
-		}
+		if (workload_a(&r, fds[0], &al))
+			return 1;
 	} else {
 		for (int s = 1; s < nstreams; s++)
 			fds[s] = t_open();
@@ -368,42 +509,9 @@ int main(int argc, char **argv)
 	if (settle_ms)
 		usleep((useconds_t)(settle_ms * 1000));
 
-	/* pageblocks touched: distinct pfn >> pageblock_order of present pages */
-	bitmap = calloc(1u << 20, 1);	/* 8M pageblocks: far beyond 1 GiB */
-	for (size_t i = 0; i < nbt; i++) {
-		struct fragalloc_batch_info bi;
-		uint64_t *pfns = malloc(bt[i].pages * sizeof(*pfns));
-
-		if (!pfns || !bitmap)
-			return 1;
-		memset(&bi, 0, sizeof(bi));
-		bi.size = sizeof(bi);
-		bi.flags = FRAGALLOC_BATCH_INFO_PFNS;
-		bi.handle = bt[i].handle;
-		bi.pfns = (uintptr_t)pfns;
-		bi.nr_pfns = bt[i].pages;
-		if (ioctl(bt[i].fd, FRAGALLOC_IOC_BATCH_INFO, &bi)) {
-			perror("BATCH_INFO");
-			return 1;
-		}
-		for (uint64_t k = 0; k < bt[i].pages; k++) {
-			uint64_t b;
-
-			if (pfns[k] == FRAGALLOC_PFN_HOLE)
-				continue;
-			present++;
-			if (pfns[k] > max_pfn)
-				max_pfn = pfns[k];
-			b = pfns[k] >> pb_order;
-			if (b >= (8ULL << 20))
-				continue;
-			if (!(bitmap[b >> 3] & (1u << (b & 7)))) {
-				bitmap[b >> 3] |= (uint8_t)(1u << (b & 7));
-				blocks++;
-			}
-		}
-		free(pfns);
-	}
+	if (collect(pb_order, &pfns, &present, &blocks))
+		return 1;
+	free(pfns);
 	nr_pb = 1ULL << pb_order;
 
 	memset(&st, 0, sizeof(st));
@@ -431,7 +539,7 @@ int main(int argc, char **argv)
 		"\"c_files\":%llu,\"c_file_bytes\":%llu,\"c_anon_ops\":%llu,"
 		"\"settle_ms\":%llu}\n",
 		workload, pol, do_recompact, (unsigned long long)seed,
-		(unsigned long long)cycles, nbt, (unsigned long long)present,
+		(unsigned long long)al.cycles, nbt, (unsigned long long)present,
 		(unsigned long long)blocks,
 		(unsigned long long)((present + nr_pb - 1) / nr_pb),
 		(unsigned long long)allocs, (unsigned long long)alloc_fail,
@@ -458,7 +566,6 @@ int main(int argc, char **argv)
 		(unsigned long long)cl.anon_ops, (unsigned long long)settle_ms);
 	if (f != stdout)
 		fclose(f);
-	(void)max_pfn;
 	printf("holding %llu pages in %zu batches\n", (unsigned long long)present, nbt);
 	fflush(stdout);
 	pause();

@@ -24,16 +24,24 @@
 #                    automatic recompaction's turn; default 3000)
 #   CTEST=0|1        run the kernel's compaction_test after the probe, the
 #                    driver still holding its memory (default 1)
+#   LONG=0|1         the long run (`make bench-long`, workload a): the
+#                    page-cache, slab and anonymous churn loop in a cgroup
+#                    of their own for as long as the driver cycles; fa_load
+#                    runs for none too (no allocations) and samples the
+#                    metrics after the first fill and every EVERY cycles,
+#                    the churn frozen meanwhile; each cycle takes PERIOD ms
+#   EVERY=N PERIOD=MS  (LONG=1) the sampling interval in cycles, the period
 # Result: one line "### BENCH-RESULT {json}" on the console and on ttyS1.
 
 BIN=$(cd "$(dirname "$0")" && pwd)
 PATH=$BIN:$PATH
 WLS=a STRAT=compact SEED=1 CYCLES=6 SLAB=60000 LIVE=20000 ANON=3000 ANONMB=96
-DISK=1 CYCLEMS=0 REPS=5 SETTLE=3000 CTEST=1
+DISK=1 CYCLEMS=0 REPS=5 SETTLE=3000 CTEST=1 LONG=0 EVERY=20 PERIOD=0
 for a; do
 	case $a in
 	WLS=* | STRAT=* | SEED=* | CYCLES=* | SLAB=* | LIVE=* | ANON=* | ANONMB=* | \
-		DISK=* | CYCLEMS=* | REPS=* | SETTLE=* | CTEST=*) eval "${a%%=*}='${a#*=}'" ;;
+		DISK=* | CYCLEMS=* | REPS=* | SETTLE=* | CTEST=* | LONG=* | EVERY=* | \
+		PERIOD=*) eval "${a%%=*}='${a#*=}'" ;;
 	esac
 done
 
@@ -94,6 +102,48 @@ RI=$T/instances/fabench
 [ -d $RI/events/fragalloc/recompact_end ] || RI=
 [ -n "$RI" ] && { echo boot >$RI/trace_clock || echo global >$RI/trace_clock; } 2>/dev/null
 
+# the long run's churn cgroup: frozen while fa_load samples, killed at the end
+CG=
+if [ "$LONG" = 1 ]; then
+	CG=/sys/fs/cgroup/churn
+	mkdir -p /sys/fs/cgroup
+	[ -e /sys/fs/cgroup/cgroup.procs ] || mount -t cgroup2 none /sys/fs/cgroup
+	mkdir -p $CG
+	[ -e $CG/cgroup.freeze ] || { note "no cgroup v2 freezer"; exit 1; }
+fi
+
+# the long run's competing load: each churn in a loop until killed, one
+# line per pass in /tmp/churn-KIND.log; their shells' PIDs in lcpids
+lcpids=
+churn_loops() {
+	(
+		i=0
+		while :; do
+			fa_churn slab /tmp/slab $((SEED + i)) "$SLAB" "$LIVE" >>/tmp/churn-slab.log
+			i=$((i + 1))
+		done
+	) &
+	lcpids=$!
+	(
+		i=0
+		while :; do
+			fa_churn anon $((SEED + i)) "$ANON" "$ANONMB" >>/tmp/churn-anon.log
+			i=$((i + 1))
+		done
+	) &
+	lcpids="$lcpids $!"
+	if [ -n "$BIG" ]; then
+		(
+			while :; do
+				dd if="$BIG" of=/dev/null bs=1M 2>/dev/null
+				echo pass >>/tmp/churn-pagecache.log
+			done
+		) &
+		lcpids="$lcpids $!"
+	fi
+}
+count_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
 one() {
 	WL=$1
 	policy=${STRAT%+recompact}
@@ -121,9 +171,10 @@ one() {
 	lpid=
 	# none runs fa_load in workload c only: its tmpfs and anonymous churn
 	# are fa_load's, the no-driver guest gets the same without allocations
-	if [ "$policy" != none ] || [ "$WL" = c ]; then
+	if [ "$policy" != none ] || [ "$WL" = c ] || [ "$LONG" = 1 ]; then
 		case $WL in
-		a) largs="--workload a --batch 10240 --total 92160 --cycles $CYCLES --cycle-ms $CYCLEMS" ;;
+		a) largs="--workload a --batch 10240 --total 92160 --cycles $CYCLES --cycle-ms $CYCLEMS"
+			[ "$LONG" = 1 ] && largs="$largs --cycle-period-ms $PERIOD --sample-every $EVERY --sample-out /tmp/samples.json --freeze $CG" ;;
 		b) largs="--workload b --streams 8 --stream-batch 64 --stream-total 65536" ;;
 		*) largs="--workload c --streams 12 --min-batch 8 --stream-batch 64 --stream-total 76800 --files /tmp/wc --file-mb 32 --anon-mb 64" ;;
 		esac
@@ -134,7 +185,15 @@ one() {
 		lpid=$!
 	fi
 	cpids=
-	if [ "$WL" = a ]; then
+	rm -f /tmp/samples.json /tmp/churn-*.log
+	if [ "$WL" = a ] && [ "$LONG" = 1 ]; then
+		mkdir -p /tmp/slab
+		[ -n "$BIG" ] || note "no disk: no page-cache churn"
+		# the loops start inside the cgroup (children inherit it)
+		echo $$ >$CG/cgroup.procs
+		churn_loops
+		echo $$ >/sys/fs/cgroup/cgroup.procs
+	elif [ "$WL" = a ]; then
 		mkdir -p /tmp/slab
 		fa_churn slab /tmp/slab "$SEED" "$SLAB" "$LIVE" &
 		cpids="$cpids $!"
@@ -175,6 +234,19 @@ one() {
 			sleep 0.2
 		done
 		cat /tmp/load.log
+	fi
+	churn=null
+	if [ -n "$CG" ] && [ "$WL" = a ]; then
+		echo 1 >$CG/cgroup.kill
+		i=0
+		while [ -n "$(cat $CG/cgroup.procs)" ] && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		# shellcheck disable=SC2086
+		for p in $lcpids; do wait "$p"; done
+		churn="{\"slab_passes\":$(count_lines /tmp/churn-slab.log),\"anon_passes\":$(count_lines /tmp/churn-anon.log),\"pagecache_passes\":$(count_lines /tmp/churn-pagecache.log)}"
+		note "churn $churn"
 	fi
 	t1=$(uptime_s)
 	load_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
@@ -273,7 +345,9 @@ one() {
 	[ "$oom" -gt 0 ] && note "$oom OOM kill(s) in workload $WL"
 	load=null
 	[ -s /tmp/load.json ] && load=$(cat /tmp/load.json)
-	result "{\"kind\":\"boot\",\"kver\":\"$(uname -r)\",\"workload\":\"$WL\",\"strategy\":\"$STRAT\",\"seed\":$SEED,\"cycles\":$CYCLES,\"load_wall_s\":$load_s,\"free_blocks\":[$buddy],\"unusable_3\":$u3,\"unusable_9\":$u9,\"unmovable_pageblocks\":$unmov,\"reclaimable_pageblocks\":$recl,\"memfree_kb\":$memfree,\"huge_obtained\":$huge,\"huge_share\":$share,\"compaction_test_huge\":$ct,\"compaction_test_rc\":$ct_rc,\"compaction_test_memfree_kb\":$ct_free,\"oom_kills\":$oom,\"recompact_cpu\":$rcpu,\"extfrag_events\":$extfrag,\"load\":$load,\"frag\":$(cat /tmp/frag.json)}"
+	samples=
+	[ -s /tmp/samples.json ] && samples=$(awk 'NR > 1 { printf "," } { printf "%s", $0 }' /tmp/samples.json)
+	result "{\"kind\":\"boot\",\"kver\":\"$(uname -r)\",\"workload\":\"$WL\",\"strategy\":\"$STRAT\",\"seed\":$SEED,\"cycles\":$CYCLES,\"load_wall_s\":$load_s,\"free_blocks\":[$buddy],\"unusable_3\":$u3,\"unusable_9\":$u9,\"unmovable_pageblocks\":$unmov,\"reclaimable_pageblocks\":$recl,\"memfree_kb\":$memfree,\"huge_obtained\":$huge,\"huge_share\":$share,\"compaction_test_huge\":$ct,\"compaction_test_rc\":$ct_rc,\"compaction_test_memfree_kb\":$ct_free,\"oom_kills\":$oom,\"recompact_cpu\":$rcpu,\"extfrag_events\":$extfrag,\"load\":$load,\"churn\":$churn,\"samples\":[$samples],\"frag\":$(cat /tmp/frag.json)}"
 
 	if [ -n "$lpid" ]; then
 		kill "$lpid"
