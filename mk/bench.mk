@@ -9,7 +9,7 @@
 #   make bench-quick    1 seed, fewer cycles, same boots (< 8 min)
 #   make bench-long     the long run: workload A for 200 cycles with the
 #                       churn going the whole time, one fresh guest per
-#                       strategy, metrics sampled every 20 cycles; tables in
+#                       strategy, metrics sampled every 10 cycles; tables in
 #                       build/bench-long, charts in docs/bench/long-*.png
 #                       (~60 min)
 #   make bench-sweep    the automatic recompaction's thresholds: compact,

@@ -25,9 +25,9 @@
 # C per auto_recompact_pct in SWEEP_PCTS (100 125 150 200, at 1000 ms) and
 # per auto_recompact_interval_ms in SWEEP_INTERVALS (250 4000, at 100%).
 # long:  `make bench-long`: workload A for 200 cycles (CYCLES) of PERIOD ms
-# (1200) in one fresh guest per strategy (none plain bulk highorder compact
+# (1500) in one fresh guest per strategy (none plain bulk highorder compact
 # movable; compact with the module defaults), the page-cache, slab and
-# anonymous churn looping the whole time; every EVERY (20) cycles the
+# anonymous churn looping the whole time; every EVERY (10) cycles the
 # metrics are sampled with the driver holding its memory
 # (tests/bench/sample.c); tests/bench/long.py writes the tables and one
 # chart per metric (docs/bench/long-*.png).
@@ -60,9 +60,9 @@ if [[ $mode == long ]]; then
 	cycles=${CYCLES:-200}
 	strats=${STRATS-"none plain bulk highorder compact movable"}
 	churn="SLAB=20000 LIVE=20000 ANON=600 ANONMB=96 DISK=1 CYCLEMS=0 REPS=5"
-	churn="$churn LONG=1 EVERY=${EVERY:-20} PERIOD=${PERIOD:-1200}"
+	churn="$churn LONG=1 EVERY=${EVERY:-10} PERIOD=${PERIOD:-1500}"
 	layout=separate
-	timeout=$((600 + cycles * (${PERIOD:-1200} + 2000) / 1000))
+	timeout=$((600 + cycles * (${PERIOD:-1500} + 2000) / 1000))
 elif [[ $mode == full ]]; then
 	seeds=${SEEDS:-"1 2 3"}
 	cycles=${CYCLES:-10}
