@@ -472,21 +472,6 @@ static unsigned long fa_plain_fill(struct page **pages, unsigned long n,
 	return got;
 }
 
-#ifdef FA_MOVABLE
-/*
- * The movable policy's pages: from movable pageblocks (of @nid, strictly if
- * @gfp says so), registered with the kernel once their batch has a handle
- * (fa_movable_publish()).
- */
-static unsigned long fa_movable_fill(struct page **pages, unsigned long n,
-				     int nid, gfp_t gfp)
-{
-	return fa_plain_fill(pages, n, nid,
-			     GFP_HIGHUSER_MOVABLE | __GFP_ZERO | __GFP_NOWARN |
-			     __GFP_RETRY_MAYFAIL | (gfp & __GFP_THISNODE));
-}
-#endif
-
 /*
  * The bulk allocator reads no memory policy (alloc_pages_bulk_array() is
  * the local node's): the task's is applied here as the pool applies it
@@ -548,6 +533,28 @@ static unsigned long fa_highorder_fill(struct page **pages, unsigned long n,
 	}
 	return got;
 }
+
+#ifdef FA_MOVABLE
+/*
+ * The movable policy's pages: from movable pageblocks (of @nid, strictly if
+ * @gfp says so), registered with the kernel once their batch has a handle
+ * (fa_movable_publish()). Taken in split high-order chunks where free memory
+ * has them, as the highorder policy takes its own, without asking for
+ * compaction (__GFP_NORETRY above order 0): order-0 pages would come from
+ * wherever the free lists have them and spread a batch over many more
+ * pageblocks, so that a huge-page request after it needs the kernel to move
+ * most of them first (docs/CORE.md, "The movable policy"); each page is
+ * still registered, and moved, on its own.
+ */
+static unsigned long fa_movable_fill(struct page **pages, unsigned long n,
+				     int nid, gfp_t gfp)
+{
+	return fa_highorder_fill(pages, n, nid,
+				 GFP_HIGHUSER_MOVABLE | __GFP_ZERO |
+				 __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
+				 (gfp & __GFP_THISNODE));
+}
+#endif
 
 /* Count (@sign 1) or uncount (-1) buddy pages in their nodes' figures. */
 void fa_other_account(struct page **pages, unsigned long nr, long sign)
