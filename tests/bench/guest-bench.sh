@@ -248,6 +248,16 @@ one() {
 		churn="{\"slab_passes\":$(count_lines /tmp/churn-slab.log),\"anon_passes\":$(count_lines /tmp/churn-anon.log),\"pagecache_passes\":$(count_lines /tmp/churn-pagecache.log)}"
 		note "churn $churn"
 	fi
+	# a watchdog: the end-of-run measurement takes well under a minute;
+	# past 240 s the kernel's view of every task and CPU goes to the log
+	echo 1 >/proc/sys/kernel/sysrq 2>/dev/null
+	(
+		sleep 240
+		note "end-of-run measurement still running after 240 s: sysrq t, l"
+		echo t >/proc/sysrq-trigger
+		echo l >/proc/sysrq-trigger
+	) &
+	wdog=$!
 	t1=$(uptime_s)
 	load_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 
@@ -255,6 +265,7 @@ one() {
 	# time as a share of one CPU over that window; the other callers'
 	# (fa_load's RECOMPACT, the shrinker in a reclaiming task) apart
 	rcpu='{"auto_runs":-1}'
+	note "end of load: tracing figures"
 	if [ -n "$RI" ]; then
 		echo 0 >$RI/tracing_on
 		rcpu=$(awk -v a="$t0" -v b="$t1" '
@@ -283,6 +294,7 @@ one() {
 	fi
 
 	# --- metrics, the driver still holding its memory ---
+	note "metrics"
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	# free blocks per order summed over the zones; unusable free space index
@@ -301,6 +313,7 @@ one() {
 	recl=$(awk '/^Number of blocks type/ { hdr = 1; next }
 		hdr && /^Node/ { n += $7 } END { print n + 0 }' /proc/pagetypeinfo)
 	memfree=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+	note "frag report"
 	fragalloc frag --json >/tmp/frag.json 2>/dev/null || echo null >/tmp/frag.json
 	cat /proc/buddyinfo
 	# the probe takes every huge page it can, i.e. nearly all free memory:
@@ -333,6 +346,7 @@ one() {
 	ct=-1 ct_rc=-1 ct_free=0
 	if [ "$CTEST" = 1 ] && [ -x "$BIN/compaction_test" ]; then
 		while read -r k v _; do [ "$k" = MemFree: ] && ct_free=$v; done </proc/meminfo
+		note "compaction_test"
 		"$BIN/compaction_test" >/tmp/ct.log 2>&1
 		ct_rc=$?
 		while read -r a b c d e f g h i; do
@@ -349,6 +363,7 @@ one() {
 	[ -s /tmp/samples.json ] && samples=$(awk 'NR > 1 { printf "," } { printf "%s", $0 }' /tmp/samples.json)
 	result "{\"kind\":\"boot\",\"kver\":\"$(uname -r)\",\"workload\":\"$WL\",\"strategy\":\"$STRAT\",\"seed\":$SEED,\"cycles\":$CYCLES,\"load_wall_s\":$load_s,\"free_blocks\":[$buddy],\"unusable_3\":$u3,\"unusable_9\":$u9,\"unmovable_pageblocks\":$unmov,\"reclaimable_pageblocks\":$recl,\"memfree_kb\":$memfree,\"huge_obtained\":$huge,\"huge_share\":$share,\"compaction_test_huge\":$ct,\"compaction_test_rc\":$ct_rc,\"compaction_test_memfree_kb\":$ct_free,\"oom_kills\":$oom,\"recompact_cpu\":$rcpu,\"extfrag_events\":$extfrag,\"load\":$load,\"churn\":$churn,\"samples\":[$samples],\"frag\":$(cat /tmp/frag.json)}"
 
+	kill "$wdog" 2>/dev/null
 	if [ -n "$lpid" ]; then
 		kill "$lpid"
 		wait "$lpid"
