@@ -70,13 +70,22 @@ int fa_bm_for_each(const struct fa_blockmap *bm,
  * fa_pool_zero_end(), cleared when a page is handed out or freed); it is
  * always a subset of the free pages. Loose pages are never free in the
  * pool, so loose blocks have none.
+ *
+ * An owned block's used words below free_word (at most pool->words) are
+ * all full: taking pages starts at the first word that may have a free
+ * page, so that a random single page costs one used word and one zeroed
+ * word, not a scan of both bitmaps from word 0. Loose blocks have nr_cls[]
+ * in its place.
  */
 struct fa_block {
 	struct fa_list node;		/* bucket, isolated, reserve or loose */
 	unsigned long pfn;		/* first pfn of the pageblock */
 	u32 nr_used;
 	u32 stamp;			/* alloc call generation (touched) */
-	u32 nr_cls[FA_NR_CLASSES];	/* loose: used pages per class */
+	union {
+		u32 nr_cls[FA_NR_CLASSES];	/* loose: used pages per class */
+		u32 free_word;			/* owned: none free below */
+	};
 	u8 cls;
 	u8 state;			/* FA_BS_* */
 	u8 plan;			/* planner scratch */

@@ -350,7 +350,8 @@ static void fa_block_take(struct fa_pool *pool, struct fa_block *b,
 	u32 old = b->nr_used;
 	unsigned int w;
 
-	for (w = 0; k && w < pool->words; w++) {
+	/* the lowest free pages first: none below free_word */
+	for (w = b->free_word; k && w < pool->words; w++) {
 		unsigned long free = ~b->map[w] & fa_valid_mask(pool, w);
 		unsigned long taken = 0;
 		unsigned int i;
@@ -377,6 +378,15 @@ static void fa_block_take(struct fa_pool *pool, struct fa_block *b,
 		b->nr_used += i;
 	}
 	FA_WARN_ON(k);
+	/*
+	 * The words before the last one looked at are full now. A full block
+	 * gets pool->words, so that the next free alone says where the next
+	 * take looks (the word of that page, not one in between).
+	 */
+	if (b->nr_used == pool->bp)
+		b->free_word = pool->words;
+	else if (w > b->free_word)
+		b->free_word = w - 1;
 	pool->cls[b->cls].pages_used += b->nr_used - old;
 	fa_fill_move(pool, old, b->nr_used);
 }
@@ -790,7 +800,7 @@ void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 		}
 		/* misuse (a page freed twice): never touch a reserve block */
 		if (FA_WARN_ON(b->cls >= FA_NR_CLASSES ||
-			       !fa_test_bit(b->map, pfn - b->pfn))) {
+			       !fa_test_bit(b->map, pfn & (pool->bp - 1)))) {
 			i++;
 			continue;
 		}
@@ -801,7 +811,8 @@ void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 		old = b->nr_used;
 		fa_pool_block_unlink(pool, b);
 		for (; i < n && pfns[i] - b->pfn < pool->bp; i++) {
-			unsigned int off = pfns[i] - b->pfn;
+			/* pfns[i] - b->pfn, without waiting for b->pfn */
+			unsigned int off = pfns[i] & (pool->bp - 1);
 
 			if (FA_WARN_ON(!fa_test_bit(b->map, off)))
 				continue;
@@ -811,6 +822,8 @@ void fa_pool_free(struct fa_pool *pool, const unsigned long *pfns,
 			 * It comes back dirty, unmarked: the mark went when
 			 * it was handed out (one cache line less per free).
 			 */
+			if (off / BITS_PER_LONG < b->free_word)
+				b->free_word = off / BITS_PER_LONG;
 			b->nr_used--;
 		}
 		pool->cls[b->cls].pages_used -= old - b->nr_used;

@@ -115,6 +115,14 @@ static bool check_owned_block(struct fa_pool *pool, struct sim *s,
 			    popc(b->map, pool->words), b->nr_used);
 	if (pool->bp < BITS_PER_LONG && (b->map[0] >> pool->bp))
 		return fail("block %#lx bits beyond bp", b->pfn);
+	/* taking pages starts at free_word: no free page below it */
+	if (b->free_word > pool->words)
+		return fail("block %#lx free_word %u", b->pfn, b->free_word);
+	for (bit = 0; bit < b->free_word * BITS_PER_LONG && bit < pool->bp;
+	     bit++)
+		if (!fa_test_bit(b->map, bit))
+			return fail("block %#lx: free page %u below free_word %u",
+				    b->pfn, bit, b->free_word);
 	for (bit = 0; bit < pool->bp; bit++)
 		if (fa_test_bit(fa_block_movable_map(pool, b), bit) &&
 		    !fa_test_bit(b->map, bit))
