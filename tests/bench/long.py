@@ -62,6 +62,11 @@ def load(results):
                 w = line.split()
                 if w:
                     boots[w[0]] = line.strip()
+    retried = set()
+    fn = os.path.join(results, "retried.txt")
+    if os.path.exists(fn):
+        with open(fn) as f:
+            retried = {line.split()[0] for line in f if line.strip()}
     runs, failed = {}, {}
     for name, line in sorted(boots.items()):
         # NAME = A-STRAT-sSEED
@@ -79,6 +84,7 @@ def load(results):
         if d.get("kind") == "skip":
             failed[strat] = "skipped: " + d.get("reason", "")
             continue
+        d["retried"] = name in retried
         for s in d.get("samples", []):
             s["touched_excess"] = s["blocks_touched"] - s["blocks_optimum"]
             s["huge_share"] = round(s["huge"] * 2048 / s["memfree_kb"], 4) \
@@ -240,7 +246,8 @@ def main():
             d = runs[s]
             ch = d.get("churn") or {}
             md.append("| %s | %d | %d | %s | %s/%s/%s | %d | %d | %d |" % (
-                s, d["cycles"], len(d["samples"]), d["load_wall_s"],
+                s + (" (booted twice: the first boot failed)" if d.get("retried") else ""),
+                d["cycles"], len(d["samples"]), d["load_wall_s"],
                 ch.get("slab_passes", "-"), ch.get("anon_passes", "-"),
                 ch.get("pagecache_passes", "-"), d["oom_kills"],
                 d["huge_obtained"], d["compaction_test_huge"]))

@@ -9,7 +9,8 @@ boots.txt, as scripts/bench.sh long writes them) and checks that each target
 bites: compact's pollution over optimum + 1 fails the first target only at
 or after its first automatic recompaction; compact below plain at one sample
 fails the second and names the cycle; the end ratio is judged on shares of
-free memory, not raw counts; a failed or skipped boot is listed and left out.
+free memory, not raw counts; a failed or skipped boot is listed and left out;
+a boot that needed a second try says so.
 """
 import json
 import os
@@ -45,10 +46,13 @@ def result(strategy, samples, huge=300, memfree_kb=800000):
 
 
 class LongTest(unittest.TestCase):
-    def run_long(self, runs, extra_boots=()):
+    def run_long(self, runs, extra_boots=(), retried=()):
         d = tempfile.mkdtemp()
         res = os.path.join(d, "results")
         os.makedirs(res)
+        if retried:
+            with open(os.path.join(res, "retried.txt"), "w") as f:
+                f.write("".join("A-%s-s1 retried\n" % s for s in retried))
         with open(os.path.join(res, "boots.txt"), "w") as b:
             for s, r in runs.items():
                 name = "A-%s-s1" % s
@@ -125,6 +129,13 @@ class LongTest(unittest.TestCase):
         self.assertIn("bulk", out["failed"])
         self.assertIn("skipped: no FEAT_MOVABLE", out["failed"]["movable"])
         self.assertIn("| bulk | failed or skipped", md)
+
+
+    def test_retried_boot_is_said(self):
+        out, md = self.run_long(self.base(), retried=["plain"])
+        self.assertTrue(out["runs"]["plain"]["retried"])
+        self.assertFalse(out["runs"]["compact"]["retried"])
+        self.assertIn("| plain (booted twice: the first boot failed) |", md)
 
 
 if __name__ == "__main__":
