@@ -481,14 +481,28 @@ static unsigned long fa_plain_fill(struct page **pages, unsigned long n,
 static unsigned long fa_bulk_fill(struct page **pages, unsigned long n,
 				  int nid, gfp_t gfp)
 {
+	nodemask_t *mask = NULL;
+	unsigned long got = 0, prev;
 	struct fa_where w;
 
 	memset(pages, 0, n * sizeof(*pages));
-	if (nid != NUMA_NO_NODE)
-		return __alloc_pages_bulk(gfp, nid, NULL, n, NULL, pages);
-	fa_where_task(&w);
-	return __alloc_pages_bulk(gfp, w.nid, w.bind ? &w.allowed : NULL, n,
-				  NULL, pages);
+	if (nid == NUMA_NO_NODE) {
+		fa_where_task(&w);
+		nid = w.nid;
+		mask = w.bind ? &w.allowed : NULL;
+	}
+	/*
+	 * Short of free pages on the per-CPU and zone lists, the bulk
+	 * allocator takes one page the slow way (reclaim included) and
+	 * returns: called again, as its callers do, it fills the empty
+	 * entries that follow (its return is how many are populated), until
+	 * a call adds nothing.
+	 */
+	do {
+		prev = got;
+		got = __alloc_pages_bulk(gfp, nid, mask, n, NULL, pages);
+	} while (got < n && got > prev);
+	return got;
 }
 
 static struct page *fa_alloc_highorder_chunk(unsigned long left, int nid,

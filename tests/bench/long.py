@@ -238,21 +238,23 @@ def main():
     md = ["# Long run (`make bench-long`)", "",
           "Kernel %s, %s; %d cycles per strategy, one fresh guest each; wall time "
           "%d s." % (a.kver, date, first.get("cycles", a.cycles), a.elapsed), ""]
-    md.append("| strategy | cycles | samples | load wall s | churn passes (slab/anon/page cache) | "
-              "OOM kills | end probe | compaction_test |")
-    md.append("|---|---:|---:|---:|---|---:|---:|---:|")
+    md.append("| strategy | cycles | samples | pages held, fewest at a sample | load wall s | "
+              "churn passes (slab/anon/page cache) | OOM kills | end probe | "
+              "compaction_test |")
+    md.append("|---|---:|---:|---:|---:|---|---:|---:|---:|")
     for s in STRATS:
         if s in runs:
             d = runs[s]
             ch = d.get("churn") or {}
-            md.append("| %s | %d | %d | %s | %s/%s/%s | %d | %d | %d |" % (
+            md.append("| %s | %d | %d | %d | %s | %s/%s/%s | %d | %d | %d |" % (
                 s + (" (booted twice: the first boot failed)" if d.get("retried") else ""),
-                d["cycles"], len(d["samples"]), d["load_wall_s"],
+                d["cycles"], len(d["samples"]),
+                min(x["pages"] for x in d["samples"]), d["load_wall_s"],
                 ch.get("slab_passes", "-"), ch.get("anon_passes", "-"),
                 ch.get("pagecache_passes", "-"), d["oom_kills"],
                 d["huge_obtained"], d["compaction_test_huge"]))
         elif s in failed:
-            md.append("| %s | failed or skipped: %s | | | | | | |" % (s, failed[s]))
+            md.append("| %s | failed or skipped: %s | | | | | | | |" % (s, failed[s]))
     md += ["", "## Targets", ""]
     tg = targets(runs)
     for t in tg:
