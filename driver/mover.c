@@ -906,11 +906,12 @@ int fa_recompact(const struct fa_scope *scope, u64 max_pages, bool dry_run,
 
 /*
  * Whether node @nid's pool owns more than auto_recompact_pct percent of the
- * pageblocks its pages need, and more than one partial block per class.
+ * pageblocks its pages need, and more than one partial block per class
+ * that holds pages (a load of one class packs to its optimum plus one).
  */
 static bool fa_auto_node_due(int nid, unsigned int pct)
 {
-	u64 owned = 0, needed = 0;
+	u64 owned = 0, needed = 0, partial = 0;
 	struct fa_pool_stats st;
 	struct fa_pool *pool;
 	unsigned int i;
@@ -926,9 +927,10 @@ static bool fa_auto_node_due(int nid, unsigned int pct)
 		owned += st.cls[i].blocks;
 		needed += DIV_ROUND_UP_ULL(st.cls[i].pages_used,
 					   1UL << pageblock_order);
+		partial += !!st.cls[i].pages_used;
 	}
-	/* One partial block per class is as good as it gets. */
-	return owned > needed + FA_NR_CLASSES && owned * 100 > needed * pct;
+	/* One partial block per class in use is as good as it gets. */
+	return owned > needed + partial && owned * 100 > needed * pct;
 }
 
 /*

@@ -948,4 +948,62 @@ TEST_F_TIMEOUT(fa, recompact_automatic_mode, 180)
 	}
 }
 
+/*
+ * The automatic mode packs a load of one class to its optimum plus one
+ * pageblock (one partial block per class in use): five full pageblocks of
+ * one class, four of them punched half empty, need three; the pool owns
+ * five, more than three plus one, and a run must follow (it used to allow
+ * one partial block for each of the three classes, used or not: three plus
+ * three, and left the pool at five).
+ */
+TEST_F_TIMEOUT(fa, recompact_automatic_one_class_optimum_plus_one, 120)
+{
+	long long pct0 = t_param("auto_recompact_pct", -1);
+	long long iv0 = t_param("auto_recompact_interval_ms", -1);
+	__u64 bs = 1ULL << self->info.out_pageblock_order;
+	struct fragalloc_stats s0, s1;
+	struct rb b[5];
+	int i, waited;
+
+	if (pct0 < 0 || iv0 < 0)
+		SKIP(return, "no auto_recompact module parameters");
+	ASSERT_EQ(0, t_param("auto_recompact_pct", 0));
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, rb_alloc(self->fd, &b[i], bs, FRAGALLOC_UNMOVABLE,
+				      95, i));
+	ASSERT_EQ(0, t_pool_stats(&s0));
+	if (sum_blocks(&s0) != 5)
+		SKIP(goto out, "the pool holds %llu pageblocks, not this test's 5",
+		     (unsigned long long)sum_blocks(&s0));
+	for (i = 1; i < 4; i++)
+		ASSERT_EQ(0, rb_punch(self->fd, &b[i], 0, bs / 2));
+	ASSERT_EQ(0, t_param("auto_recompact_interval_ms", 0));
+	ASSERT_EQ(100, t_param("auto_recompact_pct", 100));
+	/* the next free kicks the automatic mode */
+	ASSERT_EQ(0, rb_punch(self->fd, &b[4], 0, bs / 2));
+	for (waited = 0; waited < 100; waited++) {
+		ASSERT_EQ(0, t_pool_stats(&s1));
+		if (s1.out_auto_recompact_runs > s0.out_auto_recompact_runs &&
+		    sum_blocks(&s1) <= 3)
+			break;
+		usleep(100 * 1000);
+	}
+	TH_LOG("automatic runs %llu -> %llu after %d ms; blocks %llu -> %llu",
+	       (unsigned long long)s0.out_auto_recompact_runs,
+	       (unsigned long long)s1.out_auto_recompact_runs, waited * 100,
+	       (unsigned long long)sum_blocks(&s0),
+	       (unsigned long long)sum_blocks(&s1));
+	EXPECT_LT(s0.out_auto_recompact_runs, s1.out_auto_recompact_runs);
+	EXPECT_EQ(3, sum_blocks(&s1));
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ(0, rb_bad(&b[i], b[i].map));
+		EXPECT_EQ(0, rb_bad_fresh(self->fd, &b[i]));
+	}
+out:
+	t_param("auto_recompact_pct", pct0);
+	t_param("auto_recompact_interval_ms", iv0);
+	for (i = 0; i < 5; i++)
+		rb_release(&b[i]);
+}
+
 TEST_HARNESS_MAIN
