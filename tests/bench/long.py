@@ -22,6 +22,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from summarize import gnuplot  # noqa: E402  (the benchmark's one gnuplot runner)
+
 STRATS = ["none", "plain", "bulk", "highorder", "compact", "movable"]
 # the load allocates one mobility class (FRAGALLOC_UNMOVABLE)
 CLASSES = 1
@@ -221,12 +224,7 @@ plot {lines}{extra}
                "title columnheader(%d)" % (dat, i + 2, 3 if st == "compact" else 2,
                                            COLORS.get(st, "gray"), i + 2)
                for i, st in enumerate(strats)))
-    gpf = path + ".gp"
-    with open(gpf, "w") as f:
-        f.write(gp)
-    subprocess.run(["gnuplot", gpf], check=True)
-    os.unlink(gpf)
-    os.unlink(dat)
+    gnuplot(gp, path, dat)
 
 
 def main():

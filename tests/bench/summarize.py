@@ -382,9 +382,14 @@ set grid ytics
 set yrange [0:*]
 plot for [i=2:{n}] '{dat}' using i:xtic(1) title columnheader(i)
 """.format(out=path, dat=dat, n=len(strats) + 1, kver=kver, seeds=seeds)
+    gnuplot(gp, path, dat)
+
+
+def gnuplot(script, path, dat):
+    """renders @script (its output: @path) and removes it and its data @dat"""
     gpf = path + ".gp"
     with open(gpf, "w") as f:
-        f.write(gp)
+        f.write(script)
     subprocess.run(["gnuplot", gpf], check=True)
     os.unlink(gpf)
     os.unlink(dat)
