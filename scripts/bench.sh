@@ -231,7 +231,7 @@ done
 T1=$(date +%s)
 if [[ $mode == long ]]; then
 	python3 tests/bench/long.py --results "$out/results" --out "$out" \
-		--kver "$kver" --cycles "$cycles" --strats "$strats" \
+		--kver "$kver" --cycles "$cycles" \
 		--elapsed $((T1 - T0)) --charts "${LONG_CHARTS:-$out/charts}" || fail=$((fail + 1))
 	echo "bench: total $((T1 - T0)) s"
 	echo "bench: $pass passed, $fail failed"

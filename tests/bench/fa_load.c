@@ -324,7 +324,6 @@ static int sample(FILE *f, const char *cg, int fd, uint64_t pb_order,
 	}
 	c.pfns = pfns;
 	c.nr_pfns = (size_t)n;
-	c.blocks_touched = nb;
 	ret = fa_sample(f, &c);
 	if (ret)
 		fprintf(stderr, "fa_load: sample at cycle %llu: %s\n",

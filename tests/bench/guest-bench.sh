@@ -169,8 +169,9 @@ one() {
 	note "start $WL $STRAT seed $SEED at ${t0}s"
 
 	lpid=
-	# none runs fa_load in workload c only: its tmpfs and anonymous churn
-	# are fa_load's, the no-driver guest gets the same without allocations
+	# none runs fa_load in workload c (its tmpfs and anonymous churn are
+	# fa_load's, the no-driver guest gets the same without allocations)
+	# and in the long run (fa_load's cycles pace the samples)
 	if [ "$policy" != none ] || [ "$WL" = c ] || [ "$LONG" = 1 ]; then
 		case $WL in
 		a) largs="--workload a --batch 10240 --total 92160 --cycles $CYCLES --cycle-ms $CYCLEMS"

@@ -233,7 +233,6 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--kver", default="")
     ap.add_argument("--cycles", type=int, default=0)
-    ap.add_argument("--strats", default=" ".join(STRATS))
     ap.add_argument("--elapsed", type=int, default=0)
     ap.add_argument("--charts", default="")
     a = ap.parse_args()

@@ -53,12 +53,14 @@ static long long read_num(const char *path, const char *key)
 static int freeze(const char *dir, int on)
 {
 	char path[512];
+	int ret;
 
 	if (!dir)
 		return 0;
 	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
-	if (write_str(path, on ? "1\n" : "0\n"))
-		return -errno;
+	ret = write_str(path, on ? "1\n" : "0\n");
+	if (ret)
+		return ret;
 	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
 	for (int i = 0; on && i < 500; i++) {
 		if (read_num(path, "frozen ") == 1)
@@ -159,7 +161,7 @@ int fa_sample(FILE *out, const struct fa_sample_ctx *c)
 		"\"auto_runs\":%lld,\"kpf_free\":%llu,\"buddy_free\":%llu,"
 		"\"pages_other\":%llu}\n",
 		(unsigned long long)c->cycle, c->t_s, c->nr_pfns,
-		(unsigned long long)c->blocks_touched,
+		(unsigned long long)b->own_blocks,
 		(unsigned long long)((c->nr_pfns + (1ULL << c->pb_order) - 1) >>
 				     c->pb_order),
 		(unsigned long long)b->memory_blocks,

@@ -16,7 +16,6 @@ struct fa_sample_ctx {
 	double t_s;		/* seconds since the load started */
 	const uint64_t *pfns;	/* the load's present pages */
 	size_t nr_pfns;
-	uint64_t blocks_touched;	/* distinct pageblocks of pfns */
 	/* the pool's figures (STATS), -1 when there is no driver load */
 	int64_t pool_blocks, pool_reserve, auto_runs;
 };
