@@ -43,7 +43,9 @@
 #      BENCH_WLS=b,c,a (the workloads of each boot), BENCH_MEM=1280M,
 #      BENCH_LOCK=FILE (each boot under flock FILE: a VM lane shared with
 #      other test runs), FA_MODARGS="release_delay_ms=1000 ..." (module
-#      parameters)
+#      parameters), BENCH_MM_DEBUG=off|on (default off: the guest kernels
+#      boot with their own defaults, not the page poisoning and slab
+#      debugging of the test boots, run.sh --mm-debug)
 
 set -euo pipefail
 
@@ -145,6 +147,7 @@ wls=${BENCH_WLS:-b,c,a}
 pass=0 fail=0
 rm -f "$out"/results/*.json "$out"/results/boots.txt "$out"/results/retried.txt
 : >"$out/results/boots.txt"
+: >"$out/results/cmdline.txt"
 # boot NAME ARGS [MODARGS]: one fresh guest; its results go to
 # results/NAME-N.json and its status to results/boots.txt ("NAME ok oom=N"
 # or "NAME fail REASON oom=N", N: the OOM kills in its console log):
@@ -156,10 +159,15 @@ boot() {
 	[[ -n ${BENCH_LOCK:-} ]] && lock=(flock "$BENCH_LOCK")
 	t0=$(date +%s)
 	"${lock[@]}" tests/vm/run.sh --kernel "$kver" --mode demo --timeout "$timeout" --initrd "$initrd" \
-		--mem "${BENCH_MEM:-1280M}" \
+		--mem "${BENCH_MEM:-1280M}" --mm-debug "${BENCH_MM_DEBUG:-off}" \
 		--args "$args" --qemu-args "$qargs" --modargs "$modargs" \
 		--log "$log" >/dev/null 2>"$log.run" || rc=$?
 	t1=$(date +%s)
+	# the guest kernel's command line: summarize.py says whether memory
+	# debugging (page poisoning ...) was on in any boot
+	sed -i "/^$name /d" "$out/results/cmdline.txt"
+	printf '%s %s\n' "$name" "$(tr -d '\r' <"$log" | sed -n 's/.*Command line: //p' | head -n 1)" \
+		>>"$out/results/cmdline.txt"
 	n=0
 	while IFS= read -r line; do
 		n=$((n + 1))

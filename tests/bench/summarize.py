@@ -355,6 +355,42 @@ def boot_status(results):
     return st
 
 
+# kernel parameters of memory debugging (tests/vm/run.sh --mm-debug on)
+MM_DEBUG = ("page_poison=1", "slub_debug", "kfence.sample_interval", "init_on_free=1")
+
+
+def mm_debug(results):
+    """(boots with memory debugging on, with what; boots recorded), from
+    results/cmdline.txt (one "NAME COMMAND LINE" line per boot), or None"""
+    fn = os.path.join(results, "cmdline.txt")
+    if not os.path.exists(fn):
+        return None
+    on, seen = [], 0
+    with open(fn) as f:
+        for line in f:
+            w = line.split()
+            if not w:
+                continue
+            seen += 1
+            hits = [p for p in w[1:] if p.startswith(MM_DEBUG)]
+            if hits:
+                on.append((w[0], " ".join(hits)))
+    return on, seen
+
+
+def mm_debug_line(dbg):
+    """summary.md's sentence on the guests' memory debugging"""
+    if dbg is None:
+        return "Guest kernel command lines: not recorded (results/cmdline.txt)."
+    on, seen = dbg
+    if not on:
+        return ("Guest kernels: memory debugging off in all %d boots (the kernels' "
+                "own defaults: no page poisoning, slab debugging or KFENCE sampling)." % seen)
+    return ("**Memory debugging on in %d of %d boots** (%s): every freed page is "
+            "poisoned, so the speed figures are not those of the kernel as shipped." % (
+                len(on), seen, "; ".join("%s: %s" % b for b in on)))
+
+
 def chart(rows, path, kver, seeds):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     dat = path + ".dat"
@@ -540,6 +576,9 @@ def main():
         md_section(md, "Excluded: results of boots that did not run to the end (in no figure above)",
                    ("result", "boot", "reason"),
                    [(e["file"], e["boot"], e["reason"]) for e in excluded])
+    dbg = mm_debug(a.results)
+    md.append(mm_debug_line(dbg))
+    md.append("")
     text = "\n".join(md)
     print(text)
     with open(os.path.join(a.out, "summary.md"), "w") as f:
@@ -549,7 +588,8 @@ def main():
             "sweep": sw, "oom_kills": oom_boots, "skipped": skipped, "speed": speed,
             "workloads": {wl: {s: v for s, v in d.items() if not s.startswith("_fb_")}
                           for wl, d in by_wl.items()},
-            "raw": raw, "excluded": excluded}
+            "raw": raw, "excluded": excluded,
+            "mm_debug": None if dbg is None else [b for b, _ in dbg[0]]}
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summ, f, indent=1)
     if sw and not by_wl:

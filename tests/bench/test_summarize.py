@@ -13,7 +13,7 @@ plain; every peer left out of "best of the peers" is named with its reason;
 the speed table labels what each side of a ratio does; issue 12's targets:
 an OOM kill in any boot, failed ones included, fails "no OOM kill"; a killed
 compaction_test is not judged; B and C need 1.1x plain; the threshold
-sweep gets its own table.
+sweep gets its own table; a boot with memory debugging on is named.
 """
 import copy
 import json
@@ -84,7 +84,7 @@ def good_set(seeds=(1, 2, 3)):
 
 class Run:
     def __init__(self, boots, failed=(), unlisted=(), no_manifest=False, args=(),
-                 oom=None):
+                 oom=None, cmdlines=None):
         self.tmp = tempfile.TemporaryDirectory()
         res = os.path.join(self.tmp.name, "results")
         os.makedirs(res)
@@ -102,6 +102,9 @@ class Run:
         if not no_manifest:
             with open(os.path.join(res, "boots.txt"), "w") as f:
                 f.write("\n".join(lines) + "\n")
+        if cmdlines is not None:
+            with open(os.path.join(res, "cmdline.txt"), "w") as f:
+                f.write("".join("%s %s\n" % kv for kv in cmdlines.items()))
         p = subprocess.run([sys.executable, SUMMARIZE, "--results", res,
                             "--out", self.tmp.name, "--cycles", "4"] + list(args),
                            capture_output=True, text=True)
@@ -309,6 +312,20 @@ class T(unittest.TestCase):
         self.assertIn("| 100 | 1000 | B | 64 | 64 |", r.out)
         self.assertIn("| 200 | 1000 | B | 128 | 64 |", r.out)
 
+
+    def test_mm_debug_named(self):
+        # a boot with page poisoning is named with what was on
+        boots = {"speed": [SPEED]}
+        r = Run(boots, cmdlines={"speed": "console=ttyS0 page_poison=1 slub_debug=FZPU fa.mode=demo"})
+        self.assertIn("Memory debugging on in 1 of 1 boots", r.out)
+        self.assertIn("speed: page_poison=1 slub_debug=FZPU", r.out)
+        self.assertEqual(r.summary["mm_debug"], ["speed"])
+        r = Run(boots, cmdlines={"speed": "console=ttyS0 panic=-1 fa.mode=demo"})
+        self.assertIn("memory debugging off in all 1 boots", r.out)
+        self.assertEqual(r.summary["mm_debug"], [])
+        r = Run(boots)
+        self.assertIn("not recorded", r.out)
+        self.assertIsNone(r.summary["mm_debug"])
 
     def test_skipped_strategy_listed_not_missing(self):
         b = good_set()

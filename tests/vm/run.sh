@@ -13,6 +13,7 @@ repo=$(cd "$here/../.." && pwd)
 
 kver="" initrd="" mode=check tmo=600 mem=1G smp=2 accel=${FA_ACCEL:-tcg}
 append="" args="" modargs="" ptimeout="" log="" bzimage="" qargs="" numa=""
+mmdebug=on
 usage() {
 	cat <<'EOF'
 Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
@@ -20,6 +21,7 @@ Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
          [--append "KERNEL ARGS"] [--args "SELFTEST/DEMO ARGS"]
          [--modargs "MODULE PARAMS"] [--ptimeout SECONDS] [--log FILE]
          [--bzimage PATH] [--qemu-args "EXTRA QEMU ARGS"] [--numa N]
+         [--mm-debug on|off]
 
   --kernel KVER   boots /boot/vmlinuz-KVER (required; with --bzimage only
                   names the kernel release, for labels and the log name)
@@ -45,6 +47,11 @@ Usage: tests/vm/run.sh --kernel KVER [--initrd FILE] [--mode check|demo|shell]
                   node a memory-backend-ram of mem/N), the vCPUs dealt out
                   in order (--smp 2 --numa 2: one vCPU per node); --smp
                   must be a multiple of N
+  --mm-debug      on (default): page_poison=1 slub_debug=FZPU, and on 6.12
+                  kfence.sample_interval=100, so a use after free or a
+                  corrupted object shows in the log; off: the kernel's own
+                  defaults, as Debian ships it (benchmarks: poisoning every
+                  freed page costs a memset of it)
 EOF
 }
 
@@ -53,7 +60,7 @@ declare -A optvar=([--kernel]=kver [--initrd]=initrd [--mode]=mode
 	[--timeout]=tmo [--mem]=mem [--smp]=smp [--accel]=accel
 	[--append]=append [--args]=args [--modargs]=modargs
 	[--ptimeout]=ptimeout [--log]=log [--bzimage]=bzimage [--qemu-args]=qargs
-	[--numa]=numa)
+	[--numa]=numa [--mm-debug]=mmdebug)
 while (($#)); do
 	[[ $1 == -h || $1 == --help ]] && { usage; exit 0; }
 	[[ -n ${optvar[$1]:-} ]] || { echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2; }
@@ -86,9 +93,14 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scr
 # --- kernel command line ---------------------------------------------------
 # ignore_loglevel: every printk reaches the serial console (and the log).
 cmd="console=ttyS0,115200 ignore_loglevel printk.time=1 panic=-1"
-cmd+=" page_poison=1 slub_debug=FZPU"
-case $kver in
-6.12*) cmd+=" kfence.sample_interval=100" ;;
+case $mmdebug in
+on)
+	cmd+=" page_poison=1 slub_debug=FZPU"
+	case $kver in
+	6.12*) cmd+=" kfence.sample_interval=100" ;;
+	esac ;;
+off) ;;
+*) die "--mm-debug must be on or off, not '$mmdebug'" ;;
 esac
 cmd+=" fa.mode=$mode"
 [[ -z $args ]] || cmd+=" fa.args=\"$args\""
