@@ -27,10 +27,14 @@
 #include "compat.h"
 
 /*
- * Pages a fault inserts around the faulting one (aligned window), as TTM's
- * TTM_BO_VM_NUM_PREFAULT: one fault per 16 pages of a sequential walk.
+ * Pages a fault inserts around the faulting one (aligned window, within one
+ * page table): one fault per 64 pages of a sequential walk. TTM's
+ * TTM_BO_VM_NUM_PREFAULT and the page cache's fault-around take 16; with
+ * one walk per window (fa_insert_range()) a 64-page window costs little
+ * more than a 16-page one and takes a quarter of the faults: 1.30-1.40x
+ * against 1.14-1.42x anonymous memory on 6.12 (docs/BENCHMARKS.md, "Speed").
  */
-#define FA_FAULT_AROUND		16
+#define FA_FAULT_AROUND		64
 
 /* Pages MADV_WILLNEED inserts per hold of fa_file.lock. */
 #define FA_POPULATE_CHUNK	512
@@ -51,39 +55,74 @@ void fa_zap_range(struct fa_file *ff, unsigned long pgoff,
 			    (loff_t)nr_pages << PAGE_SHIFT, 1);
 }
 
+/* A range being filled: the mm, the batch's page at the next PTE, its prot. */
+struct fa_insert {
+	struct mm_struct *mm;
+	struct page **page;
+	pgprot_t prot;
+};
+
+/* apply_to_page_range()'s step: one PTE of the range, its lock held. */
+static int fa_insert_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct fa_insert *ins = data;
+	struct page *page = *ins->page++;
+
+	/* A hole keeps no PTE; one a racing fault set is left as it is. */
+	if (page && pte_none(ptep_get(pte)))
+		set_pte_at(ins->mm, addr, pte,
+			   pte_mkspecial(pfn_pte(page_to_pfn(page), ins->prot)));
+	return 0;
+}
+
 /*
  * Insert the present pages of file page offsets [@first, @end) of @vma;
- * fa_file.lock held. Holes get no PTE, so touching one still faults and
- * gets SIGBUS. Return: the result for @want (VM_FAULT_SIGBUS if it is a
- * hole or not in the range); a failed insertion ends the walk.
+ * fa_file.lock held, @vma accessible (a fault, or fa_populate_vma()).
+ * Holes get no PTE, so touching one still faults and gets SIGBUS.
+ *
+ * One walk of the page tables and one PTE lock per page table for the
+ * whole range (apply_to_page_range(), as i915 fills its PFN mappings from
+ * its fault handler), where vmf_insert_pfn() walks, locks and looks up the
+ * PAT memory type once per page, 0.84 us of every page's mapping here
+ * (docs/BENCHMARKS.md, "Speed"). The PTE is the one vmf_insert_pfn() makes
+ * for a pfn of RAM: special (no struct page behind it for the VM, no
+ * reference, no GUP), with the vma's protection. The PAT lookup it skips
+ * would give write-back, the mode vm_page_prot already has: these are the
+ * buddy allocator's pages, whose memory type nobody changes (a caller of
+ * set_memory_*() owns its pages; these are the driver's). Return: the
+ * result for @want (VM_FAULT_SIGBUS if it is a hole or not in the range).
  */
 static vm_fault_t fa_insert_range(struct vm_area_struct *vma,
 				  struct fa_file *ff, unsigned long first,
 				  unsigned long end, unsigned long want)
 {
-	vm_fault_t ret, wret = VM_FAULT_SIGBUS;
 	struct fa_batch *b;
-	unsigned long off;
-	struct page *page;
+	struct fa_insert ins;
+	int err;
 
 	b = fa_batch_by_pgoff(ff, first);
 	/* The batch may have been freed since the mapping was made. */
 	if (!b)
-		return wret;
+		return VM_FAULT_SIGBUS;
 	end = min(end, b->pgoff + b->nr_pages);
-	for (off = first; off < end; off++) {
-		page = b->pages[off - b->pgoff];
-		if (!page)
-			continue;
-		ret = vmf_insert_pfn(vma, vma->vm_start +
-				     ((off - vma->vm_pgoff) << PAGE_SHIFT),
-				     page_to_pfn(page));
-		if (off == want)
-			wret = ret;
-		if (ret & VM_FAULT_ERROR)
-			break;
-	}
-	return wret;
+	if (first >= end)
+		return VM_FAULT_SIGBUS;
+	ins.mm = vma->vm_mm;
+	ins.page = &b->pages[first - b->pgoff];
+	ins.prot = vma->vm_page_prot;
+	/*
+	 * Page tables could not be had: the PTEs set so far map the batch's
+	 * pages as any fault would, and a zap removes them as any other.
+	 */
+	err = apply_to_page_range(vma->vm_mm, vma->vm_start +
+				  ((first - vma->vm_pgoff) << PAGE_SHIFT),
+				  (end - first) << PAGE_SHIFT, fa_insert_pte,
+				  &ins);
+	if (want < first || want >= end || !b->pages[want - b->pgoff])
+		return VM_FAULT_SIGBUS;
+	if (err)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	return VM_FAULT_NOPAGE;
 }
 
 static vm_fault_t fa_vm_fault(struct vm_fault *vmf)
@@ -101,12 +140,7 @@ static vm_fault_t fa_vm_fault(struct vm_fault *vmf)
 	end = min(first + FA_FAULT_AROUND, vma->vm_pgoff + vma_pages(vma));
 
 	down_read(&ff->lock);
-	ret = fa_insert_range(vma, ff, vmf->pgoff, vmf->pgoff + 1, vmf->pgoff);
-	/* The faulting page first; its neighbours only if it is there. */
-	if (!(ret & VM_FAULT_ERROR)) {
-		fa_insert_range(vma, ff, first, vmf->pgoff, ULONG_MAX);
-		fa_insert_range(vma, ff, vmf->pgoff + 1, end, ULONG_MAX);
-	}
+	ret = fa_insert_range(vma, ff, first, end, vmf->pgoff);
 	up_read(&ff->lock);
 	return ret;
 }
@@ -122,6 +156,12 @@ static void fa_populate_vma(struct vm_area_struct *vma, unsigned long first,
 	struct fa_file *ff = vma->vm_private_data;
 	unsigned long next;
 
+	/*
+	 * PROT_NONE: no touch can use a PTE (and the one vm_page_prot would
+	 * make is not present, a kind fa_insert_range() does not make).
+	 */
+	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		return;
 	/*
 	 * In chunks: a FREE or a recompaction waits for the lock at most one
 	 * chunk's time.

@@ -15,6 +15,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/page_ref.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmstat.h>
@@ -67,13 +68,45 @@ static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
 	return 0;
 }
 
+/*
+ * Free a split block of 2^@order pages as one (a single merge into the
+ * buddy allocator's free lists, where 2^@order frees of single pages cost
+ * the mover half its time). split_page() gave every page a reference of
+ * its own, ours. Freezing each tail's count from 1 to 0 proves nobody else
+ * holds it (a PFN walker's get_page_unless_zero()) and keeps anyone from
+ * taking it, as migration freezes a folio; __free_pages() then frees the
+ * block whole, or, if the head is held meanwhile, every part but the head,
+ * which its holder frees. A tail held elsewhere: thaw, and free page by
+ * page. Not with allocation profiling, whose tags split_page() split.
+ */
+static bool fa_free_whole(struct page *page, unsigned int order)
+{
+	unsigned long i, n = 1UL << order;
+
+	if (IS_ENABLED(CONFIG_MEM_ALLOC_PROFILING))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!page_ref_freeze(page + i, 1))
+			break;
+	if (i == n) {
+		__free_pages(page, order);
+		return true;
+	}
+	while (--i > 0)
+		page_ref_unfreeze(page + i, 1);
+	return false;
+}
+
 static void fa_src_put(void *ctx, unsigned long pfn, unsigned int order)
 {
+	struct page *page = pfn_to_page(pfn);
 	unsigned long i;
 
 	fa_ev_block(pfn, order, false);
+	if (order && fa_free_whole(page, order))
+		return;
 	for (i = 0; i < (1UL << order); i++)
-		__free_page(pfn_to_page(pfn + i));
+		__free_page(page + i);
 }
 
 static bool fa_src_should_stop(void *ctx)

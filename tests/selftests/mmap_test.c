@@ -447,8 +447,8 @@ TEST_F(fa, access_past_mapping_end)
 	munmap(m, NR * self->ps);
 }
 
-/* The fault-around window: 16 pages, aligned on their virtual address. */
-#define WIN 16
+/* The fault-around window: 64 pages, aligned on their virtual address. */
+#define WIN 64
 
 /* Index of the first page of @m that starts a fault-around window. */
 static size_t win_start(const char *m)
@@ -533,6 +533,37 @@ TEST_F(fa, willneed_populates)
 	/* a sub-range of another mapping: only that mapping's range */
 	EXPECT_EQ(0, madvise(m + self->ps, self->ps, MADV_WILLNEED));
 	munmap(m, 2 * WIN * self->ps);
+}
+
+/*
+ * MADV_WILLNEED on a PROT_NONE mapping is accepted and maps nothing a touch
+ * could use: still SIGSEGV. After mprotect() to read-write the pages fault
+ * in with their data, the hole still SIGBUSes, and writes reach the batch.
+ */
+TEST_F(fa, willneed_prot_none)
+{
+	struct fragalloc_batch_info bi;
+	__u32 h;
+	char *m = map_cold(_metadata, self->fd, 23, 9, &h), *m2;
+	size_t len = 2 * WIN * self->ps;
+
+	ASSERT_EQ(0, munmap(m, len));
+	ASSERT_EQ(0, t_batch_info(self->fd, h, NULL, 0, &bi));
+	m = mmap(NULL, len, PROT_NONE, MAP_SHARED, self->fd, bi.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, madvise(m, len, MADV_WILLNEED));
+	EXPECT_EQ(SIGSEGV, t_probe(m, false, 0, NULL));
+	EXPECT_EQ(SIGSEGV, t_probe(m + 10 * self->ps, true, 1, NULL));
+	ASSERT_EQ(0, mprotect(m, len, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, count_bad(m, 9, 23, 0));
+	EXPECT_EQ(0, count_bad(m + 10 * self->ps, 2 * WIN - 10, 23, 10));
+	EXPECT_EQ(SIGBUS, t_probe(m + 9 * self->ps, false, 0, NULL));
+	fill(m + 10 * self->ps, 1, 24, 0);
+	m2 = t_map(self->fd, bi.out_mmap_offset, 2 * WIN);
+	ASSERT_NE(MAP_FAILED, m2);
+	EXPECT_EQ(0, count_bad(m2 + 10 * self->ps, 1, 24, 0));
+	munmap(m2, len);
+	munmap(m, len);
 }
 
 /*
