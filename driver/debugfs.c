@@ -3,7 +3,9 @@
  * fragalloc: debugfs files. They only read the core's counters.
  *
  *   /sys/kernel/debug/fragalloc/stats	pool statistics: the sums over
- *					the nodes, then a line per node
+ *					the nodes, the kernel's calls into
+ *					the movable ops (movable builds),
+ *					then a line per node
  *   /sys/kernel/debug/fragalloc/pageblocks	one line per pageblock the pool
  *						knows: pfn, class, state bits
  */
@@ -67,6 +69,7 @@ static int fa_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "recompact_moved %llu\nmeta_bytes %llu\n",
 		   st.out_recompact_moved, st.out_meta_bytes);
 	seq_printf(m, "auto_recompact_runs %llu\n", st.out_auto_recompact_runs);
+	fa_movable_stats_show(m);
 	fa_nodes_show(m);
 	return 0;
 }

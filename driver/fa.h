@@ -390,6 +390,8 @@ int fa_kmov_register(struct fragalloc_client *client, struct page **pages,
 		     unsigned long nr, unsigned long cookie);
 bool fa_kmov_held(struct page *page);
 void fa_kmov_free(struct page *page);
+struct seq_file;
+void fa_movable_stats_show(struct seq_file *m);
 
 /* stats.c */
 void fa_fill_pool_stats(struct fragalloc_stats *st);

@@ -43,11 +43,50 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 
 #include "fa.h"
 #include "compat.h"
 
 #ifdef FA_MOVABLE
+
+/*
+ * What the kernel's calls into the ops came to, both kinds of pages
+ * (debugfs "stats", one line each, in this order).
+ */
+enum fa_mov_event {
+	FA_MOV_ISOLATED,	/* isolate_page took the page */
+	FA_MOV_ISOLATE_REFUSED,	/* not live in its batch or registry */
+	FA_MOV_MIGRATED,	/* migrate_page moved it */
+	FA_MOV_MIGRATE_AGAIN,	/* -EAGAIN: a lock busy, or freed since */
+	FA_MOV_MIGRATE_REFUSED,	/* a client's move() declined (-EBUSY) */
+	FA_MOV_NR,
+};
+
+static const char * const fa_mov_names[FA_MOV_NR] = {
+	"movable_isolated", "movable_isolate_refused", "movable_migrated",
+	"movable_migrate_again", "movable_migrate_refused",
+};
+
+static atomic64_t fa_mov_count[FA_MOV_NR];
+
+static void fa_mov_event(enum fa_mov_event ev)
+{
+	atomic64_inc(&fa_mov_count[ev]);
+}
+
+/**
+ * fa_movable_stats_show() - the movable ops' counters, for debugfs
+ * @m: the seq_file
+ */
+void fa_movable_stats_show(struct seq_file *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < FA_MOV_NR; i++)
+		seq_printf(m, "%s %lld\n", fa_mov_names[i],
+			   (long long)atomic64_read(&fa_mov_count[i]));
+}
 
 static const struct movable_operations fa_movable_ops;
 
@@ -106,6 +145,7 @@ static bool fa_movable_isolate(struct page *page, isolate_mode_t mode)
 	if (ff)
 		up_read(&ff->lock);
 	rcu_read_unlock();
+	fa_mov_event(ff ? FA_MOV_ISOLATED : FA_MOV_ISOLATE_REFUSED);
 	return !!ff;
 }
 
@@ -136,8 +176,10 @@ static int fa_movable_migrate(struct page *dst, struct page *src,
 	 * Busy, or freed or punched since the isolation: the caller tries
 	 * again, or puts the page back (a freed page is then the VM's to drop).
 	 */
-	if (!ff)
+	if (!ff) {
+		fa_mov_event(FA_MOV_MIGRATE_AGAIN);
 		return -EAGAIN;
+	}
 	get_page(dst);
 	/* Offlining may move it to another node: its figures follow it. */
 	if (page_to_nid(src) != page_to_nid(dst)) {
@@ -149,6 +191,7 @@ static int fa_movable_migrate(struct page *dst, struct page *src,
 	fa_clear_page_movable(src);
 	fa_page_tag(src, 0, 0, 0);
 	up_write(&ff->lock);
+	fa_mov_event(FA_MOV_MIGRATED);
 	/* the driver's reference: the VM's is the last one now */
 	put_page(src);
 	return MIGRATEPAGE_SUCCESS;
@@ -254,8 +297,10 @@ static bool fa_kmov_isolate(struct page *page, isolate_mode_t mode)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct fragalloc_client *client = xa_load(&fa_kmov_pages, pfn);
+	bool live = client && xa_load(&client->pages, pfn);
 
-	return client && xa_load(&client->pages, pfn);
+	fa_mov_event(live ? FA_MOV_ISOLATED : FA_MOV_ISOLATE_REFUSED);
+	return live;
 }
 
 /*
@@ -307,8 +352,10 @@ static int fa_kmov_migrate(struct page *dst, struct page *src,
 	if (fa_migrate_mode_nocopy(mode))
 		return -EINVAL;
 	client = xa_load(&fa_kmov_pages, page_to_pfn(src));
-	if (!client || !mutex_trylock(&client->lock))
+	if (!client || !mutex_trylock(&client->lock)) {
+		fa_mov_event(FA_MOV_MIGRATE_AGAIN);
 		return -EAGAIN;
+	}
 	/* freed since the isolation: the VM drops it once we are gone */
 	entry = xa_load(&client->pages, page_to_pfn(src));
 	ret = entry ? fa_kmov_call(client, dst, src, entry) : -EAGAIN;
@@ -322,8 +369,12 @@ static int fa_kmov_migrate(struct page *dst, struct page *src,
 		fa_clear_page_movable(src);
 	}
 	mutex_unlock(&client->lock);
-	if (ret)
+	if (ret) {
+		fa_mov_event(ret == -EBUSY ? FA_MOV_MIGRATE_REFUSED :
+					     FA_MOV_MIGRATE_AGAIN);
 		return ret;
+	}
+	fa_mov_event(FA_MOV_MIGRATED);
 	put_page(src);
 	return MIGRATEPAGE_SUCCESS;
 }
@@ -402,6 +453,13 @@ void fa_kmov_free(struct page *page)
 	fa_other_account(&page, 1, -1);
 	atomic_long_dec(&fa_dev.other_pages);
 	put_page(page);
+}
+
+#else /* !FA_MOVABLE */
+
+/* No movable ops in this build: nothing to count. */
+void fa_movable_stats_show(struct seq_file *m)
+{
 }
 
 #endif /* FA_MOVABLE */

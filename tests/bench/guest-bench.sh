@@ -51,6 +51,13 @@ result() {
 }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 note() { echo "bench: $*"; }
+# what compaction and the driver's movable ops did so far, for the log: a
+# probe's count is explained by its compactions and migrations
+probe_diag() {
+	awk '/^(compact_stall|compact_fail|compact_success|pgmigrate_success|pgmigrate_fail) / {
+		printf "%s=%s ", $1, $2 }' /proc/vmstat
+	grep '^movable_' /sys/kernel/debug/fragalloc/stats 2>/dev/null | tr ' \n' '= '
+}
 # the OOM kills so far (/proc/vmstat oom_kill), with shell builtins only
 oom_kills() {
 	_n=0
@@ -323,12 +330,14 @@ one() {
 	# back (seen: `cat` killed, boot lost). From /proc/meminfo, a seq_file:
 	# the builtin read takes a byte at a time, and a sysctl file such as
 	# nr_hugepages returns only its first digit to 1-byte reads
+	note "probe: before: $(probe_diag)"
 	echo 1024 >/proc/sys/vm/nr_hugepages
 	huge=
 	while read -r k v _; do
 		[ "$k" = HugePages_Total: ] && huge=$v
 	done </proc/meminfo
 	echo 0 >/proc/sys/vm/nr_hugepages
+	note "probe: $huge huge pages; after: $(probe_diag)"
 	if [ -z "$huge" ]; then
 		note "huge-page probe: no HugePages_Total in /proc/meminfo"
 		exit 1

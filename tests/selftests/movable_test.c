@@ -70,18 +70,31 @@ static bool have_movable(const struct fragalloc_info *info)
 	} while (0)
 
 /* /proc/vmstat's @key, or -1. */
-static long long vmstat(const char *key)
+/* The "@key N" line of a "name value" file such as /proc/vmstat; -1 if none. */
+static long long key_value(const char *path, const char *key)
 {
-	FILE *f = fopen("/proc/vmstat", "re");
+	FILE *f = fopen(path, "re");
 	long long v, found = -1;
-	char name[64];
+	char line[256], name[64];
 
-	while (f && found < 0 && fscanf(f, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, key))
+	while (f && found < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", name, &v) == 2 &&
+		    !strcmp(name, key))
 			found = v;
 	if (f)
 		fclose(f);
 	return found;
+}
+
+static long long vmstat(const char *key)
+{
+	return key_value("/proc/vmstat", key);
+}
+
+/* The driver's count of pages its movable ops moved (debugfs); -1 if none. */
+static long long ops_migrated(void)
+{
+	return key_value("/sys/kernel/debug/fragalloc/stats", "movable_migrated");
 }
 
 static int compact_memory(void)
@@ -280,6 +293,7 @@ struct mig_ctx {
 	struct writer w[NWRITERS];
 	volatile bool stop;
 	long long migrated0;
+	long long ops0;		/* ops_migrated() before */
 	bool *punched;		/* kept pages punched later (races), or NULL */
 	/* results of mig_check() */
 	size_t moved, moved_written;
@@ -329,6 +343,7 @@ static void frag_setup(struct __test_metadata *_metadata, int fd, size_t ps,
 	ASSERT_EQ(0, t_batch_info(fd, c->a.out_handle, c->pfns0, c->nr,
 				  &(struct fragalloc_batch_info){ 0 }));
 	c->migrated0 = vmstat("pgmigrate_success");
+	c->ops0 = ops_migrated();
 	for (int k = 0; k < NR_DIAG; k++)
 		c->diag0[k] = vmstat(diag_keys[k]);
 }
@@ -424,6 +439,14 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 		EXPECT_GE(migrated - c->migrated0, (long long)moved);
 	} else {
 		fprintf(stderr, "# no pgmigrate_success in /proc/vmstat\n");
+	}
+	/* every page that moved went through the driver's migrate_page */
+	if (c->ops0 >= 0) {
+		fprintf(stderr, "#   debugfs movable_migrated +%lld\n",
+			ops_migrated() - c->ops0);
+		EXPECT_GE(ops_migrated() - c->ops0, (long long)moved);
+	} else {
+		fprintf(stderr, "# no movable_migrated in debugfs stats\n");
 	}
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, dirty);
