@@ -8,7 +8,7 @@
 # For every strategy (none plain bulk highorder compact compact+recompact
 # movable; movable, issue 13's policy, is a "skip" result where the module or
 # kernel lacks it)
-# and seed, boots a FRESH 1.25 GiB / 2 vCPU QEMU TCG guest and runs the same
+# and seed, boots a FRESH 1.5 GiB / 2 vCPU QEMU TCG guest and runs the same
 # seeded workload (tests/bench/guest-bench.sh): A, the original report (the
 # driver holds 360 MB in 40 MB batches over CYCLES cycles of whole-batch and
 # range frees, against page-cache, slab and anonymous churn), B (8
@@ -40,7 +40,7 @@
 # Env: KERNEL=6.1|6.12 (default 6.1), SEEDS="1 2 3", CYCLES=N,
 #      STRATS="none plain ..." (STRATS="": the speed boot only),
 #      BENCH_OUT=dir (default build/bench), BENCH_SPEED=0 (no speed boot),
-#      BENCH_WLS=b,c,a (the workloads of each boot), BENCH_MEM=1280M,
+#      BENCH_WLS=b,c,a (the workloads of each boot), BENCH_MEM=1536M,
 #      BENCH_LOCK=FILE (each boot under flock FILE: a VM lane shared with
 #      other test runs), FA_MODARGS="release_delay_ms=1000 ..." (module
 #      parameters), BENCH_MM_DEBUG=off|on (default off: the guest kernels
@@ -159,7 +159,7 @@ boot() {
 	[[ -n ${BENCH_LOCK:-} ]] && lock=(flock "$BENCH_LOCK")
 	t0=$(date +%s)
 	"${lock[@]}" tests/vm/run.sh --kernel "$kver" --mode demo --timeout "$timeout" --initrd "$initrd" \
-		--mem "${BENCH_MEM:-1280M}" --mm-debug "${BENCH_MM_DEBUG:-off}" \
+		--mem "${BENCH_MEM:-1536M}" --mm-debug "${BENCH_MM_DEBUG:-off}" \
 		--args "$args" --qemu-args "$qargs" --modargs "$modargs" \
 		--log "$log" >/dev/null 2>"$log.run" || rc=$?
 	t1=$(date +%s)

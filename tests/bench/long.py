@@ -244,7 +244,7 @@ def main():
     date = subprocess.run(["date", "-u", "+%F"], capture_output=True,
                           text=True).stdout.strip()
     sub = ("workload A, %d cycles, driver 360 MB in 40 MB batches, page-cache + slab "
-           "+ anonymous churn throughout\\n%s, 1.25 GiB / 2 vCPU QEMU TCG guest, "
+           "+ anonymous churn throughout\\n%s, 1.5 GiB / 2 vCPU QEMU TCG guest, "
            "one fresh boot per strategy, %s" % (
                first.get("cycles", a.cycles), a.kver, date))
     md = ["# Long run (`make bench-long`)", "",
