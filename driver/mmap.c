@@ -129,15 +129,18 @@ static vm_fault_t fa_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct fa_file *ff = vma->vm_private_data;
-	unsigned long first, end, start_addr;
+	unsigned long first, end, base, start_addr, end_addr;
 	vm_fault_t ret;
 
-	/* The aligned window of addresses, within the vma. */
-	start_addr = max(ALIGN_DOWN(vmf->address,
-				    FA_FAULT_AROUND * PAGE_SIZE),
-			 vma->vm_start);
+	/*
+	 * The aligned window of addresses, within the vma: within one page
+	 * table too, so a failure to get it leaves no PTE of the window set.
+	 */
+	base = ALIGN_DOWN(vmf->address, FA_FAULT_AROUND * PAGE_SIZE);
+	start_addr = max(base, vma->vm_start);
+	end_addr = min(base + FA_FAULT_AROUND * PAGE_SIZE, vma->vm_end);
 	first = vma->vm_pgoff + ((start_addr - vma->vm_start) >> PAGE_SHIFT);
-	end = min(first + FA_FAULT_AROUND, vma->vm_pgoff + vma_pages(vma));
+	end = vma->vm_pgoff + ((end_addr - vma->vm_start) >> PAGE_SHIFT);
 
 	down_read(&ff->lock);
 	ret = fa_insert_range(vma, ff, first, end, vmf->pgoff);

@@ -56,7 +56,8 @@
  */
 enum fa_mov_event {
 	FA_MOV_ISOLATED,	/* isolate_page took the page */
-	FA_MOV_ISOLATE_REFUSED,	/* not live in its batch or registry */
+	/* not live in its batch or registry, or its file's lock busy */
+	FA_MOV_ISOLATE_REFUSED,
 	FA_MOV_MIGRATED,	/* migrate_page moved it */
 	FA_MOV_MIGRATE_AGAIN,	/* -EAGAIN: a lock busy, or freed since */
 	FA_MOV_MIGRATE_REFUSED,	/* a client's move() declined (-EBUSY) */

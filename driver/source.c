@@ -69,15 +69,30 @@ static int fa_src_get(void *ctx, unsigned int order, unsigned long *pfn)
 }
 
 /*
- * Free a split block of 2^@order pages as one (a single merge into the
- * buddy allocator's free lists, where 2^@order frees of single pages cost
- * the mover half its time). split_page() gave every page a reference of
- * its own, ours. Freezing each tail's count from 1 to 0 proves nobody else
- * holds it (a PFN walker's get_page_unless_zero()) and keeps anyone from
- * taking it, as migration freezes a folio; __free_pages() then frees the
- * block whole, or, if the head is held meanwhile, every part but the head,
- * which its holder frees. A tail held elsewhere: thaw, and free page by
- * page. Not with allocation profiling, whose tags split_page() split.
+ * Whether @page is as the buddy allocator takes a free page back: no
+ * mapping, not mapped, none of the flags it checks, not hardware-poisoned
+ * (a poisoned page is kept out of the free lists only when freed alone).
+ * Read to distrust: any doubt and the block goes back page by page, the
+ * way the allocator's own checks expect.
+ */
+static bool fa_page_plain(struct page *page)
+{
+	return !READ_ONCE(page->mapping) && !page_mapped(page) &&
+	       !(READ_ONCE(page->flags) & PAGE_FLAGS_CHECK_AT_FREE) &&
+	       !PageHWPoison(page);
+}
+
+/*
+ * Free a split block of 2^@order pages with one __free_pages() rather than
+ * 2^@order frees of single pages, which cost the mover half its time
+ * (docs/BENCHMARKS.md, "Speed"). split_page() gave every page a reference
+ * of its own, ours. Freezing each tail's count from 1 to 0 proves nobody
+ * else holds it (a PFN walker's get_page_unless_zero()) and keeps anyone
+ * from taking it, as migration freezes a folio; __free_pages() then frees
+ * the block whole, or, if the head is held meanwhile, every part but the
+ * head, which its holder frees. A tail held elsewhere, or a page that is
+ * not plain: thaw, and free page by page. Not with allocation profiling,
+ * whose tags split_page() split.
  */
 static bool fa_free_whole(struct page *page, unsigned int order)
 {
@@ -85,14 +100,16 @@ static bool fa_free_whole(struct page *page, unsigned int order)
 
 	if (IS_ENABLED(CONFIG_MEM_ALLOC_PROFILING))
 		return false;
-	for (i = 1; i < n; i++)
-		if (!page_ref_freeze(page + i, 1))
+	for (i = 0; i < n; i++)
+		if (!fa_page_plain(page + i) ||
+		    (i && !page_ref_freeze(page + i, 1)))
 			break;
 	if (i == n) {
 		__free_pages(page, order);
 		return true;
 	}
-	while (--i > 0)
+	/* tails 1 .. i - 1 are frozen */
+	while (i-- > 1)
 		page_ref_unfreeze(page + i, 1);
 	return false;
 }
