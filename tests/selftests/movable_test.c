@@ -11,8 +11,9 @@
  *   memlock_limit         the locked-memory charge: EDQUOT beyond
  *                         RLIMIT_MEMLOCK, the pages within it
  *   compact_memory_moves  a mapped batch of all free memory but 96 MiB with
- *                         every other run of 32 pages punched, written by
- *                         threads all along: after
+ *                         every other run of 32 pages punched, 8192 kept
+ *                         pages spread over it written by threads all
+ *                         along: after
  *                         compact_memory (repeated up to 4 times until a
  *                         page being written moved) the PFNs (BATCH_INFO)
  *                         changed, among them pages the writers were
@@ -243,13 +244,17 @@ static size_t kept(size_t k)
 	return k / RUN * 2 * RUN + k % RUN;
 }
 
-/* pages the writers keep rewriting (the batch's first kept pages) */
+/*
+ * Pages the writers keep rewriting: the batch's first kept pages, or kept
+ * pages spread over the whole batch (frag_setup()'s @spread).
+ */
 #define NR_WRITTEN	8192
 
 struct writer {
 	char *base;		/* the mapping */
 	size_t ps;
-	size_t first, n;	/* its pages: kept(first), ... (n of them) */
+	const size_t *idx;	/* its pages' batch indexes (n of them) */
+	size_t first, n;	/* of the NR_WRITTEN written pages: first, n */
 	__u64 *last;		/* per page: the seed written last */
 	volatile bool *stop;
 	volatile unsigned long rounds;
@@ -262,7 +267,7 @@ static void *writer_loop(void *arg)
 
 	while (!*w->stop) {
 		for (size_t k = 0; k < w->n; k++) {
-			size_t i = kept(w->first + k);
+			size_t i = w->idx[k];
 			__u64 seed = t_page_seed(w->rounds + 1, 77, i);
 
 			t_fill_page(w->base + i * w->ps, seed);
@@ -287,6 +292,8 @@ struct mig_ctx {
 	long long diag0[NR_DIAG];
 	struct fragalloc_alloc a;
 	size_t nr;		/* pages of the batch, holes included */
+	size_t wr[NR_WRITTEN];	/* batch indexes of the written pages */
+	bool *written;		/* per batch page: one of wr[] */
 	char *p;
 	__u64 *pfns0, *pfns1;
 	pthread_t th[NWRITERS];
@@ -306,12 +313,18 @@ struct mig_ctx {
  * holes, so compaction and huge pages need to move the batch's pages.
  * (Compaction leaves whole free pageblocks alone: with many of them left,
  * its scanners meet without touching the batch, as 6.1's do.) Mapped; with
- * @writers, NR_WRITTEN kept pages rewritten by NWRITERS threads.
+ * @writers, NR_WRITTEN kept pages rewritten by NWRITERS threads: the first
+ * ones, or with @spread kept pages evenly over the whole batch. Whole-zone
+ * compaction moves pages from the low end of the zone into the high end,
+ * and where the batch's first pages lie depends on what ran before (seen
+ * in CI on 6.1: 47371 pages moved, none of the first 8192); spread, some
+ * of the written pages lie in every part of the batch.
  */
 static void frag_setup(struct __test_metadata *_metadata, int fd, size_t ps,
-		       __u32 policy, bool writers, struct mig_ctx *c)
+		       __u32 policy, bool writers, bool spread,
+		       struct mig_ctx *c)
 {
-	size_t per = NR_WRITTEN / NWRITERS;
+	size_t per = NR_WRITTEN / NWRITERS, nkept, stride;
 
 	memset(c, 0, sizeof(*c));
 	c->nr = (size_t)(t_meminfo_kb("MemFree") - MARGIN_KB) * 1024 / ps;
@@ -325,11 +338,20 @@ static void frag_setup(struct __test_metadata *_metadata, int fd, size_t ps,
 					  NULL));
 	c->pfns0 = calloc(c->nr, sizeof(__u64));
 	c->pfns1 = calloc(c->nr, sizeof(__u64));
-	ASSERT_TRUE(c->pfns0 && c->pfns1);
+	c->written = calloc(c->nr, sizeof(bool));
+	ASSERT_TRUE(c->pfns0 && c->pfns1 && c->written);
+	nkept = c->nr / (2 * RUN) * RUN +
+		(c->nr % (2 * RUN) < RUN ? c->nr % (2 * RUN) : RUN);
+	stride = spread ? nkept / NR_WRITTEN : 1;
+	for (size_t k = 0; k < NR_WRITTEN; k++) {
+		c->wr[k] = kept(k * stride);
+		c->written[c->wr[k]] = true;
+	}
 	for (int t = 0; writers && t < NWRITERS; t++) {
 		struct writer *w = &c->w[t];
 
 		*w = (struct writer){ .base = c->p, .ps = ps,
+				      .idx = c->wr + t * per,
 				      .first = t * per, .n = per,
 				      .stop = &c->stop };
 		w->last = calloc(per, sizeof(__u64));
@@ -355,6 +377,7 @@ static void frag_teardown(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(0, t_free(fd, c->a.out_handle));
 	free(c->pfns0);
 	free(c->pfns1);
+	free(c->written);
 }
 
 /* Whether page @i of the batch is a hole now. */
@@ -369,7 +392,7 @@ static size_t moved_written(const struct mig_ctx *c)
 	size_t n = 0;
 
 	for (size_t k = 0; k < NR_WRITTEN; k++)
-		n += c->pfns0[kept(k)] != c->pfns1[kept(k)];
+		n += c->pfns0[c->wr[k]] != c->pfns1[c->wr[k]];
 	return n;
 }
 
@@ -420,13 +443,14 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 		struct writer *w = &c->w[t];
 
 		for (size_t k = 0; k < w->n; k++)
-			bad += t_check_page(c->p + kept(w->first + k) * ps,
+			bad += t_check_page(c->p + w->idx[k] * ps,
 					    w->last[k]) >= 0;
 		free(w->last);
 	}
 	/* the pages nobody wrote still read zero */
-	for (size_t i = kept(NR_WRITTEN); i < c->nr; i++)
-		dirty += !gone(c, i) && !t_page_is(c->p + i * ps, 0);
+	for (size_t i = 0; i < c->nr; i++)
+		dirty += !gone(c, i) && !c->written[i] &&
+			 !t_page_is(c->p + i * ps, 0);
 	fprintf(stderr, "# %s: %zu of %zu pages moved (%zu of the %d written), pgmigrate_success +%lld, writer rounds %lu\n",
 		what, moved, c->nr / 2, c->moved_written, NR_WRITTEN,
 		migrated - c->migrated0, c->w[0].rounds);
@@ -471,7 +495,7 @@ TEST_F_TIMEOUT(movable, compact_memory_moves, 180)
 
 	NEED_MOVABLE();
 	NEED_ROOT();
-	frag_setup(_metadata, self->fd, self->ps, T_POL, true, &c);
+	frag_setup(_metadata, self->fd, self->ps, T_POL, true, true, &c);
 	/* until a page a writer was writing moved: that is what is proven */
 	do {
 		ASSERT_EQ(0, compact_memory());
@@ -544,12 +568,12 @@ TEST_F_TIMEOUT(movable, hugetlb_moves, 180)
 	 * right after then scans nothing (seen in CI on 6.12: compact_stall
 	 * +20, compact_migrate_scanned +0, 36 of 213 huge pages).
 	 */
-	frag_setup(_metadata, self->fd, self->ps, T_POL, true, &c);
+	frag_setup(_metadata, self->fd, self->ps, T_POL, true, true, &c);
 	movable_got = hugetlb_try(_metadata);
 	mig_check(_metadata, self->fd, self->ps, &c, "nr_hugepages");
 
 	frag_setup(_metadata, self->fd, self->ps, FRAGALLOC_POLICY_COMPACT,
-		   false, &c);
+		   false, false, &c);
 	compact_got = hugetlb_try(_metadata);
 	ASSERT_EQ(0, compact_memory());
 	compact_after = hugetlb_try(_metadata);
@@ -560,7 +584,7 @@ TEST_F_TIMEOUT(movable, hugetlb_moves, 180)
 	EXPECT_GT(movable_got, 0);
 
 	/* the same once compact_memory ran over the layout */
-	frag_setup(_metadata, self->fd, self->ps, T_POL, false, &c);
+	frag_setup(_metadata, self->fd, self->ps, T_POL, false, false, &c);
 	ASSERT_EQ(0, compact_memory());
 	movable_after = hugetlb_try(_metadata);
 	frag_teardown(_metadata, self->fd, self->ps, &c);
@@ -756,7 +780,7 @@ TEST_F_TIMEOUT(movable, races, 300)
 
 	NEED_MOVABLE();
 	NEED_ROOT();
-	frag_setup(_metadata, self->fd, self->ps, T_POL, true, &c);
+	frag_setup(_metadata, self->fd, self->ps, T_POL, true, false, &c);
 	ASSERT_GE(c.nr, kept(NR_WRITTEN) + LIVED_WINDOW);
 	lived_off = c.a.out_mmap_offset + kept(NR_WRITTEN) * self->ps;
 	/*
