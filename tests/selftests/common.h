@@ -580,6 +580,31 @@ static inline int t_write_file(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -EIO;
 }
 
+/*
+ * The value of the "@key N" line of a "name value" file (/proc/vmstat,
+ * debugfs stats); -1 if there is none.
+ */
+static inline long long t_key_value(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "re");
+	long long v, found = -1;
+	char line[256], name[64];
+
+	while (f && found < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", name, &v) == 2 &&
+		    !strcmp(name, key))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* /proc/vmstat's @key; -1 if absent (no CONFIG_VM_EVENT_COUNTERS). */
+static inline long long t_vmstat(const char *key)
+{
+	return t_key_value("/proc/vmstat", key);
+}
+
 /* The /proc/meminfo line @key (MemFree, MemAvailable ...) in kB; -1 if absent. */
 static inline long t_meminfo_kb(const char *key)
 {

@@ -70,32 +70,11 @@ static bool have_movable(const struct fragalloc_info *info)
 			SKIP(return, "needs root (compaction, PFNs)");	\
 	} while (0)
 
-/* /proc/vmstat's @key, or -1. */
-/* The "@key N" line of a "name value" file such as /proc/vmstat; -1 if none. */
-static long long key_value(const char *path, const char *key)
-{
-	FILE *f = fopen(path, "re");
-	long long v, found = -1;
-	char line[256], name[64];
-
-	while (f && found < 0 && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", name, &v) == 2 &&
-		    !strcmp(name, key))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
-}
-
-static long long vmstat(const char *key)
-{
-	return key_value("/proc/vmstat", key);
-}
-
 /* The driver's count of pages its movable ops moved (debugfs); -1 if none. */
 static long long ops_migrated(void)
 {
-	return key_value("/sys/kernel/debug/fragalloc/stats", "movable_migrated");
+	return t_key_value("/sys/kernel/debug/fragalloc/stats",
+			   "movable_migrated");
 }
 
 static int compact_memory(void)
@@ -364,10 +343,10 @@ static void frag_setup(struct __test_metadata *_metadata, int fd, size_t ps,
 			usleep(1000);
 	ASSERT_EQ(0, t_batch_info(fd, c->a.out_handle, c->pfns0, c->nr,
 				  &(struct fragalloc_batch_info){ 0 }));
-	c->migrated0 = vmstat("pgmigrate_success");
+	c->migrated0 = t_vmstat("pgmigrate_success");
 	c->ops0 = ops_migrated();
 	for (int k = 0; k < NR_DIAG; k++)
-		c->diag0[k] = vmstat(diag_keys[k]);
+		c->diag0[k] = t_vmstat(diag_keys[k]);
 }
 
 static void frag_teardown(struct __test_metadata *_metadata, int fd,
@@ -432,7 +411,7 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 	c->stop = true;
 	for (int t = 0; t < NWRITERS; t++)
 		pthread_join(c->th[t], NULL);
-	migrated = vmstat("pgmigrate_success");
+	migrated = t_vmstat("pgmigrate_success");
 	ASSERT_EQ(0, t_batch_info(fd, c->a.out_handle, c->pfns1, c->nr,
 				  &(struct fragalloc_batch_info){ 0 }));
 	for (size_t i = 0; i < c->nr; i++)
@@ -456,7 +435,7 @@ static void mig_check(struct __test_metadata *_metadata, int fd, size_t ps,
 		migrated - c->migrated0, c->w[0].rounds);
 	for (int k = 0; k < NR_DIAG; k++)
 		fprintf(stderr, "#   %s +%lld\n", diag_keys[k],
-			vmstat(diag_keys[k]) - c->diag0[k]);
+			t_vmstat(diag_keys[k]) - c->diag0[k]);
 	EXPECT_GT(moved, 0);
 	/* a kernel without CONFIG_VM_EVENT_COUNTERS (the debug one) has none */
 	if (c->migrated0 >= 0) {

@@ -67,23 +67,6 @@ static long watermarks_kb(void)
 	return sum * (long)(sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static long long vmstat(const char *key)
-{
-	char name[64];
-	long long v;
-	FILE *f = fopen("/proc/vmstat", "re");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, key)) {
-			fclose(f);
-			return v;
-		}
-	fclose(f);
-	return -1;
-}
-
 static __u64 owned_blocks(const struct fragalloc_stats *st)
 {
 	return st->out_blocks[0] + st->out_blocks[1] + st->out_blocks[2];
@@ -250,9 +233,9 @@ static void pressure(struct __test_metadata *_metadata, bool pinned)
 	boost0 = boost_factor(-1);
 	ASSERT_LE(0, boost0);
 	ASSERT_EQ(0, boost_factor(0));
-	oom0 = vmstat("oom_kill");
+	oom0 = t_vmstat("oom_kill");
 	rc = mlock_child(target);
-	oom1 = vmstat("oom_kill");
+	oom1 = t_vmstat("oom_kill");
 	if (boost0 >= 0)
 		boost_factor(boost0);
 	ASSERT_EQ(0, t_pool_stats(&s1));
