@@ -191,8 +191,9 @@ static int fa_movable_migrate(struct page *dst, struct page *src,
 	fa_set_page_movable(dst, &fa_movable_ops);
 	fa_clear_page_movable(src);
 	fa_page_tag(src, 0, 0, 0);
-	up_write(&ff->lock);
+	/* counted before BATCH_INFO can see the new page */
 	fa_mov_event(FA_MOV_MIGRATED);
+	up_write(&ff->lock);
 	/* the driver's reference: the VM's is the last one now */
 	put_page(src);
 	return MIGRATEPAGE_SUCCESS;
